@@ -1,0 +1,3 @@
+export * from './ipv4';
+export * from './names';
+export * from './problems';

@@ -1,0 +1,28 @@
+import { HostRole } from './spec';
+import { HostSizePlan } from './plan';
+
+/** K3s release pinned by this library version (stable channel). */
+export const DEFAULT_K3S_VERSION = 'v1.36.3+k3s1';
+export const DEFAULT_API_PORT = 6443;
+export const DEFAULT_ADMIN_USER = 'k3sadmin';
+export const DEFAULT_TIMEZONE = 'Etc/UTC';
+export const DEFAULT_SSH_USER = 'root';
+export const DEFAULT_LXC_OS_TYPE = 'ubuntu';
+
+/** Sizes that make sense per role; a host with several roles gets the largest of each. */
+const SIZE_BY_ROLE: Record<HostRole, HostSizePlan> = {
+  [HostRole.K3S_SERVER]: { cores: 2, memoryMiB: 4096, diskGiB: 40 },
+  [HostRole.K3S_AGENT]: { cores: 2, memoryMiB: 4096, diskGiB: 40 },
+  [HostRole.DATASTORE]: { cores: 2, memoryMiB: 2048, diskGiB: 40 },
+  [HostRole.LOAD_BALANCER]: { cores: 1, memoryMiB: 1024, diskGiB: 10 },
+  [HostRole.DNS]: { cores: 1, memoryMiB: 1024, diskGiB: 10 },
+};
+
+export function defaultSizeFor(roles: readonly HostRole[]): HostSizePlan {
+  const sizes = roles.map((role) => SIZE_BY_ROLE[role]).filter((size) => size !== undefined);
+  return {
+    cores: Math.max(1, ...sizes.map((s) => s.cores)),
+    memoryMiB: Math.max(1024, ...sizes.map((s) => s.memoryMiB)),
+    diskGiB: Math.max(10, ...sizes.map((s) => s.diskGiB)),
+  };
+}

@@ -1,0 +1,122 @@
+import { ProblemCollector } from '../core/problems';
+import {
+  DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_K3S_VERSION, DEFAULT_LXC_OS_TYPE, DEFAULT_SSH_USER, DEFAULT_TIMEZONE, defaultSizeFor,
+} from './defaults';
+import { DownloadPlan, HostPlan, SitePlan, hostsWithRole } from './plan';
+import { ChecksumAlgorithm, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec } from './spec';
+import { validateApiEndpoint } from './validate/endpoint';
+import { validateHosts } from './validate/hosts';
+import { validateAccess, validateName, validateVersions } from './validate/misc';
+import { validateNetwork } from './validate/network';
+import { validateProxmox } from './validate/proxmox';
+import { siteWarnings } from './warnings';
+import { Ipv4Cidr } from '../core/ipv4';
+
+/**
+ * Validates a site and resolves it into a frozen {@link SitePlan}.
+ *
+ * Every problem is collected before anything is thrown, so one error lists them all as
+ * `path: value — what was expected`; nothing is synthesized from an invalid site.
+ *
+ * @throws ValidationError naming every problem
+ */
+export function defineSite(spec: SiteSpec): SitePlan {
+  const problems = new ProblemCollector();
+  const input = spec as unknown as Record<string, unknown>;
+  if (typeof spec !== 'object' || spec === null) {
+    problems.add('(site)', spec, 'a site specification object');
+    problems.throwIfAny('site');
+  }
+  validateName(problems, input.name);
+  const cidr = validateNetwork(problems, input.network);
+  const proxmoxNodes = validateProxmox(problems, input.proxmox);
+  const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
+  const hosts = validateHosts(problems, input.hosts, { cidr, gateway, proxmoxNodes });
+  validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway, hosts });
+  validateVersions(problems, input.versions);
+  validateAccess(problems, input.access);
+  if (spec.hosts?.some?.((host) => host?.kind === HostKind.LXC) && input.proxmox && spec.proxmox.lxcTemplate === undefined) {
+    problems.add('proxmox.lxcTemplate', undefined, 'an LXC template, since the site has hosts of kind lxc');
+  }
+  problems.throwIfAny(`site ${JSON.stringify(typeof input.name === 'string' ? input.name : '(unnamed)')}`);
+  return deepFreeze(resolvePlan(spec, Ipv4Cidr.tryParse(spec.network.cidr)!));
+}
+
+function resolveDownload(download: DownloadSpec): DownloadPlan {
+  return {
+    url: download.url,
+    fileName: download.fileName,
+    ...(download.checksum ? { checksum: download.checksum.toLowerCase(), checksumAlgorithm: download.checksumAlgorithm ?? ChecksumAlgorithm.SHA256 } : {}),
+  };
+}
+
+function resolveHost(host: HostSpec, spec: SiteSpec, prefixLength: number): HostPlan {
+  const roles = [...new Set(host.roles)];
+  const size = defaultSizeFor(roles);
+  return {
+    name: host.name,
+    fqdn: `${host.name}.${spec.network.searchDomain}`,
+    ip: host.ip,
+    ipCidr: `${host.ip}/${prefixLength}`,
+    vmId: host.vmId,
+    proxmoxNode: host.proxmoxNode,
+    kind: host.kind ?? HostKind.VM,
+    roles,
+    size: {
+      cores: host.size?.cores ?? size.cores,
+      memoryMiB: host.size?.memoryMiB ?? size.memoryMiB,
+      diskGiB: host.size?.diskGiB ?? size.diskGiB,
+    },
+  };
+}
+
+function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
+  const hosts = spec.hosts.map((host) => resolveHost(host, spec, cidr.prefixLength));
+  const partial = { hosts, warnings: [] } as unknown as SitePlan;
+  const loadBalancers = hostsWithRole(partial, HostRole.LOAD_BALANCER);
+  const servers = hostsWithRole(partial, HostRole.K3S_SERVER);
+  const address = spec.apiEndpoint.vip ?? (loadBalancers[0] ?? servers[0]).ip;
+  const port = spec.apiEndpoint.port ?? DEFAULT_API_PORT;
+  const dnsName = spec.apiEndpoint.dnsName ?? `api.${spec.network.searchDomain}`;
+  const { lxcTemplate } = spec.proxmox;
+  const plan: Omit<SitePlan, 'warnings'> = {
+    name: spec.name,
+    ...(spec.description ? { description: spec.description } : {}),
+    network: {
+      cidr: cidr.toString(),
+      prefixLength: cidr.prefixLength,
+      gateway: spec.network.gateway,
+      dnsServers: [...spec.network.dnsServers],
+      searchDomain: spec.network.searchDomain,
+    },
+    proxmox: {
+      endpoint: spec.proxmox.endpoint,
+      nodes: [...spec.proxmox.nodes],
+      bridge: spec.proxmox.bridge,
+      ...(spec.proxmox.vlanId !== undefined ? { vlanId: spec.proxmox.vlanId } : {}),
+      datastores: { ...spec.proxmox.datastores },
+      cloudImage: resolveDownload(spec.proxmox.cloudImage),
+      ...(lxcTemplate ? { lxcTemplate: { ...resolveDownload(lxcTemplate), osType: lxcTemplate.osType ?? DEFAULT_LXC_OS_TYPE } } : {}),
+      insecureTls: spec.proxmox.insecureTls ?? false,
+      sshUser: spec.proxmox.sshUser ?? DEFAULT_SSH_USER,
+    },
+    hosts,
+    apiEndpoint: { address, port, dnsName, floating: spec.apiEndpoint.vip !== undefined, url: `https://${dnsName}:${port}` },
+    versions: { k3s: spec.versions?.k3s ?? DEFAULT_K3S_VERSION },
+    access: {
+      adminUser: spec.access?.adminUser ?? DEFAULT_ADMIN_USER,
+      sshAuthorizedKeys: [...(spec.access?.sshAuthorizedKeys ?? [])],
+      timezone: spec.access?.timezone ?? DEFAULT_TIMEZONE,
+      ntpServers: [...(spec.access?.ntpServers ?? [])],
+    },
+  };
+  return { ...plan, warnings: siteWarnings(plan) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    Object.values(value).forEach(deepFreeze);
+  }
+  return value;
+}

@@ -1,0 +1,94 @@
+import { ChecksumAlgorithm, HostKind, HostRole } from './spec';
+
+/** A non-fatal finding about a site: it synthesizes, but an operator should know. */
+export interface SiteWarning {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Resolved CPU, memory and disk of a host. */
+export interface HostSizePlan {
+  readonly cores: number;
+  readonly memoryMiB: number;
+  readonly diskGiB: number;
+}
+
+/** A host with every default resolved. */
+export interface HostPlan {
+  readonly name: string;
+  /** `<name>.<searchDomain>` */
+  readonly fqdn: string;
+  readonly ip: string;
+  /** The address with the network's prefix length, e.g. `192.168.168.111/24` (Proxmox `ip_config`). */
+  readonly ipCidr: string;
+  readonly vmId: number;
+  readonly proxmoxNode: string;
+  readonly kind: HostKind;
+  /** Roles in the order written in the site file, without duplicates. */
+  readonly roles: readonly HostRole[];
+  readonly size: HostSizePlan;
+}
+
+/** A download with its checksum algorithm resolved. */
+export interface DownloadPlan {
+  readonly url: string;
+  readonly fileName: string;
+  readonly checksum?: string;
+  readonly checksumAlgorithm?: ChecksumAlgorithm;
+}
+
+/** The resolved API endpoint every layer reads: HAProxy frontends, `tls-san`, kubeconfig, DNS. */
+export interface ApiEndpointPlan {
+  /** The VIP, or the single load balancer's (or first server's) address when there is no VIP. */
+  readonly address: string;
+  readonly port: number;
+  readonly dnsName: string;
+  /** True when `address` is a Keepalived VIP rather than one host's own address. */
+  readonly floating: boolean;
+  /** `https://<dnsName>:<port>` */
+  readonly url: string;
+}
+
+/** A validated, resolved, deep-frozen site: the one source every renderer and construct reads. */
+export interface SitePlan {
+  readonly name: string;
+  readonly description?: string;
+  readonly network: {
+    /** Network address with prefix, e.g. `192.168.168.0/24`. */
+    readonly cidr: string;
+    readonly prefixLength: number;
+    readonly gateway: string;
+    readonly dnsServers: readonly string[];
+    readonly searchDomain: string;
+  };
+  readonly proxmox: {
+    readonly endpoint: string;
+    readonly nodes: readonly string[];
+    readonly bridge: string;
+    readonly vlanId?: number;
+    readonly datastores: { readonly disks: string; readonly snippets: string; readonly images: string };
+    readonly cloudImage: DownloadPlan;
+    readonly lxcTemplate?: DownloadPlan & { readonly osType: string };
+    readonly insecureTls: boolean;
+    readonly sshUser: string;
+  };
+  readonly hosts: readonly HostPlan[];
+  readonly apiEndpoint: ApiEndpointPlan;
+  readonly versions: { readonly k3s: string };
+  readonly access: {
+    readonly adminUser: string;
+    readonly sshAuthorizedKeys: readonly string[];
+    readonly timezone: string;
+    readonly ntpServers: readonly string[];
+  };
+  readonly warnings: readonly SiteWarning[];
+}
+
+/** The hosts that carry `role`, in site order. */
+export function hostsWithRole(plan: SitePlan, role: HostRole): readonly HostPlan[] {
+  return plan.hosts.filter((host) => host.roles.includes(role));
+}
+
+export function hasRole(host: HostPlan, role: HostRole): boolean {
+  return host.roles.includes(role);
+}

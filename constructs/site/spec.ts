@@ -1,0 +1,225 @@
+/**
+ * The site model: plain, typed data that describes one site. Site files (`sites/<name>.ts`) build a
+ * {@link SiteSpec} and pass it to `defineSite()`, which validates all of it at once and resolves it into a
+ * `SitePlan`. Addresses are plain strings here, not value objects, so that every bad one can be reported in
+ * one error instead of throwing at the first.
+ */
+
+/** What a host does in the site. Roles attach services to hosts; several roles may share one host. */
+export enum HostRole {
+  /** A K3s server (control plane; embedded etcd member when the site uses etcd). */
+  K3S_SERVER = 'k3s-server',
+  /** A K3s agent (worker). */
+  K3S_AGENT = 'k3s-agent',
+  /** HAProxy + Keepalived in front of the API servers and the ingress NodePorts. */
+  LOAD_BALANCER = 'load-balancer',
+  /** A PostgreSQL node of the external K3s datastore. */
+  DATASTORE = 'datastore',
+  /** A Bind9 DNS server for the site's zone. */
+  DNS = 'dns',
+}
+
+/** How a host is provisioned on Proxmox VE. */
+export enum HostKind {
+  /** A QEMU virtual machine booted from the site's cloud image and configured by cloud-init. */
+  VM = 'vm',
+  /** An LXC container (no cloud-init: provisioned by a shell script over SSH). */
+  LXC = 'lxc',
+}
+
+/** Hash algorithms Proxmox accepts to verify a downloaded file. */
+export enum ChecksumAlgorithm {
+  MD5 = 'md5',
+  SHA1 = 'sha1',
+  SHA224 = 'sha224',
+  SHA256 = 'sha256',
+  SHA384 = 'sha384',
+  SHA512 = 'sha512',
+}
+
+/** The site's layer-2 network. Every host address, the gateway and the VIP lie inside `cidr`. */
+export interface NetworkSpec {
+  /** The subnet, in CIDR notation with host bits clear, e.g. `192.168.168.0/24`. */
+  readonly cidr: string;
+  /** The default gateway, inside `cidr`. */
+  readonly gateway: string;
+  /** DNS resolvers the hosts use (at least one). */
+  readonly dnsServers: readonly string[];
+  /** The DNS search domain and the zone host names live in, e.g. `k3s.test.local`. */
+  readonly searchDomain: string;
+}
+
+/** A file Proxmox downloads onto a datastore (cloud image or LXC template). */
+export interface DownloadSpec {
+  /** Where Proxmox downloads it from (http or https). */
+  readonly url: string;
+  /** The file name on the datastore. */
+  readonly fileName: string;
+  /**
+   * Expected checksum (hex).
+   *
+   * @default - the download is not verified and the site gets a warning
+   */
+  readonly checksum?: string;
+  /**
+   * Algorithm of `checksum`.
+   *
+   * @default ChecksumAlgorithm.SHA256 when `checksum` is set
+   */
+  readonly checksumAlgorithm?: ChecksumAlgorithm;
+}
+
+/** An LXC OS template. */
+export interface LxcTemplateSpec extends DownloadSpec {
+  /**
+   * The container OS type Proxmox uses for its setup (`ubuntu`, `debian`, `alpine`, ...).
+   *
+   * @default 'ubuntu'
+   */
+  readonly osType?: string;
+}
+
+/** Proxmox datastore ids for each kind of content. */
+export interface ProxmoxDatastoresSpec {
+  /** VM disks, LXC root filesystems and cloud-init drives, e.g. `local-lvm`. */
+  readonly disks: string;
+  /** Cloud-init snippets: must have the `snippets` content type enabled, e.g. `local`. */
+  readonly snippets: string;
+  /** Downloaded cloud images (`import` content type) and LXC templates (`vztmpl`), e.g. `local`. */
+  readonly images: string;
+}
+
+/** The Proxmox VE cluster the site runs on. */
+export interface ProxmoxSpec {
+  /** The API endpoint, e.g. `https://pve1.example.net:8006/`. */
+  readonly endpoint: string;
+  /** Names of the Proxmox nodes hosts may be placed on. */
+  readonly nodes: readonly string[];
+  /** The Linux bridge the hosts' NICs attach to, e.g. `vmbr0`. */
+  readonly bridge: string;
+  /**
+   * VLAN tag for the hosts' NICs.
+   *
+   * @default - untagged
+   */
+  readonly vlanId?: number;
+  readonly datastores: ProxmoxDatastoresSpec;
+  /** The cloud image VMs boot from (`qcow2`, `raw` or `vmdk`, imported as the boot disk). */
+  readonly cloudImage: DownloadSpec;
+  /**
+   * The template LXC hosts are created from.
+   *
+   * @default - required only when the site has LXC hosts
+   */
+  readonly lxcTemplate?: LxcTemplateSpec;
+  /**
+   * Skip TLS verification of the Proxmox API (self-signed certificates).
+   *
+   * @default false
+   */
+  readonly insecureTls?: boolean;
+  /**
+   * The SSH user the provider uses to upload snippets to the Proxmox nodes.
+   *
+   * @default 'root'
+   */
+  readonly sshUser?: string;
+}
+
+/** CPU, memory and disk of a host. */
+export interface HostSizeSpec {
+  /** @default - by role: 2 for K3s and datastore hosts, 1 otherwise */
+  readonly cores?: number;
+  /** @default - by role: 4096 for K3s servers and agents, 2048 for datastores, 1024 otherwise */
+  readonly memoryMiB?: number;
+  /** @default - by role: 40 for K3s and datastore hosts, 10 otherwise */
+  readonly diskGiB?: number;
+}
+
+/** One machine of the site. */
+export interface HostSpec {
+  /** Host name, an RFC 1123 label; the FQDN is `<name>.<searchDomain>`. */
+  readonly name: string;
+  /** Static IPv4 address inside the site network. */
+  readonly ip: string;
+  /** Proxmox VM/CT id, unique in the Proxmox cluster (100–999999999). */
+  readonly vmId: number;
+  /** The Proxmox node the host runs on; one of `proxmox.nodes`. */
+  readonly proxmoxNode: string;
+  /** What the host does (at least one). */
+  readonly roles: readonly HostRole[];
+  /** @default HostKind.VM */
+  readonly kind?: HostKind;
+  /** @default - sized by role, see {@link HostSizeSpec} */
+  readonly size?: HostSizeSpec;
+}
+
+/** The fixed address clients and joining nodes use to reach the Kubernetes API. */
+export interface ApiEndpointSpec {
+  /**
+   * Floating virtual IP held by Keepalived on the load balancers.
+   *
+   * @default - no VIP: the address of the single load balancer (or the first server when there is none)
+   */
+  readonly vip?: string;
+  /**
+   * Port the API is served on at the endpoint (HAProxy's frontend). Use 8443 when HAProxy shares a host with a
+   * K3s server, whose API server already listens on 6443.
+   *
+   * @default 6443
+   */
+  readonly port?: number;
+  /**
+   * DNS name of the endpoint; goes into the API server certificate and the kubeconfig.
+   *
+   * @default `api.<searchDomain>`
+   */
+  readonly dnsName?: string;
+}
+
+/** Pinned versions. */
+export interface VersionsSpec {
+  /** @default the library's pinned stable K3s release */
+  readonly k3s?: string;
+}
+
+/** How operators reach the hosts. */
+export interface AccessSpec {
+  /**
+   * The sudo-capable admin user created on VMs.
+   *
+   * @default 'k3sadmin'
+   */
+  readonly adminUser?: string;
+  /**
+   * Extra SSH public keys for the admin user (public keys only; the stack also adds the key given in the
+   * `admin_ssh_public_key` Terraform variable).
+   *
+   * @default []
+   */
+  readonly sshAuthorizedKeys?: readonly string[];
+  /** @default 'Etc/UTC' */
+  readonly timezone?: string;
+  /**
+   * NTP servers for time sync (etcd and TLS need synchronized clocks).
+   *
+   * @default - the image's default pool
+   */
+  readonly ntpServers?: readonly string[];
+}
+
+/** Everything that describes one site. */
+export interface SiteSpec {
+  /** Site name, an RFC 1123 label; names the Terraform stack and the GitOps folder. */
+  readonly name: string;
+  /** @default - none */
+  readonly description?: string;
+  readonly network: NetworkSpec;
+  readonly proxmox: ProxmoxSpec;
+  readonly hosts: readonly HostSpec[];
+  readonly apiEndpoint: ApiEndpointSpec;
+  /** @default - the library's pinned versions */
+  readonly versions?: VersionsSpec;
+  /** @default - admin user `k3sadmin`, keys from the Terraform variable only, UTC */
+  readonly access?: AccessSpec;
+}

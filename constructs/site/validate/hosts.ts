@@ -1,0 +1,75 @@
+import { Ipv4Cidr, isIpv4 } from '../../core/ipv4';
+import { isIntegerInRange, isRfc1123Label } from '../../core/names';
+import { ProblemCollector } from '../../core/problems';
+import { HostKind, HostRole } from '../spec';
+import { expectNonEmptyArray, expectObject, isObject, reportDuplicates } from './shape';
+
+/** Roles that need a full kernel (K3s runs its own containers and netfilter rules). */
+const VM_ONLY_ROLES: readonly HostRole[] = [HostRole.K3S_SERVER, HostRole.K3S_AGENT];
+
+export interface HostsContext {
+  readonly cidr?: Ipv4Cidr;
+  readonly gateway?: unknown;
+  readonly proxmoxNodes: ReadonlySet<string>;
+}
+
+function validateHost(problems: ProblemCollector, path: string, host: Record<string, unknown>, context: HostsContext): void {
+  problems.check(isRfc1123Label(host.name), `${path}.name`, host.name,
+    'a host name of 1–63 lower-case letters, digits and hyphens, not starting or ending with a hyphen (RFC 1123)');
+  if (problems.check(isIpv4(host.ip), `${path}.ip`, host.ip, 'an IPv4 address in dotted-decimal form') && context.cidr) {
+    if (problems.check(context.cidr.isUsableHostAddress(host.ip as string), `${path}.ip`, host.ip,
+      `a host address inside network.cidr ${context.cidr.toString()} (not its network or broadcast address)`)) {
+      problems.check(host.ip !== context.gateway, `${path}.ip`, host.ip, 'an address other than network.gateway');
+    }
+  }
+  problems.check(isIntegerInRange(host.vmId, 100, 999_999_999), `${path}.vmId`, host.vmId, 'a Proxmox VM id, an integer from 100 to 999999999');
+  problems.check(typeof host.proxmoxNode === 'string' && context.proxmoxNodes.has(host.proxmoxNode), `${path}.proxmoxNode`,
+    host.proxmoxNode, `one of proxmox.nodes (${[...context.proxmoxNodes].join(', ') || 'none declared'})`);
+  const kind = host.kind ?? HostKind.VM;
+  problems.check(Object.values(HostKind).includes(kind as HostKind), `${path}.kind`, host.kind, `one of ${Object.values(HostKind).join(', ')}`);
+
+  if (expectNonEmptyArray(problems, `${path}.roles`, host.roles, `roles (${Object.values(HostRole).join(', ')})`)) {
+    const roles = host.roles;
+    roles.forEach((role, i) => {
+      if (!problems.check(Object.values(HostRole).includes(role as HostRole), `${path}.roles[${i}]`, role,
+        `one of ${Object.values(HostRole).join(', ')}`)) {
+        return;
+      }
+      problems.check(roles.indexOf(role) === i, `${path}.roles[${i}]`, role, 'each role once per host');
+      problems.check(!(kind === HostKind.LXC && VM_ONLY_ROLES.includes(role as HostRole)), `${path}.roles[${i}]`, role,
+        'a role an unprivileged LXC container can run: K3s servers and agents must be VMs (kind: vm)');
+    });
+  }
+  if (host.size !== undefined && expectObject(problems, `${path}.size`, host.size)) {
+    const limits = { cores: [1, 128, 'CPU cores'], memoryMiB: [512, 1_048_576, 'MiB of memory'], diskGiB: [4, 65_536, 'GiB of disk'] } as const;
+    for (const [key, [min, max, unit]] of Object.entries(limits)) {
+      const value = host.size[key];
+      if (value !== undefined) {
+        problems.check(isIntegerInRange(value, min, max), `${path}.size.${key}`, value, `an integer from ${min} to ${max} (${unit})`);
+      }
+    }
+  }
+}
+
+/** Checks `hosts`: each host on its own, then uniqueness of names, addresses and VM ids across them. */
+export function validateHosts(problems: ProblemCollector, hosts: unknown, context: HostsContext): readonly Record<string, unknown>[] {
+  if (!expectNonEmptyArray(problems, 'hosts', hosts, 'hosts')) {
+    return [];
+  }
+  const valid: Record<string, unknown>[] = [];
+  hosts.forEach((host, i) => {
+    if (expectObject(problems, `hosts[${i}]`, host)) {
+      validateHost(problems, `hosts[${i}]`, host, context);
+      valid.push(host);
+    }
+  });
+  const field = (key: string) => hosts.flatMap((host, i) => (isObject(host) && host[key] !== undefined ? [{ path: `hosts[${i}].${key}`, value: host[key] }] : []));
+  reportDuplicates(problems, field('name'), 'host name');
+  reportDuplicates(problems, field('ip'), 'IP address');
+  reportDuplicates(problems, field('vmId'), 'VM id');
+
+  const roles = valid.flatMap((host) => (Array.isArray(host.roles) ? host.roles : []));
+  problems.check(roles.includes(HostRole.K3S_SERVER), 'hosts', `${valid.length} hosts without role ${HostRole.K3S_SERVER}`,
+    `at least one host with role ${HostRole.K3S_SERVER}`);
+  return valid;
+}

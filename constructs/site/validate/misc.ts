@@ -1,0 +1,47 @@
+import { isDnsName, isIpv4 } from '../../core';
+import { ProblemCollector } from '../../core/problems';
+import { expectObject } from './shape';
+
+const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
+const K3S_VERSION = /^v1\.\d+\.\d+\+k3s\d+$/;
+
+export function validateName(problems: ProblemCollector, name: unknown): void {
+  problems.check(typeof name === 'string' && /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(name), 'name', name,
+    'a site name of 2–32 lower-case letters, digits and hyphens, starting with a letter (it names the stack and folders)');
+}
+
+export function validateVersions(problems: ProblemCollector, versions: unknown): void {
+  if (versions === undefined || !expectObject(problems, 'versions', versions)) {
+    return;
+  }
+  if (versions.k3s !== undefined) {
+    problems.check(typeof versions.k3s === 'string' && K3S_VERSION.test(versions.k3s), 'versions.k3s', versions.k3s,
+      'a K3s release tag such as "v1.36.3+k3s1"');
+  }
+}
+
+export function validateAccess(problems: ProblemCollector, access: unknown): void {
+  if (access === undefined || !expectObject(problems, 'access', access)) {
+    return;
+  }
+  if (access.adminUser !== undefined) {
+    problems.check(typeof access.adminUser === 'string' && /^[a-z_][a-z0-9_-]{0,31}$/.test(access.adminUser) && access.adminUser !== 'root',
+      'access.adminUser', access.adminUser, 'a Linux user name other than root (lower-case, at most 32 characters)');
+  }
+  if (access.sshAuthorizedKeys !== undefined) {
+    if (problems.check(Array.isArray(access.sshAuthorizedKeys), 'access.sshAuthorizedKeys', access.sshAuthorizedKeys, 'a list of SSH public keys')) {
+      (access.sshAuthorizedKeys as unknown[]).forEach((key, i) => problems.check(typeof key === 'string' && SSH_PUBLIC_KEY.test(key),
+        `access.sshAuthorizedKeys[${i}]`, key, 'an OpenSSH public key line ("ssh-ed25519 AAAA... comment"), never a private key'));
+    }
+  }
+  if (access.timezone !== undefined) {
+    problems.check(typeof access.timezone === 'string' && /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(access.timezone),
+      'access.timezone', access.timezone, 'an IANA time zone name, e.g. "Europe/Berlin"');
+  }
+  if (access.ntpServers !== undefined) {
+    if (problems.check(Array.isArray(access.ntpServers), 'access.ntpServers', access.ntpServers, 'a list of NTP server names or addresses')) {
+      (access.ntpServers as unknown[]).forEach((server, i) => problems.check(isIpv4(server) || isDnsName(server),
+        `access.ntpServers[${i}]`, server, 'an NTP server DNS name or IPv4 address'));
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { HostPlan, SitePlan, SiteWarning, hostsWithRole } from './plan';
+import { HostRole } from './spec';
+
+function allOnOneProxmoxNode(hosts: readonly HostPlan[]): string | undefined {
+  const nodes = new Set(hosts.map((host) => host.proxmoxNode));
+  return hosts.length > 1 && nodes.size === 1 ? [...nodes][0] : undefined;
+}
+
+/** Non-fatal findings: the site synthesizes, but it is less available than it looks. */
+export function siteWarnings(plan: Omit<SitePlan, 'warnings'>): SiteWarning[] {
+  const sitePlan = { ...plan, warnings: [] };
+  const warnings: SiteWarning[] = [];
+  const servers = hostsWithRole(sitePlan, HostRole.K3S_SERVER);
+  const loadBalancers = hostsWithRole(sitePlan, HostRole.LOAD_BALANCER);
+
+  const serverNode = allOnOneProxmoxNode(servers);
+  if (serverNode) {
+    warnings.push({ path: 'hosts', message: `all ${servers.length} k3s servers (the quorum members) run on Proxmox node "${serverNode}": losing that node stops the control plane` });
+  }
+  const balancerNode = allOnOneProxmoxNode(loadBalancers);
+  if (balancerNode) {
+    warnings.push({ path: 'hosts', message: `all ${loadBalancers.length} load balancers run on Proxmox node "${balancerNode}": losing that node takes the API endpoint down` });
+  }
+  if (loadBalancers.length === 1) {
+    warnings.push({ path: 'hosts', message: `a single load balancer ("${loadBalancers[0].name}") is a single point of failure for the API endpoint ${plan.apiEndpoint.address}:${plan.apiEndpoint.port}` });
+  } else if (loadBalancers.length === 0 && servers.length > 1) {
+    warnings.push({ path: 'apiEndpoint', message: `no load balancer: the API endpoint is server "${servers[0].name}" alone, so clients lose the API when it fails` });
+  }
+  const downloads = [['proxmox.cloudImage', plan.proxmox.cloudImage], ['proxmox.lxcTemplate', plan.proxmox.lxcTemplate]] as const;
+  for (const [path, download] of downloads) {
+    if (download && !download.checksum) {
+      warnings.push({ path: `${path}.checksum`, message: `no checksum: Proxmox does not verify ${download.fileName} after downloading it` });
+    }
+  }
+  return warnings;
+}

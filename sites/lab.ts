@@ -1,0 +1,36 @@
+import { HostRole, defineSite } from '../constructs';
+import { UBUNTU_2404_CLOUD_IMAGE } from './common';
+
+/**
+ * Seed 002, "Lab: High-Availability k3s Cluster with Load Balancing": 3 servers that each run Keepalived, HAProxy
+ * and K3s (API on 8443 → 6443, since K3s already owns 6443 there), 2 agents, VIP 192.168.168.100, zone
+ * k3s.test.local.
+ *
+ * Invented where the seed is silent: gateway and resolver 192.168.168.1, the Proxmox endpoint and node names,
+ * VM ids (chosen to match the last octet), datastores and bridge.
+ */
+export default defineSite({
+  name: 'lab',
+  description: 'HA K3s lab: Keepalived + HAProxy + K3s on every server, 2 agents, Bind9 zone k3s.test.local',
+  network: {
+    cidr: '192.168.168.0/24',
+    gateway: '192.168.168.1',
+    dnsServers: ['192.168.168.1'],
+    searchDomain: 'k3s.test.local',
+  },
+  proxmox: {
+    endpoint: 'https://pve1.k3s.test.local:8006/',
+    nodes: ['pve1', 'pve2', 'pve3'],
+    bridge: 'vmbr0',
+    datastores: { disks: 'local-lvm', snippets: 'local', images: 'local' },
+    cloudImage: UBUNTU_2404_CLOUD_IMAGE,
+  },
+  hosts: [
+    { name: 'lx-k3s-server-01', ip: '192.168.168.111', vmId: 111, proxmoxNode: 'pve1', roles: [HostRole.K3S_SERVER, HostRole.LOAD_BALANCER] },
+    { name: 'lx-k3s-server-02', ip: '192.168.168.112', vmId: 112, proxmoxNode: 'pve2', roles: [HostRole.K3S_SERVER, HostRole.LOAD_BALANCER] },
+    { name: 'lx-k3s-server-03', ip: '192.168.168.113', vmId: 113, proxmoxNode: 'pve3', roles: [HostRole.K3S_SERVER, HostRole.LOAD_BALANCER] },
+    { name: 'lx-k3s-agent-01', ip: '192.168.168.121', vmId: 121, proxmoxNode: 'pve1', roles: [HostRole.K3S_AGENT] },
+    { name: 'lx-k3s-agent-02', ip: '192.168.168.122', vmId: 122, proxmoxNode: 'pve2', roles: [HostRole.K3S_AGENT] },
+  ],
+  apiEndpoint: { vip: '192.168.168.100', port: 8443, dnsName: 'api.k3s.test.local' },
+});
