@@ -1,4 +1,4 @@
-import { HostRole, defineSite } from '../constructs';
+import { HostRole, SiteSpec } from '../constructs';
 import { UBUNTU_2404_CLOUD_IMAGE } from './common';
 
 /**
@@ -9,7 +9,7 @@ import { UBUNTU_2404_CLOUD_IMAGE } from './common';
  * Invented where the seed is silent: gateway and resolver 192.168.168.1, the Proxmox endpoint and node names,
  * VM ids (chosen to match the last octet), datastores and bridge.
  */
-export default defineSite({
+const lab: SiteSpec = {
   name: 'lab',
   description: 'HA K3s lab: Keepalived + HAProxy + K3s on every server, 2 agents, Bind9 zone k3s.test.local',
   network: {
@@ -33,4 +33,6 @@ export default defineSite({
     { name: 'lx-k3s-agent-02', ip: '192.168.168.122', vmId: 122, proxmoxNode: 'pve2', roles: [HostRole.K3S_AGENT] },
   ],
   apiEndpoint: { vip: '192.168.168.100', port: 8443, dnsName: 'api.k3s.test.local' },
-});
+};
+
+export default lab;

@@ -1,4 +1,4 @@
-import { ProblemCollector } from '../core/problems';
+import { ProblemCollector, ValidationError } from '../core/problems';
 import {
   DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_K3S_VERSION, DEFAULT_LXC_OS_TYPE, DEFAULT_SSH_USER, DEFAULT_TIMEZONE, defaultSizeFor,
 } from './defaults';
@@ -9,6 +9,7 @@ import { validateHosts } from './validate/hosts';
 import { validateAccess, validateName, validateVersions } from './validate/misc';
 import { validateNetwork } from './validate/network';
 import { validateProxmox } from './validate/proxmox';
+import { reportDuplicates } from './validate/shape';
 import { siteWarnings } from './warnings';
 import { Ipv4Cidr } from '../core/ipv4';
 
@@ -40,6 +41,32 @@ export function defineSite(spec: SiteSpec): SitePlan {
   }
   problems.throwIfAny(`site ${JSON.stringify(typeof input.name === 'string' ? input.name : '(unnamed)')}`);
   return deepFreeze(resolvePlan(spec, Ipv4Cidr.tryParse(spec.network.cidr)!));
+}
+
+/**
+ * Validates several sites at once: one error lists the problems of every site (each path prefixed with the
+ * site's name), so nothing is synthesized while any site is invalid.
+ *
+ * @throws ValidationError naming every problem of every site
+ */
+export function defineSites(specs: readonly SiteSpec[]): SitePlan[] {
+  const plans: SitePlan[] = [];
+  const problems = new ProblemCollector();
+  specs.forEach((spec, i) => {
+    try {
+      plans.push(defineSite(spec));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) {
+        throw error;
+      }
+      const site = typeof spec?.name === 'string' ? spec.name : `sites[${i}]`;
+      error.problems.forEach((problem) => problems.add(`${site}: ${problem.path}`, problem.value, problem.expected));
+    }
+  });
+  const names = specs.map((spec, i) => ({ path: `sites[${i}].name`, value: spec?.name }));
+  reportDuplicates(problems, names, 'site name');
+  problems.throwIfAny(`the ${specs.length} sites`);
+  return plans;
 }
 
 function resolveDownload(download: DownloadSpec): DownloadPlan {

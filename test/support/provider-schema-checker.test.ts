@@ -176,7 +176,7 @@ describe('provider schema checker', () => {
     expectOnly(check(typo), 'resource.proxmox_virtual_environment_vmm', /unknown resource type/);
     // `alias` is allowed for providers only.
     expectOnly(checkVm((vm) => (vm.alias = 'x')), `${VM}.alias`, /unknown key/);
-    expect(checkVm((vm) => Object.assign(vm, { count: 1, for_each: undefined, provider: 'proxmox.other', provisioner: [], connection: {} })))
+    expect(checkVm((vm) => Object.assign(vm, { count: 1, provider: 'proxmox.other', provisioner: [], connection: {} })))
       .toEqual([]);
   });
 

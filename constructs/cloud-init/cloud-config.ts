@@ -1,0 +1,274 @@
+/**
+ * The `CloudConfig` builder: what one host needs (packages, files, commands, sysctls, kernel modules, users,
+ * apt sources, port claims), added by the roles attached to it. The same content renders to `#cloud-config`
+ * YAML for VMs and to an idempotent POSIX shell script for LXC containers (see the renderers beside it).
+ *
+ * Every entry records the role that added it, so a conflict — two roles writing one path differently, setting one
+ * sysctl to two values, or listening on one port — is an error that names both roles.
+ */
+
+/** Transport protocol of a port claim. */
+export enum Protocol {
+  TCP = 'tcp',
+  UDP = 'udp',
+}
+
+/** A file written on the host. */
+export interface CloudFile {
+  /** Absolute path. */
+  readonly path: string;
+  readonly content: string;
+  /** Octal permission bits. @default '0644' */
+  readonly mode?: string;
+  /** `user:group`. @default 'root:root' */
+  readonly owner?: string;
+}
+
+/** A login user. */
+export interface CloudUser {
+  readonly name: string;
+  readonly sshAuthorizedKeys: readonly string[];
+  /** Passwordless sudo. @default false */
+  readonly sudo?: boolean;
+  /** Supplementary groups. @default [] */
+  readonly groups?: readonly string[];
+  /** @default '/bin/bash' */
+  readonly shell?: string;
+}
+
+/** An extra apt repository. */
+export interface AptSource {
+  /** Short name; names the list and key files. */
+  readonly name: string;
+  /** The `deb ...` line; `$KEY_FILE` stands for the path of the key below. */
+  readonly source: string;
+  /** ASCII-armoured signing key. @default - none (the source must be signed by a key the image trusts) */
+  readonly key?: string;
+}
+
+/** A listening socket a role will open; two roles claiming one port on one address conflict. */
+export interface PortClaim {
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** @default - every address of the host */
+  readonly address?: string;
+  /** What listens, for error messages, e.g. `haproxy api frontend`. */
+  readonly description: string;
+}
+
+/** Identity written into the rendered config. */
+export interface CloudConfigProps {
+  readonly hostname: string;
+  readonly fqdn: string;
+}
+
+interface Owned<T> {
+  readonly role: string;
+  readonly value: T;
+}
+
+/** Thrown when two roles want incompatible things on one host. */
+export class CloudConfigConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CloudConfigConflictError';
+  }
+}
+
+const DEFAULT_FILE_MODE = '0644';
+const DEFAULT_FILE_OWNER = 'root:root';
+
+/** Files the builder itself renders from sysctls and kernel modules. */
+export const SYSCTL_FILE = '/etc/sysctl.d/90-proxmox-k3s-ha.conf';
+export const MODULES_FILE = '/etc/modules-load.d/proxmox-k3s-ha.conf';
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Builder for everything one host is configured with; see the module comment.
+ */
+export class CloudConfig {
+  public readonly hostname: string;
+  public readonly fqdn: string;
+  private readonly packageSet = new Map<string, string>();
+  private readonly fileMap = new Map<string, Owned<Required<CloudFile>>>();
+  private readonly commandList: Owned<string>[] = [];
+  private readonly bootCommandList: Owned<string>[] = [];
+  private readonly sysctlMap = new Map<string, Owned<string>>();
+  private readonly moduleSet = new Map<string, string>();
+  private readonly userMap = new Map<string, Owned<CloudUser>>();
+  private readonly aptSourceMap = new Map<string, Owned<AptSource>>();
+  private readonly portClaims: Owned<PortClaim>[] = [];
+
+  constructor(props: CloudConfigProps) {
+    this.hostname = props.hostname;
+    this.fqdn = props.fqdn;
+  }
+
+  /** Packages to install from the distribution's (or an added) apt repository. */
+  public addPackages(role: string, ...packages: string[]): void {
+    for (const name of packages) {
+      if (!/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/.test(name)) {
+        throw new CloudConfigConflictError(`role "${role}": package ${JSON.stringify(name)} is not a valid Debian package name`);
+      }
+      if (!this.packageSet.has(name)) {
+        this.packageSet.set(name, role);
+      }
+    }
+  }
+
+  /** A file; the same path may be added again only with identical content, mode and owner. */
+  public addFile(role: string, file: CloudFile): void {
+    if (!file.path.startsWith('/') || file.path.includes('\n') || file.path.endsWith('/')) {
+      throw new CloudConfigConflictError(`role "${role}": file path ${JSON.stringify(file.path)} must be an absolute file path`);
+    }
+    if ([SYSCTL_FILE, MODULES_FILE].includes(file.path)) {
+      throw new CloudConfigConflictError(`role "${role}": ${file.path} is rendered from addSysctl/addKernelModule; use those`);
+    }
+    const value: Required<CloudFile> = { path: file.path, content: file.content, mode: file.mode ?? DEFAULT_FILE_MODE, owner: file.owner ?? DEFAULT_FILE_OWNER };
+    if (!/^0?[0-7]{3,4}$/.test(value.mode)) {
+      throw new CloudConfigConflictError(`role "${role}": file ${file.path} mode ${JSON.stringify(value.mode)} must be octal, e.g. "0644"`);
+    }
+    const existing = this.fileMap.get(file.path);
+    if (existing && !sameJson(existing.value, value)) {
+      const what = ['content', 'mode', 'owner'].filter((key) => existing.value[key as keyof CloudFile] !== value[key as keyof CloudFile]).join(', ');
+      throw new CloudConfigConflictError(
+        `${this.hostname}: file ${file.path} is written by role "${existing.role}" and differently (${what}) by role "${role}"`);
+    }
+    this.fileMap.set(file.path, existing ?? { role, value });
+  }
+
+  /** A shell command run once at first provisioning, after packages and files, in the order added. */
+  public addCommand(role: string, command: string): void {
+    this.commandList.push({ role, value: command });
+  }
+
+  /** A shell command run early at every boot (cloud-init `bootcmd`; a oneshot systemd unit on LXC). */
+  public addBootCommand(role: string, command: string): void {
+    this.bootCommandList.push({ role, value: command });
+  }
+
+  /** A kernel parameter; one key set to two values by two roles is a conflict. */
+  public addSysctl(role: string, key: string, value: string | number): void {
+    if (!/^[a-z0-9_]+(\.[a-zA-Z0-9_*-]+)+$/.test(key)) {
+      throw new CloudConfigConflictError(`role "${role}": sysctl key ${JSON.stringify(key)} is not a dotted kernel parameter name`);
+    }
+    const text = String(value);
+    const existing = this.sysctlMap.get(key);
+    if (existing && existing.value !== text) {
+      throw new CloudConfigConflictError(
+        `${this.hostname}: sysctl ${key} is set to ${JSON.stringify(existing.value)} by role "${existing.role}" and to ${JSON.stringify(text)} by role "${role}"`);
+    }
+    this.sysctlMap.set(key, existing ?? { role, value: text });
+  }
+
+  /** A kernel module loaded now and at every boot (on LXC it must be loaded on the Proxmox host). */
+  public addKernelModule(role: string, module: string): void {
+    if (!/^[a-z0-9_-]+$/.test(module)) {
+      throw new CloudConfigConflictError(`role "${role}": kernel module ${JSON.stringify(module)} is not a module name`);
+    }
+    if (!this.moduleSet.has(module)) {
+      this.moduleSet.set(module, role);
+    }
+  }
+
+  /** A login user with SSH keys; one name defined differently by two roles is a conflict. */
+  public addUser(role: string, user: CloudUser): void {
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user.name)) {
+      throw new CloudConfigConflictError(`role "${role}": user name ${JSON.stringify(user.name)} is not a valid Linux user name`);
+    }
+    const existing = this.userMap.get(user.name);
+    if (existing && !sameJson(existing.value, user)) {
+      throw new CloudConfigConflictError(`${this.hostname}: user ${user.name} is defined by role "${existing.role}" and differently by role "${role}"`);
+    }
+    this.userMap.set(user.name, existing ?? { role, value: user });
+  }
+
+  public addAptSource(role: string, source: AptSource): void {
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(source.name)) {
+      throw new CloudConfigConflictError(`role "${role}": apt source name ${JSON.stringify(source.name)} must be lower-case letters, digits, - and _`);
+    }
+    const existing = this.aptSourceMap.get(source.name);
+    if (existing && !sameJson(existing.value, source)) {
+      throw new CloudConfigConflictError(`${this.hostname}: apt source ${source.name} is defined by role "${existing.role}" and differently by role "${role}"`);
+    }
+    this.aptSourceMap.set(source.name, existing ?? { role, value: source });
+  }
+
+  /**
+   * Declares a listening socket. Two claims conflict when protocol and port match and the addresses overlap
+   * (equal, or either one is every address).
+   */
+  public claimPort(role: string, claim: PortClaim): void {
+    const clash = this.portClaims.find(({ value }) => value.protocol === claim.protocol && value.port === claim.port
+      && (value.address === undefined || claim.address === undefined || value.address === claim.address));
+    if (clash) {
+      throw new CloudConfigConflictError(
+        `${this.hostname}: ${claim.protocol} port ${claim.port} is claimed by role "${clash.role}" (${clash.value.description}) and by role "${role}" (${claim.description})`);
+    }
+    this.portClaims.push({ role, value: claim });
+  }
+
+  /** Adds everything of `other` to this builder, with the same conflict checks, in `other`'s order. */
+  public merge(other: CloudConfig): void {
+    other.packageSet.forEach((role, name) => this.addPackages(role, name));
+    other.userMap.forEach(({ role, value }) => this.addUser(role, value));
+    other.aptSourceMap.forEach(({ role, value }) => this.addAptSource(role, value));
+    other.fileMap.forEach(({ role, value }) => this.addFile(role, value));
+    other.sysctlMap.forEach(({ role, value }, key) => this.addSysctl(role, key, value));
+    other.moduleSet.forEach((role, module) => this.addKernelModule(role, module));
+    other.bootCommandList.forEach(({ role, value }) => this.addBootCommand(role, value));
+    other.commandList.forEach(({ role, value }) => this.addCommand(role, value));
+    other.portClaims.forEach(({ role, value }) => this.claimPort(role, value));
+  }
+
+  /** Sorted, de-duplicated package names. */
+  public get packages(): readonly string[] {
+    return [...this.packageSet.keys()].sort();
+  }
+
+  /** Files sorted by path, including the rendered sysctl and modules-load files. */
+  public get files(): readonly Required<CloudFile>[] {
+    const files = [...this.fileMap.values()].map((f) => f.value);
+    if (this.sysctlMap.size > 0) {
+      files.push({ path: SYSCTL_FILE, content: this.sysctls.map(([k, v]) => `${k} = ${v}\n`).join(''), mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER });
+    }
+    if (this.moduleSet.size > 0) {
+      files.push({ path: MODULES_FILE, content: this.kernelModules.map((m) => `${m}\n`).join(''), mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER });
+    }
+    return files.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  /** First-provisioning commands in the order added. */
+  public get commands(): readonly string[] {
+    return this.commandList.map((c) => c.value);
+  }
+
+  public get bootCommands(): readonly string[] {
+    return this.bootCommandList.map((c) => c.value);
+  }
+
+  /** `[key, value]` pairs sorted by key. */
+  public get sysctls(): readonly (readonly [string, string])[] {
+    return [...this.sysctlMap.entries()].map(([key, { value }]) => [key, value] as const).sort(([a], [b]) => a.localeCompare(b));
+  }
+
+  public get kernelModules(): readonly string[] {
+    return [...this.moduleSet.keys()].sort();
+  }
+
+  /** Users sorted by name. */
+  public get users(): readonly CloudUser[] {
+    return [...this.userMap.values()].map((u) => u.value).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  public get aptSources(): readonly AptSource[] {
+    return [...this.aptSourceMap.values()].map((s) => s.value).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  public get ports(): readonly (PortClaim & { readonly role: string })[] {
+    return this.portClaims.map(({ role, value }) => ({ ...value, role }));
+  }
+}

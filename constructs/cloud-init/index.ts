@@ -1,0 +1,3 @@
+export * from './cloud-config';
+export * from './render-cloud-config';
+export * from './render-shell';

@@ -1,0 +1,71 @@
+import { stringify } from 'yaml';
+import { CloudConfig, SYSCTL_FILE } from './cloud-config';
+
+/** Where `$KEY_FILE` points for an apt source's key (the same path on VMs and LXC). */
+export function aptKeyPath(name: string): string {
+  return `/etc/apt/keyrings/${name}.asc`;
+}
+
+/** The first-provisioning commands both renderings run: load modules, apply sysctls, then the roles' commands. */
+export function provisioningCommands(config: CloudConfig): string[] {
+  return [
+    ...config.kernelModules.map((module) => `modprobe ${module}`),
+    ...(config.sysctls.length > 0 ? [`sysctl -p ${SYSCTL_FILE}`] : []),
+    ...config.commands,
+  ];
+}
+
+/**
+ * Renders `#cloud-config` YAML for a VM.
+ *
+ * Every file is written with `defer: true`, so cloud-init's order (users, apt sources, packages, files, then
+ * `runcmd`) matches the LXC shell script, and files may be owned by users that packages create.
+ */
+export function renderCloudConfig(config: CloudConfig): string {
+  const document: Record<string, unknown> = {
+    hostname: config.hostname,
+    fqdn: config.fqdn,
+    prefer_fqdn_over_hostname: false,
+    manage_etc_hosts: true,
+  };
+  if (config.users.length > 0) {
+    document.users = config.users.map((user) => ({
+      name: user.name,
+      shell: user.shell ?? '/bin/bash',
+      lock_passwd: true,
+      ...(user.groups && user.groups.length > 0 ? { groups: user.groups.join(', ') } : {}),
+      ...(user.sudo ? { sudo: 'ALL=(ALL) NOPASSWD:ALL' } : {}),
+      ssh_authorized_keys: [...user.sshAuthorizedKeys],
+    }));
+    document.ssh_pwauth = false;
+    document.disable_root = true;
+  }
+  if (config.aptSources.length > 0) {
+    document.apt = {
+      preserve_sources_list: true,
+      sources: Object.fromEntries(config.aptSources.map((source) => [
+        `${source.name}.list`,
+        { source: source.key ? source.source.split('$KEY_FILE').join(aptKeyPath(source.name)) : source.source },
+      ])),
+    };
+  }
+  document.package_update = config.packages.length > 0 || config.aptSources.length > 0;
+  document.package_upgrade = false;
+  if (config.packages.length > 0) {
+    document.packages = [...config.packages];
+  }
+  const keyFiles = config.aptSources.filter((s) => s.key).map((s) => ({ path: aptKeyPath(s.name), content: s.key!, permissions: '0644', owner: 'root:root' }));
+  const files = config.files.map((file) => ({ path: file.path, content: file.content, permissions: file.mode, owner: file.owner, defer: true }));
+  if (keyFiles.length + files.length > 0) {
+    // Keys must exist before apt reads the sources, so they are not deferred.
+    document.write_files = [...keyFiles, ...files];
+  }
+  if (config.bootCommands.length > 0) {
+    document.bootcmd = [...config.bootCommands];
+  }
+  const commands = provisioningCommands(config);
+  if (commands.length > 0) {
+    document.runcmd = commands;
+  }
+  return `#cloud-config\n${stringify(document, { lineWidth: 0, blockQuote: 'literal' })}`;
+}

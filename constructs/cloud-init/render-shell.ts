@@ -1,0 +1,103 @@
+import { CloudConfig } from './cloud-config';
+import { aptKeyPath, provisioningCommands } from './render-cloud-config';
+
+/** Quotes a string for POSIX sh: single quotes, with embedded single quotes closed, escaped and reopened. */
+export function shellQuote(value: string): string {
+  return `'${value.split("'").join("'\\''")}'`;
+}
+
+const BOOT_SCRIPT = '/usr/local/lib/proxmox-k3s-ha/boot.sh';
+const BOOT_UNIT = '/etc/systemd/system/proxmox-k3s-ha-boot.service';
+
+const PRELUDE = `#!/bin/sh
+# Provisioning script rendered by proxmox-k3s-ha. Idempotent: running it again converges to the same state.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+
+# install_file PATH MODE OWNER < CONTENT: replaces PATH only when the content differs.
+install_file() {
+  mkdir -p "$(dirname "$1")"
+  tmp=$(mktemp "$1.XXXXXX")
+  cat > "$tmp"
+  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then
+    rm -f "$tmp"
+  else
+    mv -f "$tmp" "$1"
+  fi
+  chmod "$2" "$1"
+  chown "$3" "$1"
+}
+`;
+
+function writeFile(path: string, content: string, mode: string, owner: string): string {
+  return `printf '%s' ${shellQuote(content)} | install_file ${shellQuote(path)} ${mode} ${shellQuote(owner)}`;
+}
+
+/**
+ * Renders the same content as {@link renderCloudConfig} as a POSIX shell script for an LXC container, in the same
+ * order: users, apt sources, packages, files, boot commands (installed as a oneshot systemd unit and run now),
+ * kernel modules (checked, since a container cannot load them), sysctls, then the roles' commands.
+ */
+export function renderShellScript(config: CloudConfig): string {
+  const lines: string[] = [PRELUDE];
+  const section = (title: string) => lines.push('', `# --- ${title}`);
+
+  if (config.users.length > 0) {
+    section('users');
+    for (const user of config.users) {
+      const name = shellQuote(user.name);
+      lines.push(`id -u ${name} >/dev/null 2>&1 || useradd --create-home --shell ${shellQuote(user.shell ?? '/bin/bash')} ${name}`);
+      if (user.groups && user.groups.length > 0) {
+        lines.push(`usermod --append --groups ${shellQuote(user.groups.join(','))} ${name}`);
+      }
+      lines.push(`home=$(getent passwd ${name} | cut -d: -f6)`);
+      lines.push(writeFile('$home/.ssh/authorized_keys', user.sshAuthorizedKeys.map((k) => `${k}\n`).join(''), '0600', `${user.name}:${user.name}`)
+        .replace(shellQuote('$home/.ssh/authorized_keys'), '"$home/.ssh/authorized_keys"'));
+      lines.push(`chmod 0700 "$home/.ssh" && chown ${shellQuote(`${user.name}:${user.name}`)} "$home/.ssh"`);
+      if (user.sudo) {
+        lines.push(writeFile(`/etc/sudoers.d/90-${user.name}`, `${user.name} ALL=(ALL) NOPASSWD:ALL\n`, '0440', 'root:root'));
+      }
+    }
+  }
+  if (config.aptSources.length > 0) {
+    section('apt sources');
+    for (const source of config.aptSources) {
+      if (source.key) {
+        lines.push(writeFile(aptKeyPath(source.name), source.key, '0644', 'root:root'));
+      }
+      const line = source.key ? source.source.split('$KEY_FILE').join(aptKeyPath(source.name)) : source.source;
+      lines.push(writeFile(`/etc/apt/sources.list.d/${source.name}.list`, `${line}\n`, '0644', 'root:root'));
+    }
+  }
+  if (config.packages.length > 0) {
+    section('packages');
+    lines.push('apt-get update');
+    lines.push(`apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${config.packages.map(shellQuote).join(' ')}`);
+  }
+  if (config.files.length > 0) {
+    section('files');
+    for (const file of config.files) {
+      lines.push(writeFile(file.path, file.content, file.mode, file.owner));
+    }
+  }
+  if (config.bootCommands.length > 0) {
+    section('boot commands (every boot)');
+    const script = `#!/bin/sh\nset -eu\n${config.bootCommands.join('\n')}\n`;
+    lines.push(writeFile(BOOT_SCRIPT, script, '0755', 'root:root'));
+    const unit = `[Unit]\nDescription=proxmox-k3s-ha boot commands\nDefaultDependencies=no\nAfter=local-fs.target\n\n[Service]\nType=oneshot\nExecStart=${BOOT_SCRIPT}\n\n[Install]\nWantedBy=multi-user.target\n`;
+    lines.push(writeFile(BOOT_UNIT, unit, '0644', 'root:root'));
+    lines.push('systemctl daemon-reload', 'systemctl enable proxmox-k3s-ha-boot.service', BOOT_SCRIPT);
+  }
+  const commands = provisioningCommands(config);
+  if (commands.length > 0) {
+    section('commands');
+    for (const command of commands) {
+      const module = /^modprobe ([a-z0-9_-]+)$/.exec(command)?.[1];
+      // A container cannot load kernel modules: accept one the Proxmox host already loaded, else say which.
+      lines.push(module
+        ? `[ -d /sys/module/${module} ] || modprobe ${module} || { echo "kernel module ${module} is not loaded: load it on the Proxmox host (modprobe ${module}; echo ${module} >> /etc/modules-load.d/k3s.conf)" >&2; exit 1; }`
+        : command);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,2 @@
+export * from './base-host';
+export * from './k3s-node';

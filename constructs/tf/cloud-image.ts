@@ -1,0 +1,43 @@
+import { Construct } from 'constructs';
+import { DownloadFile } from './generated/providers/proxmox/download-file';
+
+/** Properties of a {@link ProxmoxDownload}. */
+export interface ProxmoxDownloadProps {
+  /** Proxmox node whose datastore receives the file. */
+  readonly nodeName: string;
+  readonly datastoreId: string;
+  /** `import` for a cloud image that VMs import as a disk, `vztmpl` for an LXC template. */
+  readonly contentType: 'import' | 'vztmpl';
+  readonly url: string;
+  readonly fileName: string;
+  /** @default - not verified */
+  readonly checksum?: string;
+  /** @default - none */
+  readonly checksumAlgorithm?: string;
+}
+
+/**
+ * A file Proxmox downloads onto one node's datastore (`proxmox_download_file`): a cloud image or LXC template.
+ * One per node and file, shared by every host on that node.
+ */
+export class ProxmoxDownload extends Construct {
+  public readonly resource: DownloadFile;
+  /** The file's volume id, e.g. `local:import/ubuntu.qcow2`. */
+  public readonly fileId: string;
+
+  constructor(scope: Construct, id: string, props: ProxmoxDownloadProps) {
+    super(scope, id);
+    this.resource = new DownloadFile(this, 'Resource', {
+      nodeName: props.nodeName,
+      datastoreId: props.datastoreId,
+      contentType: props.contentType,
+      url: props.url,
+      fileName: props.fileName,
+      checksum: props.checksum,
+      checksumAlgorithm: props.checksumAlgorithm,
+      // A changed upstream file must not silently replace the disks VMs were imported from.
+      overwrite: false,
+    });
+    this.fileId = this.resource.id;
+  }
+}

@@ -1,0 +1,117 @@
+import { DataResource, Lazy } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudConfig } from '../cloud-init/cloud-config';
+import { renderShellScript } from '../cloud-init/render-shell';
+import { VirtualEnvironmentContainer, VirtualEnvironmentContainerFeatures } from './generated/providers/proxmox/virtual-environment-container';
+import { escapeTerraformTemplate, fingerprint } from './terraform-template';
+
+/** Properties of a {@link ProxmoxLxc}. */
+export interface ProxmoxLxcProps {
+  /** Container host name. */
+  readonly name: string;
+  readonly nodeName: string;
+  readonly vmId: number;
+  /** Static address with prefix length, e.g. `192.168.0.211/24`. */
+  readonly ipv4Cidr: string;
+  readonly gateway: string;
+  readonly dnsServers: readonly string[];
+  readonly dnsDomain: string;
+  readonly bridge: string;
+  /** @default - untagged */
+  readonly vlanId?: number;
+  /** Template volume id (`<datastore>:vztmpl/<file>`). */
+  readonly templateFileId: string;
+  /** @default 'ubuntu' */
+  readonly osType?: string;
+  /** Datastore of the root filesystem. */
+  readonly diskDatastoreId: string;
+  /** Public keys for root, which the provisioner connects as. */
+  readonly sshAuthorizedKeys: readonly string[];
+  /** Private key the Terraform provisioner connects with (a sensitive variable, never a literal). */
+  readonly sshPrivateKey: string;
+  /** What the container is configured with, rendered as a shell script; roles may add to it until synthesis. */
+  readonly cloudConfig: CloudConfig;
+  /** @default 1 */
+  readonly cores?: number;
+  /** @default 512 */
+  readonly memoryMiB?: number;
+  /** @default 8 */
+  readonly diskGiB?: number;
+  /**
+   * Run as an unprivileged container (root in the container is not root on the host).
+   *
+   * @default true
+   */
+  readonly unprivileged?: boolean;
+  /**
+   * Container features a role needs besides `nesting` (always on: systemd in modern distributions needs it).
+   * Proxmox lets only `root@pam` set features other than `nesting`.
+   *
+   * @default - nesting only
+   */
+  readonly features?: Omit<VirtualEnvironmentContainerFeatures, 'nesting'>;
+  /** @default [] */
+  readonly tags?: readonly string[];
+  /** @default - none */
+  readonly description?: string;
+}
+
+/**
+ * A Proxmox LXC container provisioned by a shell script.
+ *
+ * LXC containers have no cloud-init, so the same {@link CloudConfig} a VM would get is rendered as an idempotent
+ * POSIX script, uploaded and run over SSH by a `terraform_data` resource's provisioners (the public `provisioner`).
+ * A changed script re-runs on the existing container (it converges; nothing is replaced). Kernel modules cannot be
+ * loaded from inside a container: load them on the Proxmox host; the script fails naming any that are missing.
+ */
+export class ProxmoxLxc extends Construct {
+  /** The container resource. */
+  public readonly resource: VirtualEnvironmentContainer;
+  /** Runs the provisioning script whenever it changes. */
+  public readonly provisioner: DataResource;
+  public readonly cloudConfig: CloudConfig;
+  public readonly containerIpv4Address: string;
+
+  constructor(scope: Construct, id: string, props: ProxmoxLxcProps) {
+    super(scope, id);
+    this.cloudConfig = props.cloudConfig;
+    this.containerIpv4Address = props.ipv4Cidr.split('/')[0];
+
+    this.resource = new VirtualEnvironmentContainer(this, 'Resource', {
+      nodeName: props.nodeName,
+      vmId: props.vmId,
+      description: props.description,
+      tags: props.tags ? [...props.tags].sort() : undefined,
+      unprivileged: props.unprivileged ?? true,
+      startOnBoot: true,
+      started: true,
+      features: { ...props.features, nesting: true },
+      operatingSystem: { templateFileId: props.templateFileId, type: props.osType ?? 'ubuntu' },
+      cpu: { cores: props.cores ?? 1 },
+      memory: { dedicated: props.memoryMiB ?? 512, swap: 0 },
+      disk: { datastoreId: props.diskDatastoreId, size: props.diskGiB ?? 8 },
+      networkInterface: [{ name: 'eth0', bridge: props.bridge, ...(props.vlanId ? { vlanId: props.vlanId } : {}) }],
+      initialization: {
+        hostname: props.name,
+        ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
+        dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
+        userAccount: { keys: [...props.sshAuthorizedKeys] },
+      },
+    });
+
+    const script = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderShellScript(this.cloudConfig)) });
+    const scriptPath = '/root/proxmox-k3s-ha-provision.sh';
+    this.provisioner = new DataResource(this, 'Provision', {
+      dependsOn: [this.resource],
+      triggersReplace: {
+        container: this.resource.id,
+        script: Lazy.stringValue({ produce: (context) => fingerprint(String(context.resolve(script))) }),
+      },
+      connection: { type: 'ssh', host: this.containerIpv4Address, user: 'root', privateKey: props.sshPrivateKey },
+      provisioners: [
+        { type: 'file', content: script, destination: scriptPath },
+        { type: 'remote-exec', inline: [`sh ${scriptPath}`] },
+      ],
+    });
+  }
+}

@@ -1,0 +1,141 @@
+import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudConfig } from '../cloud-init/cloud-config';
+import { applyBaseHost } from '../roles/base-host';
+import { applyK3sNodePrerequisites } from '../roles/k3s-node';
+import { HostPlan, SitePlan, hasRole } from '../site/plan';
+import { HostKind, HostRole } from '../site/spec';
+import { ProxmoxDownload } from './cloud-image';
+import { ProxmoxProvider } from './generated/providers/proxmox/provider';
+import { ProxmoxLxc } from './proxmox-lxc';
+import { ProxmoxVm } from './proxmox-vm';
+
+/** Properties of a {@link SiteStack}. */
+export interface SiteStackProps {
+  /** The validated site, from `defineSite()`. */
+  readonly site: SitePlan;
+}
+
+/** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
+export interface SiteHost {
+  readonly plan: HostPlan;
+  readonly cloudConfig: CloudConfig;
+  readonly machine: ProxmoxVm | ProxmoxLxc;
+}
+
+/**
+ * One Terraform stack per site: the provider, the cloud image and templates on each Proxmox node, and every host
+ * with its base configuration. Roles (load balancers, K3s, datastore, DNS) attach to `hosts` by name.
+ *
+ * Credentials never appear in the stack: the Proxmox API token and the LXC provisioning key are sensitive
+ * Terraform variables (`TF_VAR_proxmox_api_token`, `TF_VAR_lxc_ssh_private_key`); the admin's public key is the
+ * `admin_ssh_public_key` variable. The site's warnings become cdktf warning annotations.
+ */
+export class SiteStack extends TerraformStack {
+  public readonly site: SitePlan;
+  public readonly provider: ProxmoxProvider;
+  /** Hosts by name, in site order. */
+  public readonly hosts: ReadonlyMap<string, SiteHost>;
+
+  constructor(scope: Construct, id: string, props: SiteStackProps) {
+    super(scope, id);
+    const { site } = props;
+    this.site = site;
+    site.warnings.forEach((warning) => Annotations.of(this).addWarning(`${warning.path}: ${warning.message}`));
+
+    const apiToken = new TerraformVariable(this, 'proxmox_api_token', {
+      type: 'string',
+      sensitive: true,
+      description: 'Proxmox VE API token, "user@realm!tokenid=secret"',
+    });
+    const adminKey = new TerraformVariable(this, 'admin_ssh_public_key', {
+      type: 'string',
+      description: `SSH public key of the admin user "${site.access.adminUser}" on every host`,
+    });
+    this.provider = new ProxmoxProvider(this, 'proxmox', {
+      endpoint: site.proxmox.endpoint,
+      apiToken: apiToken.stringValue,
+      insecure: site.proxmox.insecureTls,
+      // Snippet uploads go over SSH to the node (the API cannot write snippets).
+      ssh: { agent: true, username: site.proxmox.sshUser },
+    });
+
+    const hasLxc = site.hosts.some((host) => host.kind === HostKind.LXC);
+    const lxcKey = hasLxc ? new TerraformVariable(this, 'lxc_ssh_private_key', {
+      type: 'string',
+      sensitive: true,
+      description: 'private key matching admin_ssh_public_key, used by Terraform to provision LXC containers over SSH',
+    }) : undefined;
+
+    const downloads = new Map<string, ProxmoxDownload>();
+    const downloadOn = (node: string, kind: HostKind): ProxmoxDownload => {
+      const key = `${kind}-${node}`;
+      let download = downloads.get(key);
+      if (!download) {
+        const file = kind === HostKind.VM ? site.proxmox.cloudImage : site.proxmox.lxcTemplate!;
+        download = new ProxmoxDownload(this, kind === HostKind.VM ? `CloudImage-${node}` : `LxcTemplate-${node}`, {
+          nodeName: node,
+          datastoreId: site.proxmox.datastores.images,
+          contentType: kind === HostKind.VM ? 'import' : 'vztmpl',
+          url: file.url,
+          fileName: file.fileName,
+          checksum: file.checksum,
+          checksumAlgorithm: file.checksumAlgorithm,
+        });
+        downloads.set(key, download);
+      }
+      return download;
+    };
+
+    const hosts = new Map<string, SiteHost>();
+    for (const host of site.hosts) {
+      const cloudConfig = new CloudConfig({ hostname: host.name, fqdn: host.fqdn });
+      applyBaseHost(cloudConfig, site, host, [adminKey.stringValue]);
+      if (hasRole(host, HostRole.K3S_SERVER) || hasRole(host, HostRole.K3S_AGENT)) {
+        applyK3sNodePrerequisites(cloudConfig);
+      }
+      const common = {
+        name: host.name,
+        nodeName: host.proxmoxNode,
+        vmId: host.vmId,
+        ipv4Cidr: host.ipCidr,
+        gateway: site.network.gateway,
+        dnsServers: site.network.dnsServers,
+        dnsDomain: site.network.searchDomain,
+        bridge: site.proxmox.bridge,
+        vlanId: site.proxmox.vlanId,
+        diskDatastoreId: site.proxmox.datastores.disks,
+        cores: host.size.cores,
+        memoryMiB: host.size.memoryMiB,
+        diskGiB: host.size.diskGiB,
+        cloudConfig,
+        tags: ['proxmox-k3s-ha', site.name, ...host.roles],
+        description: `${site.name}: ${host.roles.join(', ')} (managed by proxmox-k3s-ha)`,
+      };
+      const machine = host.kind === HostKind.VM
+        ? new ProxmoxVm(this, host.name, {
+          ...common,
+          imageFileId: downloadOn(host.proxmoxNode, HostKind.VM).fileId,
+          snippetsDatastoreId: site.proxmox.datastores.snippets,
+        })
+        : new ProxmoxLxc(this, host.name, {
+          ...common,
+          templateFileId: downloadOn(host.proxmoxNode, HostKind.LXC).fileId,
+          osType: site.proxmox.lxcTemplate?.osType,
+          sshAuthorizedKeys: [adminKey.stringValue, ...site.access.sshAuthorizedKeys],
+          sshPrivateKey: lxcKey!.stringValue,
+        });
+      hosts.set(host.name, { plan: host, cloudConfig, machine });
+    }
+    this.hosts = hosts;
+
+    new TerraformOutput(this, 'api_endpoint', {
+      value: site.apiEndpoint.url,
+      description: 'Kubernetes API endpoint (VIP or load balancer) that kubeconfigs point at',
+    });
+    new TerraformOutput(this, 'host_addresses', {
+      value: Object.fromEntries(site.hosts.map((host) => [host.name, host.ip])),
+      description: 'static IPv4 address of every host',
+    });
+  }
+}
