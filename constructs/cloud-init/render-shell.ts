@@ -11,6 +11,8 @@ const BOOT_UNIT = '/etc/systemd/system/proxmox-k3s-ha-boot.service';
 
 const PRELUDE = `#!/bin/sh
 # Provisioning script rendered by proxmox-k3s-ha. Idempotent: running it again converges to the same state.
+# File contents are single-quoted on purpose: nothing in them may expand.
+# shellcheck disable=SC2016
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 

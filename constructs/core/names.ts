@@ -3,9 +3,16 @@ export function isRfc1123Label(value: unknown): value is string {
   return typeof value === 'string' && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(value);
 }
 
-/** A DNS name of one or more RFC 1123 labels separated by dots, at most 253 characters, no trailing dot. */
+/**
+ * A DNS name of one or more RFC 1123 labels separated by dots, at most 253 characters, no trailing dot. The last
+ * label may not be all digits (RFC 1123 §2.1), so a mistyped IPv4 address is not taken for a name.
+ */
 export function isDnsName(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 253 && value.split('.').every(isRfc1123Label);
+  if (typeof value !== 'string' || value.length > 253) {
+    return false;
+  }
+  const labels = value.split('.');
+  return labels.every(isRfc1123Label) && !/^\d+$/.test(labels[labels.length - 1]);
 }
 
 /** A fully qualified DNS name: a DNS name with at least two labels. */

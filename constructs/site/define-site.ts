@@ -9,7 +9,7 @@ import { validateHosts } from './validate/hosts';
 import { validateAccess, validateName, validateVersions } from './validate/misc';
 import { validateNetwork } from './validate/network';
 import { validateProxmox } from './validate/proxmox';
-import { reportDuplicates } from './validate/shape';
+import { reportDuplicates, reportUnknownKeys } from './validate/shape';
 import { siteWarnings } from './warnings';
 import { Ipv4Cidr } from '../core/ipv4';
 
@@ -29,14 +29,18 @@ export function defineSite(spec: SiteSpec): SitePlan {
     problems.throwIfAny('site');
   }
   validateName(problems, input.name);
+  if (input.description !== undefined) {
+    problems.check(typeof input.description === 'string', 'description', input.description, 'a string');
+  }
+  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access']);
   const cidr = validateNetwork(problems, input.network);
   const proxmoxNodes = validateProxmox(problems, input.proxmox);
   const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
   const hosts = validateHosts(problems, input.hosts, { cidr, gateway, proxmoxNodes });
-  validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway, hosts });
+  validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway, hosts, searchDomain: (input.network as Record<string, unknown> | undefined)?.searchDomain });
   validateVersions(problems, input.versions);
   validateAccess(problems, input.access);
-  if (spec.hosts?.some?.((host) => host?.kind === HostKind.LXC) && input.proxmox && spec.proxmox.lxcTemplate === undefined) {
+  if (Array.isArray(spec.hosts) && spec.hosts.some((host) => host?.kind === HostKind.LXC) && input.proxmox && spec.proxmox.lxcTemplate === undefined) {
     problems.add('proxmox.lxcTemplate', undefined, 'an LXC template, since the site has hosts of kind lxc');
   }
   problems.throwIfAny(`site ${JSON.stringify(typeof input.name === 'string' ? input.name : '(unnamed)')}`);

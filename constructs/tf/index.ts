@@ -4,3 +4,5 @@ export * from './cloud-image';
 export * from './proxmox-vm';
 export * from './proxmox-lxc';
 export * from './site-stack';
+/** The generated bpg/proxmox L1 bindings (v0.111.1), for escape hatches and resources the library does not wrap. */
+export * as proxmox from './generated/providers/proxmox';

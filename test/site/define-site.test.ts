@@ -164,6 +164,13 @@ describe('defineSite() with a valid site', () => {
     const resolved = defineSite(variant((spec) => {
       delete spec.apiEndpoint.port;
       delete spec.apiEndpoint.dnsName;
+      // HAProxy may only take 6443 where no K3s server listens on it: move the load balancers off the servers.
+      [0, 1, 2].forEach((i) => {
+        spec.hosts[i].roles = [HostRole.K3S_SERVER];
+      });
+      [3, 4, 5].forEach((i) => {
+        spec.hosts[i].roles.push(HostRole.LOAD_BALANCER);
+      });
     }));
     expect(resolved.apiEndpoint).toEqual({
       address: '192.168.168.100', port: 6443, dnsName: 'api.k3s.test.local', floating: true, url: 'https://api.k3s.test.local:6443',
@@ -359,9 +366,8 @@ const BAD_INPUTS: readonly BadInput[] = [
   set('proxmox.sshUser is not a Linux user name', 'proxmox.sshUser', 'Root', 'a Linux user name on the Proxmox nodes'),
 
   // hosts
-  set('hosts is empty', 'hosts', [], 'a non-empty list of hosts',
-    // The VIP then has no load balancer to float among either.
-    ['apiEndpoint.vip']),
+  // Only the hosts problem: the VIP's missing load balancer would merely repeat it.
+  set('hosts is empty', 'hosts', [], 'a non-empty list of hosts'),
   set('a host name has upper-case letters', 'hosts[0].name', 'Lx-K3s-Server-01', RFC1123_HOST),
   set('a host name has an underscore', 'hosts[3].name', 'lx_k3s_agent_01', RFC1123_HOST),
   set('a host name is longer than 63 characters', 'hosts[5].name', 'd'.repeat(64), RFC1123_HOST),
@@ -431,9 +437,9 @@ const BAD_INPUTS: readonly BadInput[] = [
     mutate: (spec) => [0, 1, 2].forEach((i) => {
       spec.hosts[i].roles = [HostRole.LOAD_BALANCER];
     }),
-    path: 'hosts',
-    // The validator reports a summary here rather than the hosts list itself.
-    value: '6 hosts without role k3s-server',
+    path: 'hosts[*].roles',
+    // The value is every role the hosts have, so the missing one is plain to see.
+    value: [HostRole.DNS, HostRole.K3S_AGENT, HostRole.LOAD_BALANCER],
     expected: 'at least one host with role k3s-server',
   },
 
@@ -745,5 +751,38 @@ describe('defineSite() with wrong shapes from plain JavaScript', () => {
   test('fails when the whole spec is an empty object, listing every required section', () => {
     const paths = problemsOf({}).map((problem) => problem.path);
     expect(paths).toEqual(expect.arrayContaining(['name', 'network', 'proxmox', 'hosts', 'apiEndpoint']));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inputs an earlier validator accepted and now rejects: mistyped addresses as names, non-boolean flags, the
+// 6443 clash of a co-located load balancer, and non-array hosts.
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('defineSite() regressions', () => {
+  const pathsOf = (spec: SiteSpec) => validationErrorOf(spec).problems.map((problem) => problem.path);
+
+  test('fails when an NTP server is a mistyped IPv4 address (all-numeric labels pass as a DNS name)', () => {
+    expect(pathsOf(variant(setting('access.ntpServers', ['192.168.168.300'])))).toEqual(['access.ntpServers[0]']);
+  });
+
+  test('fails when the API DNS name is a mistyped IPv4 address', () => {
+    expect(pathsOf(variant(setting('apiEndpoint.dnsName', '192.168.168.999')))).toEqual(['apiEndpoint.dnsName']);
+  });
+
+  test('fails when network.searchDomain is all-numeric', () => {
+    expect(pathsOf(variant(setting('network.searchDomain', '192.168.168')))).toEqual(['network.searchDomain']);
+  });
+
+  test('fails when proxmox.insecureTls is not a boolean (plain JS "false" is truthy)', () => {
+    expect(pathsOf(variant(setting('proxmox.insecureTls', 'false')))).toEqual(['proxmox.insecureTls']);
+  });
+
+  test('fails when HAProxy would take port 6443 on a host where a K3s server already listens on it', () => {
+    expect(pathsOf(variant(setting('apiEndpoint.port', 6443)))).toEqual(['apiEndpoint.port']);
+  });
+
+  test('fails with a ValidationError, not a TypeError, when hosts is an object with a "some" key', () => {
+    expect(pathsOf(variant(setting('hosts', { some: 1 })))).toEqual(['hosts']);
   });
 });

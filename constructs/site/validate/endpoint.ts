@@ -1,10 +1,15 @@
 import { Ipv4Cidr, isIpv4 } from '../../core/ipv4';
 import { isFqdn, isPort } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
+import { DEFAULT_API_PORT } from '../defaults';
 import { HostRole } from '../spec';
-import { expectObject } from './shape';
+import { expectObject, reportUnknownKeys } from './shape';
+
+/** Where K3s's own API server listens on every server. */
+const K3S_API_SERVER_PORT = 6443;
 
 export interface EndpointContext {
+  readonly searchDomain?: unknown;
   readonly cidr?: Ipv4Cidr;
   readonly gateway?: unknown;
   readonly hosts: readonly Record<string, unknown>[];
@@ -15,6 +20,7 @@ export function validateApiEndpoint(problems: ProblemCollector, endpoint: unknow
   if (!expectObject(problems, 'apiEndpoint', endpoint)) {
     return;
   }
+  reportUnknownKeys(problems, 'apiEndpoint', endpoint, ['vip', 'port', 'dnsName']);
   const loadBalancers = context.hosts.filter((host) => Array.isArray(host.roles) && host.roles.includes(HostRole.LOAD_BALANCER));
   const vip = endpoint.vip;
   if (vip !== undefined) {
@@ -25,15 +31,25 @@ export function validateApiEndpoint(problems: ProblemCollector, endpoint: unknow
       context.hosts.forEach((host) => problems.check(host.ip !== vip, 'apiEndpoint.vip', vip,
         `an address no host uses (host ${JSON.stringify(host.name)} has it as its own IP)`));
     }
-    problems.check(loadBalancers.length > 0, 'apiEndpoint.vip', vip, `at least one host with role ${HostRole.LOAD_BALANCER} to hold the VIP`);
+    // With no valid hosts the hosts problem is reported already; a missing load balancer would only repeat it.
+    problems.check(loadBalancers.length > 0 || context.hosts.length === 0, 'apiEndpoint.vip', vip,
+      `at least one host with role ${HostRole.LOAD_BALANCER} to hold the VIP`);
   } else {
     problems.check(loadBalancers.length <= 1, 'apiEndpoint.vip', vip,
       `a VIP, since ${loadBalancers.length} hosts have role ${HostRole.LOAD_BALANCER} and clients need one address that moves between them`);
   }
-  if (endpoint.port !== undefined) {
-    problems.check(isPort(endpoint.port), 'apiEndpoint.port', endpoint.port, 'a TCP port from 1 to 65535');
+  const port = endpoint.port ?? DEFAULT_API_PORT;
+  if (problems.check(isPort(port), 'apiEndpoint.port', endpoint.port, 'a TCP port from 1 to 65535') && port === K3S_API_SERVER_PORT) {
+    // HAProxy's API frontend and K3s's own API server would both listen on 6443.
+    const shared = loadBalancers.filter((host) => Array.isArray(host.roles) && host.roles.includes(HostRole.K3S_SERVER));
+    problems.check(shared.length === 0, 'apiEndpoint.port', port,
+      `a port other than ${K3S_API_SERVER_PORT}, e.g. 8443: hosts ${shared.map((h) => JSON.stringify(h.name)).join(', ')} run both the load balancer and a K3s server, whose API server already listens on ${K3S_API_SERVER_PORT}`);
   }
   if (endpoint.dnsName !== undefined) {
-    problems.check(isFqdn(endpoint.dnsName), 'apiEndpoint.dnsName', endpoint.dnsName, 'a fully qualified DNS name, e.g. "api.k3s.test.local"');
+    if (problems.check(isFqdn(endpoint.dnsName), 'apiEndpoint.dnsName', endpoint.dnsName, 'a fully qualified DNS name, e.g. "api.k3s.test.local"')) {
+      const clash = context.hosts.find((host) => `${String(host.name)}.${String(context.searchDomain)}` === endpoint.dnsName);
+      problems.check(clash === undefined, 'apiEndpoint.dnsName', endpoint.dnsName,
+        `a name no host has (it is the FQDN of host ${JSON.stringify(clash?.name)}, but it must resolve to the API endpoint)`);
+    }
   }
 }

@@ -2,7 +2,7 @@ import { Ipv4Cidr, isIpv4 } from '../../core/ipv4';
 import { isIntegerInRange, isRfc1123Label } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
 import { HostKind, HostRole } from '../spec';
-import { expectNonEmptyArray, expectObject, isObject, reportDuplicates } from './shape';
+import { expectNonEmptyArray, expectObject, isObject, reportDuplicates, reportUnknownKeys } from './shape';
 
 /** Roles that need a full kernel (K3s runs its own containers and netfilter rules). */
 const VM_ONLY_ROLES: readonly HostRole[] = [HostRole.K3S_SERVER, HostRole.K3S_AGENT];
@@ -14,6 +14,7 @@ export interface HostsContext {
 }
 
 function validateHost(problems: ProblemCollector, path: string, host: Record<string, unknown>, context: HostsContext): void {
+  reportUnknownKeys(problems, path, host, ['name', 'ip', 'vmId', 'proxmoxNode', 'roles', 'kind', 'size']);
   problems.check(isRfc1123Label(host.name), `${path}.name`, host.name,
     'a host name of 1–63 lower-case letters, digits and hyphens, not starting or ending with a hyphen (RFC 1123)');
   if (problems.check(isIpv4(host.ip), `${path}.ip`, host.ip, 'an IPv4 address in dotted-decimal form') && context.cidr) {
@@ -41,6 +42,7 @@ function validateHost(problems: ProblemCollector, path: string, host: Record<str
     });
   }
   if (host.size !== undefined && expectObject(problems, `${path}.size`, host.size)) {
+    reportUnknownKeys(problems, `${path}.size`, host.size, ['cores', 'memoryMiB', 'diskGiB']);
     const limits = { cores: [1, 128, 'CPU cores'], memoryMiB: [512, 1_048_576, 'MiB of memory'], diskGiB: [4, 65_536, 'GiB of disk'] } as const;
     for (const [key, [min, max, unit]] of Object.entries(limits)) {
       const value = host.size[key];
@@ -69,7 +71,7 @@ export function validateHosts(problems: ProblemCollector, hosts: unknown, contex
   reportDuplicates(problems, field('vmId'), 'VM id');
 
   const roles = valid.flatMap((host) => (Array.isArray(host.roles) ? host.roles : []));
-  problems.check(roles.includes(HostRole.K3S_SERVER), 'hosts', `${valid.length} hosts without role ${HostRole.K3S_SERVER}`,
+  problems.check(roles.includes(HostRole.K3S_SERVER), 'hosts[*].roles', [...new Set(roles)].sort(),
     `at least one host with role ${HostRole.K3S_SERVER}`);
   return valid;
 }

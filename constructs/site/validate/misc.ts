@@ -1,8 +1,8 @@
 import { isDnsName, isIpv4 } from '../../core';
 import { ProblemCollector } from '../../core/problems';
-import { expectObject } from './shape';
+import { expectObject, reportUnknownKeys } from './shape';
 
-const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
+const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 const K3S_VERSION = /^v1\.\d+\.\d+\+k3s\d+$/;
 
 export function validateName(problems: ProblemCollector, name: unknown): void {
@@ -14,6 +14,7 @@ export function validateVersions(problems: ProblemCollector, versions: unknown):
   if (versions === undefined || !expectObject(problems, 'versions', versions)) {
     return;
   }
+  reportUnknownKeys(problems, 'versions', versions, ['k3s']);
   if (versions.k3s !== undefined) {
     problems.check(typeof versions.k3s === 'string' && K3S_VERSION.test(versions.k3s), 'versions.k3s', versions.k3s,
       'a K3s release tag such as "v1.36.3+k3s1"');
@@ -24,6 +25,7 @@ export function validateAccess(problems: ProblemCollector, access: unknown): voi
   if (access === undefined || !expectObject(problems, 'access', access)) {
     return;
   }
+  reportUnknownKeys(problems, 'access', access, ['adminUser', 'sshAuthorizedKeys', 'timezone', 'ntpServers']);
   if (access.adminUser !== undefined) {
     problems.check(typeof access.adminUser === 'string' && /^[a-z_][a-z0-9_-]{0,31}$/.test(access.adminUser) && access.adminUser !== 'root',
       'access.adminUser', access.adminUser, 'a Linux user name other than root (lower-case, at most 32 characters)');

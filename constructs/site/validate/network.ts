@@ -1,13 +1,14 @@
 import { Ipv4Cidr, isIpv4 } from '../../core/ipv4';
 import { isDnsName } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
-import { expectNonEmptyArray, expectObject } from './shape';
+import { expectNonEmptyArray, expectObject, reportUnknownKeys } from './shape';
 
 /** Checks `network`; returns the parsed subnet when it is usable for the checks that depend on it. */
 export function validateNetwork(problems: ProblemCollector, network: unknown): Ipv4Cidr | undefined {
   if (!expectObject(problems, 'network', network)) {
     return undefined;
   }
+  reportUnknownKeys(problems, 'network', network, ['cidr', 'gateway', 'dnsServers', 'searchDomain']);
   let cidr = Ipv4Cidr.tryParse(network.cidr);
   if (!cidr) {
     problems.add('network.cidr', network.cidr, 'an IPv4 network in CIDR notation, e.g. "192.168.168.0/24"');

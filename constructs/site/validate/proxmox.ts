@@ -1,7 +1,7 @@
 import { isIntegerInRange, isRfc1123Label } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
 import { ChecksumAlgorithm } from '../spec';
-import { expectNonEmptyArray, expectObject, reportDuplicates } from './shape';
+import { expectNonEmptyArray, expectObject, reportDuplicates, reportUnknownKeys } from './shape';
 
 const DATASTORE_ID = /^[a-zA-Z][a-zA-Z0-9_.-]*$/;
 /** Linux interface names: at most 15 characters, no slash or whitespace. */
@@ -30,6 +30,11 @@ function validateDownload(problems: ProblemCollector, path: string, download: un
   if (!expectObject(problems, path, download)) {
     return;
   }
+  reportUnknownKeys(problems, path, download, ['url', 'fileName', 'checksum', 'checksumAlgorithm', ...(path.endsWith('lxcTemplate') ? ['osType'] : [])]);
+  if (download.osType !== undefined) {
+    problems.check(typeof download.osType === 'string' && /^[a-z]+$/.test(download.osType), `${path}.osType`, download.osType,
+      'a Proxmox container OS type such as "ubuntu", "debian" or "alpine"');
+  }
   problems.check(isUrl(download.url, ['http:', 'https:']), `${path}.url`, download.url, 'an http or https URL Proxmox downloads from');
   problems.check(typeof download.fileName === 'string' && fileNamePattern.test(download.fileName), `${path}.fileName`,
     download.fileName, fileNameExpected);
@@ -53,6 +58,11 @@ export function validateProxmox(problems: ProblemCollector, proxmox: unknown): R
   if (!expectObject(problems, 'proxmox', proxmox)) {
     return new Set();
   }
+  reportUnknownKeys(problems, 'proxmox', proxmox,
+    ['endpoint', 'nodes', 'bridge', 'vlanId', 'datastores', 'cloudImage', 'lxcTemplate', 'insecureTls', 'sshUser']);
+  if (proxmox.insecureTls !== undefined) {
+    problems.check(typeof proxmox.insecureTls === 'boolean', 'proxmox.insecureTls', proxmox.insecureTls, 'true or false');
+  }
   problems.check(isUrl(proxmox.endpoint, ['https:']), 'proxmox.endpoint', proxmox.endpoint,
     'the https URL of the Proxmox VE API, e.g. "https://pve1.example.net:8006/"');
   const nodes = new Set<string>();
@@ -70,6 +80,7 @@ export function validateProxmox(problems: ProblemCollector, proxmox: unknown): R
     problems.check(isIntegerInRange(proxmox.vlanId, 1, 4094), 'proxmox.vlanId', proxmox.vlanId, 'a VLAN id from 1 to 4094');
   }
   if (expectObject(problems, 'proxmox.datastores', proxmox.datastores)) {
+    reportUnknownKeys(problems, 'proxmox.datastores', proxmox.datastores, ['disks', 'snippets', 'images']);
     for (const kind of ['disks', 'snippets', 'images'] as const) {
       const id = proxmox.datastores[kind];
       problems.check(typeof id === 'string' && DATASTORE_ID.test(id), `proxmox.datastores.${kind}`, id,

@@ -29,3 +29,15 @@ export function reportDuplicates<T>(
     }
   }
 }
+
+/** Reports keys a section does not know: a misspelled optional key would otherwise be ignored silently. */
+export function reportUnknownKeys(problems: ProblemCollector, path: string, value: unknown, known: readonly string[]): void {
+  if (!isObject(value)) {
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      problems.add(path ? `${path}.${key}` : key, value[key], `no such key here; known keys: ${known.join(', ')}`);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite. As root, installs the Debian validators the suites run (haproxy, keepalived, bind9,
+# cloud-init, shellcheck, PostgreSQL, iproute2) when missing; elsewhere the suites that need them report as
+# skipped, naming the missing tool. Writes jest's JSON result to test-results/jest.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=1
+
+required_commands=(haproxy keepalived named-checkconf named-checkzone cloud-init shellcheck ip killall)
+postgres_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+missing=()
+for command in "${required_commands[@]}"; do
+  command -v "$command" >/dev/null 2>&1 || missing+=("$command")
+done
+[ -n "$postgres_bin" ] || missing+=(postgres)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing the validators (missing: ${missing[*]})"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      haproxy keepalived bind9 bind9-utils cloud-init shellcheck postgresql iproute2 psmisc >/dev/null
+  else
+    echo "not root: suites needing ${missing[*]} will be reported as skipped"
+  fi
+fi
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npx tsc -p tsconfig.test.json
+npm run --silent build
+mkdir -p test-results
+npx jest --ci --json --outputFile=test-results/jest.json "$@"

@@ -1,0 +1,150 @@
+import { parse } from 'yaml';
+import { CloudConfig, CloudConfigConflictError, MODULES_FILE, Protocol, SYSCTL_FILE, provisioningCommands, renderCloudConfig } from '../../constructs';
+import { richCloudConfig } from './fixtures';
+
+const newConfig = () => new CloudConfig({ hostname: 'h1', fqdn: 'h1.example.net' });
+
+describe('CloudConfig merge rules', () => {
+  test('packages are de-duplicated and sorted', () => {
+    const config = newConfig();
+    config.addPackages('b', 'keepalived', 'haproxy');
+    config.addPackages('a', 'haproxy', 'curl');
+    expect(config.packages).toEqual(['curl', 'haproxy', 'keepalived']);
+  });
+
+  test('one path written identically by two roles is kept once', () => {
+    const config = newConfig();
+    config.addFile('a', { path: '/etc/x.conf', content: 'x\n' });
+    config.addFile('b', { path: '/etc/x.conf', content: 'x\n', mode: '0644', owner: 'root:root' });
+    expect(config.files.map((f) => f.path)).toEqual(['/etc/x.conf']);
+  });
+
+  test('fails when two roles write one path differently, naming both roles and what differs', () => {
+    const config = newConfig();
+    config.addFile('haproxy', { path: '/etc/x.conf', content: 'x\n' });
+    expect(() => config.addFile('keepalived', { path: '/etc/x.conf', content: 'y\n', mode: '0600' }))
+      .toThrow('h1: file /etc/x.conf is written by role "haproxy" and differently (content, mode) by role "keepalived"');
+  });
+
+  test('fails when two roles set one sysctl to different values', () => {
+    const config = newConfig();
+    config.addSysctl('keepalived', 'net.ipv4.ip_nonlocal_bind', 1);
+    config.addSysctl('other', 'net.ipv4.ip_nonlocal_bind', '1');
+    expect(() => config.addSysctl('k3s', 'net.ipv4.ip_nonlocal_bind', 0))
+      .toThrow('sysctl net.ipv4.ip_nonlocal_bind is set to "1" by role "keepalived" and to "0" by role "k3s"');
+  });
+
+  test('fails when two roles claim one port on overlapping addresses, naming both', () => {
+    const config = newConfig();
+    config.claimPort('k3s-server', { port: 6443, protocol: Protocol.TCP, description: 'kube-apiserver' });
+    expect(() => config.claimPort('load-balancer', { port: 6443, protocol: Protocol.TCP, address: '192.168.168.100', description: 'haproxy api frontend' }))
+      .toThrow('h1: tcp port 6443 is claimed by role "k3s-server" (kube-apiserver) and by role "load-balancer" (haproxy api frontend)');
+  });
+
+  test('one port on different protocols or distinct addresses does not conflict', () => {
+    const config = newConfig();
+    config.claimPort('dns', { port: 53, protocol: Protocol.UDP, description: 'named' });
+    config.claimPort('dns', { port: 53, protocol: Protocol.TCP, description: 'named' });
+    config.claimPort('a', { port: 80, protocol: Protocol.TCP, address: '10.0.0.1', description: 'x' });
+    config.claimPort('b', { port: 80, protocol: Protocol.TCP, address: '10.0.0.2', description: 'y' });
+    expect(config.ports.map((p) => `${p.role}:${p.protocol}/${p.port}`)).toEqual(['dns:udp/53', 'dns:tcp/53', 'a:tcp/80', 'b:tcp/80']);
+  });
+
+  test('fails when a user or apt source is defined differently by two roles', () => {
+    const config = newConfig();
+    config.addUser('a', { name: 'ops', sshAuthorizedKeys: ['k1'] });
+    expect(() => config.addUser('b', { name: 'ops', sshAuthorizedKeys: ['k2'] })).toThrow('user ops is defined by role "a" and differently by role "b"');
+    config.addAptSource('a', { name: 'repo', source: 'deb http://x y main' });
+    expect(() => config.addAptSource('b', { name: 'repo', source: 'deb http://z y main' })).toThrow('apt source repo is defined by role "a" and differently by role "b"');
+  });
+
+  test.each([
+    ['a relative file path', (c: CloudConfig) => c.addFile('r', { path: 'etc/x', content: '' }), 'must be an absolute file path'],
+    ['a non-octal mode', (c: CloudConfig) => c.addFile('r', { path: '/etc/x', content: '', mode: 'rw-r--r--' }), 'must be octal'],
+    ['writing the rendered sysctl file directly', (c: CloudConfig) => c.addFile('r', { path: SYSCTL_FILE, content: '' }), 'use those'],
+    ['a package name with a space', (c: CloudConfig) => c.addPackages('r', 'haproxy keepalived'), 'not a valid Debian package name'],
+    ['a sysctl key that is not dotted', (c: CloudConfig) => c.addSysctl('r', 'ip_forward', 1), 'not a dotted kernel parameter name'],
+    ['a module name with a slash', (c: CloudConfig) => c.addKernelModule('r', '../x'), 'not a module name'],
+    ['an upper-case user name', (c: CloudConfig) => c.addUser('r', { name: 'Admin', sshAuthorizedKeys: [] }), 'not a valid Linux user name'],
+  ])('fails on %s', (_, add, message) => {
+    expect(() => add(newConfig())).toThrow(CloudConfigConflictError);
+    expect(() => add(newConfig())).toThrow(message);
+  });
+
+  test('merge adds everything of the other builder and detects conflicts across them', () => {
+    const target = newConfig();
+    target.addFile('k3s', { path: '/etc/a', content: 'a\n' });
+    target.merge(richCloudConfig());
+    expect(target.packages).toEqual(['haproxy', 'keepalived', 'psmisc']);
+    expect(target.files.map((f) => f.path)).toEqual(['/etc/a', '/etc/haproxy/haproxy.cfg', '/etc/keepalived/check.sh', '/etc/keepalived/no-newline.txt',
+      MODULES_FILE, SYSCTL_FILE]);
+    expect(target.commands).toEqual(['systemctl enable --now haproxy', 'systemctl enable --now keepalived']);
+    const clash = newConfig();
+    clash.claimPort('k3s-server', { port: 8443, protocol: Protocol.TCP, description: 'other' });
+    expect(() => clash.merge(richCloudConfig())).toThrow('tcp port 8443 is claimed by role "k3s-server" (other) and by role "haproxy" (haproxy api frontend)');
+  });
+
+  test('the same additions in a different role order render identically (deterministic)', () => {
+    const a = newConfig();
+    a.addPackages('x', 'curl', 'haproxy');
+    a.addFile('x', { path: '/etc/b', content: 'b' });
+    a.addSysctl('y', 'net.ipv4.ip_forward', 1);
+    a.addFile('y', { path: '/etc/a', content: 'a' });
+    a.addSysctl('x', 'fs.inotify.max_user_watches', 1);
+    const b = newConfig();
+    b.addFile('y', { path: '/etc/a', content: 'a' });
+    b.addSysctl('x', 'fs.inotify.max_user_watches', 1);
+    b.addSysctl('y', 'net.ipv4.ip_forward', 1);
+    b.addPackages('x', 'haproxy', 'curl');
+    b.addFile('x', { path: '/etc/b', content: 'b' });
+    expect(renderCloudConfig(b)).toBe(renderCloudConfig(a));
+  });
+});
+
+describe('renderCloudConfig', () => {
+  test('renders a minimal config exactly', () => {
+    const config = newConfig();
+    config.addPackages('base', 'qemu-guest-agent');
+    config.addSysctl('k3s-node', 'net.ipv4.ip_forward', 1);
+    config.addCommand('base', 'systemctl enable --now qemu-guest-agent');
+    expect(renderCloudConfig(config)).toBe([
+      '#cloud-config',
+      'hostname: h1',
+      'fqdn: h1.example.net',
+      'prefer_fqdn_over_hostname: false',
+      'manage_etc_hosts: true',
+      'package_update: true',
+      'package_upgrade: false',
+      'packages:',
+      '  - qemu-guest-agent',
+      'write_files:',
+      '  - path: /etc/sysctl.d/90-proxmox-k3s-ha.conf',
+      '    content: |',
+      '      net.ipv4.ip_forward = 1',
+      '    permissions: "0644"',
+      '    owner: root:root',
+      '    defer: true',
+      'runcmd:',
+      '  - sysctl -p /etc/sysctl.d/90-proxmox-k3s-ha.conf',
+      '  - systemctl enable --now qemu-guest-agent',
+      '',
+    ].join('\n'));
+  });
+
+  test('round-trips every file byte for byte and keeps the command order', () => {
+    const config = richCloudConfig();
+    const document = parse(renderCloudConfig(config));
+    const written = Object.fromEntries(document.write_files.map((f: { path: string; content: string }) => [f.path, f.content]));
+    for (const file of config.files) {
+      expect(written[file.path]).toBe(file.content);
+    }
+    expect(written['/etc/apt/keyrings/haproxy-ppa.asc']).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+    expect(document.apt.sources['haproxy-ppa.list'].source).toBe('deb [signed-by=/etc/apt/keyrings/haproxy-ppa.asc] http://ppa.launchpadcontent.net/vbernat/haproxy-3.0/ubuntu noble main');
+    expect(document.runcmd).toEqual(provisioningCommands(config));
+    expect(document.runcmd.slice(0, 2)).toEqual(['modprobe br_netfilter', `sysctl -p ${SYSCTL_FILE}`]);
+    expect(document.bootcmd).toEqual(['ip link set dev eth0 up']);
+    expect(document.users[0]).toMatchObject({ name: 'k3sadmin', sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true });
+    // Package-created owners (root:haproxy) only exist after packages: every role file is deferred.
+    expect(document.write_files.filter((f: { defer?: boolean }) => f.defer).length).toBe(config.files.length);
+  });
+});

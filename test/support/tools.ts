@@ -1,0 +1,26 @@
+import { execFileSync } from 'child_process';
+
+/** True when `command` is on PATH. */
+export function hasCommand(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `describe` when every tool is installed; otherwise the suite is reported as skipped with the reason in its name
+ * (and a warning), never passed silently.
+ */
+export function describeWithTools(tools: readonly string[], name: string, body: () => void): void {
+  const missing = tools.filter((tool) => !hasCommand(tool));
+  if (missing.length === 0) {
+    describe(name, body);
+    return;
+  }
+  const reason = `skipped: ${missing.join(', ')} not installed (npm test installs them when run as root)`;
+  console.warn(`${name}: ${reason}`);
+  describe.skip(`${name} [${reason}]`, body);
+}
