@@ -1,12 +1,12 @@
 import { App } from 'cdktf';
 import { SiteStack } from '../constructs';
-import { SITES } from '../sites';
+import { loadSites } from '../sites';
 import { runMain, selectSites } from './select-sites';
 
 // The cdktf app: one TerraformStack per site (`cdktf deploy <site>`); SITE=a,b limits synthesis to some sites.
 runMain(() => {
   const app = new App();
-  for (const site of selectSites(SITES, process.env.SITE)) {
+  for (const site of selectSites(loadSites(), process.env.SITE)) {
     new SiteStack(app, site.name, { site });
   }
   app.synth();

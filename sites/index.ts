@@ -1,8 +1,13 @@
-import { SitePlan, defineSites } from '../constructs';
+import { SitePlan, SiteSpec, defineSites } from '../constructs';
 import lab from './lab';
 
+/** Every site's specification, in a stable order. */
+export const SITE_SPECS: readonly SiteSpec[] = [lab];
+
 /**
- * Every site both apps synthesize, in a stable order. Validated together: a problem in any site stops both apps
- * before they write anything, with one error naming every problem.
+ * Validates every site together and returns the plans both apps synthesize: a problem in any site stops both
+ * apps before they write anything, with one error naming every problem.
  */
-export const SITES: readonly SitePlan[] = defineSites([lab]);
+export function loadSites(): readonly SitePlan[] {
+  return defineSites(SITE_SPECS);
+}

@@ -69,7 +69,7 @@ export function defineSites(specs: readonly SiteSpec[]): SitePlan[] {
   });
   const names = specs.map((spec, i) => ({ path: `sites[${i}].name`, value: spec?.name }));
   reportDuplicates(problems, names, 'site name');
-  problems.throwIfAny(`the ${specs.length} sites`);
+  problems.throwIfAny(specs.length === 1 ? 'the site' : `the ${specs.length} sites`);
   return plans;
 }
 

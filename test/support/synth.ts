@@ -1,4 +1,4 @@
-import { Testing } from 'cdktf';
+import { TerraformElement, TerraformStack, Testing } from 'cdktf';
 import { SitePlan, SiteStack } from '../../constructs';
 
 /** Synthesized Terraform JSON, loosely typed for deep assertions. */
@@ -10,11 +10,27 @@ export function synthSite(site: SitePlan): { stack: SiteStack; json: TfJson; tex
   const app = Testing.app();
   const stack = new SiteStack(app, site.name, { site });
   const text = Testing.synth(stack, true);
-  return { stack, json: JSON.parse(text), text };
+  const json = JSON.parse(text);
+  PATHS.set(json, constructPaths(stack));
+  return { stack, json, text };
 }
 
-/** The resources of one type, keyed by their cdktf construct path (stable and readable) instead of logical id. */
+const PATHS = new WeakMap<TfJson, Map<string, string>>();
+
+/** Logical id → construct path of every element of a stack. */
+function constructPaths(stack: TerraformStack): Map<string, string> {
+  const elements = stack.node.findAll().filter((c): c is TerraformElement => c instanceof TerraformElement);
+  return new Map(elements.map((element) => [stack.getLogicalId(element), element.node.path]));
+}
+
+/**
+ * The resources of one type in synthesized order, keyed by their construct path (readable and stable) instead of
+ * the logical id. Only for JSON from {@link synthSite}.
+ */
 export function resourcesByPath(json: TfJson, type: string): Record<string, TfJson> {
-  const resources = json.resource?.[type] ?? {};
-  return Object.fromEntries(Object.values(resources).map((r) => [(r as TfJson)['//'].metadata.path, r as TfJson]));
+  const paths = PATHS.get(json);
+  if (!paths) {
+    throw new Error('resourcesByPath needs JSON returned by synthSite');
+  }
+  return Object.fromEntries(Object.entries(json.resource?.[type] ?? {}).map(([id, resource]) => [paths.get(id) ?? id, resource as TfJson]));
 }

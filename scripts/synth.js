@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Synthesizes every site (or SITE=a,b) with the compiled apps: Terraform JSON into cdktf.out/ and the GitOps
+// manifests into dist/k8s/<site>/. Both apps write into a temporary directory first; the real output folders are
+// replaced only when both succeed, so an invalid site leaves no partial or mixed output behind.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const targets = { infra: path.join(root, 'cdktf.out'), k8s: path.join(root, 'dist/k8s') };
+const env = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1' };
+
+function run(app, outdir) {
+  const result = spawnSync(process.execPath, [path.join(root, 'lib', app, 'main.js')], {
+    cwd: root,
+    env: { ...env, CDKTF_OUTDIR: outdir, CDK8S_OUTDIR: outdir },
+    stdio: 'inherit',
+  });
+  return result.status === 0;
+}
+
+const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'proxmox-k3s-ha-synth-'));
+try {
+  const ok = run('infra', path.join(staging, 'infra')) && run('k8s', path.join(staging, 'k8s'));
+  if (!ok) {
+    console.error('synth failed: nothing was written');
+    process.exitCode = 1;
+  } else {
+    for (const [app, target] of Object.entries(targets)) {
+      fs.rmSync(target, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.cpSync(path.join(staging, app), target, { recursive: true });
+    }
+    const stacks = fs.readdirSync(path.join(targets.infra, 'stacks'));
+    console.log(`synthesized ${stacks.length} site(s): ${stacks.join(', ')} → cdktf.out/stacks/, dist/k8s/`);
+  }
+} finally {
+  fs.rmSync(staging, { recursive: true, force: true });
+}

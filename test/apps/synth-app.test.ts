@@ -1,0 +1,63 @@
+import { spawnSync } from 'child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+
+const root = resolve(__dirname, '../..');
+
+/** A scratch copy of the compiled apps (lib/, scripts/, a node_modules link) that a test may break. */
+function scratchProject(): string {
+  if (!existsSync(join(root, 'lib/infra/main.js'))) {
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pkh-app-'));
+  cpSync(join(root, 'lib'), join(dir, 'lib'), { recursive: true });
+  cpSync(join(root, 'scripts'), join(dir, 'scripts'), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+function synth(dir: string) {
+  return spawnSync(process.execPath, [join(dir, 'scripts/synth.js')], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('npm run synth (compiled apps)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = scratchProject();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('writes the lab stack with 5 VMs and snippets, and one GitOps folder per site', () => {
+    const result = synth(dir);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const stack = JSON.parse(readFileSync(join(dir, 'cdktf.out/stacks/lab/cdk.tf.json'), 'utf8'));
+    expect(Object.keys(stack.resource.proxmox_virtual_environment_vm)).toHaveLength(5);
+    expect(Object.values(stack.resource.proxmox_virtual_environment_file).map((f: any) => f.content_type)).toEqual(Array(5).fill('snippets'));
+    expect(readdirSync(join(dir, 'dist/k8s'))).toEqual(['lab']);
+  });
+
+  test('fails on a site with typos with one error naming every problem, and writes nothing', () => {
+    const labJs = join(dir, 'lib/sites/lab.js');
+    writeFileSync(labJs, readFileSync(labJs, 'utf8')
+      .replace("'192.168.168.112'", "'192.168.168.1122'")
+      .replace("proxmoxNode: 'pve3'", "proxmoxNode: 'pve4'")
+      .replace("vmId: 122", "vmId: 121"));
+    const result = synth(dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('the site has 3 problems:');
+    expect(result.stderr).toContain('lab: hosts[1].ip: "192.168.168.1122" — an IPv4 address in dotted-decimal form');
+    expect(result.stderr).toContain('lab: hosts[2].proxmoxNode: "pve4" — one of proxmox.nodes (pve1, pve2, pve3)');
+    expect(result.stderr).toContain('lab: hosts[4].vmId: 121 — a unique VM id (already used by hosts[3].vmId)');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(existsSync(join(dir, 'cdktf.out'))).toBe(false);
+    expect(existsSync(join(dir, 'dist'))).toBe(false);
+  });
+
+  test('SITE selects sites and rejects unknown names', () => {
+    const result = spawnSync(process.execPath, [join(dir, 'scripts/synth.js')], { cwd: dir, encoding: 'utf8', env: { ...process.env, SITE: 'lab,nope' } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('SITE: "lab,nope" — expected site names among lab (unknown: nope)');
+  });
+});

@@ -1,0 +1,140 @@
+import { resolve } from 'path';
+import { AnnotationMetadataEntryType } from 'cdktf';
+import { HostRole, defineSite } from '../../constructs';
+import lab from '../../sites/lab';
+import { lxcSite, vmSite } from '../fixtures/sites';
+import { checkTerraformJson, formatProblems, loadProviderSchema } from '../support/provider-schema-checker';
+import { resourcesByPath, synthSite } from '../support/synth';
+
+const schema = loadProviderSchema(process.env.PROXMOX_SCHEMA ?? resolve(__dirname, '../../../shared/providers/bpg-proxmox/schema.json'));
+const SITES = { lab: defineSite(lab), 'fixture-vm': defineSite(vmSite), 'fixture-lxc': defineSite(lxcSite) };
+
+describe('SiteStack for the lab (seed 002)', () => {
+  const { stack, json } = synthSite(SITES.lab);
+  const vms = resourcesByPath(json, 'proxmox_virtual_environment_vm');
+
+  test('has the 5 seed hosts as VMs with their names, addresses, VM ids and Proxmox nodes', () => {
+    const summary = Object.values(vms).map((vm) => [vm.name, vm.initialization.ip_config[0].ipv4.address, vm.vm_id, vm.node_name])
+      .sort((a, b) => Number(a[2]) - Number(b[2]));
+    expect(summary).toEqual([
+      ['lx-k3s-server-01', '192.168.168.111/24', 111, 'pve1'],
+      ['lx-k3s-server-02', '192.168.168.112/24', 112, 'pve2'],
+      ['lx-k3s-server-03', '192.168.168.113/24', 113, 'pve3'],
+      ['lx-k3s-agent-01', '192.168.168.121/24', 121, 'pve1'],
+      ['lx-k3s-agent-02', '192.168.168.122/24', 122, 'pve2'],
+    ]);
+    expect(json.resource.proxmox_virtual_environment_container).toBeUndefined();
+  });
+
+  test('downloads the cloud image once per Proxmox node that has VMs, and VMs import it from their own node', () => {
+    const downloads = resourcesByPath(json, 'proxmox_download_file');
+    expect(Object.values(downloads).map((d) => [d.node_name, d.content_type, d.datastore_id, d.file_name, d.overwrite])).toEqual([
+      ['pve1', 'import', 'local', 'ubuntu-24.04-server-cloudimg-amd64.qcow2', false],
+      ['pve2', 'import', 'local', 'ubuntu-24.04-server-cloudimg-amd64.qcow2', false],
+      ['pve3', 'import', 'local', 'ubuntu-24.04-server-cloudimg-amd64.qcow2', false],
+    ]);
+    const server3 = vms['lab/lx-k3s-server-03/Resource'];
+    expect(server3.disk[0].import_from).toMatch(/^\$\{proxmox_download_file\.CloudImage-pve3_[0-9A-F]+\.id\}$/);
+  });
+
+  test('keeps the Terraform addresses of the hosts stable (renaming them would replace the VMs)', () => {
+    expect(Object.keys(json.resource.proxmox_virtual_environment_vm).sort()).toEqual([
+      'lx-k3s-agent-01_4AC7D91B', 'lx-k3s-agent-02_851A6293', 'lx-k3s-server-01_81C29233', 'lx-k3s-server-02_48C0B2C4', 'lx-k3s-server-03_50483682',
+    ]);
+  });
+
+  test('provider credentials come from a sensitive variable; snippet upload over SSH is configured', () => {
+    expect(json.provider.proxmox).toEqual([{
+      endpoint: 'https://pve1.k3s.test.local:8006/', api_token: '${var.proxmox_api_token}', insecure: false, ssh: { agent: true, username: 'root' },
+    }]);
+    expect(json.variable.proxmox_api_token).toMatchObject({ type: 'string', sensitive: true });
+    expect(json.variable.proxmox_api_token.default).toBeUndefined();
+    expect(json.variable.admin_ssh_public_key).toMatchObject({ type: 'string' });
+    expect(json.variable.lxc_ssh_private_key).toBeUndefined();
+    expect(json.terraform.required_providers.proxmox).toEqual({ source: 'bpg/proxmox', version: '0.111.1' });
+  });
+
+  test('every host gets the admin user with the key variable; K3s hosts get the kernel prerequisites', () => {
+    const snippets = resourcesByPath(json, 'proxmox_virtual_environment_file');
+    for (const [path, snippet] of Object.entries(snippets)) {
+      const data: string = snippet.source_raw.data;
+      expect(data).toContain('- name: k3sadmin');
+      expect(data).toContain('- ${var.admin_ssh_public_key}');
+      expect(data).toContain('  - qemu-guest-agent');
+      expect(data).toContain('br_netfilter');
+      expect(data).toContain('net.bridge.bridge-nf-call-iptables = 1');
+      expect(path).toMatch(/^lab\/lx-k3s-(server|agent)-0\d\/UserData$/);
+    }
+  });
+
+  test('outputs the API endpoint (the VIP\'s DNS name on port 8443, never 127.0.0.1) and host addresses', () => {
+    expect(json.output.api_endpoint.value).toBe('https://api.k3s.test.local:8443');
+    expect(json.output.host_addresses.value).toMatchObject({ 'lx-k3s-server-01': '192.168.168.111', 'lx-k3s-agent-02': '192.168.168.122' });
+  });
+
+  test('site warnings become cdktf warning annotations', () => {
+    const warnings = stack.node.metadata.filter((entry) => entry.type === AnnotationMetadataEntryType.WARN).map((entry) => entry.data);
+    expect(warnings).toEqual(['proxmox.cloudImage.checksum: no checksum: Proxmox does not verify ubuntu-24.04-server-cloudimg-amd64.qcow2 after downloading it']);
+  });
+
+  test('snapshot (tripwire; the assertions above say what matters)', () => {
+    expect(json).toMatchSnapshot();
+  });
+});
+
+describe('SiteStack with LXC load balancers', () => {
+  const { json } = synthSite(SITES['fixture-lxc']);
+
+  test('load balancers are unprivileged containers provisioned over SSH with a sensitive key variable', () => {
+    const containers = resourcesByPath(json, 'proxmox_virtual_environment_container');
+    expect(Object.keys(containers)).toEqual(['fixture-lxc/lb-1/Resource', 'fixture-lxc/lb-2/Resource']);
+    expect(containers['fixture-lxc/lb-1/Resource']).toMatchObject({ unprivileged: true, cpu: { cores: 2 }, memory: { dedicated: 512 } });
+    expect(json.variable.lxc_ssh_private_key).toMatchObject({ sensitive: true });
+    const templates = resourcesByPath(json, 'proxmox_download_file');
+    expect(Object.values(templates).map((t) => `${t.node_name}:${t.content_type}`).sort()).toEqual(['pve-a:import', 'pve-a:vztmpl', 'pve-b:import', 'pve-b:vztmpl', 'pve-c:import']);
+  });
+
+  test('containers get no guest agent or time sync (they share the host kernel and clock)', () => {
+    const scripts = Object.values(resourcesByPath(json, 'terraform_data')).map((p) => p.provisioner[0].file.content as string);
+    expect(scripts).toHaveLength(2);
+    for (const script of scripts) {
+      expect(script).not.toContain('qemu-guest-agent');
+      expect(script).not.toContain('timedatectl');
+      expect(script).toContain("useradd --create-home --shell '/bin/bash' 'k3sadmin'");
+    }
+  });
+});
+
+describe('site facts flow from the plan', () => {
+  test('a host\'s size override and role defaults reach the VM', () => {
+    const vms = resourcesByPath(synthSite(SITES['fixture-vm']).json, 'proxmox_virtual_environment_vm');
+    expect(vms['fixture-vm/agent-1/Resource']).toMatchObject({ cpu: { cores: 4 }, memory: { dedicated: 8192 } });
+    expect(vms['fixture-vm/agent-1/Resource'].disk[0].size).toBe(80);
+    expect(vms['fixture-vm/server-1/Resource']).toMatchObject({ cpu: { cores: 2 }, memory: { dedicated: 4096 }, tags: ['fixture-vm', 'k3s-server', 'load-balancer', 'proxmox-k3s-ha'] });
+  });
+
+  test('NTP servers and time zone from the site reach the cloud-config', () => {
+    const snippets = resourcesByPath(synthSite(SITES['fixture-vm']).json, 'proxmox_virtual_environment_file');
+    const data: string = snippets['fixture-vm/server-1/UserData'].source_raw.data;
+    expect(data).toContain('NTP=ntp.fixture.test');
+    expect(data).toContain('timedatectl set-timezone Europe/Berlin');
+    expect(data).toContain('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKsecondkey second@example');
+  });
+
+  test('roles listed on hosts select the hosts', () => {
+    expect(SITES.lab.hosts.filter((h) => h.roles.includes(HostRole.LOAD_BALANCER)).map((h) => h.name)).toEqual(['lx-k3s-server-01', 'lx-k3s-server-02', 'lx-k3s-server-03']);
+  });
+});
+
+describe.each(Object.entries(SITES))('synthesized stack %s', (_, site) => {
+  const { json, text } = synthSite(site);
+
+  test('every proxmox resource and the provider block match the bpg/proxmox 0.111.1 schema', () => {
+    expect(formatProblems(checkTerraformJson(json, schema, 'registry.terraform.io/bpg/proxmox', 'proxmox'))).toBe('');
+  });
+
+  test('no secret value is written: credentials are variable references', () => {
+    expect(text).not.toMatch(/"(api_token|password|private_key|token)"\s*:\s*"(?!\$\{)/);
+    expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+  });
+});
