@@ -16,7 +16,7 @@ const PROVIDER_FQN = 'registry.terraform.io/bpg/proxmox';
 const PROVIDER_VERSION = '0.111.1';
 const root = path.resolve(__dirname, '..');
 const schemaPath = process.env.PROXMOX_SCHEMA ?? path.resolve(root, '../shared/providers/bpg-proxmox/schema.json');
-const outDir = path.join(root, 'constructs/tf/generated');
+const outDir = process.env.PROXMOX_BINDINGS_OUT ?? path.join(root, 'constructs/tf/generated');
 
 async function main() {
   const schema = JSON.parse(fs.readFileSync(schemaPath, 'utf8'));
@@ -27,7 +27,7 @@ async function main() {
   generator.generate(new ConstructsMakerProviderTarget(new TerraformProviderConstraint(`bpg/proxmox@= ${PROVIDER_VERSION}`), typescript));
   fs.rmSync(outDir, { recursive: true, force: true });
   await generator.save(outDir);
-  console.log(`generated bpg/proxmox ${PROVIDER_VERSION} bindings into ${path.relative(root, outDir)}`);
+  console.log(`generated bpg/proxmox ${PROVIDER_VERSION} bindings into ${outDir}`);
 }
 
 main().catch((err) => {
