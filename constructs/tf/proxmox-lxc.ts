@@ -3,40 +3,19 @@ import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { renderShellScript } from '../cloud-init/render-shell';
 import { VirtualEnvironmentContainer, VirtualEnvironmentContainerFeatures } from './generated/providers/proxmox/virtual-environment-container';
+import { ProxmoxHostProps } from './host-props';
 import { escapeTerraformTemplate, fingerprint } from './terraform-template';
 
 /** Properties of a {@link ProxmoxLxc}. */
-export interface ProxmoxLxcProps {
-  /** Container host name. */
-  readonly name: string;
-  readonly nodeName: string;
-  readonly vmId: number;
-  /** Static address with prefix length, e.g. `192.168.0.211/24`. */
-  readonly ipv4Cidr: string;
-  readonly gateway: string;
-  readonly dnsServers: readonly string[];
-  readonly dnsDomain: string;
-  readonly bridge: string;
-  /** @default - untagged */
-  readonly vlanId?: number;
+export interface ProxmoxLxcProps extends ProxmoxHostProps {
   /** Template volume id (`<datastore>:vztmpl/<file>`). */
   readonly templateFileId: string;
   /** @default 'ubuntu' */
   readonly osType?: string;
-  /** Datastore of the root filesystem. */
-  readonly diskDatastoreId: string;
   /** Public keys for root, which the provisioner connects as. */
   readonly sshAuthorizedKeys: readonly string[];
   /** Private key the Terraform provisioner connects with (a sensitive variable, never a literal). */
   readonly sshPrivateKey: string;
-  /** What the container is configured with, rendered as a shell script; roles may add to it until synthesis. */
-  readonly cloudConfig: CloudConfig;
-  /** @default 1 */
-  readonly cores?: number;
-  /** @default 512 */
-  readonly memoryMiB?: number;
-  /** @default 8 */
-  readonly diskGiB?: number;
   /**
    * Run as an unprivileged container (root in the container is not root on the host).
    *
@@ -50,10 +29,6 @@ export interface ProxmoxLxcProps {
    * @default - nesting only
    */
   readonly features?: Omit<VirtualEnvironmentContainerFeatures, 'nesting'>;
-  /** @default [] */
-  readonly tags?: readonly string[];
-  /** @default - none */
-  readonly description?: string;
 }
 
 /**

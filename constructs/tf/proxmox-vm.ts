@@ -4,39 +4,16 @@ import { CloudConfig } from '../cloud-init/cloud-config';
 import { renderCloudConfig } from '../cloud-init/render-cloud-config';
 import { VirtualEnvironmentFile } from './generated/providers/proxmox/virtual-environment-file';
 import { VirtualEnvironmentVm } from './generated/providers/proxmox/virtual-environment-vm';
+import { ProxmoxHostProps } from './host-props';
 import { completeNetworkDevice } from './network-device';
 import { escapeTerraformTemplate, fingerprint } from './terraform-template';
 
 /** Properties of a {@link ProxmoxVm}. */
-export interface ProxmoxVmProps {
-  /** VM name (the host name). */
-  readonly name: string;
-  /** Proxmox node the VM runs on. */
-  readonly nodeName: string;
-  readonly vmId: number;
-  /** Static address with prefix length, e.g. `192.168.168.111/24`. */
-  readonly ipv4Cidr: string;
-  readonly gateway: string;
-  readonly dnsServers: readonly string[];
-  readonly dnsDomain: string;
-  /** Bridge the NIC attaches to. */
-  readonly bridge: string;
-  /** @default - untagged */
-  readonly vlanId?: number;
+export interface ProxmoxVmProps extends ProxmoxHostProps {
   /** File id of the cloud image to import as the boot disk (`<datastore>:import/<file>`, from `proxmox_download_file`). */
   readonly imageFileId: string;
-  /** Datastore of the boot disk and the cloud-init drive, e.g. `local-lvm`. */
-  readonly diskDatastoreId: string;
   /** Datastore with the `snippets` content type enabled, for the cloud-init user data. */
   readonly snippetsDatastoreId: string;
-  /** What the VM is configured with; roles may still add to it until synthesis. */
-  readonly cloudConfig: CloudConfig;
-  /** @default 2 */
-  readonly cores?: number;
-  /** @default 4096 */
-  readonly memoryMiB?: number;
-  /** @default 40 */
-  readonly diskGiB?: number;
   /**
    * QEMU CPU type. `x86-64-v2-AES` is Proxmox's default for new VMs and migrates between unlike hosts.
    *
@@ -52,10 +29,6 @@ export interface ProxmoxVmProps {
    * @default true
    */
   readonly cloudInitCausesReplacement?: boolean;
-  /** @default [] */
-  readonly tags?: readonly string[];
-  /** @default - none */
-  readonly description?: string;
 }
 
 /**

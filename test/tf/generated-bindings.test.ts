@@ -24,7 +24,7 @@ test('npm run gen:proxmox regenerates the committed bpg/proxmox bindings byte fo
     expect(listFiles(out).map((f) => relative(out, f))).toEqual(expected);
     expect(expected).toContain('providers/proxmox/virtual-environment-vm/index.ts');
     for (const file of expected) {
-      expect({ file, same: readFileSync(join(out, file)).equals(readFileSync(join(committed, file))) }).toEqual({ file, same: true });
+      expect({ file, same: readFileSync(join(out, file), 'latin1') === readFileSync(join(committed, file), 'latin1') }).toEqual({ file, same: true });
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
