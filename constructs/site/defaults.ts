@@ -8,6 +8,11 @@ export const DEFAULT_ADMIN_USER = 'k3sadmin';
 export const DEFAULT_TIMEZONE = 'Etc/UTC';
 export const DEFAULT_SSH_USER = 'root';
 export const DEFAULT_LXC_OS_TYPE = 'ubuntu';
+export const DEFAULT_POD_CIDR = '10.42.0.0/16';
+export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+export const DEFAULT_HTTP_NODE_PORT = 30080;
+export const DEFAULT_HTTPS_NODE_PORT = 30443;
 
 /** Sizes that make sense per role; a host with several roles gets the largest of each. */
 const SIZE_BY_ROLE: Record<HostRole, HostSizePlan> = {

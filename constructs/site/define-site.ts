@@ -1,9 +1,11 @@
 import { ProblemCollector, ValidationError } from '../core/problems';
 import {
-  DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_K3S_VERSION, DEFAULT_LXC_OS_TYPE, DEFAULT_SSH_USER, DEFAULT_TIMEZONE, defaultSizeFor,
+  DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_K3S_VERSION,
+  DEFAULT_LXC_OS_TYPE, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, DEFAULT_SSH_USER, DEFAULT_TIMEZONE, defaultSizeFor,
 } from './defaults';
 import { DownloadPlan, HostPlan, SitePlan, hostsWithRole } from './plan';
-import { ChecksumAlgorithm, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec } from './spec';
+import { ChecksumAlgorithm, CniKind, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec } from './spec';
+import { validateCluster, validateIngress } from './validate/cluster';
 import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';
 import { validateAccess, validateName, validateVersions } from './validate/misc';
@@ -32,7 +34,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   if (input.description !== undefined) {
     problems.check(typeof input.description === 'string', 'description', input.description, 'a string');
   }
-  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access']);
+  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'cluster', 'ingress']);
   const cidr = validateNetwork(problems, input.network);
   const proxmoxNodes = validateProxmox(problems, input.proxmox);
   const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
@@ -40,6 +42,8 @@ export function defineSite(spec: SiteSpec): SitePlan {
   validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway, hosts, searchDomain: (input.network as Record<string, unknown> | undefined)?.searchDomain });
   validateVersions(problems, input.versions);
   validateAccess(problems, input.access);
+  validateCluster(problems, input.cluster, cidr);
+  validateIngress(problems, input.ingress);
   if (Array.isArray(spec.hosts) && spec.hosts.some((host) => host?.kind === HostKind.LXC) && input.proxmox && spec.proxmox.lxcTemplate === undefined) {
     problems.add('proxmox.lxcTemplate', undefined, 'an LXC template, since the site has hosts of kind lxc');
   }
@@ -134,6 +138,17 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
     hosts,
     apiEndpoint: { address, port, dnsName, floating: spec.apiEndpoint.vip !== undefined, url: `https://${dnsName}:${port}` },
     versions: { k3s: spec.versions?.k3s ?? DEFAULT_K3S_VERSION },
+    cluster: {
+      podCidr: spec.cluster?.podCidr ?? DEFAULT_POD_CIDR,
+      serviceCidr: spec.cluster?.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+      clusterDomain: spec.cluster?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
+      cni: spec.cluster?.cni ?? CniKind.CILIUM,
+      kubeProxyReplacement: (spec.cluster?.cni ?? CniKind.CILIUM) === CniKind.CILIUM && (spec.cluster?.kubeProxyReplacement ?? true),
+    },
+    ingress: {
+      httpNodePort: spec.ingress?.httpNodePort ?? DEFAULT_HTTP_NODE_PORT,
+      httpsNodePort: spec.ingress?.httpsNodePort ?? DEFAULT_HTTPS_NODE_PORT,
+    },
     access: {
       adminUser: spec.access?.adminUser ?? DEFAULT_ADMIN_USER,
       sshAuthorizedKeys: [...(spec.access?.sshAuthorizedKeys ?? [])],

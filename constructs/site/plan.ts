@@ -1,4 +1,4 @@
-import { ChecksumAlgorithm, HostKind, HostRole } from './spec';
+import { ChecksumAlgorithm, CniKind, HostKind, HostRole } from './spec';
 
 /** A non-fatal finding about a site: it synthesizes, but an operator should know. */
 export interface SiteWarning {
@@ -75,6 +75,16 @@ export interface SitePlan {
   readonly hosts: readonly HostPlan[];
   readonly apiEndpoint: ApiEndpointPlan;
   readonly versions: { readonly k3s: string };
+  readonly cluster: {
+    readonly podCidr: string;
+    readonly serviceCidr: string;
+    readonly clusterDomain: string;
+    readonly cni: CniKind;
+    /** True only with Cilium: K3s servers then run with `disable-kube-proxy`. */
+    readonly kubeProxyReplacement: boolean;
+  };
+  /** NodePorts that HAProxy's ingress backends and the ingress controller's Service both read. */
+  readonly ingress: { readonly httpNodePort: number; readonly httpsNodePort: number };
   readonly access: {
     readonly adminUser: string;
     readonly sshAuthorizedKeys: readonly string[];

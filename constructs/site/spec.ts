@@ -208,6 +208,40 @@ export interface AccessSpec {
   readonly ntpServers?: readonly string[];
 }
 
+/** The CNI the cluster runs. */
+export enum CniKind {
+  /** Cilium via a K3s HelmChart; K3s's flannel and network policy controller are turned off. */
+  CILIUM = 'cilium',
+  /** K3s's built-in flannel (VXLAN). */
+  FLANNEL = 'flannel',
+}
+
+/** Cluster networking shared by K3s (`cluster-cidr`, `service-cidr`) and the CNI. */
+export interface ClusterSpec {
+  /** @default '10.42.0.0/16' (K3s default) */
+  readonly podCidr?: string;
+  /** @default '10.43.0.0/16' (K3s default) */
+  readonly serviceCidr?: string;
+  /** @default 'cluster.local' */
+  readonly clusterDomain?: string;
+  /** @default CniKind.CILIUM */
+  readonly cni?: CniKind;
+  /**
+   * Let Cilium replace kube-proxy; K3s then runs with `disable-kube-proxy` on every server. Only with Cilium.
+   *
+   * @default true with Cilium
+   */
+  readonly kubeProxyReplacement?: boolean;
+}
+
+/** How ingress traffic reaches the ingress controller: load balancer ports 80/443 → NodePorts. */
+export interface IngressSpec {
+  /** NodePort of the controller's HTTP port (30000–32767). @default 30080 */
+  readonly httpNodePort?: number;
+  /** NodePort of the controller's HTTPS port (30000–32767). @default 30443 */
+  readonly httpsNodePort?: number;
+}
+
 /** Everything that describes one site. */
 export interface SiteSpec {
   /** Site name, an RFC 1123 label; names the Terraform stack and the GitOps folder. */
@@ -222,4 +256,8 @@ export interface SiteSpec {
   readonly versions?: VersionsSpec;
   /** @default - admin user `k3sadmin`, keys from the Terraform variable only, UTC */
   readonly access?: AccessSpec;
+  /** @default - K3s's default CIDRs, Cilium with kube-proxy replacement */
+  readonly cluster?: ClusterSpec;
+  /** @default - NodePorts 30080/30443 */
+  readonly ingress?: IngressSpec;
 }
