@@ -31,3 +31,13 @@ export function defaultSizeFor(roles: readonly HostRole[]): HostSizePlan {
     diskGiB: Math.max(10, ...sizes.map((s) => s.diskGiB)),
   };
 }
+
+export const DEFAULT_VRRP_ROUTER_ID = 51;
+export const DEFAULT_STATS_PORT = 8404;
+export const LOAD_BALANCER_HEALTH_PORT = 8405;
+
+/** 200, 150, 100, 50 for up to four nodes (the seed's spread); then a step of 10 so every node gets its own. */
+export function defaultVrrpPriorities(count: number): number[] {
+  const step = count <= 4 ? 50 : 10;
+  return Array.from({ length: count }, (_, i) => 200 - i * step);
+}

@@ -1,11 +1,13 @@
 import { ProblemCollector, ValidationError } from '../core/problems';
 import {
   DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_K3S_VERSION,
-  DEFAULT_LXC_OS_TYPE, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, DEFAULT_SSH_USER, DEFAULT_TIMEZONE, defaultSizeFor,
+  DEFAULT_LXC_OS_TYPE, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, DEFAULT_SSH_USER, DEFAULT_STATS_PORT, DEFAULT_TIMEZONE, DEFAULT_VRRP_ROUTER_ID,
+  LOAD_BALANCER_HEALTH_PORT, defaultSizeFor, defaultVrrpPriorities,
 } from './defaults';
-import { DownloadPlan, HostPlan, SitePlan, hostsWithRole } from './plan';
-import { ChecksumAlgorithm, CniKind, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec } from './spec';
+import { DownloadPlan, HostPlan, LoadBalancerPlan, SitePlan, hostsWithRole } from './plan';
+import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec, VrrpVersion } from './spec';
 import { validateCluster, validateIngress } from './validate/cluster';
+import { validateLoadBalancer } from './validate/load-balancer';
 import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';
 import { validateAccess, validateName, validateVersions } from './validate/misc';
@@ -34,7 +36,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   if (input.description !== undefined) {
     problems.check(typeof input.description === 'string', 'description', input.description, 'a string');
   }
-  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'cluster', 'ingress']);
+  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'cluster', 'ingress', 'loadBalancer']);
   const cidr = validateNetwork(problems, input.network);
   const proxmoxNodes = validateProxmox(problems, input.proxmox);
   const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
@@ -44,6 +46,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   validateAccess(problems, input.access);
   validateCluster(problems, input.cluster, cidr);
   validateIngress(problems, input.ingress);
+  validateLoadBalancer(problems, input.loadBalancer, hosts);
   if (Array.isArray(spec.hosts) && spec.hosts.some((host) => host?.kind === HostKind.LXC) && input.proxmox && spec.proxmox.lxcTemplate === undefined) {
     problems.add('proxmox.lxcTemplate', undefined, 'an LXC template, since the site has hosts of kind lxc');
   }
@@ -73,6 +76,12 @@ export function defineSites(specs: readonly SiteSpec[]): SitePlan[] {
   });
   const names = specs.map((spec, i) => ({ path: `sites[${i}].name`, value: spec?.name }));
   reportDuplicates(problems, names, 'site name');
+  // Two sites on one layer-2 network (same subnet, bridge and VLAN) must not share a VRRP router id.
+  const routerIds = plans.filter((plan) => plan.loadBalancer !== undefined).map((plan) => ({
+    path: `${plan.name}: loadBalancer.vrrpRouterId`,
+    value: `${plan.loadBalancer!.vrrpRouterId} on ${plan.network.cidr} via ${plan.proxmox.bridge}${plan.proxmox.vlanId ? ` vlan ${plan.proxmox.vlanId}` : ''}`,
+  }));
+  reportDuplicates(problems, routerIds, 'VRRP router id on this layer-2 network');
   problems.throwIfAny(specs.length === 1 ? 'the site' : `the ${specs.length} sites`);
   return plans;
 }
@@ -149,6 +158,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       httpNodePort: spec.ingress?.httpNodePort ?? DEFAULT_HTTP_NODE_PORT,
       httpsNodePort: spec.ingress?.httpsNodePort ?? DEFAULT_HTTPS_NODE_PORT,
     },
+    ...(loadBalancers.length > 0 ? { loadBalancer: resolveLoadBalancer(spec, loadBalancers) } : {}),
     access: {
       adminUser: spec.access?.adminUser ?? DEFAULT_ADMIN_USER,
       sshAuthorizedKeys: [...(spec.access?.sshAuthorizedKeys ?? [])],
@@ -157,6 +167,26 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
     },
   };
   return { ...plan, warnings: siteWarnings(plan) };
+}
+
+function resolveLoadBalancer(spec: SiteSpec, hosts: readonly HostPlan[]): LoadBalancerPlan {
+  const lb = spec.loadBalancer ?? {};
+  const version = lb.vrrpVersion ?? VrrpVersion.V3;
+  const priorities = lb.vrrpPriorities ?? defaultVrrpPriorities(hosts.length);
+  return {
+    nodes: hosts.map((host, i) => ({ name: host.name, ip: host.ip, priority: priorities[i] })),
+    vrrpRouterId: lb.vrrpRouterId ?? DEFAULT_VRRP_ROUTER_ID,
+    vrrpVersion: version,
+    vrrpAdvertIntervalMs: lb.vrrpAdvertIntervalMs ?? (version === VrrpVersion.V3 ? 250 : 1000),
+    vrrpUnicast: !(lb.vrrpMulticast ?? false),
+    vrrpAuthentication: lb.vrrpAuthentication ?? false,
+    vrrpNopreempt: lb.vrrpNopreempt ?? false,
+    vrrpInterface: lb.vrrpInterface ?? 'eth0',
+    apiHealthCheck: lb.apiHealthCheck ?? ApiHealthCheck.READYZ,
+    statsPort: lb.statsPort ?? DEFAULT_STATS_PORT,
+    healthPort: LOAD_BALANCER_HEALTH_PORT,
+    ingressFrontends: lb.ingressFrontends ?? true,
+  };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,4 +1,4 @@
-import { ChecksumAlgorithm, CniKind, HostKind, HostRole } from './spec';
+import { ApiHealthCheck, ChecksumAlgorithm, CniKind, HostKind, HostRole, VrrpVersion } from './spec';
 
 /** A non-fatal finding about a site: it synthesizes, but an operator should know. */
 export interface SiteWarning {
@@ -49,6 +49,31 @@ export interface ApiEndpointPlan {
   readonly url: string;
 }
 
+/** One load balancer with its VRRP priority. */
+export interface LoadBalancerNodePlan {
+  readonly name: string;
+  readonly ip: string;
+  readonly priority: number;
+}
+
+/** HAProxy + Keepalived, resolved; absent when no host has role `load-balancer`. */
+export interface LoadBalancerPlan {
+  /** In site order; the first has the highest priority. */
+  readonly nodes: readonly LoadBalancerNodePlan[];
+  readonly vrrpRouterId: number;
+  readonly vrrpVersion: VrrpVersion;
+  readonly vrrpAdvertIntervalMs: number;
+  readonly vrrpUnicast: boolean;
+  readonly vrrpAuthentication: boolean;
+  readonly vrrpNopreempt: boolean;
+  readonly vrrpInterface: string;
+  readonly apiHealthCheck: ApiHealthCheck;
+  readonly statsPort: number;
+  /** Loopback port of HAProxy's own health page, which the Keepalived track scripts read. */
+  readonly healthPort: number;
+  readonly ingressFrontends: boolean;
+}
+
 /** A validated, resolved, deep-frozen site: the one source every renderer and construct reads. */
 export interface SitePlan {
   readonly name: string;
@@ -85,6 +110,7 @@ export interface SitePlan {
   };
   /** NodePorts that HAProxy's ingress backends and the ingress controller's Service both read. */
   readonly ingress: { readonly httpNodePort: number; readonly httpsNodePort: number };
+  readonly loadBalancer?: LoadBalancerPlan;
   readonly access: {
     readonly adminUser: string;
     readonly sshAuthorizedKeys: readonly string[];

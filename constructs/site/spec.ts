@@ -242,6 +242,63 @@ export interface IngressSpec {
   readonly httpsNodePort?: number;
 }
 
+/** VRRP protocol version Keepalived speaks. */
+export enum VrrpVersion {
+  /** VRRPv2: whole-second adverts; the only version with (weak, 8-character) authentication. */
+  V2 = 2,
+  /** VRRPv3 (RFC 5798): sub-second adverts, no authentication field. */
+  V3 = 3,
+}
+
+/** How HAProxy decides that a K3s API server may receive traffic. */
+export enum ApiHealthCheck {
+  /**
+   * HTTPS `GET /readyz` expecting 200: leaves rotation when the API server is up but not ready. K3s answers it
+   * anonymously because the K3s servers get an authentication configuration that allows anonymous `/readyz`,
+   * `/livez` and `/healthz` only.
+   */
+  READYZ = 'readyz',
+  /** HTTPS `GET /ping` (K3s's supervisor, unauthenticated): proves K3s runs, not that the API server is ready. */
+  PING = 'ping',
+  /** A TCP connect: proves only that something listens on 6443. */
+  TCP = 'tcp',
+}
+
+/** HAProxy + Keepalived on the hosts with role `load-balancer`. */
+export interface LoadBalancerSpec {
+  /** VRRP `virtual_router_id`, unique per layer-2 network (also across sites sharing one). @default 51 */
+  readonly vrrpRouterId?: number;
+  /** @default VrrpVersion.V3 */
+  readonly vrrpVersion?: VrrpVersion;
+  /**
+   * VRRP advertisement interval. Master-down time is about 3 intervals. Whole seconds under VRRPv2.
+   *
+   * @default 250 with VRRPv3 (0.1 s flapped on a busy hypervisor), 1000 with VRRPv2
+   */
+  readonly vrrpAdvertIntervalMs?: number;
+  /** Advertise by multicast instead of unicast to each peer (unicast works where bridges filter multicast). @default false */
+  readonly vrrpMulticast?: boolean;
+  /**
+   * VRRPv2 `auth_pass` from a generated 8-character secret (keepalived truncates longer ones). Weak, and absent
+   * from VRRPv3: prefer isolating the VRRP network.
+   *
+   * @default false
+   */
+  readonly vrrpAuthentication?: boolean;
+  /** Priorities of the load balancers in site order, distinct, 1–254. @default 200, 150, 100, ... (step 50, then 10) */
+  readonly vrrpPriorities?: readonly number[];
+  /** Do not take the VIP back when a higher-priority node returns (every node starts as BACKUP). @default false */
+  readonly vrrpNopreempt?: boolean;
+  /** Network interface carrying the VIP. @default 'eth0' */
+  readonly vrrpInterface?: string;
+  /** @default ApiHealthCheck.READYZ */
+  readonly apiHealthCheck?: ApiHealthCheck;
+  /** Port of the stats page, bound to each load balancer's own address. @default 8404 */
+  readonly statsPort?: number;
+  /** Frontends 80/443 in TCP mode to the ingress NodePorts on the K3s servers. @default true */
+  readonly ingressFrontends?: boolean;
+}
+
 /** Everything that describes one site. */
 export interface SiteSpec {
   /** Site name, an RFC 1123 label; names the Terraform stack and the GitOps folder. */
@@ -260,4 +317,6 @@ export interface SiteSpec {
   readonly cluster?: ClusterSpec;
   /** @default - NodePorts 30080/30443 */
   readonly ingress?: IngressSpec;
+  /** @default - see {@link LoadBalancerSpec} */
+  readonly loadBalancer?: LoadBalancerSpec;
 }
