@@ -6,3 +6,4 @@ export * from './cloud-init';
 export * from './roles';
 export * from './tf';
 export * from './k8s';
+export * from './renderers';

@@ -1,2 +1,3 @@
 export * from './base-host';
 export * from './k3s-node';
+export * from './load-balancer';

@@ -7,3 +7,4 @@ export * from './site-stack';
 /** The generated bpg/proxmox L1 bindings (v0.111.1), for escape hatches and resources the library does not wrap. */
 export * as proxmox from './generated/providers/proxmox';
 export * from './host-props';
+export * from './ha-load-balancer-pair';

@@ -5,7 +5,9 @@ import { applyBaseHost } from '../roles/base-host';
 import { applyK3sNodePrerequisites } from '../roles/k3s-node';
 import { HostPlan, SitePlan, hasRole } from '../site/plan';
 import { HostKind, HostRole } from '../site/spec';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { ProxmoxDownload } from './cloud-image';
+import { HaLoadBalancerPair } from './ha-load-balancer-pair';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
@@ -36,6 +38,8 @@ export class SiteStack extends TerraformStack {
   public readonly provider: ProxmoxProvider;
   /** Hosts by name, in site order. */
   public readonly hosts: ReadonlyMap<string, SiteHost>;
+  /** HAProxy + Keepalived, when the site has hosts with role `load-balancer`. */
+  public readonly loadBalancers?: HaLoadBalancerPair;
 
   constructor(scope: Construct, id: string, props: SiteStackProps) {
     super(scope, id);
@@ -128,6 +132,19 @@ export class SiteStack extends TerraformStack {
       hosts.set(host.name, { plan: host, cloudConfig, machine });
     }
     this.hosts = hosts;
+
+    if (site.loadBalancer) {
+      new RandomProvider(this, 'random');
+      this.loadBalancers = new HaLoadBalancerPair(this, 'LoadBalancers', {
+        site,
+        hosts: site.loadBalancer.nodes.map((node) => ({ name: node.name, cloudConfig: hosts.get(node.name)!.cloudConfig })),
+      });
+      new TerraformOutput(this, 'haproxy_stats_password', {
+        value: this.loadBalancers.statsPassword.result,
+        sensitive: true,
+        description: `password of user "admin" on the HAProxy stats pages (http://<load balancer>:${site.loadBalancer.statsPort}/)`,
+      });
+    }
 
     new TerraformOutput(this, 'api_endpoint', {
       value: site.apiEndpoint.url,

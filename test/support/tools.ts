@@ -14,13 +14,14 @@ export function hasCommand(command: string): boolean {
  * `describe` when every tool is installed; otherwise the suite is reported as skipped with the reason in its name
  * (and a warning), never passed silently.
  */
-export function describeWithTools(tools: readonly string[], name: string, body: () => void): void {
-  const missing = tools.filter((tool) => !hasCommand(tool));
+export function describeWithTools(tools: readonly string[], name: string, body: () => void, options: { needsRoot?: boolean } = {}): void {
+  const notRoot = options.needsRoot === true && !(typeof process.getuid === 'function' && process.getuid() === 0);
+  const missing = [...tools.filter((tool) => !hasCommand(tool)), ...(notRoot ? ['root privileges'] : [])];
   if (missing.length === 0) {
     describe(name, body);
     return;
   }
-  const reason = `skipped: ${missing.join(', ')} not installed (npm test installs them when run as root)`;
+  const reason = `skipped: ${missing.join(', ')} missing (npm test installs the tools when run as root)`;
   console.warn(`${name}: ${reason}`);
   describe.skip(`${name} [${reason}]`, body);
 }

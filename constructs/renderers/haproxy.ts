@@ -1,0 +1,133 @@
+import { HostRole } from '../site/spec';
+import { ApiHealthCheck } from '../site/spec';
+import { LoadBalancerPlan, SitePlan, hostsWithRole } from '../site/plan';
+
+/** Where K3s's API server (via its supervisor) listens on every server. */
+export const K3S_API_SERVER_PORT = 6443;
+export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+
+/** The API backend's name: the health page and the Keepalived track script refer to it. */
+export const API_BACKEND = 'k3s_api';
+
+/**
+ * Health-check and failover tuning, chosen from the failover lab's measurements (`npm run bench:failover`):
+ * - checks every 1 s, 250 ms between checks while a server changes state, 2 failures to leave rotation: an API
+ *   server that is up but not ready leaves within about 1.25 s;
+ * - `observe layer4` + `on-error mark-down`: the first refused or timed-out client connection marks the server
+ *   down at once, and `retries` + `redispatch 1` send that very connection to another server;
+ * - `on-marked-down shutdown-sessions`: long-lived connections (kubectl watches) to a dead server are closed
+ *   immediately, so clients reconnect instead of hanging until the TCP timeout.
+ */
+const API_SERVER_DEFAULTS = 'check inter 1s fastinter 250ms downinter 2s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
+const INGRESS_SERVER_DEFAULTS = 'check inter 2s fastinter 500ms downinter 2s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
+
+function apiHealthCheckLines(check: ApiHealthCheck): { backend: string[]; serverOptions: string } {
+  switch (check) {
+    case ApiHealthCheck.READYZ:
+      // TLS for the check only (traffic stays TCP passthrough); the certificate is not verified by the check.
+      return { backend: ['option httpchk GET /readyz', 'http-check expect status 200'], serverOptions: 'check-ssl verify none' };
+    case ApiHealthCheck.PING:
+      return { backend: ['option httpchk GET /ping', 'http-check expect string pong'], serverOptions: 'check-ssl verify none' };
+    case ApiHealthCheck.TCP:
+      return { backend: ['option tcp-check'], serverOptions: '' };
+  }
+}
+
+function block(header: string, lines: readonly string[]): string {
+  return [header, ...lines.map((line) => `    ${line}`)].join('\n');
+}
+
+/** The load balancer plan of a site, or an error saying the site has none. */
+export function requireLoadBalancer(plan: SitePlan): LoadBalancerPlan {
+  if (!plan.loadBalancer) {
+    throw new Error(`site ${plan.name}: no host has role ${HostRole.LOAD_BALANCER}`);
+  }
+  return plan.loadBalancer;
+}
+
+/**
+ * Renders `haproxy.cfg` for one load balancer: the API frontend on the site's API port to every K3s server on
+ * 6443, optional ingress frontends 80/443 to the ingress NodePorts on the servers (TCP mode), a stats page bound
+ * to the node's own address, and a loopback health page that Keepalived's track scripts read.
+ *
+ * Frontends bind every address (`*:port`), so backups need no `ip_nonlocal_bind` for the VIP.
+ *
+ * @param statsPassword the stats page password; pass a Terraform reference, never a literal
+ */
+export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassword: string): string {
+  const lb = requireLoadBalancer(plan);
+  const node = lb.nodes.find((n) => n.name === nodeName);
+  if (!node) {
+    throw new Error(`site ${plan.name}: host ${JSON.stringify(nodeName)} is not a load balancer (load balancers: ${lb.nodes.map((n) => n.name).join(', ')})`);
+  }
+  const servers = hostsWithRole(plan, HostRole.K3S_SERVER);
+  const health = apiHealthCheckLines(lb.apiHealthCheck);
+  const sections = [
+    block('global', [
+      'log /dev/log local0 info',
+      'chroot /var/lib/haproxy',
+      'stats socket /run/haproxy/admin.sock mode 660 level admin',
+      'user haproxy',
+      'group haproxy',
+      'maxconn 20000',
+      'hard-stop-after 30s',
+    ]),
+    block('defaults', [
+      'log global',
+      'mode tcp',
+      'option tcplog',
+      'option dontlognull',
+      // LAN connects take well under a millisecond: a short connect timeout moves a connection off a black-holed
+      // server quickly (with the retry below), instead of the client waiting seconds.
+      'timeout connect 300ms',
+      'retries 2',
+      'option redispatch 1',
+      // kubectl watches and log streams stay open for long, often silent, stretches.
+      'timeout client 1h',
+      'timeout server 1h',
+      'timeout client-fin 10s',
+      'timeout server-fin 10s',
+      'timeout check 500ms',
+    ]),
+    block(`frontend ${API_BACKEND}`, [
+      `bind *:${plan.apiEndpoint.port}`,
+      `default_backend ${API_BACKEND}`,
+    ]),
+    block(`backend ${API_BACKEND}`, [
+      // Long-lived watches make connection counts, not request counts, the load to balance.
+      'balance leastconn',
+      ...health.backend,
+      `default-server ${API_SERVER_DEFAULTS}${health.serverOptions ? ` ${health.serverOptions}` : ''}`,
+      ...servers.map((server) => `server ${server.name} ${server.ip}:${K3S_API_SERVER_PORT}`),
+    ]),
+  ];
+  if (lb.ingressFrontends) {
+    for (const [name, port, nodePort] of [['ingress_http', 80, plan.ingress.httpNodePort], ['ingress_https', 443, plan.ingress.httpsNodePort]] as const) {
+      sections.push(block(`frontend ${name}`, [`bind *:${port}`, `default_backend ${name}`]));
+      sections.push(block(`backend ${name}`, [
+        'balance roundrobin',
+        `default-server ${INGRESS_SERVER_DEFAULTS}`,
+        ...servers.map((server) => `server ${server.name} ${server.ip}:${nodePort}`),
+      ]));
+    }
+  }
+  sections.push(block('frontend stats', [
+    'mode http',
+    `bind ${node.ip}:${lb.statsPort}`,
+    'stats enable',
+    'stats uri /',
+    'stats refresh 10s',
+    'stats show-legends',
+    `stats auth admin:${statsPassword}`,
+    'timeout client 30s',
+  ]));
+  sections.push(block('frontend lb_health', [
+    'mode http',
+    `bind 127.0.0.1:${lb.healthPort}`,
+    'monitor-uri /healthz',
+    // 503 when no API server is in rotation: Keepalived then lowers this node's priority.
+    `monitor fail if { nbsrv(${API_BACKEND}) lt 1 }`,
+    'timeout client 5s',
+  ]));
+  return `# Rendered by proxmox-k3s-ha for ${node.name} (site ${plan.name}); do not edit by hand.\n${sections.join('\n\n')}\n`;
+}

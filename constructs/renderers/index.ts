@@ -1,0 +1,2 @@
+export * from './haproxy';
+export * from './keepalived';

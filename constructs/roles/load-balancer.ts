@@ -1,0 +1,56 @@
+import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
+import { HAPROXY_CONFIG_PATH, renderHaproxyConfig, requireLoadBalancer } from '../renderers/haproxy';
+import {
+  KEEPALIVED_CONFIG_PATH, KEEPALIVED_NOTIFY_PATH, KEEPALIVED_NOTIFY_SCRIPT, KEEPALIVED_SCRIPT_USER, renderKeepalivedConfig,
+} from '../renderers/keepalived';
+import { SitePlan } from '../site/plan';
+
+const ROLE = 'load-balancer';
+
+/** Secrets the load balancer role writes into its files, as Terraform references (never literal values). */
+export interface LoadBalancerSecrets {
+  /** Password of the stats page user `admin`. */
+  readonly statsPassword: string;
+  /** VRRPv2 `auth_pass` (8 characters), when the site turns VRRP authentication on. */
+  readonly vrrpAuthPass?: string;
+}
+
+/**
+ * Attaches HAProxy (and Keepalived, when the site has a VIP) to one load balancer host.
+ *
+ * Frontends bind every address, so no `net.ipv4.ip_nonlocal_bind` is needed for the VIP. In an LXC container
+ * Keepalived needs nothing beyond an unprivileged container: VRRP uses raw sockets and address changes inside the
+ * container's own network namespace, and no `vrrp_strict` firewall rules (which would need `xt_set`/`ip_tables`
+ * loaded on the Proxmox host) are used.
+ */
+export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostName: string, secrets: LoadBalancerSecrets): void {
+  const lb = requireLoadBalancer(plan);
+  const node = lb.nodes.find((n) => n.name === hostName);
+  if (!node) {
+    throw new Error(`site ${plan.name}: host ${JSON.stringify(hostName)} is not a load balancer`);
+  }
+  config.addPackages(ROLE, 'haproxy');
+  config.claimPort(ROLE, { port: plan.apiEndpoint.port, protocol: Protocol.TCP, description: 'haproxy kubernetes api frontend' });
+  if (lb.ingressFrontends) {
+    config.claimPort(ROLE, { port: 80, protocol: Protocol.TCP, description: 'haproxy ingress http frontend' });
+    config.claimPort(ROLE, { port: 443, protocol: Protocol.TCP, description: 'haproxy ingress https frontend' });
+  }
+  config.claimPort(ROLE, { port: lb.statsPort, protocol: Protocol.TCP, address: node.ip, description: 'haproxy stats page' });
+  config.claimPort(ROLE, { port: lb.healthPort, protocol: Protocol.TCP, address: '127.0.0.1', description: 'haproxy health page for keepalived' });
+  // Readable by the haproxy group only: it holds the stats password.
+  config.addFile(ROLE, { path: HAPROXY_CONFIG_PATH, content: renderHaproxyConfig(plan, hostName, secrets.statsPassword), mode: '0640', owner: 'root:haproxy' });
+
+  if (plan.apiEndpoint.floating) {
+    config.addPackages(ROLE, 'keepalived', 'curl');
+    config.addFile(ROLE, { path: KEEPALIVED_CONFIG_PATH, content: renderKeepalivedConfig(plan, hostName, secrets.vrrpAuthPass), mode: '0600' });
+    config.addFile(ROLE, { path: KEEPALIVED_NOTIFY_PATH, content: KEEPALIVED_NOTIFY_SCRIPT, mode: '0755' });
+    config.addCommand(ROLE, `id -u ${KEEPALIVED_SCRIPT_USER} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin ${KEEPALIVED_SCRIPT_USER}`);
+  }
+  config.addCommand(ROLE, `haproxy -c -q -f ${HAPROXY_CONFIG_PATH}`);
+  config.addCommand(ROLE, 'systemctl enable haproxy');
+  config.addCommand(ROLE, 'systemctl reload-or-restart haproxy');
+  if (plan.apiEndpoint.floating) {
+    config.addCommand(ROLE, 'systemctl enable keepalived');
+    config.addCommand(ROLE, 'systemctl reload-or-restart keepalived');
+  }
+}

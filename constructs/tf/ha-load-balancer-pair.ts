@@ -1,0 +1,67 @@
+import { Password } from '@cdktf/provider-random/lib/password';
+import { Annotations } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudConfig } from '../cloud-init/cloud-config';
+import { requireLoadBalancer } from '../renderers/haproxy';
+import { applyLoadBalancerRole } from '../roles/load-balancer';
+import { SitePlan } from '../site/plan';
+
+/** A host the load balancer role attaches to. */
+export interface LoadBalancerHost {
+  readonly name: string;
+  readonly cloudConfig: CloudConfig;
+}
+
+/** Properties of a {@link HaLoadBalancerPair}. */
+export interface HaLoadBalancerPairProps {
+  /** The validated site; its `loadBalancer` plan, API endpoint and K3s servers drive every rendered file. */
+  readonly site: SitePlan;
+  /** The hosts with role `load-balancer`, wherever the site puts them (VMs, LXC, K3s servers, datastore nodes). */
+  readonly hosts: readonly LoadBalancerHost[];
+}
+
+/**
+ * HAProxy + Keepalived with a floating VIP in front of the K3s API servers (and the ingress NodePorts), on 1..n
+ * hosts despite the name.
+ *
+ * Generates the stats page password (and the VRRPv2 `auth_pass`, when the site asks for authentication) as
+ * `random_password` resources; the rendered files reference them, so no secret is a literal in the synthesized
+ * JSON. With a single load balancer there is no VIP and no Keepalived, and the stack warns about the single point
+ * of failure. The stack must configure the `random` provider.
+ */
+export class HaLoadBalancerPair extends Construct {
+  /** The address clients use: the VIP, or the only load balancer's address. */
+  public readonly apiEndpointAddress: string;
+  public readonly apiEndpointPort: number;
+  /** Password of the stats page user `admin` (a Terraform reference; sensitive). */
+  public readonly statsPassword: Password;
+  /** The VRRPv2 auth pass, when enabled. */
+  public readonly vrrpAuthPass?: Password;
+
+  constructor(scope: Construct, id: string, props: HaLoadBalancerPairProps) {
+    super(scope, id);
+    const lb = requireLoadBalancer(props.site);
+    const expected = lb.nodes.map((n) => n.name).join(', ');
+    const given = props.hosts.map((h) => h.name).join(', ');
+    if (expected !== given) {
+      throw new Error(`hosts: ${JSON.stringify(given)} — the site's load balancers in site order (${expected})`);
+    }
+    this.apiEndpointAddress = props.site.apiEndpoint.address;
+    this.apiEndpointPort = props.site.apiEndpoint.port;
+    // Letters and digits only: the value is written into haproxy.cfg and keepalived.conf unquoted.
+    this.statsPassword = new Password(this, 'StatsPassword', { length: 24, special: false });
+    if (lb.vrrpAuthentication) {
+      // keepalived silently truncates auth_pass after 8 characters.
+      this.vrrpAuthPass = new Password(this, 'VrrpAuthPass', { length: 8, special: false });
+    }
+    for (const host of props.hosts) {
+      applyLoadBalancerRole(host.cloudConfig, props.site, host.name, {
+        statsPassword: this.statsPassword.result,
+        vrrpAuthPass: this.vrrpAuthPass?.result,
+      });
+    }
+    if (!props.site.apiEndpoint.floating) {
+      Annotations.of(this).addWarning(`a single load balancer without a VIP: ${this.apiEndpointAddress}:${this.apiEndpointPort} is a single point of failure`);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { execFileSync, spawnSync } from 'child_process';
+
+/** True when running as root (network namespaces, veth pairs and users need it). */
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** Runs a command, throwing with its output when it fails. */
+export function sh(command: string, args: readonly string[]): string {
+  return execFileSync(command, [...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+}
+
+/** Runs a command and returns its status and output without throwing. */
+export function run(command: string, args: readonly string[], timeoutMs = 30_000): { status: number | null; output: string } {
+  const result = spawnSync(command, [...args], { encoding: 'utf8', timeout: timeoutMs });
+  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+
+/** A name unique to this test process, short enough for interface names (15 characters). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 15);
+}
+
+/** A network namespace holding one veth end named `interfaceName` (up), for `keepalived -t`. */
+export function withInterfaceNamespace<T>(interfaceName: string, body: (namespace: string) => T): T {
+  const namespace = uniqueName('pkhk');
+  sh('ip', ['netns', 'add', namespace]);
+  try {
+    sh('ip', ['-n', namespace, 'link', 'add', interfaceName, 'type', 'veth', 'peer', 'name', 'peer0']);
+    sh('ip', ['-n', namespace, 'link', 'set', interfaceName, 'up']);
+    return body(namespace);
+  } finally {
+    run('ip', ['netns', 'delete', namespace]);
+  }
+}
+
+/** Creates a system user for the test when missing; returns a function that removes it again if it was created. */
+export function ensureSystemUser(name: string): () => void {
+  if (run('id', ['-u', name]).status === 0) {
+    return () => undefined;
+  }
+  sh('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  return () => {
+    run('userdel', [name]);
+  };
+}
