@@ -1,36 +1,83 @@
 import { ApiObject, Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { SitePlan } from '../site/plan';
+import { SitePlan, hostsWithRole } from '../site/plan';
+import { CniKind, HostRole } from '../site/spec';
+import { CiliumCni, CiliumCniProps } from './cilium-cni';
+import { NginxIngressDaemonSet } from './nginx-ingress-daemon-set';
+import { TlsDemoApp } from './tls-demo-app';
 
 /** Properties of a {@link SiteChart}. */
 export interface SiteChartProps extends ChartProps {
   /** The validated site, from `defineSite()`. */
   readonly site: SitePlan;
+  /**
+   * Include the TLS demo app ({@link TlsDemoApp}) at `nginx.<searchDomain>`, with a certificate from cert-manager.
+   *
+   * @default true
+   */
+  readonly includeTlsDemoApp?: boolean;
 }
 
 /**
  * The in-cluster manifests of one site, written to one folder of the GitOps output.
  *
  * Holds a `proxmox-k3s-ha-site` ConfigMap in `kube-system` with the site's public facts (API endpoint, zone), so
- * in-cluster tooling reads them from the same plan as the machines. The CNI, ingress controller and apps attach
- * here.
+ * in-cluster tooling reads them from the same plan as the machines; Cilium ({@link CiliumCni}, only when the site's
+ * CNI is Cilium); the NGINX ingress controller ({@link NginxIngressDaemonSet}) on the NodePorts the load balancers
+ * forward to; and the TLS demo app ({@link TlsDemoApp}) unless turned off.
  */
 export class SiteChart extends Chart {
   public readonly site: SitePlan;
+  /** Cilium, when the site's CNI is Cilium. */
+  public readonly cilium?: CiliumCni;
+  public readonly ingressController: NginxIngressDaemonSet;
+  /** The TLS demo app, unless `includeTlsDemoApp` is false. */
+  public readonly tlsDemoApp?: TlsDemoApp;
 
   constructor(scope: Construct, id: string, props: SiteChartProps) {
     super(scope, id, { ...props, disableResourceNameHashes: true });
-    this.site = props.site;
+    const site = props.site;
+    this.site = site;
     new ApiObject(this, 'SiteInfo', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'proxmox-k3s-ha-site', namespace: 'kube-system', labels: { 'app.kubernetes.io/managed-by': 'proxmox-k3s-ha' } },
       data: {
-        site: props.site.name,
-        apiEndpoint: props.site.apiEndpoint.url,
-        apiAddress: `${props.site.apiEndpoint.address}:${props.site.apiEndpoint.port}`,
-        searchDomain: props.site.network.searchDomain,
+        site: site.name,
+        apiEndpoint: site.apiEndpoint.url,
+        apiAddress: `${site.apiEndpoint.address}:${site.apiEndpoint.port}`,
+        searchDomain: site.network.searchDomain,
       },
     });
+
+    if (site.cluster.cni === CniKind.CILIUM) {
+      this.cilium = new CiliumCni(this, 'Cilium', ciliumCniPropsForSite(site));
+    }
+    this.ingressController = new NginxIngressDaemonSet(this, 'IngressController', {
+      httpNodePort: site.ingress.httpNodePort,
+      httpsNodePort: site.ingress.httpsNodePort,
+      // The load balancers' HTTP(S) frontends listen on the API endpoint's address (the VIP when there is one).
+      externalStatusAddress: site.loadBalancer?.ingressFrontends ? site.apiEndpoint.address : undefined,
+    });
+    if (props.includeTlsDemoApp ?? true) {
+      this.tlsDemoApp = new TlsDemoApp(this, 'TlsDemoApp', {
+        host: `nginx.${site.network.searchDomain}`,
+        ingressClassName: this.ingressController.ingressClassName,
+      });
+    }
   }
+}
+
+/**
+ * The {@link CiliumCni} properties of a site: its pod CIDR and kube-proxy replacement, K3s's node-local API
+ * endpoint, and one operator replica per node up to two (the operator's anti-affinity is required per node).
+ * Both the GitOps folder and the first server's bootstrap manifest use these, so they render the same HelmChart.
+ */
+export function ciliumCniPropsForSite(site: SitePlan): CiliumCniProps {
+  const nodes = new Set([...hostsWithRole(site, HostRole.K3S_SERVER), ...hostsWithRole(site, HostRole.K3S_AGENT)]).size;
+  return {
+    podCidr: site.cluster.podCidr,
+    kubeProxyReplacement: site.cluster.kubeProxyReplacement,
+    operatorReplicas: Math.max(1, Math.min(2, nodes)),
+  };
 }

@@ -18,7 +18,7 @@ export const API_BACKEND = 'k3s_api';
  * - `on-marked-down shutdown-sessions`: long-lived connections (kubectl watches) to a dead server are closed
  *   immediately, so clients reconnect instead of hanging until the TCP timeout.
  */
-const API_SERVER_DEFAULTS = 'check inter 1s fastinter 250ms downinter 2s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
+const API_SERVER_DEFAULTS = 'check inter 1s fastinter 250ms downinter 1s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
 const INGRESS_SERVER_DEFAULTS = 'check inter 2s fastinter 500ms downinter 2s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
 
 function apiHealthCheckLines(check: ApiHealthCheck): { backend: string[]; serverOptions: string } {
@@ -69,7 +69,8 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
       'stats socket /run/haproxy/admin.sock mode 660 level admin',
       'user haproxy',
       'group haproxy',
-      'maxconn 20000',
+      // Each connection takes two descriptors: 8000 stays under a 20000-descriptor hard limit (containers, labs).
+      'maxconn 8000',
       'hard-stop-after 30s',
     ]),
     block('defaults', [

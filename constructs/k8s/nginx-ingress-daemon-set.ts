@@ -1,0 +1,347 @@
+import { Size } from 'cdk8s';
+import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-29';
+import { Construct } from 'constructs';
+import { isIpv4 } from '../core/ipv4';
+import { isDnsName, isIntegerInRange, isRfc1123Label } from '../core/names';
+import { ProblemCollector } from '../core/problems';
+import { DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT } from '../site/defaults';
+
+/** F5 NGINX Ingress Controller release this library pins (the maintained `nginx/nginx-ingress`, not ingress-nginx). */
+export const DEFAULT_NGINX_INGRESS_IMAGE = 'nginx/nginx-ingress:5.5.4';
+/** The `spec.controller` of IngressClasses the F5 controller serves. */
+export const NGINX_INGRESS_CONTROLLER_NAME = 'nginx.org/ingress-controller';
+
+/** Kubernetes' default NodePort range (`--service-node-port-range`). */
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
+/** The user the F5 image runs NGINX as. */
+const NGINX_USER_ID = 101;
+
+/** Properties of a {@link NginxIngressDaemonSet}. */
+export interface NginxIngressDaemonSetProps {
+  /**
+   * NodePort of the controller's HTTP port 80, where the load balancers send ingress traffic.
+   *
+   * @default 30080
+   */
+  readonly httpNodePort?: number;
+  /**
+   * NodePort of the controller's HTTPS port 443.
+   *
+   * @default 30443
+   */
+  readonly httpsNodePort?: number;
+  /**
+   * Namespace of the controller, created here (labelled for the `restricted` Pod Security Standard).
+   *
+   * @default 'nginx-ingress'
+   */
+  readonly namespace?: string;
+  /**
+   * Base name of the objects: ServiceAccount, RBAC and ConfigMap are `<name>`, DaemonSet and Service
+   * `<name>-controller`, the leader-election Lease `<name>-leader-election`.
+   *
+   * @default 'nginx-ingress'
+   */
+  readonly name?: string;
+  /**
+   * Controller image, pinned.
+   *
+   * @default 'nginx/nginx-ingress:5.5.4'
+   */
+  readonly image?: string;
+  /**
+   * Name of the IngressClass created for this controller (Ingresses select it with `ingressClassName`).
+   *
+   * @default 'nginx'
+   */
+  readonly ingressClassName?: string;
+  /**
+   * Mark the IngressClass as the cluster default (`ingressclass.kubernetes.io/is-default-class`), so Ingresses
+   * without `ingressClassName` use this controller.
+   *
+   * @default true
+   */
+  readonly defaultIngressClass?: boolean;
+  /**
+   * Address written into the status of Ingresses (`kubectl get ingress` ADDRESS; tools such as Argo CD wait for
+   * it), typically the load balancers' VIP. Sets the ConfigMap key `external-status-address` and
+   * `-report-ingress-status`; the elected leader alone writes it.
+   *
+   * @default - Ingress status is not reported
+   */
+  readonly externalStatusAddress?: string;
+  /**
+   * CPU and memory of each controller pod.
+   *
+   * @default - requests 100m CPU and 128 MiB (the chart's), limits 1 CPU and 512 MiB
+   */
+  readonly resources?: ContainerResources;
+}
+
+/**
+ * The F5 NGINX Ingress Controller (`nginx/nginx-ingress`, IngressClass controller `nginx.org/ingress-controller`)
+ * as a DaemonSet on the control-plane nodes, behind a NodePort Service the site's load balancers forward 80/443 to.
+ *
+ * Creates, as the v5.5.4 Helm chart would with `controller.kind=daemonset`: a Namespace, ServiceAccount,
+ * ClusterRole/Role and bindings (the chart's default rules), the controller ConfigMap, the DaemonSet (the public
+ * `daemonSet`), a NodePort Service and the IngressClass.
+ *
+ * - Pods run on nodes labelled `node-role.kubernetes.io/control-plane: "true"` (K3s servers) and tolerate the
+ *   control-plane taints (`node-role.kubernetes.io/control-plane:NoSchedule`, `CriticalAddonsOnly=true:NoExecute`).
+ * - The Service uses `externalTrafficPolicy: Local`: a request stays on the node the load balancer picked, and a
+ *   node without a ready controller fails the load balancer's health check instead of forwarding elsewhere.
+ * - Custom resources (VirtualServer, Policy, ...) are off (`-enable-custom-resources=false`): they would need the
+ *   five `k8s.nginx.org` CRDs installed and upgraded alongside, and standard Ingress covers what the sites serve.
+ * - Security: non-root user 101, no privilege escalation, every capability dropped except `NET_BIND_SERVICE`
+ *   (NGINX listens on 80/443), seccomp `RuntimeDefault`, snippets off, telemetry reporting off. The root
+ *   filesystem stays writable because NGINX writes its generated configuration under `/etc/nginx`.
+ *
+ * Escape hatch: `addJsonPatch()` on any of the public objects.
+ *
+ * @see https://docs.nginx.com/nginx-ingress-controller/
+ */
+export class NginxIngressDaemonSet extends Construct {
+  /** The controller DaemonSet. */
+  public readonly daemonSet: k8s.KubeDaemonSet;
+  /** The NodePort Service. */
+  public readonly service: k8s.KubeService;
+  public readonly ingressClass: k8s.KubeIngressClass;
+  /** The controller's NGINX ConfigMap (`-nginx-configmaps`). */
+  public readonly configMap: k8s.KubeConfigMap;
+  public readonly serviceAccount: k8s.KubeServiceAccount;
+  public readonly clusterRole: k8s.KubeClusterRole;
+  public readonly role: k8s.KubeRole;
+  /** The controller's namespace. */
+  public readonly namespaceName: string;
+  /** The IngressClass name Ingresses select. */
+  public readonly ingressClassName: string;
+  public readonly httpNodePort: number;
+  public readonly httpsNodePort: number;
+
+  constructor(scope: Construct, id: string, props: NginxIngressDaemonSetProps = {}) {
+    super(scope, id);
+    validateProps(props, `NginxIngressDaemonSet ${this.node.path}`);
+    const name = props.name ?? 'nginx-ingress';
+    const namespace = props.namespace ?? 'nginx-ingress';
+    const controllerName = `${name}-controller`;
+    const leaderElectionLock = `${name}-leader-election`;
+    const reportStatus = props.externalStatusAddress !== undefined;
+    this.namespaceName = namespace;
+    this.ingressClassName = props.ingressClassName ?? 'nginx';
+    this.httpNodePort = props.httpNodePort ?? DEFAULT_HTTP_NODE_PORT;
+    this.httpsNodePort = props.httpsNodePort ?? DEFAULT_HTTPS_NODE_PORT;
+    const selector = { 'app.kubernetes.io/name': 'nginx-ingress', 'app.kubernetes.io/instance': name };
+
+    new k8s.KubeNamespace(this, 'Namespace', {
+      metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+    });
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name, namespace, labels: selector },
+    });
+    this.clusterRole = new k8s.KubeClusterRole(this, 'ClusterRole', {
+      metadata: { name, labels: selector },
+      rules: clusterRoleRules(reportStatus),
+    });
+    new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      metadata: { name, labels: selector },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    });
+    this.role = new k8s.KubeRole(this, 'Role', {
+      metadata: { name, namespace, labels: selector },
+      rules: roleRules(leaderElectionLock),
+    });
+    new k8s.KubeRoleBinding(this, 'RoleBinding', {
+      metadata: { name, namespace, labels: selector },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    });
+    this.configMap = new k8s.KubeConfigMap(this, 'ConfigMap', {
+      metadata: { name, namespace, labels: selector },
+      data: {
+        // Do not advertise the NGINX version in responses and error pages.
+        'server-tokens': 'false',
+        ...(reportStatus ? { 'external-status-address': props.externalStatusAddress } : {}),
+      },
+    });
+
+    this.daemonSet = new k8s.KubeDaemonSet(this, 'Resource', {
+      metadata: { name: controllerName, namespace, labels: selector },
+      spec: {
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels: selector },
+          spec: {
+            serviceAccountName: name,
+            automountServiceAccountToken: true,
+            terminationGracePeriodSeconds: 30,
+            nodeSelector: { 'node-role.kubernetes.io/control-plane': 'true' },
+            tolerations: [
+              { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+              { key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoExecute' },
+            ],
+            securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [{
+              name: 'nginx-ingress',
+              image: props.image ?? DEFAULT_NGINX_INGRESS_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              args: controllerArgs({ configMap: name, ingressClassName: this.ingressClassName, leaderElectionLock, reportStatus }),
+              env: [
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              ],
+              ports: [
+                { name: 'http', containerPort: 80, protocol: 'TCP' },
+                { name: 'https', containerPort: 443, protocol: 'TCP' },
+                { name: 'prometheus', containerPort: 9113 },
+                { name: 'readiness-port', containerPort: 8081 },
+              ],
+              // Ready once NGINX has loaded its configuration; the chart has no liveness probe.
+              readinessProbe: { httpGet: { path: '/nginx-ready', port: k8s.IntOrString.fromString('readiness-port') }, periodSeconds: 1, initialDelaySeconds: 0 },
+              resources: resourceRequirements(props.resources),
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: false,
+                runAsUser: NGINX_USER_ID,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+              },
+            }],
+          },
+        },
+      },
+    });
+
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: { name: controllerName, namespace, labels: selector },
+      spec: {
+        type: 'NodePort',
+        externalTrafficPolicy: 'Local',
+        selector,
+        ports: [
+          { name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP', nodePort: this.httpNodePort },
+          { name: 'https', port: 443, targetPort: k8s.IntOrString.fromString('https'), protocol: 'TCP', nodePort: this.httpsNodePort },
+        ],
+      },
+    });
+
+    this.ingressClass = new k8s.KubeIngressClass(this, 'IngressClass', {
+      metadata: {
+        name: this.ingressClassName,
+        labels: selector,
+        ...((props.defaultIngressClass ?? true) ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}),
+      },
+      spec: { controller: NGINX_INGRESS_CONTROLLER_NAME },
+    });
+  }
+}
+
+interface ControllerArgsOptions {
+  readonly configMap: string;
+  readonly ingressClassName: string;
+  readonly leaderElectionLock: string;
+  readonly reportStatus: boolean;
+}
+
+/** The chart's DaemonSet args (`nginx-ingress.args`), adapted; flags left at the binary's default are omitted. */
+function controllerArgs(options: ControllerArgsOptions): string[] {
+  return [
+    '-nginx-plus=false',
+    `-nginx-configmaps=$(POD_NAMESPACE)/${options.configMap}`,
+    `-ingress-class=${options.ingressClassName}`,
+    // Standard Ingress only: custom resources would need the k8s.nginx.org CRDs shipped and upgraded too.
+    '-enable-custom-resources=false',
+    '-enable-snippets=false',
+    ...(options.reportStatus ? ['-report-ingress-status'] : []),
+    // One lock per controller, matching the Role's resourceNames, so one pod of the DaemonSet writes status.
+    '-enable-leader-election=true',
+    `-leader-election-lock-name=${options.leaderElectionLock}`,
+    '-enable-prometheus-metrics=true',
+    '-prometheus-metrics-listen-port=9113',
+    '-nginx-status=true',
+    '-nginx-status-port=8080',
+    '-nginx-status-allow-cidrs=127.0.0.1',
+    '-ready-status=true',
+    '-ready-status-port=8081',
+    '-log-level=info',
+    // No usage reports to F5 from private sites.
+    '-enable-telemetry-reporting=false',
+  ];
+}
+
+/** The chart's default ClusterRole rules without the custom-resource ones (and `ingresses/status` without status). */
+function clusterRoleRules(reportStatus: boolean): k8s.PolicyRule[] {
+  return [
+    { apiGroups: [''], resources: ['configmaps', 'namespaces', 'pods', 'secrets'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'list'] },
+    { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['list', 'watch'] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['nodes'], verbs: ['list'] },
+    { apiGroups: ['apps'], resources: ['replicasets', 'daemonsets', 'statefulsets'], verbs: ['get'] },
+    { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['get', 'list'] },
+    ...(reportStatus ? [{ apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] }] : []),
+  ];
+}
+
+/** The chart's namespaced Role: the controller's own objects and its leader-election Lease. */
+function roleRules(leaderElectionLock: string): k8s.PolicyRule[] {
+  return [
+    { apiGroups: [''], resources: ['configmaps', 'pods', 'secrets', 'services'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['update'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'list'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [leaderElectionLock], verbs: ['get', 'update'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  ];
+}
+
+function resourceRequirements(resources: ContainerResources = DEFAULT_RESOURCES): k8s.ResourceRequirements {
+  const quantities = (cpu: Cpu | undefined, memory: Size | undefined): { [key: string]: k8s.Quantity } | undefined => {
+    const entries = [
+      ...(cpu ? [['cpu', k8s.Quantity.fromString(cpu.amount)] as const] : []),
+      ...(memory ? [['memory', k8s.Quantity.fromString(`${memory.toMebibytes()}Mi`)] as const] : []),
+    ];
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  };
+  return {
+    requests: quantities(resources.cpu?.request, resources.memory?.request),
+    limits: quantities(resources.cpu?.limit, resources.memory?.limit),
+  };
+}
+
+const DEFAULT_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.millis(100), limit: Cpu.units(1) },
+  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
+};
+
+function validateProps(props: NginxIngressDaemonSetProps, subject: string): void {
+  const problems = new ProblemCollector();
+  const nodePortRange = `an integer NodePort from ${NODE_PORT_MIN} to ${NODE_PORT_MAX} (Kubernetes' service-node-port-range)`;
+  const httpOk = problems.check(isNodePort(props.httpNodePort ?? DEFAULT_HTTP_NODE_PORT), 'httpNodePort', props.httpNodePort, nodePortRange);
+  const httpsOk = problems.check(isNodePort(props.httpsNodePort ?? DEFAULT_HTTPS_NODE_PORT), 'httpsNodePort', props.httpsNodePort, nodePortRange);
+  if (httpOk && httpsOk) {
+    const http = props.httpNodePort ?? DEFAULT_HTTP_NODE_PORT;
+    problems.check(http !== (props.httpsNodePort ?? DEFAULT_HTTPS_NODE_PORT), 'httpsNodePort', props.httpsNodePort ?? DEFAULT_HTTPS_NODE_PORT,
+      `a NodePort other than httpNodePort (${http})`);
+  }
+  for (const key of ['name', 'namespace', 'ingressClassName'] as const) {
+    if (props[key] !== undefined) {
+      problems.check(isRfc1123Label(props[key]) && props[key]!.length <= 40, key, props[key], 'an RFC 1123 label of at most 40 characters');
+    }
+  }
+  if (props.image !== undefined) {
+    problems.check(/^\S+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(props.image), 'image', props.image, 'an image reference pinned by tag or digest');
+  }
+  if (props.externalStatusAddress !== undefined) {
+    problems.check(isIpv4(props.externalStatusAddress) || isDnsName(props.externalStatusAddress), 'externalStatusAddress', props.externalStatusAddress,
+      'an IPv4 address or a DNS name');
+  }
+  problems.throwIfAny(subject);
+}
+
+function isNodePort(value: unknown): boolean {
+  return isIntegerInRange(value, NODE_PORT_MIN, NODE_PORT_MAX);
+}

@@ -1,0 +1,293 @@
+import { ChildProcess, spawn } from 'child_process';
+import { openSync, readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { API_PORT, API_SERVERS, CLIENT, LOAD_BALANCERS, LabConfiguration } from './configs';
+import { FailoverLab, LAB_VIP, LabNode, makeCertificate } from './lab';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Probe cadence and failure bound: a fresh TCP+TLS connection every 25 ms, failed on error or beyond 200 ms. */
+export const PROBE_INTERVAL_MS = 25;
+export const PROBE_LIMIT_MS = 200;
+
+export interface ProbeResult {
+  readonly t: number;
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly server?: string;
+  readonly error?: string;
+}
+
+export interface Topology {
+  readonly lab: FailoverLab;
+  readonly config: LabConfiguration;
+  readonly loadBalancers: LabNode[];
+  readonly apiServers: LabNode[];
+  readonly client: LabNode;
+  readonly cert: { cert: string; key: string };
+}
+
+/** Brings up the lab with `config` on the load balancers; resolves once one node holds the VIP and probes pass. */
+export async function startTopology(config: LabConfiguration): Promise<Topology> {
+  const lab = new FailoverLab();
+  try {
+    const cert = makeCertificate(lab.workDir);
+    const apiServers = API_SERVERS.map((api) => lab.addNode(api.name, api.ip));
+    const loadBalancers = LOAD_BALANCERS.map((lb) => lab.addNode(lb.name, lb.ip));
+    const client = lab.addNode(CLIENT.name, CLIENT.ip);
+    const topology: Topology = { lab, config, loadBalancers, apiServers, client, cert };
+    apiServers.forEach((api) => startApiServer(topology, api));
+    for (const lb of loadBalancers) {
+      watchAddresses(lab, lb);
+      lab.startLoadBalancer(lb, config.files(lb.name));
+    }
+    const settled = await lab.waitFor(() => lab.vipHolders(loadBalancers, LAB_VIP).length === 1, 20_000, 100);
+    if (!settled) {
+      throw new Error(`${config.label}: no single VIP holder after 20 s (holders: ${lab.vipHolders(loadBalancers, LAB_VIP).join(', ') || 'none'})`);
+    }
+    // Let health checks mark every server up before measuring.
+    const probes = await probe(topology, 6000, async () => undefined);
+    if (!probes.slice(-20).every((p) => p.ok)) {
+      throw new Error(`${config.label}: probes still failing after start: ${JSON.stringify(probes.slice(-3))}`);
+    }
+    return topology;
+  } catch (error) {
+    lab.stop();
+    throw error;
+  }
+}
+
+export function startApiServer(topology: Topology, api: LabNode): ChildProcess {
+  return topology.lab.spawnIn(api, process.execPath, [join(__dirname, 'api-standin.js'), api.name, topology.cert.cert, topology.cert.key], api.name);
+}
+
+/** Records the node's address additions and removals with kernel timestamps (`ip monitor`, event driven). */
+function watchAddresses(lab: FailoverLab, node: LabNode): void {
+  const log = join(lab.workDir, `${node.name}-addresses.log`);
+  writeFileSync(log, '');
+  const out = openSync(log, 'a');
+  const child = spawn('ip', ['-n', node.namespace, '-timestamp', 'monitor', 'address'], { stdio: ['ignore', out, out], detached: true });
+  lab.track(child);
+}
+
+/** VIP additions (`gained`) and removals per load balancer, in time order. */
+export function vipEvents(topology: Topology): { t: number; node: string; gained: boolean }[] {
+  const events: { t: number; node: string; gained: boolean }[] = [];
+  for (const lb of topology.loadBalancers) {
+    let t = 0;
+    for (const line of readFileSync(join(topology.lab.workDir, `${lb.name}-addresses.log`), 'utf8').split('\n')) {
+      const stamp = /^Timestamp: (.+) (\d+) usec$/.exec(line);
+      if (stamp) {
+        t = new Date(stamp[1]).getTime() + Math.floor(Number(stamp[2]) / 1000);
+      } else if (line.includes(` ${LAB_VIP}/`)) {
+        events.push({ t, node: lb.name, gained: !line.startsWith('Deleted') });
+      }
+    }
+  }
+  return events.sort((a, b) => a.t - b.t);
+}
+
+/** Runs the client probe for `durationMs`; `during` runs after 1 s of warm-up. Returns every probe. */
+export async function probe(topology: Topology, durationMs: number, during: () => Promise<void>): Promise<ProbeResult[]> {
+  const log = join(topology.lab.workDir, `probe-${Date.now()}.log`);
+  writeFileSync(log, '');
+  const out = openSync(log, 'a');
+  const child = spawn('ip', ['netns', 'exec', topology.client.namespace, process.execPath, join(__dirname, 'probe.js'),
+    LAB_VIP, String(API_PORT), String(PROBE_INTERVAL_MS), String(PROBE_LIMIT_MS), String(durationMs)], { stdio: ['ignore', out, 'inherit'] });
+  topology.lab.track(child);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await sleep(1000);
+  await during();
+  await Promise.race([exited, sleep(durationMs + 5000)]);
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as ProbeResult);
+}
+
+/** What a fault did to the clients. */
+export interface Outage {
+  /** Failed probes from the fault on. */
+  readonly failed: number;
+  /** Longest stretch without a successful probe after the fault (ms). */
+  readonly outageMs: number;
+}
+
+export function outageAfter(probes: readonly ProbeResult[], from: number): Outage {
+  const after = probes.filter((p) => p.t >= from - PROBE_INTERVAL_MS);
+  let longest = 0;
+  let firstFailure: number | undefined;
+  for (const p of after) {
+    if (!p.ok && firstFailure === undefined) {
+      firstFailure = p.t;
+    } else if (p.ok && firstFailure !== undefined) {
+      longest = Math.max(longest, p.t - firstFailure);
+      firstFailure = undefined;
+    }
+  }
+  if (firstFailure !== undefined) {
+    longest = Math.max(longest, after[after.length - 1].t - firstFailure + PROBE_INTERVAL_MS);
+  }
+  return { failed: after.filter((p) => !p.ok).length, outageMs: longest };
+}
+
+export function currentHolder(topology: Topology): LabNode {
+  const holders = topology.lab.vipHolders(topology.loadBalancers, LAB_VIP);
+  if (holders.length !== 1) {
+    throw new Error(`expected one VIP holder, found: ${holders.join(', ') || 'none'}`);
+  }
+  return topology.loadBalancers.find((lb) => lb.name === holders[0])!;
+}
+
+/** Restarts HAProxy on a load balancer inside its own namespaces, logging like the first start. */
+export function restartHaproxy(topology: Topology, lb: LabNode): void {
+  topology.lab.restartInNode(lb, `haproxy -W -db -f /etc/haproxy/haproxy.cfg 2>&1 | ${TIMESTAMP_LINES} >> ${join(topology.lab.workDir, `${lb.name}-haproxy.log`)}`, `${lb.name}-restart`);
+}
+
+export function restartKeepalived(topology: Topology, lb: LabNode): void {
+  const run = join(topology.lab.workDir, lb.name, 'run');
+  topology.lab.restartInNode(lb, `keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p ${run}/keepalived.pid -r ${run}/vrrp.pid -c ${run}/checkers.pid 2>&1 | ${TIMESTAMP_LINES} >> ${join(topology.lab.workDir, `${lb.name}-keepalived.log`)}`, `${lb.name}-restart-keepalived`);
+}
+
+/** A shell filter prefixing each line with the epoch time in milliseconds. */
+export const TIMESTAMP_LINES = `while IFS= read -r line; do printf '%s %s\\n' "$(date +%s%3N)" "$line"; done`;
+
+export { sleep };
+
+/** One scenario's numbers (undefined where a number does not apply or never happened). */
+export interface Measurement {
+  readonly scenario: string;
+  readonly failed: number;
+  readonly outageMs: number;
+  /** Fault → the VIP appears on another load balancer. */
+  readonly vipMoveMs?: number;
+  /** VIP gains anywhere in the window (moves, including preemption back). */
+  readonly vipMoves: number;
+  /** Fault → the last probe affected by it (served by the faulted server, or failed), measured at the client. */
+  readonly removalMs?: number;
+  /** Repair → the API server serves probes again. */
+  readonly recoveryMs?: number;
+  /** For long-lived connections: marked down → the client's connection closed. */
+  readonly closedAfterDownMs?: number;
+  /** For the split brain: failed probes after the heal. */
+  readonly failedAfterHeal?: number;
+}
+
+/**
+ * Fault → the end of the last probe the fault still affected: served by the faulted server, or failed. Measured at
+ * the client: after it, the server is out of rotation as far as clients can tell (0: no probe was affected).
+ */
+function lastAffectedAfter(probes: readonly ProbeResult[], server: string, from: number): number {
+  const affected = probes.filter((p) => p.t >= from && (p.server === server || !p.ok));
+  return affected.length > 0 ? Math.max(...affected.map((p) => p.t + p.ms)) - from : 0;
+}
+
+function firstServedAfter(probes: readonly ProbeResult[], server: string, from: number): number | undefined {
+  const served = probes.find((p) => p.t >= from && p.server === server && p.ok);
+  return served ? served.t - from : undefined;
+}
+
+function vipSummary(topology: Topology, from: number, original: string): { vipMoveMs?: number; vipMoves: number } {
+  const gains = vipEvents(topology).filter((e) => e.gained && e.t >= from);
+  const moved = gains.find((e) => e.node !== original);
+  return { vipMoveMs: moved ? moved.t - from : undefined, vipMoves: gains.length };
+}
+
+async function waitForSingleHolder(topology: Topology, name?: string): Promise<void> {
+  const ok = await topology.lab.waitFor(() => {
+    const holders = topology.lab.vipHolders(topology.loadBalancers, LAB_VIP);
+    return holders.length === 1 && (name === undefined || holders[0] === name);
+  }, 30_000, 100);
+  if (!ok) {
+    throw new Error(`VIP did not settle${name ? ` on ${name}` : ''}: ${topology.lab.vipHolders(topology.loadBalancers, LAB_VIP).join(', ') || 'none'}`);
+  }
+}
+
+/** Load balancer faults on the VIP holder: HAProxy killed, link cut, Keepalived stopped. Restores and resettles. */
+export async function loadBalancerFault(topology: Topology, fault: 'haproxy-killed' | 'link-down' | 'keepalived-stopped'): Promise<Measurement> {
+  await waitForSingleHolder(topology, topology.loadBalancers[0].name);
+  const holder = currentHolder(topology);
+  let faultAt = 0;
+  const probes = await probe(topology, 5000, async () => {
+    faultAt = Date.now();
+    if (fault === 'haproxy-killed') {
+      topology.lab.signal(holder, 'haproxy', 'SIGKILL');
+    } else if (fault === 'link-down') {
+      topology.lab.setLink(holder, false);
+    } else {
+      topology.lab.signal(holder, 'keepalived', 'SIGTERM');
+    }
+  });
+  const measurement = { scenario: fault, ...outageAfter(probes, faultAt), ...vipSummary(topology, faultAt, holder.name) };
+  if (fault === 'haproxy-killed') {
+    restartHaproxy(topology, holder);
+  } else if (fault === 'link-down') {
+    topology.lab.setLink(holder, true);
+  } else {
+    restartKeepalived(topology, holder);
+  }
+  await waitForSingleHolder(topology, holder.name);
+  await sleep(2000);
+  return measurement;
+}
+
+/** API server faults: process killed, host black-holed, alive but not ready. Measures removal and recovery. */
+export async function apiServerFault(topology: Topology, fault: 'api-killed' | 'api-blackholed' | 'api-not-ready'): Promise<Measurement> {
+  await waitForSingleHolder(topology);
+  const holder = currentHolder(topology);
+  const api = topology.apiServers[0];
+  let faultAt = 0;
+  let repairAt = 0;
+  const probes = await probe(topology, 12_000, async () => {
+    faultAt = Date.now();
+    if (fault === 'api-killed') {
+      topology.lab.signal(api, 'node', 'SIGKILL');
+    } else if (fault === 'api-blackholed') {
+      topology.lab.setLink(api, false);
+    } else {
+      topology.lab.signal(api, 'node', 'SIGUSR1');
+    }
+    await sleep(3500);
+    repairAt = Date.now();
+    if (fault === 'api-killed') {
+      startApiServer(topology, api);
+    } else if (fault === 'api-blackholed') {
+      topology.lab.setLink(api, true);
+    } else {
+      topology.lab.signal(api, 'node', 'SIGUSR2');
+    }
+  });
+  const duringFault = probes.filter((p) => p.t < repairAt);
+  const removal = lastAffectedAfter(duringFault, api.name, faultAt);
+  return {
+    scenario: fault,
+    ...outageAfter(duringFault, faultAt),
+    vipMoves: vipSummary(topology, faultAt, holder.name).vipMoves,
+    // Still affected when the repair came: it never left rotation.
+    removalMs: removal >= repairAt - faultAt - 2 * PROBE_INTERVAL_MS ? undefined : removal,
+    recoveryMs: firstServedAfter(probes, api.name, repairAt),
+  };
+}
+
+/** No fault at all for `durationMs`: VIP moves and failed probes should both be zero. */
+export async function soak(topology: Topology, durationMs: number): Promise<Measurement> {
+  await waitForSingleHolder(topology);
+  const from = Date.now();
+  const probes = await probe(topology, durationMs, async () => undefined);
+  return { scenario: `soak ${Math.round(durationMs / 1000)} s`, ...outageAfter(probes, from), vipMoves: vipSummary(topology, from, '').vipMoves };
+}
+
+/** VRRP cut between the holder and the next node for 3 s, then healed: failed probes after the heal. */
+export async function splitBrain(topology: Topology): Promise<Measurement> {
+  await waitForSingleHolder(topology, topology.loadBalancers[0].name);
+  const [a, b] = topology.loadBalancers;
+  let cutAt = 0;
+  let healAt = 0;
+  const probes = await probe(topology, 9000, async () => {
+    cutAt = Date.now();
+    topology.lab.setVrrpCut(a, b, true, topology.config.multicast);
+    await sleep(3000);
+    healAt = Date.now();
+    topology.lab.setVrrpCut(a, b, false, topology.config.multicast);
+  });
+  await waitForSingleHolder(topology);
+  const afterHeal = outageAfter(probes, healAt);
+  return { scenario: 'split-brain', ...outageAfter(probes, cutAt), vipMoves: vipSummary(topology, cutAt, a.name).vipMoves, failedAfterHeal: afterHeal.failed };
+}

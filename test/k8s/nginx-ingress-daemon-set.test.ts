@@ -1,0 +1,218 @@
+import { readFileSync } from 'fs';
+import { resolve } from 'path';
+import { Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-29';
+import { DEFAULT_NGINX_INGRESS_IMAGE, NGINX_INGRESS_CONTROLLER_NAME, NginxIngressDaemonSet, NginxIngressDaemonSetProps } from '../../constructs';
+import { REFERENCE_DIR, schemaErrors } from '../support/k8s-schema';
+import { Manifest, one, synth, testChart } from './manifests';
+
+/** The F5 chart v5.5.4's rendered defaults (shared/reference/nginx-ingress). */
+const reference = {
+  rbac: JSON.parse(readFileSync(resolve(REFERENCE_DIR, 'nginx-ingress/rbac.json'), 'utf8'))['f5-nginx-ingress-controller'],
+  controller: JSON.parse(readFileSync(resolve(REFERENCE_DIR, 'nginx-ingress/controller-args.json'), 'utf8'))['f5-nginx-ingress-controller'],
+};
+
+function build(props?: NginxIngressDaemonSetProps): { construct: NginxIngressDaemonSet; manifests: Manifest[] } {
+  const construct = new NginxIngressDaemonSet(testChart(), 'Ingress', props);
+  return { construct, manifests: synth(construct) };
+}
+
+function container(manifests: readonly Manifest[]): Manifest {
+  return one(manifests, 'DaemonSet').spec.template.spec.containers[0];
+}
+
+/** `-flag=value` args as a map; a bare `-flag` maps to `true`. */
+function argMap(args: readonly string[]): Map<string, string | true> {
+  return new Map(args.map((arg) => {
+    const [flag, ...value] = arg.split('=');
+    return [flag, value.length > 0 ? value.join('=') : true];
+  }));
+}
+
+describe('NginxIngressDaemonSet', () => {
+  describe('defaults', () => {
+    const { construct, manifests } = build();
+
+    test('creates the chart\'s objects, each valid against the Kubernetes 1.36 schema with unknown fields rejected', () => {
+      expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
+        'Namespace/nginx-ingress',
+        'ServiceAccount/nginx-ingress',
+        'ClusterRole/nginx-ingress',
+        'ClusterRoleBinding/nginx-ingress',
+        'Role/nginx-ingress',
+        'RoleBinding/nginx-ingress',
+        'ConfigMap/nginx-ingress',
+        'DaemonSet/nginx-ingress-controller',
+        'Service/nginx-ingress-controller',
+        'IngressClass/nginx',
+      ]);
+      manifests.forEach((manifest) => expect({ manifest: manifest.kind, errors: schemaErrors(manifest) }).toEqual({ manifest: manifest.kind, errors: [] }));
+    });
+
+    test('runs the pinned F5 image as a DaemonSet on control-plane nodes, tolerating their taints', () => {
+      const pod = one(manifests, 'DaemonSet').spec.template.spec;
+      expect(DEFAULT_NGINX_INGRESS_IMAGE).toBe('nginx/nginx-ingress:5.5.4');
+      expect(pod.containers[0].image).toBe('nginx/nginx-ingress:5.5.4');
+      expect(pod.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': 'true' });
+      expect(pod.tolerations).toEqual([
+        { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+        { key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoExecute' },
+      ]);
+      expect(pod.serviceAccountName).toBe('nginx-ingress');
+      expect(construct.node.defaultChild).toBe(construct.daemonSet);
+    });
+
+    test('NodePort Service: 80 → 30080 and 443 → 30443, local traffic policy, selecting the controller pods', () => {
+      const service = one(manifests, 'Service');
+      expect(service.spec).toEqual({
+        type: 'NodePort',
+        externalTrafficPolicy: 'Local',
+        selector: one(manifests, 'DaemonSet').spec.selector.matchLabels,
+        ports: [
+          { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', nodePort: 30080 },
+          { name: 'https', port: 443, targetPort: 'https', protocol: 'TCP', nodePort: 30443 },
+        ],
+      });
+      expect(one(manifests, 'DaemonSet').spec.template.metadata.labels).toMatchObject(service.spec.selector);
+      expect([construct.httpNodePort, construct.httpsNodePort]).toEqual([30080, 30443]);
+    });
+
+    test('the default IngressClass nginx for the controller nginx.org/ingress-controller', () => {
+      const ingressClass = one(manifests, 'IngressClass');
+      expect(ingressClass.metadata.annotations).toEqual({ 'ingressclass.kubernetes.io/is-default-class': 'true' });
+      expect(ingressClass.spec).toEqual({ controller: 'nginx.org/ingress-controller' });
+      expect(NGINX_INGRESS_CONTROLLER_NAME).toBe(reference.controller.ingressClass['spec.controller']);
+      expect(construct.ingressClassName).toBe('nginx');
+    });
+
+    test('args: the chart\'s, adapted (custom resources off, own ConfigMap and lock, no telemetry, no status without an address)', () => {
+      const ours = argMap(container(manifests).args);
+      const chart = argMap(reference.controller.defaultArgs);
+      expect(ours.get('-ingress-class')).toBe('nginx');
+      expect(ours.get('-nginx-configmaps')).toBe('$(POD_NAMESPACE)/nginx-ingress');
+      expect(ours.get('-enable-custom-resources')).toBe('false');
+      expect(ours.get('-leader-election-lock-name')).toBe('nginx-ingress-leader-election');
+      expect(ours.get('-enable-telemetry-reporting')).toBe('false');
+      expect(ours.has('-report-ingress-status')).toBe(false);
+      expect(ours.has('-external-service')).toBe(false);
+      const adapted = ['-nginx-configmaps', '-enable-custom-resources', '-leader-election-lock-name', '-enable-telemetry-reporting'];
+      for (const [flag, value] of ours) {
+        expect({ flag, known: chart.has(flag) }).toEqual({ flag, known: true });
+        if (!adapted.includes(flag)) {
+          expect({ flag, value }).toEqual({ flag, value: chart.get(flag) });
+        }
+      }
+    });
+
+    test('the chart\'s env, ports and readiness probe; no liveness probe', () => {
+      const controller = container(manifests);
+      expect(controller.env).toEqual(reference.controller.env);
+      expect(controller.ports).toEqual(reference.controller.ports);
+      expect(controller.readinessProbe).toEqual(reference.controller.readinessProbe);
+      expect(controller.livenessProbe).toBeUndefined();
+    });
+
+    test('security: the chart\'s container security context (non-root 101, only NET_BIND_SERVICE), seccomp RuntimeDefault', () => {
+      const pod = one(manifests, 'DaemonSet').spec.template.spec;
+      expect(pod.containers[0].securityContext).toEqual(reference.controller.securityContext);
+      expect(pod.securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+      expect(one(manifests, 'Namespace').metadata.labels).toEqual({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    });
+
+    test('resources: the chart\'s requests plus limits', () => {
+      expect(container(manifests).resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    });
+
+    test('ClusterRole: the chart\'s default rules without the k8s.nginx.org and ingresses/status ones', () => {
+      const expected = reference.rbac.clusterRole.defaultRules
+        .filter((rule: Manifest) => !rule.apiGroups.includes('k8s.nginx.org'))
+        .filter((rule: Manifest) => !rule.resources.includes('ingresses/status'));
+      expect(one(manifests, 'ClusterRole').rules).toEqual(expected);
+    });
+
+    test('Role: the chart\'s default rules, the Lease named by the lock name', () => {
+      const expected = JSON.parse(JSON.stringify(reference.rbac.role.defaultRules).replace('RELEASE-nginx-ingress-leader-election', 'nginx-ingress-leader-election'));
+      expect(one(manifests, 'Role').rules).toEqual(expected);
+    });
+
+    test('bindings give the rules to the controller\'s ServiceAccount', () => {
+      const subjects = [{ kind: 'ServiceAccount', name: 'nginx-ingress', namespace: 'nginx-ingress' }];
+      expect(one(manifests, 'ClusterRoleBinding')).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'nginx-ingress' }, subjects });
+      expect(one(manifests, 'RoleBinding')).toMatchObject({ metadata: { namespace: 'nginx-ingress' }, roleRef: { kind: 'Role', name: 'nginx-ingress' }, subjects });
+    });
+
+    test('ConfigMap hides the NGINX version', () => {
+      expect(one(manifests, 'ConfigMap').data).toEqual({ 'server-tokens': 'false' });
+    });
+  });
+
+  test('httpNodePort and httpsNodePort', () => {
+    const { manifests } = build({ httpNodePort: 31080, httpsNodePort: 31443 });
+    expect(one(manifests, 'Service').spec.ports.map((p: Manifest) => [p.port, p.nodePort])).toEqual([[80, 31080], [443, 31443]]);
+  });
+
+  test('externalStatusAddress: reports Ingress status with that address, and may update it', () => {
+    const { manifests } = build({ externalStatusAddress: '192.168.168.100' });
+    expect(one(manifests, 'ConfigMap').data).toEqual({ 'server-tokens': 'false', 'external-status-address': '192.168.168.100' });
+    expect(container(manifests).args).toContain('-report-ingress-status');
+    expect(one(manifests, 'ClusterRole').rules).toEqual(reference.rbac.clusterRole.defaultRules.filter((rule: Manifest) => !rule.apiGroups.includes('k8s.nginx.org')));
+  });
+
+  test('name and namespace', () => {
+    const { construct, manifests } = build({ name: 'edge', namespace: 'ingress' });
+    expect(manifests.map((m) => [m.kind, m.metadata.name, m.metadata.namespace])).toEqual([
+      ['Namespace', 'ingress', undefined],
+      ['ServiceAccount', 'edge', 'ingress'],
+      ['ClusterRole', 'edge', undefined],
+      ['ClusterRoleBinding', 'edge', undefined],
+      ['Role', 'edge', 'ingress'],
+      ['RoleBinding', 'edge', 'ingress'],
+      ['ConfigMap', 'edge', 'ingress'],
+      ['DaemonSet', 'edge-controller', 'ingress'],
+      ['Service', 'edge-controller', 'ingress'],
+      ['IngressClass', 'nginx', undefined],
+    ]);
+    expect(argMap(container(manifests).args).get('-leader-election-lock-name')).toBe('edge-leader-election');
+    expect(one(manifests, 'Role').rules[4].resourceNames).toEqual(['edge-leader-election']);
+    expect(construct.namespaceName).toBe('ingress');
+  });
+
+  test('image', () => {
+    expect(container(build({ image: 'registry.example.test/nginx/nginx-ingress:5.5.4' }).manifests).image).toBe('registry.example.test/nginx/nginx-ingress:5.5.4');
+  });
+
+  test('ingressClassName and defaultIngressClass false', () => {
+    const { manifests } = build({ ingressClassName: 'nginx-internal', defaultIngressClass: false });
+    expect(one(manifests, 'IngressClass').metadata).toEqual({ name: 'nginx-internal', labels: expect.any(Object) });
+    expect(argMap(container(manifests).args).get('-ingress-class')).toBe('nginx-internal');
+  });
+
+  test('resources', () => {
+    const { manifests } = build({ resources: { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) } } });
+    expect(container(manifests).resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1024Mi' } });
+  });
+
+  test('fails when a NodePort is outside 30000–32767', () => {
+    expect(() => build({ httpNodePort: 80 })).toThrow(
+      'NginxIngressDaemonSet test/Ingress has 1 problem:\n  - httpNodePort: 80 — an integer NodePort from 30000 to 32767 (Kubernetes\' service-node-port-range)');
+    expect(() => build({ httpsNodePort: 32768 })).toThrow(/httpsNodePort: 32768 — an integer NodePort from 30000 to 32767/);
+    expect(() => build({ httpNodePort: 30080.5 })).toThrow(/httpNodePort: 30080.5 — an integer NodePort/);
+  });
+
+  test('fails when both NodePorts are the same', () => {
+    expect(() => build({ httpNodePort: 30443 })).toThrow(/httpsNodePort: 30443 — a NodePort other than httpNodePort \(30443\)/);
+  });
+
+  test('fails when a name is not an RFC 1123 label', () => {
+    expect(() => build({ name: 'Nginx_Ingress', namespace: '-x', ingressClassName: 'a'.repeat(41) })).toThrow(
+      /has 3 problems:\n {2}- name: "Nginx_Ingress" — an RFC 1123 label of at most 40 characters\n {2}- namespace: "-x" — .*\n {2}- ingressClassName: "a{41}" — /);
+  });
+
+  test('fails when the image is not pinned', () => {
+    expect(() => build({ image: 'nginx/nginx-ingress' })).toThrow(/image: "nginx\/nginx-ingress" — an image reference pinned by tag or digest/);
+  });
+
+  test('fails when externalStatusAddress is neither an address nor a name', () => {
+    expect(() => build({ externalStatusAddress: 'http://192.168.168.100' })).toThrow(/externalStatusAddress: "http:\/\/192.168.168.100" — an IPv4 address or a DNS name/);
+  });
+});
