@@ -16,6 +16,13 @@ import { ProxmoxVm } from './proxmox-vm';
 export interface SiteStackProps {
   /** The validated site, from `defineSite()`. */
   readonly site: SitePlan;
+  /**
+   * Manifests for K3s's auto-deploy folder on the first server (the CNI must be installed by K3s itself, before any
+   * pod can run), e.g. `renderCiliumBootstrapManifest(site)`. Rendered by the caller, so this stack needs no cdk8s.
+   *
+   * @default []
+   */
+  readonly serverManifests?: readonly { readonly path: string; readonly content: string }[];
 }
 
 /** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
@@ -132,6 +139,11 @@ export class SiteStack extends TerraformStack {
       hosts.set(host.name, { plan: host, cloudConfig, machine });
     }
     this.hosts = hosts;
+
+    const firstServer = site.hosts.find((host) => hasRole(host, HostRole.K3S_SERVER))!;
+    for (const manifest of props.serverManifests ?? []) {
+      hosts.get(firstServer.name)!.cloudConfig.addFile('k3s-bootstrap', { path: manifest.path, content: manifest.content, mode: '0600' });
+    }
 
     if (site.loadBalancer) {
       new RandomProvider(this, 'random');

@@ -61,3 +61,29 @@ describe('npm run synth (compiled apps)', () => {
     expect(result.stderr).toContain('SITE: "lab,nope" — expected site names among lab (unknown: nope)');
   });
 });
+
+describe('infra app wiring', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = scratchProject();
+    expect(synth(dir).status).toBe(0);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the first K3s server (only) carries the Cilium HelmChart in K3s\'s auto-deploy folder, identical to the GitOps copy', () => {
+    const stack = JSON.parse(readFileSync(join(dir, 'cdktf.out/stacks/lab/cdk.tf.json'), 'utf8'));
+    const withCilium = Object.entries(stack.resource.proxmox_virtual_environment_file)
+      .filter(([, file]: [string, any]) => file.source_raw.data.includes('/var/lib/rancher/k3s/server/manifests/cilium.yaml'))
+      .map(([id]) => id);
+    expect(withCilium).toEqual([expect.stringMatching(/^lx-k3s-server-01_UserData_/)]);
+    const gitops = readdirSync(join(dir, 'dist/k8s/lab')).find((f) => f.startsWith('HelmChart.'));
+    expect(gitops).toBeDefined();
+    const serverData: string = (stack.resource.proxmox_virtual_environment_file[withCilium[0]] as any).source_raw.data;
+    const gitopsText = readFileSync(join(dir, 'dist/k8s/lab', gitops!), 'utf8');
+    for (const line of ['kind: HelmChart', 'bootstrap: true', 'chart: cilium']) {
+      expect(serverData).toContain(line);
+      expect(gitopsText).toContain(line);
+    }
+    expect(serverData).toContain('valuesContent: |');
+  });
+});

@@ -291,3 +291,30 @@ export async function splitBrain(topology: Topology): Promise<Measurement> {
   const afterHeal = outageAfter(probes, healAt);
   return { scenario: 'split-brain', ...outageAfter(probes, cutAt), vipMoves: vipSummary(topology, cutAt, a.name).vipMoves, failedAfterHeal: afterHeal.failed };
 }
+
+/**
+ * A long-lived connection (like a kubectl watch) whose API server is black-holed: how long until the client's
+ * connection is closed (HAProxy's `on-marked-down shutdown-sessions`), so it reconnects instead of hanging.
+ */
+export async function longLivedConnection(topology: Topology): Promise<Measurement> {
+  await waitForSingleHolder(topology);
+  const log = join(topology.lab.workDir, `hold-${Date.now()}.log`);
+  writeFileSync(log, '');
+  const out = openSync(log, 'a');
+  const child = spawn('ip', ['netns', 'exec', topology.client.namespace, process.execPath, join(__dirname, 'hold.js'), LAB_VIP, String(API_PORT), '15000'],
+    { stdio: ['ignore', out, 'inherit'] });
+  topology.lab.track(child);
+  const served = await topology.lab.waitFor(() => readFileSync(log, 'utf8').startsWith('server '), 5000, 50);
+  if (!served) {
+    throw new Error('the long-lived connection was not served');
+  }
+  const server = readFileSync(log, 'utf8').split(' ')[1];
+  const api = topology.apiServers.find((a) => a.name === server)!;
+  const faultAt = Date.now();
+  topology.lab.setLink(api, false);
+  await topology.lab.waitFor(() => readFileSync(log, 'utf8').includes('closed '), 10_000, 20);
+  const closed = /closed (\d+)/.exec(readFileSync(log, 'utf8'));
+  topology.lab.setLink(api, true);
+  await sleep(3000);
+  return { scenario: 'long-lived connection, server black-holed', failed: 0, outageMs: 0, vipMoves: 0, removalMs: closed ? Number(closed[1]) - faultAt : undefined };
+}

@@ -1,0 +1,78 @@
+import { KEEPALIVED_SCRIPT_USER } from '../../constructs';
+import { ensureSystemUser, isRoot } from '../support/netns';
+import { LabConfiguration, SEED_001_BASELINE, generatedConfiguration } from './configs';
+import { Measurement, Topology, apiServerFault, loadBalancerFault, longLivedConnection, soak, splitBrain, startTopology } from './scenarios';
+
+/**
+ * `npm run bench:failover`: every fault BENCH_REPS times (default 5) against the generated configuration and the
+ * seed-001 baseline, printing the median and max of each number; then a soak of BENCH_SOAK_S seconds (default
+ * 600) on the generated configuration. Needs root.
+ */
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 600);
+
+type Metric = keyof Pick<Measurement, 'failed' | 'outageMs' | 'vipMoveMs' | 'removalMs' | 'recoveryMs' | 'failedAfterHeal'>;
+const METRICS: Metric[] = ['failed', 'outageMs', 'vipMoveMs', 'removalMs', 'recoveryMs', 'failedAfterHeal'];
+
+function stats(values: (number | undefined)[]): string {
+  if (values.every((v) => v === undefined)) {
+    return '-';
+  }
+  const nevers = values.filter((v) => v === undefined).length;
+  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  if (nevers > known.length) {
+    return 'never';
+  }
+  const median = known[Math.floor(known.length / 2)];
+  return `${Math.round(median)} / ${Math.round(known[known.length - 1])}${nevers ? ` (${nevers}× never)` : ''}`;
+}
+
+async function runAll(config: LabConfiguration): Promise<Measurement[]> {
+  const topology: Topology = await startTopology(config);
+  const results: Measurement[] = [];
+  try {
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const fault of ['haproxy-killed', 'link-down', 'keepalived-stopped'] as const) {
+        results.push(await loadBalancerFault(topology, fault));
+      }
+      for (const fault of ['api-killed', 'api-blackholed', 'api-not-ready'] as const) {
+        results.push(await apiServerFault(topology, fault));
+      }
+      results.push(await splitBrain(topology));
+      results.push(await longLivedConnection(topology));
+      process.stderr.write(`${config.label}: repetition ${rep + 1}/${REPS} done\n`);
+    }
+    if (config.label === 'generated' && SOAK_S > 0) {
+      results.push(await soak(topology, SOAK_S * 1000));
+    }
+  } finally {
+    topology.lab.stop();
+  }
+  return results;
+}
+
+const maybe = isRoot() ? test : test.skip;
+maybe(`failover benchmark (${REPS} repetitions, median / max)`, async () => {
+  const removeUser = ensureSystemUser(KEEPALIVED_SCRIPT_USER);
+  try {
+    const byConfig: Record<string, Measurement[]> = {};
+    for (const config of [generatedConfiguration(), SEED_001_BASELINE]) {
+      byConfig[config.label] = await runAll(config);
+    }
+    const scenarios = [...new Set(Object.values(byConfig).flat().map((m) => m.scenario))];
+    const lines = [`| scenario | metric | ${Object.keys(byConfig).join(' | ')} |`, `|---|---|${Object.keys(byConfig).map(() => '---').join('|')}|`];
+    for (const scenario of scenarios) {
+      for (const metric of METRICS) {
+        const cells = Object.values(byConfig).map((results) => stats(results.filter((m) => m.scenario === scenario).map((m) => m[metric])));
+        if (cells.some((c) => c !== '-')) {
+          lines.push(`| ${scenario} | ${metric} | ${cells.join(' | ')} |`);
+        }
+      }
+      const moves = Object.values(byConfig).map((results) => stats(results.filter((m) => m.scenario === scenario).map((m) => m.vipMoves)));
+      lines.push(`| ${scenario} | vipMoves | ${moves.join(' | ')} |`);
+    }
+    process.stdout.write(`\nfailover benchmark: median / max over ${REPS} repetitions (ms, or counts)\n${lines.join('\n')}\n`);
+  } finally {
+    removeUser();
+  }
+}, 4 * 3600_000);
