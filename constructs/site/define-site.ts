@@ -5,9 +5,10 @@ import {
   LOAD_BALANCER_HEALTH_PORT, defaultSizeFor, defaultVrrpPriorities,
 } from './defaults';
 import { DownloadPlan, HostPlan, LoadBalancerPlan, SitePlan, hostsWithRole } from './plan';
-import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec, VrrpVersion } from './spec';
+import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec, VrrpVersion } from './spec';
 import { validateCluster, validateIngress } from './validate/cluster';
 import { validateLoadBalancer } from './validate/load-balancer';
+import { validateControlPlane } from './validate/control-plane';
 import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';
 import { validateAccess, validateName, validateVersions } from './validate/misc';
@@ -36,7 +37,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   if (input.description !== undefined) {
     problems.check(typeof input.description === 'string', 'description', input.description, 'a string');
   }
-  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'cluster', 'ingress', 'loadBalancer']);
+  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'cluster', 'ingress', 'loadBalancer', 'controlPlane', 'postgres']);
   const cidr = validateNetwork(problems, input.network);
   const proxmoxNodes = validateProxmox(problems, input.proxmox);
   const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
@@ -47,6 +48,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   validateCluster(problems, input.cluster, cidr);
   validateIngress(problems, input.ingress);
   validateLoadBalancer(problems, input.loadBalancer, hosts);
+  validateControlPlane(problems, input.controlPlane, input.postgres, hosts);
   if (Array.isArray(spec.hosts) && spec.hosts.some((host) => host?.kind === HostKind.LXC) && input.proxmox && spec.proxmox.lxcTemplate === undefined) {
     problems.add('proxmox.lxcTemplate', undefined, 'an LXC template, since the site has hosts of kind lxc');
   }
@@ -111,6 +113,8 @@ function resolveHost(host: HostSpec, spec: SiteSpec, prefixLength: number): Host
       memoryMiB: host.size?.memoryMiB ?? size.memoryMiB,
       diskGiB: host.size?.diskGiB ?? size.diskGiB,
     },
+    nodeLabels: { ...host.nodeLabels },
+    nodeTaints: [...(host.nodeTaints ?? [])],
   };
 }
 
@@ -123,6 +127,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
   const port = spec.apiEndpoint.port ?? DEFAULT_API_PORT;
   const dnsName = spec.apiEndpoint.dnsName ?? `api.${spec.network.searchDomain}`;
   const { lxcTemplate } = spec.proxmox;
+  const datastore = spec.controlPlane?.datastore ?? DatastoreKind.EMBEDDED_ETCD;
   const plan: Omit<SitePlan, 'warnings'> = {
     name: spec.name,
     ...(spec.description ? { description: spec.description } : {}),
@@ -159,6 +164,24 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       httpsNodePort: spec.ingress?.httpsNodePort ?? DEFAULT_HTTPS_NODE_PORT,
     },
     ...(loadBalancers.length > 0 ? { loadBalancer: resolveLoadBalancer(spec, loadBalancers) } : {}),
+    controlPlane: {
+      datastore,
+      dedicatedServers: spec.controlPlane?.dedicatedServers ?? false,
+      etcdSnapshotScheduleCron: spec.controlPlane?.etcdSnapshotScheduleCron ?? '0 */6 * * *',
+      etcdSnapshotRetention: spec.controlPlane?.etcdSnapshotRetention ?? 12,
+      secretsEncryption: spec.controlPlane?.secretsEncryption ?? true,
+    },
+    ...(datastore === DatastoreKind.POSTGRES ? {
+      postgres: {
+        version: spec.postgres?.version ?? 16,
+        port: spec.postgres?.port ?? 5432,
+        writerPort: spec.postgres?.writerPort ?? 5433,
+        synchronousCommit: spec.postgres?.synchronousCommit ?? true,
+        database: spec.postgres?.database ?? 'k3s',
+        user: spec.postgres?.user ?? 'k3s',
+        nodes: hostsWithRole(partial, HostRole.DATASTORE).map((host) => ({ name: host.name, ip: host.ip })),
+      },
+    } : {}),
     access: {
       adminUser: spec.access?.adminUser ?? DEFAULT_ADMIN_USER,
       sshAuthorizedKeys: [...(spec.access?.sshAuthorizedKeys ?? [])],

@@ -1,4 +1,4 @@
-import { ApiHealthCheck, ChecksumAlgorithm, CniKind, HostKind, HostRole, VrrpVersion } from './spec';
+import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, HostKind, HostRole, VrrpVersion } from './spec';
 
 /** A non-fatal finding about a site: it synthesizes, but an operator should know. */
 export interface SiteWarning {
@@ -27,6 +27,8 @@ export interface HostPlan {
   /** Roles in the order written in the site file, without duplicates. */
   readonly roles: readonly HostRole[];
   readonly size: HostSizePlan;
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  readonly nodeTaints: readonly string[];
 }
 
 /** A download with its checksum algorithm resolved. */
@@ -111,6 +113,24 @@ export interface SitePlan {
   /** NodePorts that HAProxy's ingress backends and the ingress controller's Service both read. */
   readonly ingress: { readonly httpNodePort: number; readonly httpsNodePort: number };
   readonly loadBalancer?: LoadBalancerPlan;
+  readonly controlPlane: {
+    readonly datastore: DatastoreKind;
+    readonly dedicatedServers: boolean;
+    readonly etcdSnapshotScheduleCron: string;
+    readonly etcdSnapshotRetention: number;
+    readonly secretsEncryption: boolean;
+  };
+  /** Present with `controlPlane.datastore: postgres`. */
+  readonly postgres?: {
+    readonly version: number;
+    readonly port: number;
+    readonly writerPort: number;
+    readonly synchronousCommit: boolean;
+    readonly database: string;
+    readonly user: string;
+    /** The datastore hosts in site order: the first is the initial primary. */
+    readonly nodes: readonly { readonly name: string; readonly ip: string }[];
+  };
   readonly access: {
     readonly adminUser: string;
     readonly sshAuthorizedKeys: readonly string[];

@@ -152,6 +152,10 @@ export interface HostSpec {
   readonly kind?: HostKind;
   /** @default - sized by role, see {@link HostSizeSpec} */
   readonly size?: HostSizeSpec;
+  /** Kubernetes node labels (K3s servers and agents). @default {} */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
+  /** Kubernetes node taints as `key=value:Effect` (K3s servers and agents). @default [] */
+  readonly nodeTaints?: readonly string[];
 }
 
 /** The fixed address clients and joining nodes use to reach the Kubernetes API. */
@@ -299,6 +303,50 @@ export interface LoadBalancerSpec {
   readonly ingressFrontends?: boolean;
 }
 
+/** Where the K3s servers keep the cluster state. */
+export enum DatastoreKind {
+  /** K3s's embedded etcd: the first server runs `cluster-init`, the others join it (odd server counts). */
+  EMBEDDED_ETCD = 'embedded-etcd',
+  /** An external PostgreSQL primary/replica pair on the hosts with role `datastore`. */
+  POSTGRES = 'postgres',
+}
+
+/** The K3s control plane. */
+export interface ControlPlaneSpec {
+  /** @default DatastoreKind.EMBEDDED_ETCD */
+  readonly datastore?: DatastoreKind;
+  /**
+   * Accept an even number of embedded-etcd servers (an even count tolerates no more failures than one server less).
+   *
+   * @default false
+   */
+  readonly allowEvenServerCount?: boolean;
+  /** Taint the servers `CriticalAddonsOnly=true:NoExecute` so workloads run on agents only. @default false */
+  readonly dedicatedServers?: boolean;
+  /** Embedded etcd snapshot schedule (cron). @default '0 *\/6 * * *' */
+  readonly etcdSnapshotScheduleCron?: string;
+  /** Embedded etcd snapshots kept. @default 12 */
+  readonly etcdSnapshotRetention?: number;
+  /** Encrypt Secrets at rest in the datastore. @default true */
+  readonly secretsEncryption?: boolean;
+}
+
+/** The external PostgreSQL datastore (with `controlPlane.datastore: postgres`). */
+export interface PostgresSpec {
+  /** PostgreSQL major version of the distribution's packages (Ubuntu 24.04: 16). @default 16 */
+  readonly version?: number;
+  /** Port PostgreSQL listens on, on each datastore host. @default 5432 */
+  readonly port?: number;
+  /** Port of the writer endpoint on the load balancers (always the current primary). @default 5433 */
+  readonly writerPort?: number;
+  /** Wait for the replica before a commit is acknowledged (no acknowledged write is lost on failover). @default true */
+  readonly synchronousCommit?: boolean;
+  /** @default 'k3s' */
+  readonly database?: string;
+  /** @default 'k3s' */
+  readonly user?: string;
+}
+
 /** Everything that describes one site. */
 export interface SiteSpec {
   /** Site name, an RFC 1123 label; names the Terraform stack and the GitOps folder. */
@@ -319,4 +367,8 @@ export interface SiteSpec {
   readonly ingress?: IngressSpec;
   /** @default - see {@link LoadBalancerSpec} */
   readonly loadBalancer?: LoadBalancerSpec;
+  /** @default - embedded etcd, Secrets encrypted, servers schedulable */
+  readonly controlPlane?: ControlPlaneSpec;
+  /** @default - see {@link PostgresSpec}; used only with `controlPlane.datastore: postgres` */
+  readonly postgres?: PostgresSpec;
 }

@@ -204,6 +204,7 @@ describe('defineSite() with a valid site', () => {
     expect(plan.hosts[5].size).toEqual({ cores: 1, memoryMiB: 1024, diskGiB: 10 }); // dns
     const resolved = defineSite(variant((spec) => {
       spec.hosts[5].roles = [HostRole.DATASTORE];
+      (spec as { controlPlane?: unknown }).controlPlane = { datastore: 'postgres' };
       spec.hosts[4].size = { cores: 8 };
     }));
     expect(resolved.hosts[5].size).toEqual({ cores: 2, memoryMiB: 2048, diskGiB: 40 });

@@ -7,6 +7,11 @@ import { expectNonEmptyArray, expectObject, isObject, reportDuplicates, reportUn
 /** Roles that need a full kernel (K3s runs its own containers and netfilter rules). */
 const VM_ONLY_ROLES: readonly HostRole[] = [HostRole.K3S_SERVER, HostRole.K3S_AGENT];
 
+const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+const LABEL_KEY = new RegExp(`^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?${LABEL_NAME}$`);
+const LABEL_VALUE = new RegExp(`^(${LABEL_NAME})?$`);
+const TAINT = new RegExp(`^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?${LABEL_NAME}(=(${LABEL_NAME})?)?:(NoSchedule|PreferNoSchedule|NoExecute)$`);
+
 export interface HostsContext {
   readonly cidr?: Ipv4Cidr;
   readonly gateway?: unknown;
@@ -14,7 +19,17 @@ export interface HostsContext {
 }
 
 function validateHost(problems: ProblemCollector, path: string, host: Record<string, unknown>, context: HostsContext): void {
-  reportUnknownKeys(problems, path, host, ['name', 'ip', 'vmId', 'proxmoxNode', 'roles', 'kind', 'size']);
+  reportUnknownKeys(problems, path, host, ['name', 'ip', 'vmId', 'proxmoxNode', 'roles', 'kind', 'size', 'nodeLabels', 'nodeTaints']);
+  if (host.nodeLabels !== undefined && expectObject(problems, `${path}.nodeLabels`, host.nodeLabels)) {
+    for (const [key, value] of Object.entries(host.nodeLabels)) {
+      problems.check(LABEL_KEY.test(key) && typeof value === 'string' && LABEL_VALUE.test(value), `${path}.nodeLabels.${key}`, value,
+        'a Kubernetes label: key [prefix/]name of letters, digits, -, _ and . (name at most 63), value at most 63 such characters');
+    }
+  }
+  if (host.nodeTaints !== undefined && problems.check(Array.isArray(host.nodeTaints), `${path}.nodeTaints`, host.nodeTaints, 'a list of taints')) {
+    (host.nodeTaints as unknown[]).forEach((taint, i) => problems.check(typeof taint === 'string' && TAINT.test(taint), `${path}.nodeTaints[${i}]`, taint,
+      'a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"'));
+  }
   problems.check(isRfc1123Label(host.name), `${path}.name`, host.name,
     'a host name of 1–63 lower-case letters, digits and hyphens, not starting or ending with a hyphen (RFC 1123)');
   if (problems.check(isIpv4(host.ip), `${path}.ip`, host.ip, 'an IPv4 address in dotted-decimal form') && context.cidr) {

@@ -1,0 +1,72 @@
+import { isIntegerInRange, isPort } from '../../core/names';
+import { ProblemCollector } from '../../core/problems';
+import { DatastoreKind, HostRole } from '../spec';
+import { expectObject, reportUnknownKeys } from './shape';
+
+const CRON = /^(\S+\s+){4}\S+$/;
+const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function countWithRole(hosts: readonly Record<string, unknown>[], role: HostRole): number {
+  return hosts.filter((host) => Array.isArray(host.roles) && host.roles.includes(role)).length;
+}
+
+/** Checks `controlPlane` and `postgres`: quorum-safe server counts, a datastore for the external mode. */
+export function validateControlPlane(problems: ProblemCollector, controlPlane: unknown, postgres: unknown, hosts: readonly Record<string, unknown>[]): void {
+  const spec = controlPlane ?? {};
+  if (!expectObject(problems, 'controlPlane', spec)) {
+    return;
+  }
+  reportUnknownKeys(problems, 'controlPlane', spec,
+    ['datastore', 'allowEvenServerCount', 'dedicatedServers', 'etcdSnapshotScheduleCron', 'etcdSnapshotRetention', 'secretsEncryption']);
+  const datastore = spec.datastore ?? DatastoreKind.EMBEDDED_ETCD;
+  if (!problems.check(Object.values(DatastoreKind).includes(datastore as DatastoreKind), 'controlPlane.datastore', spec.datastore,
+    `one of ${Object.values(DatastoreKind).join(', ')}`)) {
+    return;
+  }
+  for (const key of ['allowEvenServerCount', 'dedicatedServers', 'secretsEncryption'] as const) {
+    if (spec[key] !== undefined) {
+      problems.check(typeof spec[key] === 'boolean', `controlPlane.${key}`, spec[key], 'true or false');
+    }
+  }
+  if (spec.etcdSnapshotScheduleCron !== undefined) {
+    problems.check(typeof spec.etcdSnapshotScheduleCron === 'string' && CRON.test(spec.etcdSnapshotScheduleCron), 'controlPlane.etcdSnapshotScheduleCron',
+      spec.etcdSnapshotScheduleCron, 'a five-field cron schedule, e.g. "0 */6 * * *"');
+  }
+  if (spec.etcdSnapshotRetention !== undefined) {
+    problems.check(isIntegerInRange(spec.etcdSnapshotRetention, 1, 1000), 'controlPlane.etcdSnapshotRetention', spec.etcdSnapshotRetention,
+      'a number of snapshots from 1 to 1000');
+  }
+  const servers = countWithRole(hosts, HostRole.K3S_SERVER);
+  if (datastore === DatastoreKind.EMBEDDED_ETCD && servers > 2 && servers % 2 === 0) {
+    problems.check(spec.allowEvenServerCount === true, 'hosts[*].roles', `${servers} hosts with role ${HostRole.K3S_SERVER}`,
+      `an odd number of embedded etcd servers (${servers} tolerate as many failures as ${servers - 1}), or controlPlane.allowEvenServerCount: true`);
+  }
+  const datastores = countWithRole(hosts, HostRole.DATASTORE);
+  if (datastore === DatastoreKind.POSTGRES) {
+    problems.check(datastores >= 1, 'controlPlane.datastore', datastore, `at least one host with role ${HostRole.DATASTORE} for the external PostgreSQL datastore`);
+  } else {
+    problems.check(datastores === 0, 'controlPlane.datastore', spec.datastore,
+      `"${DatastoreKind.POSTGRES}", since ${datastores} hosts have role ${HostRole.DATASTORE} (or remove that role)`);
+    problems.check(postgres === undefined, 'postgres', postgres, `no postgres settings unless controlPlane.datastore is "${DatastoreKind.POSTGRES}"`);
+  }
+  if (postgres !== undefined && expectObject(problems, 'postgres', postgres)) {
+    reportUnknownKeys(problems, 'postgres', postgres, ['version', 'port', 'writerPort', 'synchronousCommit', 'database', 'user']);
+    if (postgres.version !== undefined) {
+      problems.check(isIntegerInRange(postgres.version, 13, 30), 'postgres.version', postgres.version, 'a PostgreSQL major version from 13');
+    }
+    for (const key of ['port', 'writerPort'] as const) {
+      if (postgres[key] !== undefined) {
+        problems.check(isPort(postgres[key]), `postgres.${key}`, postgres[key], 'a TCP port from 1 to 65535');
+      }
+    }
+    if (postgres.synchronousCommit !== undefined) {
+      problems.check(typeof postgres.synchronousCommit === 'boolean', 'postgres.synchronousCommit', postgres.synchronousCommit, 'true or false');
+    }
+    for (const key of ['database', 'user'] as const) {
+      if (postgres[key] !== undefined) {
+        problems.check(typeof postgres[key] === 'string' && SQL_NAME.test(postgres[key] as string), `postgres.${key}`, postgres[key],
+          'a lower-case SQL identifier of letters, digits and _');
+      }
+    }
+  }
+}
