@@ -1,0 +1,20 @@
+import { CloudFile } from '../cloud-init/cloud-config';
+import { DatastoreKind } from '../site/spec';
+
+/**
+ * What a datastore gives every K3s server: non-secret `config.yaml` entries, environment variables for the k3s
+ * service (written to a 0600 environment file, never onto the command line; values may be Terraform references),
+ * and files such as a CA certificate.
+ */
+export interface K3sDatastoreBinding {
+  readonly serverConfig: Readonly<Record<string, string | boolean | number | readonly string[]>>;
+  readonly serverEnvironment: Readonly<Record<string, string>>;
+  readonly serverFiles: readonly CloudFile[];
+}
+
+/** A K3s datastore: embedded etcd, or an external database such as {@link PostgresDatastore}. */
+export interface IK3sDatastore {
+  readonly kind: DatastoreKind;
+  /** What the server named `serverName` (index `serverIndex` in site order) needs to use this datastore. */
+  bind(serverName: string, serverIndex: number): K3sDatastoreBinding;
+}
