@@ -1,2 +1,3 @@
 export * from './haproxy';
 export * from './keepalived';
+export * from './k3s';

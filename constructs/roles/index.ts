@@ -2,3 +2,4 @@ export * from './base-host';
 export * from './k3s-node';
 export * from './load-balancer';
 export * from './k3s-datastore';
+export * from './k3s';

@@ -151,7 +151,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
     },
     hosts,
     apiEndpoint: { address, port, dnsName, floating: spec.apiEndpoint.vip !== undefined, url: `https://${dnsName}:${port}` },
-    versions: { k3s: spec.versions?.k3s ?? DEFAULT_K3S_VERSION },
+    versions: { k3s: spec.versions?.k3s ?? DEFAULT_K3S_VERSION, ...(spec.versions?.k3sSha256 ? { k3sSha256: spec.versions.k3sSha256.toLowerCase() } : {}) },
     cluster: {
       podCidr: spec.cluster?.podCidr ?? DEFAULT_POD_CIDR,
       serviceCidr: spec.cluster?.serviceCidr ?? DEFAULT_SERVICE_CIDR,

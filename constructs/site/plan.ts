@@ -101,7 +101,7 @@ export interface SitePlan {
   };
   readonly hosts: readonly HostPlan[];
   readonly apiEndpoint: ApiEndpointPlan;
-  readonly versions: { readonly k3s: string };
+  readonly versions: { readonly k3s: string; readonly k3sSha256?: string };
   readonly cluster: {
     readonly podCidr: string;
     readonly serviceCidr: string;

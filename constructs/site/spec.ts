@@ -185,6 +185,12 @@ export interface ApiEndpointSpec {
 export interface VersionsSpec {
   /** @default the library's pinned stable K3s release */
   readonly k3s?: string;
+  /**
+   * SHA-256 of the K3s binary (amd64) to verify the download against.
+   *
+   * @default - verified against the release's own checksum file only
+   */
+  readonly k3sSha256?: string;
 }
 
 /** How operators reach the hosts. */

@@ -8,3 +8,4 @@ export * from './site-stack';
 export * as proxmox from './generated/providers/proxmox';
 export * from './host-props';
 export * from './ha-load-balancer-pair';
+export * from './k3s-control-plane';

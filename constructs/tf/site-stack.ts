@@ -8,6 +8,8 @@ import { HostKind, HostRole } from '../site/spec';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { ProxmoxDownload } from './cloud-image';
 import { HaLoadBalancerPair } from './ha-load-balancer-pair';
+import { K3sAgents, K3sControlPlane } from './k3s-control-plane';
+import { IK3sDatastore } from '../roles/k3s-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
@@ -23,6 +25,12 @@ export interface SiteStackProps {
    * @default []
    */
   readonly serverManifests?: readonly { readonly path: string; readonly content: string }[];
+  /**
+   * Creates the K3s datastore in this stack (an external one such as `PostgresDatastore`).
+   *
+   * @default - embedded etcd
+   */
+  readonly datastore?: (stack: SiteStack) => IK3sDatastore;
 }
 
 /** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
@@ -47,6 +55,7 @@ export class SiteStack extends TerraformStack {
   public readonly hosts: ReadonlyMap<string, SiteHost>;
   /** HAProxy + Keepalived, when the site has hosts with role `load-balancer`. */
   public readonly loadBalancers?: HaLoadBalancerPair;
+  public readonly controlPlane: K3sControlPlane;
 
   constructor(scope: Construct, id: string, props: SiteStackProps) {
     super(scope, id);
@@ -145,8 +154,8 @@ export class SiteStack extends TerraformStack {
       hosts.get(firstServer.name)!.cloudConfig.addFile('k3s-bootstrap', { path: manifest.path, content: manifest.content, mode: '0600' });
     }
 
+    new RandomProvider(this, 'random');
     if (site.loadBalancer) {
-      new RandomProvider(this, 'random');
       this.loadBalancers = new HaLoadBalancerPair(this, 'LoadBalancers', {
         site,
         hosts: site.loadBalancer.nodes.map((node) => ({ name: node.name, cloudConfig: hosts.get(node.name)!.cloudConfig })),
@@ -158,6 +167,14 @@ export class SiteStack extends TerraformStack {
       });
     }
 
+    const k3sHosts = (role: HostRole) => site.hosts.filter((h) => hasRole(h, role)).map((h) => ({ name: h.name, cloudConfig: hosts.get(h.name)!.cloudConfig }));
+    this.controlPlane = new K3sControlPlane(this, 'ControlPlane', { site, servers: k3sHosts(HostRole.K3S_SERVER), datastore: props.datastore?.(this) });
+    new K3sAgents(this, 'Agents', { site, agents: k3sHosts(HostRole.K3S_AGENT), token: this.controlPlane.token.result });
+
+    new TerraformOutput(this, 'kubeconfig_command', {
+      value: `ssh ${site.access.adminUser}@${firstServer.ip} sudo cat /etc/rancher/k3s/k3s.yaml | sed 's#https://127.0.0.1:6443#${site.apiEndpoint.url}#' > ${site.name}.kubeconfig`,
+      description: 'fetches an admin kubeconfig that points at the API endpoint (never 127.0.0.1)',
+    });
     new TerraformOutput(this, 'api_endpoint', {
       value: site.apiEndpoint.url,
       description: 'Kubernetes API endpoint (VIP or load balancer) that kubeconfigs point at',

@@ -138,3 +138,31 @@ describe.each(Object.entries(SITES))('synthesized stack %s', (_, site) => {
     expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
   });
 });
+
+describe('SiteStack K3s wiring', () => {
+  const { json, stack } = synthSite(SITES.lab);
+  const files = resourcesByPath(json, 'proxmox_virtual_environment_file');
+
+  test('servers and agents carry the token as a reference to one generated password, never a literal', () => {
+    expect(json.resource.random_password).toHaveProperty(['ControlPlane_Token_FDCEE444'], expect.objectContaining({ length: 48, special: false }));
+    for (const file of Object.values(files)) {
+      expect(file.source_raw.data).toMatch(/path: \/etc\/rancher\/k3s\/token\n {4}content: \|\n {6}\$\{random_password\.ControlPlane_Token_FDCEE444\.result\}\n {4}permissions: "0600"/);
+    }
+  });
+
+  test('the first server initializes the cluster; the other servers and the agents wait for the API endpoint first', () => {
+    const data = (name: string) => files[`lab/${name}/UserData`].source_raw.data as string;
+    expect(data('lx-k3s-server-01')).toContain('cluster-init: true');
+    expect(data('lx-k3s-server-01')).not.toContain('wait-for-api.sh');
+    for (const name of ['lx-k3s-server-02', 'lx-k3s-server-03', 'lx-k3s-agent-01']) {
+      expect(data(name)).toContain('/usr/local/lib/proxmox-k3s-ha/wait-for-api.sh');
+      expect(data(name)).toContain('server: https://192.168.168.100:8443');
+    }
+    expect(data('lx-k3s-agent-02')).toContain('systemctl enable --now k3s-agent');
+  });
+
+  test('a kubeconfig command that points at the API endpoint, not 127.0.0.1', () => {
+    expect(json.output.kubeconfig_command.value).toBe("ssh k3sadmin@192.168.168.111 sudo cat /etc/rancher/k3s/k3s.yaml | sed 's#https://127.0.0.1:6443#https://api.k3s.test.local:8443#' > lab.kubeconfig");
+    expect(stack.controlPlane.datastore.kind).toBe('embedded-etcd');
+  });
+});

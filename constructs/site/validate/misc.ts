@@ -14,7 +14,11 @@ export function validateVersions(problems: ProblemCollector, versions: unknown):
   if (versions === undefined || !expectObject(problems, 'versions', versions)) {
     return;
   }
-  reportUnknownKeys(problems, 'versions', versions, ['k3s']);
+  reportUnknownKeys(problems, 'versions', versions, ['k3s', 'k3sSha256']);
+  if (versions.k3sSha256 !== undefined) {
+    problems.check(typeof versions.k3sSha256 === 'string' && /^[0-9a-fA-F]{64}$/.test(versions.k3sSha256), 'versions.k3sSha256', versions.k3sSha256,
+      '64 hexadecimal digits (the SHA-256 of the K3s binary)');
+  }
   if (versions.k3s !== undefined) {
     problems.check(typeof versions.k3s === 'string' && K3S_VERSION.test(versions.k3s), 'versions.k3s', versions.k3s,
       'a K3s release tag such as "v1.36.3+k3s1"');

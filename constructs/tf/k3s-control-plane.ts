@@ -1,0 +1,88 @@
+import { Password } from '@cdktf/provider-random/lib/password';
+import { Annotations } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudConfig } from '../cloud-init/cloud-config';
+import { applyK3sAgentRole, applyK3sServerRole } from '../roles/k3s';
+import { IK3sDatastore, K3sDatastoreBinding } from '../roles/k3s-datastore';
+import { SitePlan, hostsWithRole } from '../site/plan';
+import { DatastoreKind, HostRole } from '../site/spec';
+
+/** A host a K3s role attaches to. */
+export interface K3sHost {
+  readonly name: string;
+  readonly cloudConfig: CloudConfig;
+}
+
+/** K3s's embedded etcd: nothing to bind beyond what the server config already renders (`cluster-init`/`server`). */
+export class EmbeddedEtcdDatastore implements IK3sDatastore {
+  public readonly kind = DatastoreKind.EMBEDDED_ETCD;
+
+  public bind(): K3sDatastoreBinding {
+    return { serverConfig: {}, serverEnvironment: {}, serverFiles: [] };
+  }
+}
+
+function requireHosts(site: SitePlan, role: HostRole, hosts: readonly K3sHost[]): void {
+  const expected = hostsWithRole(site, role).map((h) => h.name).join(', ');
+  const given = hosts.map((h) => h.name).join(', ');
+  if (expected !== given) {
+    throw new Error(`hosts: ${JSON.stringify(given)} — the site's hosts with role ${role} in site order (${expected})`);
+  }
+}
+
+/** Properties of a {@link K3sControlPlane}. */
+export interface K3sControlPlaneProps {
+  /** The validated site. */
+  readonly site: SitePlan;
+  /** The hosts with role `k3s-server`, in site order (the first one initializes embedded etcd). */
+  readonly servers: readonly K3sHost[];
+  /** @default EmbeddedEtcdDatastore */
+  readonly datastore?: IK3sDatastore;
+}
+
+/**
+ * The K3s servers: `config.yaml` rendered from the plan, the pinned and verified binary, and a cluster token
+ * generated as a `random_password` (the public `token`; written to `token-file`, never onto a command line).
+ *
+ * Embedded etcd: the first server runs `cluster-init`, the others wait for the API endpoint and join through it.
+ * External datastore: every server gets the datastore's binding (a 0600 environment file with the DSN).
+ */
+export class K3sControlPlane extends Construct {
+  /** The cluster token (sensitive Terraform reference), shared with the agents. */
+  public readonly token: Password;
+  public readonly datastore: IK3sDatastore;
+
+  constructor(scope: Construct, id: string, props: K3sControlPlaneProps) {
+    super(scope, id);
+    requireHosts(props.site, HostRole.K3S_SERVER, props.servers);
+    this.datastore = props.datastore ?? new EmbeddedEtcdDatastore();
+    if (this.datastore.kind !== props.site.controlPlane.datastore) {
+      throw new Error(`datastore: ${JSON.stringify(this.datastore.kind)} — the site's controlPlane.datastore (${JSON.stringify(props.site.controlPlane.datastore)})`);
+    }
+    // Letters and digits: the token goes into files and systemd environment without quoting or escaping.
+    this.token = new Password(this, 'Token', { length: 48, special: false });
+    props.servers.forEach((server, index) =>
+      applyK3sServerRole(server.cloudConfig, props.site, server.name, this.token.result, this.datastore.bind(server.name, index)));
+    if (this.datastore.kind === DatastoreKind.EMBEDDED_ETCD && props.servers.length === 2) {
+      Annotations.of(this).addWarning('2 embedded etcd servers tolerate no failure: losing either one stops the control plane (use 3)');
+    }
+  }
+}
+
+/** Properties of {@link K3sAgents}. */
+export interface K3sAgentsProps {
+  readonly site: SitePlan;
+  /** The hosts with role `k3s-agent`, in site order. */
+  readonly agents: readonly K3sHost[];
+  /** The cluster token, from {@link K3sControlPlane.token}. */
+  readonly token: string;
+}
+
+/** The K3s agents: they wait for the API endpoint, then register through it with the cluster token. */
+export class K3sAgents extends Construct {
+  constructor(scope: Construct, id: string, props: K3sAgentsProps) {
+    super(scope, id);
+    requireHosts(props.site, HostRole.K3S_AGENT, props.agents);
+    props.agents.forEach((agent) => applyK3sAgentRole(agent.cloudConfig, props.site, agent.name, props.token));
+  }
+}
