@@ -9,6 +9,7 @@ import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, DownloadSpec
 import { validateCluster, validateIngress } from './validate/cluster';
 import { validateLoadBalancer } from './validate/load-balancer';
 import { validateControlPlane } from './validate/control-plane';
+import { validateDns } from './validate/dns';
 import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';
 import { validateAccess, validateName, validateVersions } from './validate/misc';
@@ -37,7 +38,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   if (input.description !== undefined) {
     problems.check(typeof input.description === 'string', 'description', input.description, 'a string');
   }
-  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'cluster', 'ingress', 'loadBalancer', 'controlPlane', 'postgres']);
+  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'cluster', 'ingress', 'loadBalancer', 'controlPlane', 'postgres', 'dns']);
   const cidr = validateNetwork(problems, input.network);
   const proxmoxNodes = validateProxmox(problems, input.proxmox);
   const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
@@ -49,6 +50,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   validateIngress(problems, input.ingress);
   validateLoadBalancer(problems, input.loadBalancer, hosts);
   validateControlPlane(problems, input.controlPlane, input.postgres, hosts);
+  validateDns(problems, input.dns);
   if (Array.isArray(spec.hosts) && spec.hosts.some((host) => host?.kind === HostKind.LXC) && input.proxmox && spec.proxmox.lxcTemplate === undefined) {
     problems.add('proxmox.lxcTemplate', undefined, 'an LXC template, since the site has hosts of kind lxc');
   }
@@ -128,6 +130,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
   const dnsName = spec.apiEndpoint.dnsName ?? `api.${spec.network.searchDomain}`;
   const { lxcTemplate } = spec.proxmox;
   const datastore = spec.controlPlane?.datastore ?? DatastoreKind.EMBEDDED_ETCD;
+  const dnsServers = hostsWithRole(partial, HostRole.DNS);
   const plan: Omit<SitePlan, 'warnings'> = {
     name: spec.name,
     ...(spec.description ? { description: spec.description } : {}),
@@ -164,6 +167,14 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       httpsNodePort: spec.ingress?.httpsNodePort ?? DEFAULT_HTTPS_NODE_PORT,
     },
     ...(loadBalancers.length > 0 ? { loadBalancer: resolveLoadBalancer(spec, loadBalancers) } : {}),
+    ...(dnsServers.length > 0 ? {
+      dns: {
+        zone: spec.dns?.zone ?? spec.network.searchDomain,
+        wildcardToEndpoint: spec.dns?.wildcardToEndpoint ?? true,
+        forwarders: [...(spec.dns?.forwarders ?? [])],
+        servers: dnsServers.map((host) => ({ name: host.name, ip: host.ip })),
+      },
+    } : {}),
     controlPlane: {
       datastore,
       dedicatedServers: spec.controlPlane?.dedicatedServers ?? false,

@@ -120,6 +120,14 @@ export interface SitePlan {
     readonly etcdSnapshotRetention: number;
     readonly secretsEncryption: boolean;
   };
+  /** Present when a host has role `dns`. */
+  readonly dns?: {
+    readonly zone: string;
+    readonly wildcardToEndpoint: boolean;
+    readonly forwarders: readonly string[];
+    /** The DNS servers in site order (the first is the primary). */
+    readonly servers: readonly { readonly name: string; readonly ip: string }[];
+  };
   /** Present with `controlPlane.datastore: postgres`. */
   readonly postgres?: {
     readonly version: number;

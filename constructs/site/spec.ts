@@ -353,6 +353,16 @@ export interface PostgresSpec {
   readonly user?: string;
 }
 
+/** The site's DNS zone, served by Bind9 on the hosts with role `dns`. */
+export interface DnsSpec {
+  /** Forward zone. @default network.searchDomain */
+  readonly zone?: string;
+  /** A wildcard record `*.<zone>` to the API endpoint address (ingress hosts via the load balancers). @default true */
+  readonly wildcardToEndpoint?: boolean;
+  /** Resolvers Bind9 forwards other names to. @default [] (full recursion) */
+  readonly forwarders?: readonly string[];
+}
+
 /** Everything that describes one site. */
 export interface SiteSpec {
   /** Site name, an RFC 1123 label; names the Terraform stack and the GitOps folder. */
@@ -377,4 +387,6 @@ export interface SiteSpec {
   readonly controlPlane?: ControlPlaneSpec;
   /** @default - see {@link PostgresSpec}; used only with `controlPlane.datastore: postgres` */
   readonly postgres?: PostgresSpec;
+  /** @default - see {@link DnsSpec}; used only when a host has role `dns` */
+  readonly dns?: DnsSpec;
 }
