@@ -86,7 +86,7 @@ export function defineSites(specs: readonly SiteSpec[]): SitePlan[] {
     value: `${plan.loadBalancer!.vrrpRouterId} on ${plan.network.cidr} via ${plan.proxmox.bridge}${plan.proxmox.vlanId ? ` vlan ${plan.proxmox.vlanId}` : ''}`,
   }));
   reportDuplicates(problems, routerIds, 'VRRP router id on this layer-2 network');
-  problems.throwIfAny(specs.length === 1 ? 'the site' : `the ${specs.length} sites`);
+  problems.throwIfAny(specs.length === 1 ? 'the site' : `the list of ${specs.length} sites`);
   return plans;
 }
 

@@ -2,6 +2,7 @@ import { resolve } from 'path';
 import { AnnotationMetadataEntryType } from 'cdktf';
 import { HostRole, defineSite } from '../../constructs';
 import lab from '../../sites/lab';
+import { loadSites } from '../../sites';
 import { lxcSite, vmSite } from '../fixtures/sites';
 import { checkTerraformJson, formatProblems, loadProviderSchema } from '../support/provider-schema-checker';
 import { resourcesByPath, synthSite } from '../support/synth';
@@ -126,8 +127,14 @@ describe('site facts flow from the plan', () => {
   });
 });
 
-describe.each(Object.entries(SITES))('synthesized stack %s', (_, site) => {
+const ALL_SITES = [...Object.values(SITES), ...loadSites().filter((site) => !(site.name in SITES))];
+
+describe.each(ALL_SITES.map((site) => [site.name, site] as const))('synthesized stack %s', (_, site) => {
   const { json, text } = synthSite(site);
+
+  test('snapshot of the site stack (tripwire beside the fine-grained tests)', () => {
+    expect(json).toMatchSnapshot();
+  });
 
   test('every proxmox resource and the provider block match the bpg/proxmox 0.111.1 schema', () => {
     expect(formatProblems(checkTerraformJson(json, schema, 'registry.terraform.io/bpg/proxmox', 'proxmox'))).toBe('');
