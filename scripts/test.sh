@@ -32,5 +32,5 @@ rm -f test-results/*.json
 # The failover lab measures timings: it runs alone, after the other suites, so their load cannot disturb it.
 status=0
 npx jest --ci --json --outputFile=test-results/jest.json --testPathIgnorePatterns /test/failover/ "$@" || status=$?
-npx jest --ci --json --outputFile=test-results/jest-failover.json --runInBand test/failover || status=$?
+npx jest --ci --json --outputFile=test-results/jest-failover.json --runInBand --forceExit test/failover || status=$?
 exit "$status"
