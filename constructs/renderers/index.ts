@@ -1,3 +1,4 @@
 export * from './haproxy';
 export * from './keepalived';
 export * from './k3s';
+export * from './site-doc';
