@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing the validators (missing: ${missing[*]})"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      haproxy keepalived bind9 bind9-utils cloud-init shellcheck postgresql iproute2 psmisc curl openssl util-linux >/dev/null
+      haproxy keepalived bind9 bind9-utils cloud-init shellcheck postgresql iproute2 psmisc curl openssl util-linux bind9-dnsutils >/dev/null
   else
     echo "not root: suites needing ${missing[*]} will be reported as skipped"
   fi

@@ -1,6 +1,7 @@
 import { HostRole } from '../site/spec';
 import { ApiHealthCheck } from '../site/spec';
 import { LoadBalancerPlan, SitePlan, hostsWithRole } from '../site/plan';
+import { renderPostgresWriterHaproxySections } from './postgres';
 
 /** Where K3s's API server (via its supervisor) listens on every server. */
 export const K3S_API_SERVER_PORT = 6443;
@@ -130,5 +131,9 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
     `monitor fail if { nbsrv(${API_BACKEND}) lt 1 }`,
     'timeout client 5s',
   ]));
+  // The PostgreSQL datastore's writer endpoint (always the current primary): see renderers/postgres.ts.
+  if (plan.postgres) {
+    sections.push(...renderPostgresWriterHaproxySections(plan));
+  }
   return `# Rendered by proxmox-k3s-ha for ${node.name} (site ${plan.name}); do not edit by hand.\n${sections.join('\n\n')}\n`;
 }

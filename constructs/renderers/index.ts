@@ -2,3 +2,5 @@ export * from './haproxy';
 export * from './keepalived';
 export * from './k3s';
 export * from './site-doc';
+export * from './postgres';
+export * from './bind9';

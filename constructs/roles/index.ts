@@ -3,3 +3,5 @@ export * from './k3s-node';
 export * from './load-balancer';
 export * from './k3s-datastore';
 export * from './k3s';
+export * from './datastore';
+export * from './dns';

@@ -37,6 +37,9 @@ export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostN
   }
   config.claimPort(ROLE, { port: lb.statsPort, protocol: Protocol.TCP, address: node.ip, description: 'haproxy stats page' });
   config.claimPort(ROLE, { port: lb.healthPort, protocol: Protocol.TCP, address: '127.0.0.1', description: 'haproxy health page for keepalived' });
+  if (plan.postgres) {
+    config.claimPort(ROLE, { port: plan.postgres.writerPort, protocol: Protocol.TCP, description: 'haproxy postgres writer frontend' });
+  }
   // Readable by the haproxy group only: it holds the stats password.
   config.addFile(ROLE, { path: HAPROXY_CONFIG_PATH, content: renderHaproxyConfig(plan, hostName, secrets.statsPassword), mode: '0640', owner: 'root:haproxy' });
 

@@ -9,3 +9,5 @@ export * as proxmox from './generated/providers/proxmox';
 export * from './host-props';
 export * from './ha-load-balancer-pair';
 export * from './k3s-control-plane';
+export * from './postgres-datastore';
+export * from './dns-zone';

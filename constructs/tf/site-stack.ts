@@ -7,6 +7,7 @@ import { HostPlan, SitePlan, hasRole } from '../site/plan';
 import { HostKind, HostRole } from '../site/spec';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { ProxmoxDownload } from './cloud-image';
+import { DnsZone } from './dns-zone';
 import { HaLoadBalancerPair } from './ha-load-balancer-pair';
 import { K3sAgents, K3sControlPlane } from './k3s-control-plane';
 import { IK3sDatastore } from '../roles/k3s-datastore';
@@ -56,6 +57,8 @@ export class SiteStack extends TerraformStack {
   /** HAProxy + Keepalived, when the site has hosts with role `load-balancer`. */
   public readonly loadBalancers?: HaLoadBalancerPair;
   public readonly controlPlane: K3sControlPlane;
+  /** Bind9 on the hosts with role `dns`, when there are any. */
+  public readonly dns?: DnsZone;
 
   constructor(scope: Construct, id: string, props: SiteStackProps) {
     super(scope, id);
@@ -167,6 +170,9 @@ export class SiteStack extends TerraformStack {
       });
     }
 
+    if (site.dns) {
+      this.dns = new DnsZone(this, 'Dns', { site, hosts: site.dns.servers.map((server) => ({ name: server.name, cloudConfig: hosts.get(server.name)!.cloudConfig })) });
+    }
     const k3sHosts = (role: HostRole) => site.hosts.filter((h) => hasRole(h, role)).map((h) => ({ name: h.name, cloudConfig: hosts.get(h.name)!.cloudConfig }));
     this.controlPlane = new K3sControlPlane(this, 'ControlPlane', { site, servers: k3sHosts(HostRole.K3S_SERVER), datastore: props.datastore?.(this) });
     new K3sAgents(this, 'Agents', { site, agents: k3sHosts(HostRole.K3S_AGENT), token: this.controlPlane.token.result });

@@ -78,8 +78,12 @@ describe('SiteStack for the lab (seed 002)', () => {
     expect(warnings).toEqual(['proxmox.cloudImage.checksum: no checksum: Proxmox does not verify ubuntu-24.04-server-cloudimg-amd64.qcow2 after downloading it']);
   });
 
-  test('snapshot (tripwire; the assertions above say what matters)', () => {
-    expect(json).toMatchSnapshot();
+  test('Bind9 runs on the two agents: primary on the first, secondary on the second, zone k3s.test.local', () => {
+    const data = (name: string) => resourcesByPath(json, 'proxmox_virtual_environment_file')[`lab/${name}/UserData`].source_raw.data as string;
+    expect(data('lx-k3s-agent-01')).toContain('zone "k3s.test.local"');
+    expect(data('lx-k3s-agent-01')).toMatch(/type primary;/);
+    expect(data('lx-k3s-agent-02')).toMatch(/type secondary;/);
+    expect(data('lx-k3s-server-01')).not.toContain('bind9');
   });
 });
 

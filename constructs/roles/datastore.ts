@@ -1,0 +1,57 @@
+import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
+import {
+  POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_PROMOTE_PATH, POSTGRES_REPLICA_INIT_PATH, POSTGRES_ROLE_CHECK_PATH, POSTGRES_ROLE_CHECK_PORT,
+  POSTGRES_ROLE_CHECK_SERVICE_PATH, POSTGRES_ROLE_CHECK_SOCKET_PATH, POSTGRES_RUNBOOK_PATH, postgresPaths, renderPgHba, renderPostgresEnvironmentFile,
+  renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript,
+  renderPostgresRoleCheckService, renderPostgresRoleCheckSocket, renderPostgresRunbook, renderPostgresServiceDropIn, renderPostgresSettings,
+  requirePostgres,
+} from '../renderers/postgres';
+import { SitePlan } from '../site/plan';
+
+const ROLE = 'datastore';
+
+/** Passwords the datastore role writes into its environment file, as Terraform references (never literal values). */
+export interface DatastoreSecrets {
+  /** Password of the K3s database user. */
+  readonly k3sPassword: string;
+  /** Password of the `replicator` role streaming replication connects as. */
+  readonly replicationPassword: string;
+}
+
+/**
+ * Attaches a PostgreSQL datastore node to a host: the distribution's `postgresql-<version>` package, the settings
+ * drop-in and `pg_hba.conf` at the Debian paths, the passwords in a root-only environment file, the setup and
+ * promotion scripts with the runbook, and the role check HAProxy's writer backend asks (a systemd socket on port
+ * 8008). The first datastore node initializes the primary; the others clone it and stream from it. The role check
+ * is enabled last, so a node only ever reports the role it was set up for.
+ */
+export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName: string, secrets: DatastoreSecrets): void {
+  const postgres = requirePostgres(plan);
+  const index = postgres.nodes.findIndex((n) => n.name === hostName);
+  if (index < 0) {
+    throw new Error(`site ${plan.name}: host ${JSON.stringify(hostName)} is not a datastore node (datastore nodes: ${postgres.nodes.map((n) => n.name).join(', ')})`);
+  }
+  const node = postgres.nodes[index];
+  const paths = postgresPaths(plan);
+  // curl: the role check asks its peers, the replica init asks which peer is primary.
+  config.addPackages(ROLE, `postgresql-${postgres.version}`, 'curl');
+  config.claimPort(ROLE, { port: postgres.port, protocol: Protocol.TCP, address: node.ip, description: 'postgresql' });
+  config.claimPort(ROLE, { port: postgres.port, protocol: Protocol.TCP, address: '127.0.0.1', description: 'postgresql (local)' });
+  config.claimPort(ROLE, { port: POSTGRES_ROLE_CHECK_PORT, protocol: Protocol.TCP, address: node.ip, description: 'postgresql role check for the writer endpoint' });
+
+  config.addFile(ROLE, { path: paths.settingsPath, content: renderPostgresSettings(plan, hostName), owner: 'postgres:postgres' });
+  config.addFile(ROLE, { path: paths.hbaPath, content: renderPgHba(plan, hostName), mode: '0640', owner: 'postgres:postgres' });
+  config.addFile(ROLE, { path: paths.serviceDropInPath, content: renderPostgresServiceDropIn() });
+  config.addFile(ROLE, { path: POSTGRES_ENV_PATH, content: renderPostgresEnvironmentFile(secrets.k3sPassword, secrets.replicationPassword), mode: '0600' });
+  config.addFile(ROLE, { path: POSTGRES_PRIMARY_INIT_PATH, content: renderPostgresPrimaryInitScript(plan, hostName), mode: '0755' });
+  config.addFile(ROLE, { path: POSTGRES_REPLICA_INIT_PATH, content: renderPostgresReplicaInitScript(plan, hostName), mode: '0755' });
+  config.addFile(ROLE, { path: POSTGRES_PROMOTE_PATH, content: renderPostgresPromoteScript(plan, hostName), mode: '0755' });
+  config.addFile(ROLE, { path: POSTGRES_ROLE_CHECK_PATH, content: renderPostgresRoleCheckScript(plan, hostName), mode: '0755' });
+  config.addFile(ROLE, { path: POSTGRES_RUNBOOK_PATH, content: renderPostgresRunbook(plan) });
+  config.addFile(ROLE, { path: POSTGRES_ROLE_CHECK_SOCKET_PATH, content: renderPostgresRoleCheckSocket(plan, hostName) });
+  config.addFile(ROLE, { path: POSTGRES_ROLE_CHECK_SERVICE_PATH, content: renderPostgresRoleCheckService() });
+
+  config.addCommand(ROLE, 'systemctl daemon-reload');
+  config.addCommand(ROLE, index === 0 ? POSTGRES_PRIMARY_INIT_PATH : POSTGRES_REPLICA_INIT_PATH);
+  config.addCommand(ROLE, 'systemctl enable --now postgres-role-check.socket');
+}
