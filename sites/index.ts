@@ -1,9 +1,10 @@
 import { SitePlan, SiteSpec, defineSites } from '../constructs';
+import homelab from './homelab';
 import lab from './lab';
 import prod from './prod';
 
 /** Every site's specification, in a stable order. */
-export const SITE_SPECS: readonly SiteSpec[] = [prod, lab];
+export const SITE_SPECS: readonly SiteSpec[] = [homelab, prod, lab];
 
 /**
  * Validates every site together and returns the plans both apps synthesize: a problem in any site stops both

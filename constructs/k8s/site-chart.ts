@@ -1,7 +1,7 @@
 import { ApiObject, Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { SitePlan, hostsWithRole } from '../site/plan';
-import { CniKind, HostRole } from '../site/spec';
+import { SitePlan, controlPlaneHosts, workerHosts } from '../site/plan';
+import { CniKind } from '../site/spec';
 import { CiliumCni, CiliumCniProps } from './cilium-cni';
 import { NginxIngressDaemonSet } from './nginx-ingress-daemon-set';
 import { TlsDemoApp } from './tls-demo-app';
@@ -74,7 +74,7 @@ export class SiteChart extends Chart {
  * Both the GitOps folder and the first server's bootstrap manifest use these, so they render the same HelmChart.
  */
 export function ciliumCniPropsForSite(site: SitePlan): CiliumCniProps {
-  const nodes = new Set([...hostsWithRole(site, HostRole.K3S_SERVER), ...hostsWithRole(site, HostRole.K3S_AGENT)]).size;
+  const nodes = new Set([...controlPlaneHosts(site), ...workerHosts(site)]).size;
   return {
     podCidr: site.cluster.podCidr,
     kubeProxyReplacement: site.cluster.kubeProxyReplacement,

@@ -1,6 +1,5 @@
-import { HostRole } from '../site/spec';
-import { ApiHealthCheck } from '../site/spec';
-import { LoadBalancerPlan, SitePlan, hostsWithRole } from '../site/plan';
+import { ApiHealthCheck, HostRole } from '../site/spec';
+import { LoadBalancerPlan, SitePlan, controlPlaneHosts } from '../site/plan';
 import { renderPostgresWriterHaproxySections } from './postgres';
 
 /** Where K3s's API server (via its supervisor) listens on every server. */
@@ -19,7 +18,8 @@ export const API_BACKEND = 'k3s_api';
  * - `on-marked-down shutdown-sessions`: long-lived connections (kubectl watches) to a dead server are closed
  *   immediately, so clients reconnect instead of hanging until the TCP timeout.
  */
-const API_SERVER_DEFAULTS = 'check inter 1s fastinter 250ms downinter 1s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
+const apiServerDefaults = (lb: LoadBalancerPlan) =>
+  `check inter 1s fastinter 250ms downinter 1s rise ${lb.healthCheckRise} fall ${lb.healthCheckFall} observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions`;
 const INGRESS_SERVER_DEFAULTS = 'check inter 2s fastinter 500ms downinter 2s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
 
 function apiHealthCheckLines(check: ApiHealthCheck): { backend: string[]; serverOptions: string } {
@@ -61,7 +61,7 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
   if (!node) {
     throw new Error(`site ${plan.name}: host ${JSON.stringify(nodeName)} is not a load balancer (load balancers: ${lb.nodes.map((n) => n.name).join(', ')})`);
   }
-  const servers = hostsWithRole(plan, HostRole.K3S_SERVER);
+  const servers = controlPlaneHosts(plan);
   const health = apiHealthCheckLines(lb.apiHealthCheck);
   const sections = [
     block('global', [
@@ -99,7 +99,7 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
       // Long-lived watches make connection counts, not request counts, the load to balance.
       'balance leastconn',
       ...health.backend,
-      `default-server ${API_SERVER_DEFAULTS}${health.serverOptions ? ` ${health.serverOptions}` : ''}`,
+      `default-server ${apiServerDefaults(lb)}${health.serverOptions ? ` ${health.serverOptions}` : ''}`,
       ...servers.map((server) => `server ${server.name} ${server.ip}:${K3S_API_SERVER_PORT}`),
     ]),
   ];

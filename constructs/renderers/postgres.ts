@@ -279,13 +279,16 @@ const SECRET_HELPERS = [
   '}',
 ];
 
-const ENVIRONMENT_DOC = [
-  '# Environment (defaults are the Debian production paths; the test lab points them at its own clusters):',
-  '#   PGHA_BIN, PGHA_DATA, PGHA_SOCKET_DIR, PGHA_PORT   binaries, data directory, local socket, port',
-  '#   PGHA_START, PGHA_STOP, PGHA_RESTART             commands that start/stop/restart this node\'s PostgreSQL',
-  '#   PGHA_ENV_FILE                                   the 0600 file with the passwords',
-  '#   PGHA_WAIT_SECONDS                               upper bound of every wait',
-];
+/** The header lines documenting the `PGHA_*` variables a script reads. */
+function environmentDoc(options: { services: boolean; secrets: boolean }): string[] {
+  return [
+    '# Environment (defaults are the Debian production paths; the test lab points them at its own clusters):',
+    '#   PGHA_BIN, PGHA_DATA, PGHA_SOCKET_DIR, PGHA_PORT   binaries, data directory, local socket, port',
+    ...(options.services ? ['#   PGHA_START, PGHA_STOP, PGHA_RESTART             commands that start/stop/restart this node\'s PostgreSQL'] : []),
+    ...(options.secrets ? ['#   PGHA_ENV_FILE                                   the 0600 file with the passwords'] : []),
+    '#   PGHA_WAIT_SECONDS                               upper bound of every wait',
+  ];
+}
 
 function serviceDefaults(plan: SitePlan): string[] {
   const { service } = postgresPaths(plan);
@@ -310,7 +313,7 @@ export function renderPostgresPrimaryInitScript(plan: SitePlan, hostName: string
     header(plan, hostName),
     '# Primary init of the K3s datastore (idempotent): roles, database and replication slots on this node, the',
     '# initial primary. Passwords come from the environment file, never from the command line.',
-    ...ENVIRONMENT_DOC,
+    ...environmentDoc({ services: true, secrets: true }),
     'set -eu',
     '',
     ...scriptDefaults(plan, hostName, [...serviceDefaults(plan), 'PGHA_WAIT_SECONDS=${PGHA_WAIT_SECONDS:-120}']),
@@ -368,7 +371,7 @@ export function renderPostgresReplicaInitScript(plan: SitePlan, hostName: string
     header(plan, hostName),
     '# Replica init of the K3s datastore (idempotent): clone the current primary and stream from it.',
     '# Usage: postgres-replica-init.sh [--force]   (--force discards this node\'s data even if it was a primary)',
-    ...ENVIRONMENT_DOC,
+    ...environmentDoc({ services: true, secrets: true }),
     '#   PGHA_PRIMARY_HOST   clone this primary instead of asking the peers\' role checks which one is primary',
     'set -eu',
     '',
@@ -510,7 +513,7 @@ export function renderPostgresPromoteScript(plan: SitePlan, hostName: string): s
     '# hung VM), power it off first (Proxmox: qm stop <vmid>); otherwise K3s may write to both and one side\'s',
     '# writes are lost. The role check keeps a restarted old primary out of the writer endpoint only while it can',
     '# reach this node.',
-    ...ENVIRONMENT_DOC,
+    ...environmentDoc({ services: false, secrets: false }),
     'set -eu',
     '',
     ...scriptDefaults(plan, hostName, [

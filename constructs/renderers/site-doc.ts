@@ -1,5 +1,5 @@
-import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
-import { DatastoreKind, HostKind, HostRole } from '../site/spec';
+import { HostPlan, SitePlan, controlPlaneHosts, hostsWithRole, workerHosts } from '../site/plan';
+import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { K3S_API_SERVER_PORT } from './haproxy';
 
 const mermaidId = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
@@ -13,8 +13,8 @@ function ports(plan: SitePlan, host: HostPlan): string {
     }
     list.push(`${plan.loadBalancer!.statsPort} (stats)`);
   }
-  if (host.roles.includes(HostRole.K3S_SERVER)) {
-    list.push(`${K3S_API_SERVER_PORT} (K3s)`);
+  if (host.roles.includes(HostRole.K3S_SERVER) || host.roles.includes(HostRole.CONTROL_PLANE)) {
+    list.push(`${K3S_API_SERVER_PORT} (${plan.controlPlane.distribution === Distribution.KUBEADM ? 'kube-apiserver' : 'K3s'})`);
   }
   if (host.roles.includes(HostRole.DATASTORE) && plan.postgres) {
     list.push(`${plan.postgres.port} (PostgreSQL)`);
@@ -31,12 +31,12 @@ function diagram(plan: SitePlan): string {
     lines.push(`  ${mermaidId(host.name)}["${host.name}<br/>${host.ip}<br/>${host.roles.join(', ')}${host.kind === HostKind.LXC ? ' (LXC)' : ''}"]`);
   }
   const balancers = hostsWithRole(plan, HostRole.LOAD_BALANCER);
-  const servers = hostsWithRole(plan, HostRole.K3S_SERVER);
+  const servers = controlPlaneHosts(plan);
   (balancers.length > 0 ? balancers : servers.slice(0, 1)).forEach((lb) => lines.push(`  endpoint --> ${mermaidId(lb.name)}`));
   for (const lb of balancers) {
     servers.forEach((server) => lb.name !== server.name && lines.push(`  ${mermaidId(lb.name)} -- ${K3S_API_SERVER_PORT} --> ${mermaidId(server.name)}`));
   }
-  for (const agent of hostsWithRole(plan, HostRole.K3S_AGENT)) {
+  for (const agent of workerHosts(plan)) {
     lines.push(`  ${mermaidId(agent.name)} -. joins via endpoint .-> endpoint`);
   }
   if (plan.postgres) {
@@ -50,8 +50,9 @@ function diagram(plan: SitePlan): string {
  * the API endpoint and DNS names, the warnings, and the validation steps of seed 002 adapted to the site.
  */
 export function renderSiteDocument(plan: SitePlan): string {
-  const servers = hostsWithRole(plan, HostRole.K3S_SERVER);
-  const agents = hostsWithRole(plan, HostRole.K3S_AGENT);
+  const servers = controlPlaneHosts(plan);
+  const agents = workerHosts(plan);
+  const kubeadm = plan.controlPlane.distribution === Distribution.KUBEADM;
   const balancers = hostsWithRole(plan, HostRole.LOAD_BALANCER);
   const endpoint = `${plan.apiEndpoint.address}:${plan.apiEndpoint.port}`;
   const embedded = plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD;
@@ -80,7 +81,7 @@ export function renderSiteDocument(plan: SitePlan): string {
     `- Network ${plan.network.cidr}, gateway ${plan.network.gateway}, zone \`${plan.network.searchDomain}\``,
     ...(plan.loadBalancer?.ingressFrontends ? [`- Ingress: ports 80/443 on the endpoint → NodePorts ${plan.ingress.httpNodePort}/${plan.ingress.httpsNodePort} on the servers`] : []),
     ...(plan.loadBalancer ? [`- VRRP: router id ${plan.loadBalancer.vrrpRouterId}, version ${plan.loadBalancer.vrrpVersion}, priorities ${plan.loadBalancer.nodes.map((n) => `${n.name} ${n.priority}`).join(', ')}`] : []),
-    `- K3s ${plan.versions.k3s}, ${servers.length} server(s) on ${embedded ? 'embedded etcd' : `PostgreSQL (${plan.postgres?.nodes.map((n) => n.name).join(', ')})`}, ${agents.length} agent(s); CNI ${plan.cluster.cni}${plan.cluster.kubeProxyReplacement ? ' (kube-proxy replacement)' : ''}, pods ${plan.cluster.podCidr}, services ${plan.cluster.serviceCidr}`,
+    `- ${kubeadm ? `kubeadm with Kubernetes ${plan.versions.kubernetes} and CRI-O` : `K3s ${plan.versions.k3s}`}, ${servers.length} ${kubeadm ? 'control plane(s)' : 'server(s)'} on ${embedded ? (kubeadm ? 'stacked etcd' : 'embedded etcd') : `PostgreSQL (${plan.postgres?.nodes.map((n) => n.name).join(', ')})`}, ${agents.length} ${kubeadm ? 'worker(s)' : 'agent(s)'}; CNI ${plan.cluster.cni}${plan.cluster.kubeProxyReplacement ? ' (kube-proxy replacement)' : ''}, pods ${plan.cluster.podCidr}, services ${plan.cluster.serviceCidr}`,
     ...(plan.dns ? [`- DNS: Bind9 on ${plan.dns.servers.map((s) => `${s.name} (${s.ip})`).join(', ')}, zone \`${plan.dns.zone}\`${plan.dns.wildcardToEndpoint ? `, \`*.${plan.dns.zone}\` → ${plan.apiEndpoint.address}` : ''}`] : []),
     '',
     '## Warnings',
@@ -93,8 +94,8 @@ export function renderSiteDocument(plan: SitePlan): string {
     ...(plan.apiEndpoint.floating ? [
       `2. **VIP failover:** find the holder with \`ip -br addr | grep ${plan.apiEndpoint.address}\` on ${balancers.map((b) => b.name).join(', ')}; stop Keepalived there (\`systemctl stop keepalived\`); the VIP moves to the next priority within about a second while \`kubectl get nodes\` keeps answering; start it again and note whether the VIP returns (preemption).`,
     ] : [`2. **No VIP:** the endpoint ${endpoint} is a single point of failure; stopping it stops the API for clients (agents keep their node-local load balancer).`]),
-    `3. **API high availability:** stop one server (\`systemctl stop k3s\` on ${servers[0].name}); \`kubectl get nodes\` through ${endpoint} keeps working and the HAProxy stats page (\`http://<load balancer>:${plan.loadBalancer?.statsPort ?? 8404}/\`, user admin, password from \`terraform output -raw haproxy_stats_password\`) shows it DOWN within about 2 s.`,
-    `4. **Datastore:** ${embedded ? `\`k3s etcd-snapshot list\` on a server shows scheduled snapshots (${plan.controlPlane.etcdSnapshotScheduleCron}, ${plan.controlPlane.etcdSnapshotRetention} kept); with all servers up, etcd has ${servers.length} members.` : 'the writer endpoint reaches the primary (`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"` returns f); follow the promotion runbook to fail over.'}`,
+    `3. **API high availability:** stop one control-plane node (\`systemctl stop ${kubeadm ? 'kubelet crio' : 'k3s'}\` on ${servers[0].name}); \`kubectl get nodes\` through ${endpoint} keeps working and the HAProxy stats page (\`http://<load balancer>:${plan.loadBalancer?.statsPort ?? 8404}/\`, user admin, password from \`terraform output -raw haproxy_stats_password\`) shows it DOWN within about 2 s.`,
+    `4. **Datastore:** ${kubeadm ? `\`kubectl -n kube-system get pods -l component=etcd\` shows ${servers.length} etcd members, one per control-plane node.` : embedded ? `\`k3s etcd-snapshot list\` on a server shows scheduled snapshots (${plan.controlPlane.etcdSnapshotScheduleCron}, ${plan.controlPlane.etcdSnapshotRetention} kept); with all servers up, etcd has ${servers.length} members.` : 'the writer endpoint reaches the primary (`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"` returns f); follow the promotion runbook to fail over.'}`,
     ...(plan.loadBalancer?.ingressFrontends ? [`5. **Application through ingress:** \`curl -k https://nginx.${plan.network.searchDomain}/\` answers through the endpoint; stop a server running the ingress controller and it still answers.`] : []),
     '',
   ];

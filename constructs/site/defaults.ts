@@ -3,6 +3,8 @@ import { HostSizePlan } from './plan';
 
 /** K3s release pinned by this library version (stable channel). */
 export const DEFAULT_K3S_VERSION = 'v1.36.3+k3s1';
+/** Kubernetes release for kubeadm sites (the seeds' 1.30 line). */
+export const DEFAULT_KUBERNETES_VERSION = '1.30.14';
 export const DEFAULT_API_PORT = 6443;
 export const DEFAULT_ADMIN_USER = 'k3sadmin';
 export const DEFAULT_TIMEZONE = 'Etc/UTC';
@@ -21,6 +23,8 @@ const SIZE_BY_ROLE: Record<HostRole, HostSizePlan> = {
   [HostRole.DATASTORE]: { cores: 2, memoryMiB: 2048, diskGiB: 40 },
   [HostRole.LOAD_BALANCER]: { cores: 1, memoryMiB: 1024, diskGiB: 10 },
   [HostRole.DNS]: { cores: 1, memoryMiB: 1024, diskGiB: 10 },
+  [HostRole.CONTROL_PLANE]: { cores: 2, memoryMiB: 4096, diskGiB: 40 },
+  [HostRole.WORKER]: { cores: 2, memoryMiB: 4096, diskGiB: 40 },
 };
 
 export function defaultSizeFor(roles: readonly HostRole[]): HostSizePlan {

@@ -1,11 +1,11 @@
 import { ProblemCollector, ValidationError } from '../core/problems';
 import {
-  DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_K3S_VERSION,
+  DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_K3S_VERSION, DEFAULT_KUBERNETES_VERSION,
   DEFAULT_LXC_OS_TYPE, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, DEFAULT_SSH_USER, DEFAULT_STATS_PORT, DEFAULT_TIMEZONE, DEFAULT_VRRP_ROUTER_ID,
   LOAD_BALANCER_HEALTH_PORT, defaultSizeFor, defaultVrrpPriorities,
 } from './defaults';
-import { DownloadPlan, HostPlan, LoadBalancerPlan, SitePlan, hostsWithRole } from './plan';
-import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec, VrrpVersion } from './spec';
+import { DownloadPlan, HostPlan, LoadBalancerPlan, SitePlan, controlPlaneHosts, hostsWithRole } from './plan';
+import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, Distribution, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec, VrrpVersion } from './spec';
 import { validateCluster, validateIngress } from './validate/cluster';
 import { validateLoadBalancer } from './validate/load-balancer';
 import { validateControlPlane } from './validate/control-plane';
@@ -124,7 +124,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
   const hosts = spec.hosts.map((host) => resolveHost(host, spec, cidr.prefixLength));
   const partial = { hosts, warnings: [] } as unknown as SitePlan;
   const loadBalancers = hostsWithRole(partial, HostRole.LOAD_BALANCER);
-  const servers = hostsWithRole(partial, HostRole.K3S_SERVER);
+  const servers = controlPlaneHosts(partial);
   const address = spec.apiEndpoint.vip ?? (loadBalancers[0] ?? servers[0]).ip;
   const port = spec.apiEndpoint.port ?? DEFAULT_API_PORT;
   const dnsName = spec.apiEndpoint.dnsName ?? `api.${spec.network.searchDomain}`;
@@ -140,6 +140,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       gateway: spec.network.gateway,
       dnsServers: [...spec.network.dnsServers],
       searchDomain: spec.network.searchDomain,
+      etcHosts: spec.network.etcHosts ?? false,
     },
     proxmox: {
       endpoint: spec.proxmox.endpoint,
@@ -154,7 +155,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
     },
     hosts,
     apiEndpoint: { address, port, dnsName, floating: spec.apiEndpoint.vip !== undefined, url: `https://${dnsName}:${port}` },
-    versions: { k3s: spec.versions?.k3s ?? DEFAULT_K3S_VERSION, ...(spec.versions?.k3sSha256 ? { k3sSha256: spec.versions.k3sSha256.toLowerCase() } : {}) },
+    versions: { k3s: spec.versions?.k3s ?? DEFAULT_K3S_VERSION, kubernetes: spec.versions?.kubernetes ?? DEFAULT_KUBERNETES_VERSION, ...(spec.versions?.k3sSha256 ? { k3sSha256: spec.versions.k3sSha256.toLowerCase() } : {}) },
     cluster: {
       podCidr: spec.cluster?.podCidr ?? DEFAULT_POD_CIDR,
       serviceCidr: spec.cluster?.serviceCidr ?? DEFAULT_SERVICE_CIDR,
@@ -176,6 +177,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       },
     } : {}),
     controlPlane: {
+      distribution: spec.controlPlane?.distribution ?? Distribution.K3S,
       datastore,
       dedicatedServers: spec.controlPlane?.dedicatedServers ?? false,
       etcdSnapshotScheduleCron: spec.controlPlane?.etcdSnapshotScheduleCron ?? '0 */6 * * *',
@@ -220,6 +222,8 @@ function resolveLoadBalancer(spec: SiteSpec, hosts: readonly HostPlan[]): LoadBa
     statsPort: lb.statsPort ?? DEFAULT_STATS_PORT,
     healthPort: LOAD_BALANCER_HEALTH_PORT,
     ingressFrontends: lb.ingressFrontends ?? true,
+    healthCheckFall: lb.healthCheckFall ?? 2,
+    healthCheckRise: lb.healthCheckRise ?? 2,
   };
 }
 

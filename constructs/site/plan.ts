@@ -1,4 +1,4 @@
-import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, HostKind, HostRole, VrrpVersion } from './spec';
+import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, Distribution, HostKind, HostRole, VrrpVersion } from './spec';
 
 /** A non-fatal finding about a site: it synthesizes, but an operator should know. */
 export interface SiteWarning {
@@ -74,6 +74,8 @@ export interface LoadBalancerPlan {
   /** Loopback port of HAProxy's own health page, which the Keepalived track scripts read. */
   readonly healthPort: number;
   readonly ingressFrontends: boolean;
+  readonly healthCheckFall: number;
+  readonly healthCheckRise: number;
 }
 
 /** A validated, resolved, deep-frozen site: the one source every renderer and construct reads. */
@@ -87,6 +89,7 @@ export interface SitePlan {
     readonly gateway: string;
     readonly dnsServers: readonly string[];
     readonly searchDomain: string;
+    readonly etcHosts: boolean;
   };
   readonly proxmox: {
     readonly endpoint: string;
@@ -101,7 +104,7 @@ export interface SitePlan {
   };
   readonly hosts: readonly HostPlan[];
   readonly apiEndpoint: ApiEndpointPlan;
-  readonly versions: { readonly k3s: string; readonly k3sSha256?: string };
+  readonly versions: { readonly k3s: string; readonly k3sSha256?: string; readonly kubernetes: string };
   readonly cluster: {
     readonly podCidr: string;
     readonly serviceCidr: string;
@@ -114,6 +117,7 @@ export interface SitePlan {
   readonly ingress: { readonly httpNodePort: number; readonly httpsNodePort: number };
   readonly loadBalancer?: LoadBalancerPlan;
   readonly controlPlane: {
+    readonly distribution: Distribution;
     readonly datastore: DatastoreKind;
     readonly dedicatedServers: boolean;
     readonly etcdSnapshotScheduleCron: string;
@@ -151,6 +155,16 @@ export interface SitePlan {
 /** The hosts that carry `role`, in site order. */
 export function hostsWithRole(plan: SitePlan, role: HostRole): readonly HostPlan[] {
   return plan.hosts.filter((host) => host.roles.includes(role));
+}
+
+/** The control-plane hosts of either distribution (K3s servers or kubeadm control planes), in site order. */
+export function controlPlaneHosts(plan: SitePlan): readonly HostPlan[] {
+  return plan.hosts.filter((host) => host.roles.includes(HostRole.K3S_SERVER) || host.roles.includes(HostRole.CONTROL_PLANE));
+}
+
+/** The worker hosts of either distribution (K3s agents or kubeadm workers), in site order. */
+export function workerHosts(plan: SitePlan): readonly HostPlan[] {
+  return plan.hosts.filter((host) => host.roles.includes(HostRole.K3S_AGENT) || host.roles.includes(HostRole.WORKER));
 }
 
 export function hasRole(host: HostPlan, role: HostRole): boolean {

@@ -17,6 +17,18 @@ export enum HostRole {
   DATASTORE = 'datastore',
   /** A Bind9 DNS server for the site's zone. */
   DNS = 'dns',
+  /** A kubeadm control-plane node (stacked etcd member), with `controlPlane.distribution: kubeadm`. */
+  CONTROL_PLANE = 'control-plane',
+  /** A kubeadm worker node, with `controlPlane.distribution: kubeadm`. */
+  WORKER = 'worker',
+}
+
+/** The Kubernetes distribution a site runs. */
+export enum Distribution {
+  /** K3s servers and agents (roles `k3s-server`, `k3s-agent`). */
+  K3S = 'k3s',
+  /** kubeadm with CRI-O and stacked etcd (roles `control-plane`, `worker`). */
+  KUBEADM = 'kubeadm',
 }
 
 /** How a host is provisioned on Proxmox VE. */
@@ -45,6 +57,12 @@ export interface NetworkSpec {
   readonly gateway: string;
   /** DNS resolvers the hosts use (at least one). */
   readonly dnsServers: readonly string[];
+  /**
+   * Write every host of the site into each host's `/etc/hosts` (for sites without a DNS zone for their hosts).
+   *
+   * @default false
+   */
+  readonly etcHosts?: boolean;
   /** The DNS search domain and the zone host names live in, e.g. `k3s.test.local`. */
   readonly searchDomain: string;
 }
@@ -191,6 +209,8 @@ export interface VersionsSpec {
    * @default - verified against the release's own checksum file only
    */
   readonly k3sSha256?: string;
+  /** kubeadm sites: Kubernetes release (kubeadm, kubelet, kubectl; CRI-O of the same minor). @default '1.30.14' */
+  readonly kubernetes?: string;
 }
 
 /** How operators reach the hosts. */
@@ -307,6 +327,10 @@ export interface LoadBalancerSpec {
   readonly statsPort?: number;
   /** Frontends 80/443 in TCP mode to the ingress NodePorts on the K3s servers. @default true */
   readonly ingressFrontends?: boolean;
+  /** Failed checks before an API server leaves rotation. @default 2 */
+  readonly healthCheckFall?: number;
+  /** Passed checks before an API server returns to rotation. @default 2 */
+  readonly healthCheckRise?: number;
 }
 
 /** Where the K3s servers keep the cluster state. */
@@ -319,7 +343,9 @@ export enum DatastoreKind {
 
 /** The K3s control plane. */
 export interface ControlPlaneSpec {
-  /** @default DatastoreKind.EMBEDDED_ETCD */
+  /** @default Distribution.K3S */
+  readonly distribution?: Distribution;
+  /** @default DatastoreKind.EMBEDDED_ETCD (kubeadm: always stacked etcd) */
   readonly datastore?: DatastoreKind;
   /**
    * Accept an even number of embedded-etcd servers (an even count tolerates no more failures than one server less).

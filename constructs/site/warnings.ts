@@ -1,5 +1,5 @@
-import { HostPlan, SitePlan, SiteWarning, hostsWithRole } from './plan';
-import { HostRole } from './spec';
+import { HostPlan, SitePlan, SiteWarning, controlPlaneHosts, hostsWithRole } from './plan';
+import { DatastoreKind, Distribution, HostRole } from './spec';
 
 function allOnOneProxmoxNode(hosts: readonly HostPlan[]): string | undefined {
   const nodes = new Set(hosts.map((host) => host.proxmoxNode));
@@ -10,10 +10,13 @@ function allOnOneProxmoxNode(hosts: readonly HostPlan[]): string | undefined {
 export function siteWarnings(plan: Omit<SitePlan, 'warnings'>): SiteWarning[] {
   const sitePlan = { ...plan, warnings: [] };
   const warnings: SiteWarning[] = [];
-  const servers = hostsWithRole(sitePlan, HostRole.K3S_SERVER);
+  const servers = controlPlaneHosts(sitePlan);
   const loadBalancers = hostsWithRole(sitePlan, HostRole.LOAD_BALANCER);
 
   const serverNode = allOnOneProxmoxNode(servers);
+  if (servers.length === 2 && plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD) {
+    warnings.push({ path: 'hosts', message: `2 ${plan.controlPlane.distribution === Distribution.KUBEADM ? 'stacked' : 'embedded'} etcd members tolerate no failure: losing either control-plane node stops the cluster (use 3)` });
+  }
   if (serverNode) {
     warnings.push({ path: 'hosts', message: `all ${servers.length} k3s servers (the quorum members) run on Proxmox node "${serverNode}": losing that node stops the control plane` });
   }

@@ -3,14 +3,14 @@ import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { applyBaseHost } from '../roles/base-host';
 import { applyK3sNodePrerequisites } from '../roles/k3s-node';
-import { HostPlan, SitePlan, hasRole } from '../site/plan';
-import { HostKind, HostRole } from '../site/spec';
+import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
+import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { ProxmoxDownload } from './cloud-image';
 import { DnsZone } from './dns-zone';
 import { HaLoadBalancerPair } from './ha-load-balancer-pair';
-import { K3sAgents, K3sControlPlane } from './k3s-control-plane';
-import { IK3sDatastore } from '../roles/k3s-datastore';
+import { EmbeddedEtcdDatastore, K3sAgents, K3sControlPlane } from './k3s-control-plane';
+import { PostgresDatastore } from './postgres-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
@@ -26,12 +26,6 @@ export interface SiteStackProps {
    * @default []
    */
   readonly serverManifests?: readonly { readonly path: string; readonly content: string }[];
-  /**
-   * Creates the K3s datastore in this stack (an external one such as `PostgresDatastore`).
-   *
-   * @default - embedded etcd
-   */
-  readonly datastore?: (stack: SiteStack) => IK3sDatastore;
 }
 
 /** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
@@ -56,7 +50,8 @@ export class SiteStack extends TerraformStack {
   public readonly hosts: ReadonlyMap<string, SiteHost>;
   /** HAProxy + Keepalived, when the site has hosts with role `load-balancer`. */
   public readonly loadBalancers?: HaLoadBalancerPair;
-  public readonly controlPlane: K3sControlPlane;
+  /** The K3s servers, on K3s sites. */
+  public readonly controlPlane?: K3sControlPlane;
   /** Bind9 on the hosts with role `dns`, when there are any. */
   public readonly dns?: DnsZone;
 
@@ -114,7 +109,7 @@ export class SiteStack extends TerraformStack {
     for (const host of site.hosts) {
       const cloudConfig = new CloudConfig({ hostname: host.name, fqdn: host.fqdn });
       applyBaseHost(cloudConfig, site, host, [adminKey.stringValue]);
-      if (hasRole(host, HostRole.K3S_SERVER) || hasRole(host, HostRole.K3S_AGENT)) {
+      if ([HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER].some((role) => hasRole(host, role))) {
         applyK3sNodePrerequisites(cloudConfig);
       }
       const common = {
@@ -152,7 +147,7 @@ export class SiteStack extends TerraformStack {
     }
     this.hosts = hosts;
 
-    const firstServer = site.hosts.find((host) => hasRole(host, HostRole.K3S_SERVER))!;
+    const firstServer = controlPlaneHosts(site)[0];
     for (const manifest of props.serverManifests ?? []) {
       hosts.get(firstServer.name)!.cloudConfig.addFile('k3s-bootstrap', { path: manifest.path, content: manifest.content, mode: '0600' });
     }
@@ -173,12 +168,20 @@ export class SiteStack extends TerraformStack {
     if (site.dns) {
       this.dns = new DnsZone(this, 'Dns', { site, hosts: site.dns.servers.map((server) => ({ name: server.name, cloudConfig: hosts.get(server.name)!.cloudConfig })) });
     }
-    const k3sHosts = (role: HostRole) => site.hosts.filter((h) => hasRole(h, role)).map((h) => ({ name: h.name, cloudConfig: hosts.get(h.name)!.cloudConfig }));
-    this.controlPlane = new K3sControlPlane(this, 'ControlPlane', { site, servers: k3sHosts(HostRole.K3S_SERVER), datastore: props.datastore?.(this) });
-    new K3sAgents(this, 'Agents', { site, agents: k3sHosts(HostRole.K3S_AGENT), token: this.controlPlane.token.result });
+    const withRole = (role: HostRole) => site.hosts.filter((h) => hasRole(h, role)).map((h) => ({ name: h.name, cloudConfig: hosts.get(h.name)!.cloudConfig }));
+    if (site.controlPlane.distribution === Distribution.K3S) {
+      const datastore = site.controlPlane.datastore === DatastoreKind.POSTGRES
+        ? new PostgresDatastore(this, 'Datastore', { site, hosts: withRole(HostRole.DATASTORE) })
+        : new EmbeddedEtcdDatastore();
+      this.controlPlane = new K3sControlPlane(this, 'ControlPlane', { site, servers: withRole(HostRole.K3S_SERVER), datastore });
+      new K3sAgents(this, 'Agents', { site, agents: withRole(HostRole.K3S_AGENT), token: this.controlPlane.token.result });
+    }
 
     new TerraformOutput(this, 'kubeconfig_command', {
-      value: `ssh ${site.access.adminUser}@${firstServer.ip} sudo cat /etc/rancher/k3s/k3s.yaml | sed 's#https://127.0.0.1:6443#${site.apiEndpoint.url}#' > ${site.name}.kubeconfig`,
+      // K3s writes its kubeconfig for 127.0.0.1; kubeadm's admin.conf already names the control-plane endpoint.
+      value: site.controlPlane.distribution === Distribution.K3S
+        ? `ssh ${site.access.adminUser}@${firstServer.ip} sudo cat /etc/rancher/k3s/k3s.yaml | sed 's#https://127.0.0.1:6443#${site.apiEndpoint.url}#' > ${site.name}.kubeconfig`
+        : `ssh ${site.access.adminUser}@${firstServer.ip} sudo cat /etc/kubernetes/admin.conf > ${site.name}.kubeconfig`,
       description: 'fetches an admin kubeconfig that points at the API endpoint (never 127.0.0.1)',
     });
     new TerraformOutput(this, 'api_endpoint', {

@@ -215,6 +215,18 @@ export class PostgresLab {
     return this.exec(node, 'sh', [node.scripts[script], ...args], { env: { ...node.env }, timeoutMs });
   }
 
+  /** The same without blocking the event loop (for timing a promotion while probing the writer endpoint). */
+  public runScriptAsync(node: PgNode, script: keyof PgNode['scripts'], args: readonly string[] = [], timeoutMs = 120_000): Promise<CommandResult> {
+    return this.execAsync(node, 'sh', [node.scripts[script], ...args], { ...node.env }, timeoutMs);
+  }
+
+  private execAsync(node: NetNode, command: string, args: readonly string[], env: Record<string, string>, timeoutMs: number): Promise<CommandResult> {
+    return new Promise((resolve) => {
+      execFile('ip', ['netns', 'exec', node.namespace, command, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env } },
+        (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }));
+    });
+  }
+
   /** initdb (first node; the others get a copy, like the fresh cluster Debian's package creates), then start. */
   public initClusters(): void {
     const [first, ...others] = this.nodes;
@@ -259,11 +271,13 @@ export class PostgresLab {
 
   /** The same, without blocking the event loop (for writes that race a failover). */
   public sqlViaAsync(connection: string, sql: string, from: NetNode = this.client, timeoutMs = 10_000): Promise<CommandResult> {
-    return new Promise((resolve) => {
-      execFile('ip', ['netns', 'exec', from.namespace, `${this.bin}/psql`, '-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-d', connection, '-c', sql],
-        { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, PGCONNECT_TIMEOUT: '2' } },
-        (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }));
-    });
+    return this.execAsync(from, `${this.bin}/psql`, ['-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-d', connection, '-c', sql], { PGCONNECT_TIMEOUT: '2' }, timeoutMs);
+  }
+
+  /** SQL as the postgres superuser over the local socket, without blocking the event loop. */
+  public sqlAsync(node: PgNode, sql: string, database = 'postgres', timeoutMs = 15_000): Promise<CommandResult> {
+    return this.execAsync(node, 'runuser', ['-u', 'postgres', '--', `${this.bin}/psql`, '-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-h', node.socketDir,
+      '-d', database, '-c', sql], {}, timeoutMs);
   }
 
   /** A connection string straight to one node (not through the writer endpoint). */

@@ -189,7 +189,7 @@ describe('defineSite() with a valid site', () => {
 
   test('resolves the network and each host\'s FQDN and address with prefix', () => {
     expect(plan.network).toEqual({
-      cidr: '192.168.168.0/24', prefixLength: 24, gateway: '192.168.168.1', dnsServers: ['192.168.168.1'], searchDomain: 'k3s.test.local',
+      cidr: '192.168.168.0/24', prefixLength: 24, gateway: '192.168.168.1', dnsServers: ['192.168.168.1'], searchDomain: 'k3s.test.local', etcHosts: false,
     });
     expect(plan.hosts[0]).toMatchObject({
       name: 'lx-k3s-server-01', fqdn: 'lx-k3s-server-01.k3s.test.local', ip: '192.168.168.111', ipCidr: '192.168.168.111/24',
@@ -212,7 +212,7 @@ describe('defineSite() with a valid site', () => {
   });
 
   test('defaults versions, access and the Proxmox SSH user and TLS check', () => {
-    expect(plan.versions).toEqual({ k3s: DEFAULT_K3S_VERSION });
+    expect(plan.versions).toEqual({ k3s: DEFAULT_K3S_VERSION, kubernetes: '1.30.14' });
     expect(DEFAULT_K3S_VERSION).toMatch(/^v1\.\d+\.\d+\+k3s\d+$/);
     expect(plan.access).toEqual({ adminUser: 'k3sadmin', sshAuthorizedKeys: [], timezone: 'Etc/UTC', ntpServers: [] });
     expect(plan.proxmox.sshUser).toBe('root');
@@ -295,7 +295,7 @@ function set(when: string, path: string, value: unknown, expected: string, alsoR
 const RFC1123_HOST = 'a host name of 1–63 lower-case letters, digits and hyphens';
 const DOTTED_DECIMAL = 'an IPv4 address in dotted-decimal form';
 const INSIDE_CIDR = 'a host address inside network.cidr 192.168.168.0/24 (not its network or broadcast address)';
-const ALL_ROLES = 'one of k3s-server, k3s-agent, load-balancer, datastore, dns';
+const ALL_ROLES = 'one of k3s-server, k3s-agent, load-balancer, datastore, dns, control-plane, worker';
 
 const BAD_INPUTS: readonly BadInput[] = [
   // site
@@ -388,13 +388,20 @@ const BAD_INPUTS: readonly BadInput[] = [
   set('a VM id is a string', 'hosts[3].vmId', '121', 'a Proxmox VM id'),
   set('a host is placed on an undeclared Proxmox node', 'hosts[3].proxmoxNode', 'pve4', 'one of proxmox.nodes (pve1, pve2, pve3)'),
   set('a host kind is unknown', 'hosts[5].kind', 'container', 'one of vm, lxc'),
-  set('a host has no roles', 'hosts[3].roles', [], 'a non-empty list of roles (k3s-server, k3s-agent, load-balancer, datastore, dns)'),
+  set('a host has no roles', 'hosts[3].roles', [], 'a non-empty list of roles (k3s-server, k3s-agent, load-balancer, datastore, dns, control-plane, worker)'),
   {
     when: 'a host role is unknown',
-    mutate: setting('hosts[3].roles', [HostRole.K3S_AGENT, 'worker']),
+    mutate: setting('hosts[3].roles', [HostRole.K3S_AGENT, 'minion']),
     path: 'hosts[3].roles[1]',
-    value: 'worker',
+    value: 'minion',
     expected: ALL_ROLES,
+  },
+  {
+    when: 'a K3s site gives a host a kubeadm role',
+    mutate: setting('hosts[3].roles', [HostRole.WORKER]),
+    path: 'hosts[3].roles[0]',
+    value: HostRole.WORKER,
+    expected: "role k3s-agent: the site's distribution is k3s",
   },
   {
     when: 'a host has the same role twice',
@@ -411,7 +418,7 @@ const BAD_INPUTS: readonly BadInput[] = [
     },
     path: 'hosts[0].roles[0]',
     value: HostRole.K3S_SERVER,
-    expected: 'K3s servers and agents must be VMs (kind: vm)',
+    expected: 'Kubernetes nodes (K3s servers and agents, kubeadm nodes) must be VMs (kind: vm)',
   },
   {
     when: 'an LXC host has the k3s-agent role',

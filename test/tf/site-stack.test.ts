@@ -174,6 +174,6 @@ describe('SiteStack K3s wiring', () => {
 
   test('a kubeconfig command that points at the API endpoint, not 127.0.0.1', () => {
     expect(json.output.kubeconfig_command.value).toBe("ssh k3sadmin@192.168.168.111 sudo cat /etc/rancher/k3s/k3s.yaml | sed 's#https://127.0.0.1:6443#https://api.k3s.test.local:8443#' > lab.kubeconfig");
-    expect(stack.controlPlane.datastore.kind).toBe('embedded-etcd');
+    expect(stack.controlPlane?.datastore.kind).toBe('embedded-etcd');
   });
 });

@@ -1,6 +1,6 @@
 import { isIntegerInRange, isPort } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
-import { DatastoreKind, HostRole } from '../spec';
+import { DatastoreKind, Distribution, HostRole } from '../spec';
 import { expectObject, reportUnknownKeys } from './shape';
 
 const CRON = /^(\S+\s+){4}\S+$/;
@@ -17,7 +17,24 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
     return;
   }
   reportUnknownKeys(problems, 'controlPlane', spec,
-    ['datastore', 'allowEvenServerCount', 'dedicatedServers', 'etcdSnapshotScheduleCron', 'etcdSnapshotRetention', 'secretsEncryption']);
+    ['distribution', 'datastore', 'allowEvenServerCount', 'dedicatedServers', 'etcdSnapshotScheduleCron', 'etcdSnapshotRetention', 'secretsEncryption']);
+  const distribution = spec.distribution ?? Distribution.K3S;
+  if (!problems.check(Object.values(Distribution).includes(distribution as Distribution), 'controlPlane.distribution', spec.distribution,
+    `one of ${Object.values(Distribution).join(', ')}`)) {
+    return;
+  }
+  // Each distribution has its own node roles, so a site file says plainly what runs on each host.
+  const [own, foreign] = distribution === Distribution.K3S
+    ? [[HostRole.K3S_SERVER, HostRole.K3S_AGENT], [HostRole.CONTROL_PLANE, HostRole.WORKER]]
+    : [[HostRole.CONTROL_PLANE, HostRole.WORKER], [HostRole.K3S_SERVER, HostRole.K3S_AGENT]];
+  hosts.forEach((host, i) => (Array.isArray(host.roles) ? host.roles : []).forEach((role: unknown, j: number) => {
+    const index = foreign.indexOf(role as HostRole);
+    problems.check(index < 0, `hosts[${i}].roles[${j}]`, role, `role ${own[Math.max(index, 0)]}: the site's distribution is ${distribution}`);
+  }));
+  if (distribution === Distribution.KUBEADM) {
+    problems.check(spec.datastore === undefined || spec.datastore === DatastoreKind.EMBEDDED_ETCD, 'controlPlane.datastore', spec.datastore,
+      'embedded-etcd (kubeadm sites run stacked etcd)');
+  }
   const datastore = spec.datastore ?? DatastoreKind.EMBEDDED_ETCD;
   if (!problems.check(Object.values(DatastoreKind).includes(datastore as DatastoreKind), 'controlPlane.datastore', spec.datastore,
     `one of ${Object.values(DatastoreKind).join(', ')}`)) {
@@ -36,9 +53,9 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
     problems.check(isIntegerInRange(spec.etcdSnapshotRetention, 1, 1000), 'controlPlane.etcdSnapshotRetention', spec.etcdSnapshotRetention,
       'a number of snapshots from 1 to 1000');
   }
-  const servers = countWithRole(hosts, HostRole.K3S_SERVER);
+  const servers = countWithRole(hosts, HostRole.K3S_SERVER) + countWithRole(hosts, HostRole.CONTROL_PLANE);
   if (datastore === DatastoreKind.EMBEDDED_ETCD && servers > 2 && servers % 2 === 0) {
-    problems.check(spec.allowEvenServerCount === true, 'hosts[*].roles', `${servers} hosts with role ${HostRole.K3S_SERVER}`,
+    problems.check(spec.allowEvenServerCount === true, 'hosts[*].roles', `${servers} control-plane hosts`,
       `an odd number of embedded etcd servers (${servers} tolerate as many failures as ${servers - 1}), or controlPlane.allowEvenServerCount: true`);
   }
   const datastores = countWithRole(hosts, HostRole.DATASTORE);

@@ -41,7 +41,7 @@ export function validateApiEndpoint(problems: ProblemCollector, endpoint: unknow
   const port = endpoint.port ?? DEFAULT_API_PORT;
   if (problems.check(isPort(port), 'apiEndpoint.port', endpoint.port, 'a TCP port from 1 to 65535') && port === K3S_API_SERVER_PORT) {
     // HAProxy's API frontend and K3s's own API server would both listen on 6443.
-    const shared = loadBalancers.filter((host) => Array.isArray(host.roles) && host.roles.includes(HostRole.K3S_SERVER));
+    const shared = loadBalancers.filter((host) => Array.isArray(host.roles) && (host.roles.includes(HostRole.K3S_SERVER) || host.roles.includes(HostRole.CONTROL_PLANE)));
     problems.check(shared.length === 0, 'apiEndpoint.port', port,
       `a port other than ${K3S_API_SERVER_PORT}, e.g. 8443: hosts ${shared.map((h) => JSON.stringify(h.name)).join(', ')} run both the load balancer and a K3s server, whose API server already listens on ${K3S_API_SERVER_PORT}`);
   }

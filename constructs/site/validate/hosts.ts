@@ -5,7 +5,7 @@ import { HostKind, HostRole } from '../spec';
 import { expectNonEmptyArray, expectObject, isObject, reportDuplicates, reportUnknownKeys } from './shape';
 
 /** Roles that need a full kernel (K3s runs its own containers and netfilter rules). */
-const VM_ONLY_ROLES: readonly HostRole[] = [HostRole.K3S_SERVER, HostRole.K3S_AGENT];
+const VM_ONLY_ROLES: readonly HostRole[] = [HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER];
 
 const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
 const LABEL_KEY = new RegExp(`^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?${LABEL_NAME}$`);
@@ -53,7 +53,7 @@ function validateHost(problems: ProblemCollector, path: string, host: Record<str
       }
       problems.check(roles.indexOf(role) === i, `${path}.roles[${i}]`, role, 'each role once per host');
       problems.check(!(kind === HostKind.LXC && VM_ONLY_ROLES.includes(role as HostRole)), `${path}.roles[${i}]`, role,
-        'a role an unprivileged LXC container can run: K3s servers and agents must be VMs (kind: vm)');
+        'a role an unprivileged LXC container can run: Kubernetes nodes (K3s servers and agents, kubeadm nodes) must be VMs (kind: vm)');
     });
   }
   if (host.size !== undefined && expectObject(problems, `${path}.size`, host.size)) {
@@ -86,7 +86,7 @@ export function validateHosts(problems: ProblemCollector, hosts: unknown, contex
   reportDuplicates(problems, field('vmId'), 'VM id');
 
   const roles = valid.flatMap((host) => (Array.isArray(host.roles) ? host.roles : []));
-  problems.check(roles.includes(HostRole.K3S_SERVER), 'hosts[*].roles', [...new Set(roles)].sort(),
-    `at least one host with role ${HostRole.K3S_SERVER}`);
+  problems.check(roles.includes(HostRole.K3S_SERVER) || roles.includes(HostRole.CONTROL_PLANE), 'hosts[*].roles', [...new Set(roles)].sort(),
+    `at least one host with role ${HostRole.K3S_SERVER} (or ${HostRole.CONTROL_PLANE} with kubeadm)`);
   return valid;
 }

@@ -12,7 +12,12 @@ export function validateLoadBalancer(problems: ProblemCollector, loadBalancer: u
     return;
   }
   reportUnknownKeys(problems, 'loadBalancer', spec, ['vrrpRouterId', 'vrrpVersion', 'vrrpAdvertIntervalMs', 'vrrpMulticast', 'vrrpAuthentication',
-    'vrrpPriorities', 'vrrpNopreempt', 'vrrpInterface', 'apiHealthCheck', 'statsPort', 'ingressFrontends']);
+    'vrrpPriorities', 'vrrpNopreempt', 'vrrpInterface', 'apiHealthCheck', 'statsPort', 'ingressFrontends', 'healthCheckFall', 'healthCheckRise']);
+  for (const key of ['healthCheckFall', 'healthCheckRise'] as const) {
+    if (spec[key] !== undefined) {
+      problems.check(isIntegerInRange(spec[key], 1, 10), `loadBalancer.${key}`, spec[key], 'a number of health checks from 1 to 10');
+    }
+  }
   const count = hosts.filter((host) => Array.isArray(host.roles) && host.roles.includes(HostRole.LOAD_BALANCER)).length;
   problems.check(count <= MAX_LOAD_BALANCERS, 'hosts', `${count} load balancers`, `at most ${MAX_LOAD_BALANCERS} hosts with role ${HostRole.LOAD_BALANCER}`);
 

@@ -14,7 +14,11 @@ export function validateVersions(problems: ProblemCollector, versions: unknown):
   if (versions === undefined || !expectObject(problems, 'versions', versions)) {
     return;
   }
-  reportUnknownKeys(problems, 'versions', versions, ['k3s', 'k3sSha256']);
+  reportUnknownKeys(problems, 'versions', versions, ['k3s', 'k3sSha256', 'kubernetes']);
+  if (versions.kubernetes !== undefined) {
+    problems.check(typeof versions.kubernetes === 'string' && /^1\.\d+\.\d+$/.test(versions.kubernetes), 'versions.kubernetes', versions.kubernetes,
+      'a Kubernetes release such as "1.30.14" (no leading v)');
+  }
   if (versions.k3sSha256 !== undefined) {
     problems.check(typeof versions.k3sSha256 === 'string' && /^[0-9a-fA-F]{64}$/.test(versions.k3sSha256), 'versions.k3sSha256', versions.k3sSha256,
       '64 hexadecimal digits (the SHA-256 of the K3s binary)');

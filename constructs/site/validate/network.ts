@@ -8,7 +8,10 @@ export function validateNetwork(problems: ProblemCollector, network: unknown): I
   if (!expectObject(problems, 'network', network)) {
     return undefined;
   }
-  reportUnknownKeys(problems, 'network', network, ['cidr', 'gateway', 'dnsServers', 'searchDomain']);
+  reportUnknownKeys(problems, 'network', network, ['cidr', 'gateway', 'dnsServers', 'searchDomain', 'etcHosts']);
+  if (network.etcHosts !== undefined) {
+    problems.check(typeof network.etcHosts === 'boolean', 'network.etcHosts', network.etcHosts, 'true or false');
+  }
   let cidr = Ipv4Cidr.tryParse(network.cidr);
   if (!cidr) {
     problems.add('network.cidr', network.cidr, 'an IPv4 network in CIDR notation, e.g. "192.168.168.0/24"');
