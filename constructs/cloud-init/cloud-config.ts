@@ -56,6 +56,14 @@ export interface PortClaim {
   readonly description: string;
 }
 
+/** One line of `/etc/hosts`: an address and its names, canonical name (FQDN) first. */
+export interface EtcHostsEntry {
+  /** IPv4 or IPv6 address. */
+  readonly address: string;
+  /** Host names for the address, e.g. `['master1.kube.com', 'master1']`. */
+  readonly names: readonly string[];
+}
+
 /** Identity written into the rendered config. */
 export interface CloudConfigProps {
   readonly hostname: string;
@@ -81,6 +89,16 @@ const DEFAULT_FILE_OWNER = 'root:root';
 /** Files the builder itself renders from sysctls and kernel modules. */
 export const SYSCTL_FILE = '/etc/sysctl.d/90-proxmox-k3s-ha.conf';
 export const MODULES_FILE = '/etc/modules-load.d/proxmox-k3s-ha.conf';
+/** Rendered from {@link CloudConfig.writeEtcHosts}; left to cloud-init (VMs) or Proxmox (LXC) otherwise. */
+export const ETC_HOSTS_FILE = '/etc/hosts';
+
+/** Loopback lines every `/etc/hosts` written by the builder starts with (Debian/Ubuntu's defaults, minus 127.0.1.1). */
+const ETC_HOSTS_LOOPBACK: readonly EtcHostsEntry[] = [
+  { address: '127.0.0.1', names: ['localhost'] },
+  { address: '::1', names: ['localhost', 'ip6-localhost', 'ip6-loopback'] },
+  { address: 'ff02::1', names: ['ip6-allnodes'] },
+  { address: 'ff02::2', names: ['ip6-allrouters'] },
+];
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -101,6 +119,7 @@ export class CloudConfig {
   private readonly userMap = new Map<string, Owned<CloudUser>>();
   private readonly aptSourceMap = new Map<string, Owned<AptSource>>();
   private readonly portClaims: Owned<PortClaim>[] = [];
+  private etcHosts?: Owned<readonly EtcHostsEntry[]>;
 
   constructor(props: CloudConfigProps) {
     this.hostname = props.hostname;
@@ -126,6 +145,10 @@ export class CloudConfig {
     }
     if ([SYSCTL_FILE, MODULES_FILE].includes(file.path)) {
       throw new CloudConfigConflictError(`role "${role}": ${file.path} is rendered from addSysctl/addKernelModule; use those`);
+    }
+    if (file.path === ETC_HOSTS_FILE) {
+      // cloud-init (manage_etc_hosts) or Proxmox would overwrite a plain file at the next boot.
+      throw new CloudConfigConflictError(`role "${role}": ${ETC_HOSTS_FILE} is rendered from writeEtcHosts, which also stops cloud-init and Proxmox managing it; use that`);
     }
     const value: Required<CloudFile> = { path: file.path, content: file.content, mode: file.mode ?? DEFAULT_FILE_MODE, owner: file.owner ?? DEFAULT_FILE_OWNER };
     if (!/^0?[0-7]{3,4}$/.test(value.mode)) {
@@ -198,6 +221,32 @@ export class CloudConfig {
   }
 
   /**
+   * Takes `/etc/hosts` over: the file is rendered from the loopback lines and `entries` (in the order given), and
+   * neither cloud-init (`manage_etc_hosts: false` on VMs) nor Proxmox (`/etc/.pve-ignore.hosts` in LXC containers)
+   * rewrites it at boot any more. A second call must pass the same entries.
+   */
+  public writeEtcHosts(role: string, entries: readonly EtcHostsEntry[]): void {
+    for (const entry of entries) {
+      if (!/^[0-9A-Fa-f.:]+$/.test(entry.address) || !/[.:]/.test(entry.address)) {
+        throw new CloudConfigConflictError(`role "${role}": /etc/hosts address ${JSON.stringify(entry.address)} must be an IPv4 or IPv6 address`);
+      }
+      if (entry.names.length === 0 || entry.names.some((name) => !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name))) {
+        throw new CloudConfigConflictError(`role "${role}": /etc/hosts names ${JSON.stringify(entry.names)} for ${entry.address} must be one or more host names`);
+      }
+    }
+    const value = entries.map((entry) => ({ address: entry.address, names: [...entry.names] }));
+    if (this.etcHosts && !sameJson(this.etcHosts.value, value)) {
+      throw new CloudConfigConflictError(`${this.hostname}: file ${ETC_HOSTS_FILE} is written by role "${this.etcHosts.role}" and differently by role "${role}"`);
+    }
+    this.etcHosts = this.etcHosts ?? { role, value };
+  }
+
+  /** False once a role took `/etc/hosts` over with {@link writeEtcHosts}; cloud-init manages it otherwise. */
+  public get manageEtcHosts(): boolean {
+    return this.etcHosts === undefined;
+  }
+
+  /**
    * Declares a listening socket. Two claims conflict when protocol and port match and the addresses overlap
    * (equal, or either one is every address).
    */
@@ -222,6 +271,9 @@ export class CloudConfig {
     other.bootCommandList.forEach(({ role, value }) => this.addBootCommand(role, value));
     other.commandList.forEach(({ role, value }) => this.addCommand(role, value));
     other.portClaims.forEach(({ role, value }) => this.claimPort(role, value));
+    if (other.etcHosts) {
+      this.writeEtcHosts(other.etcHosts.role, other.etcHosts.value);
+    }
   }
 
   /** Sorted, de-duplicated package names. */
@@ -229,7 +281,7 @@ export class CloudConfig {
     return [...this.packageSet.keys()].sort();
   }
 
-  /** Files sorted by path, including the rendered sysctl and modules-load files. */
+  /** Files sorted by path, including the rendered sysctl, modules-load and (when taken over) `/etc/hosts` files. */
   public get files(): readonly Required<CloudFile>[] {
     const files = [...this.fileMap.values()].map((f) => f.value);
     if (this.sysctlMap.size > 0) {
@@ -237,6 +289,10 @@ export class CloudConfig {
     }
     if (this.moduleSet.size > 0) {
       files.push({ path: MODULES_FILE, content: this.kernelModules.map((m) => `${m}\n`).join(''), mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER });
+    }
+    if (this.etcHosts) {
+      const lines = [...ETC_HOSTS_LOOPBACK, ...this.etcHosts.value].map((entry) => `${entry.address} ${entry.names.join(' ')}\n`).join('');
+      files.push({ path: ETC_HOSTS_FILE, content: `# Written by proxmox-k3s-ha; cloud-init and Proxmox leave this file alone.\n${lines}`, mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER });
     }
     return files.sort((a, b) => a.path.localeCompare(b.path));
   }

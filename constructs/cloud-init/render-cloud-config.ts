@@ -26,7 +26,8 @@ export function renderCloudConfig(config: CloudConfig): string {
     hostname: config.hostname,
     fqdn: config.fqdn,
     prefer_fqdn_over_hostname: false,
-    manage_etc_hosts: true,
+    // A role that writes /etc/hosts itself (writeEtcHosts) turns cloud-init's rewrite at every boot off.
+    manage_etc_hosts: config.manageEtcHosts,
   };
   if (config.users.length > 0) {
     document.users = config.users.map((user) => ({

@@ -76,6 +76,10 @@ export function renderShellScript(config: CloudConfig): string {
     lines.push('apt-get update');
     lines.push(`apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${config.packages.map(shellQuote).join(' ')}`);
   }
+  if (!config.manageEtcHosts) {
+    section('/etc/hosts is written below: Proxmox must not rewrite it when the container starts');
+    lines.push(writeFile('/etc/.pve-ignore.hosts', '', '0644', 'root:root'));
+  }
   if (config.files.length > 0) {
     section('files');
     for (const file of config.files) {

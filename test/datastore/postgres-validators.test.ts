@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import {
-  POSTGRES_ROLE_CHECK_PATH, SitePlan, defineSite, renderHaproxyConfig, renderPostgresPrimaryInitScript, renderPostgresPromoteScript,
+  CloudConfig, POSTGRES_ROLE_CHECK_PATH, SitePlan, applyDatastoreRole, applyLoadBalancerRole, defineSite, renderCloudConfig, renderHaproxyConfig,
+  renderShellScript, renderPostgresPrimaryInitScript, renderPostgresPromoteScript,
   renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket,
 } from '../../constructs';
 import { run } from '../support/netns';
 import { describeWithTools } from '../support/tools';
-import { runOnFile, shellcheck } from '../support/validators';
+import { cloudInitSchema, runOnFile, shellcheck } from '../support/validators';
 import { colocatedSite, pgHomelabSite, singleNodeSite } from './fixtures';
 
 const PLANS: SitePlan[] = [
@@ -79,5 +80,30 @@ describeWithTools(['systemd-analyze'], 'systemd-analyze verify accepts the role 
 
   test('the check can fail: an unknown key is reported', () => {
     expect(verify(renderPostgresRoleCheckSocket(PLANS[0], 'pg-node-1'), renderPostgresRoleCheckService().replace('User=postgres', 'Userr=postgres')).ok).toBe(false);
+  });
+});
+
+/** A seed-000 datastore node's whole builder: load balancer and datastore roles, passwords as Terraform references. */
+function datastoreHost(): CloudConfig {
+  const plan = PLANS[0];
+  const config = new CloudConfig({ hostname: 'pg-node-1', fqdn: 'pg-node-1.homelab.test' });
+  applyLoadBalancerRole(config, plan, 'pg-node-1', { statsPassword: '${random_password.stats.result}' });
+  applyDatastoreRole(config, plan, 'pg-node-1', { k3sPassword: '${random_password.k3s.result}', replicationPassword: '${random_password.repl.result}' });
+  return config;
+}
+
+describeWithTools(['cloud-init'], 'cloud-init schema accepts a datastore node\'s cloud-config', () => {
+  test('pg-node-1 (seed 000)', () => {
+    const result = cloudInitSchema(renderCloudConfig(datastoreHost()));
+    expect(result.output).toContain('Valid cloud-config');
+    expect(result.ok).toBe(true);
+  });
+});
+
+describeWithTools(['shellcheck'], 'shellcheck accepts a datastore node\'s LXC provisioning script', () => {
+  test('pg-node-1 (seed 000)', () => {
+    const result = shellcheck(renderShellScript(datastoreHost()));
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
   });
 });

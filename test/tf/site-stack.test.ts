@@ -177,3 +177,33 @@ describe('SiteStack K3s wiring', () => {
     expect(stack.controlPlane?.datastore.kind).toBe('embedded-etcd');
   });
 });
+
+describe('SiteStack for the homelab (seed 000): external PostgreSQL', () => {
+  const site = loadSites().find((s) => s.name === 'homelab')!;
+  const { json } = synthSite(site);
+  const files = resourcesByPath(json, 'proxmox_virtual_environment_file');
+  const data = (name: string) => files[`homelab/${name}/UserData`].source_raw.data as string;
+
+  test('the seed\'s IP table: 2 database nodes that also balance, 3 servers, VIP 10.10.10.150', () => {
+    const vms = Object.values(resourcesByPath(json, 'proxmox_virtual_environment_vm')).map((vm) => `${vm.name}=${vm.initialization.ip_config[0].ipv4.address}`).sort();
+    expect(vms).toEqual(['cp1=10.10.10.153/24', 'cp2=10.10.10.154/24', 'cp3=10.10.10.155/24', 'pg-node-1=10.10.10.151/24', 'pg-node-2=10.10.10.152/24']);
+    expect(data('pg-node-1')).toContain('10.10.10.150/24 dev eth0');
+    expect(data('pg-node-1')).toContain('priority 200');
+    expect(data('pg-node-2')).toContain('priority 150');
+  });
+
+  test('servers reach the datastore through the writer endpoint on the VIP, credentials only in a 0600 environment file', () => {
+    for (const server of ['cp1', 'cp2', 'cp3']) {
+      const text = data(server);
+      expect(text).toMatch(/path: \/etc\/rancher\/k3s\/k3s\.env\n {4}content: \|\n {6}K3S_DATASTORE_ENDPOINT=postgres:\/\/k3s:\$\{random_password\.[A-Za-z0-9_]+\.result\}@10\.10\.10\.150:5433\/k3s/);
+      expect(text).not.toContain('cluster-init');
+      expect(text).not.toMatch(/datastore-endpoint: /);
+    }
+  });
+
+  test('the load balancers on the database nodes carry the writer frontend; the first node initializes the primary', () => {
+    expect(data('pg-node-1')).toContain('bind *:5433');
+    expect(data('pg-node-1')).toContain('postgres-primary-init.sh');
+    expect(data('pg-node-2')).toContain('postgres-replica-init.sh');
+  });
+});
