@@ -6,13 +6,16 @@ import { Measurement, Topology, apiServerFault, loadBalancerFault, longLivedConn
 /**
  * `npm run bench:failover`: every fault BENCH_REPS times (default 5) against the generated configuration and the
  * seed-001 baseline, printing the median and max of each number; then a soak of BENCH_SOAK_S seconds (default
- * 600) on the generated configuration. Needs root.
+ * 600) on the generated configuration. BENCH_ONLY=a,b runs only those scenarios. Needs root.
  */
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 600);
+/** Comma-separated scenario names to run (default: all). */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const wanted = (scenario: string) => ONLY === undefined || ONLY.includes(scenario);
 
-type Metric = keyof Pick<Measurement, 'failed' | 'outageMs' | 'vipMoveMs' | 'removalMs' | 'recoveryMs' | 'failedAfterHeal'>;
-const METRICS: Metric[] = ['failed', 'outageMs', 'vipMoveMs', 'removalMs', 'recoveryMs', 'failedAfterHeal'];
+type Metric = keyof Pick<Measurement, 'failed' | 'outageMs' | 'vipMoveMs' | 'removalMs' | 'recoveryMs' | 'failedAfterHeal' | 'splitBrainHolders'>;
+const METRICS: Metric[] = ['failed', 'outageMs', 'vipMoveMs', 'removalMs', 'recoveryMs', 'failedAfterHeal', 'splitBrainHolders'];
 
 function stats(values: (number | undefined)[]): string {
   if (values.every((v) => v === undefined)) {
@@ -32,14 +35,18 @@ async function runAll(config: LabConfiguration): Promise<Measurement[]> {
   const results: Measurement[] = [];
   try {
     for (let rep = 0; rep < REPS; rep++) {
-      for (const fault of ['haproxy-killed', 'link-down', 'keepalived-stopped'] as const) {
+      for (const fault of (['haproxy-killed', 'link-down', 'keepalived-stopped'] as const).filter(wanted)) {
         results.push(await loadBalancerFault(topology, fault));
       }
-      for (const fault of ['api-killed', 'api-blackholed', 'api-not-ready'] as const) {
+      for (const fault of (['api-killed', 'api-blackholed', 'api-not-ready'] as const).filter(wanted)) {
         results.push(await apiServerFault(topology, fault));
       }
-      results.push(await splitBrain(topology));
-      results.push(await longLivedConnection(topology));
+      if (wanted('split-brain')) {
+        results.push(await splitBrain(topology));
+      }
+      if (wanted('long-lived')) {
+        results.push(await longLivedConnection(topology));
+      }
       process.stderr.write(`${config.label}: repetition ${rep + 1}/${REPS} done\n`);
     }
     if (config.label === 'generated' && SOAK_S > 0) {

@@ -152,14 +152,20 @@ export class FailoverLab {
   }
 
   /**
-   * Cuts VRRP between two load balancers (a split brain): blackhole routes in both nodes to each other's address,
-   * and to the VRRP multicast group when `multicast`. Load balancers exchange nothing but VRRP, so nothing else
-   * is lost; clients and API servers still reach both. `false` heals it.
+   * Cuts VRRP between two load balancers (a split brain): each drops the other's VRRP packets at input routing
+   * (`ip rule ... ipproto 112 blackhole`, placed before the `local` table). Everything else still flows. Unicast
+   * VRRP only: multicast input skips routing rules. `false` heals it.
    */
-  public setVrrpCut(a: LabNode, b: LabNode, cut: boolean, multicast: boolean): void {
+  public setVrrpCut(a: LabNode, b: LabNode, cut: boolean): void {
     for (const [from, to] of [[a, b], [b, a]]) {
-      for (const destination of [`${to.ip}/32`, ...(multicast ? ['224.0.0.18/32'] : [])]) {
-        run('ip', ['-n', from.namespace, 'route', cut ? 'add' : 'del', 'blackhole', destination]);
+      if (cut) {
+        if (!run('ip', ['-n', to.namespace, 'rule', 'show', 'pref', '100']).output.includes('lookup local')) {
+          sh('ip', ['-n', to.namespace, 'rule', 'add', 'pref', '100', 'lookup', 'local']);
+          sh('ip', ['-n', to.namespace, 'rule', 'del', 'pref', '0', 'lookup', 'local']);
+        }
+        sh('ip', ['-n', to.namespace, 'rule', 'add', 'pref', '10', 'from', from.ip, 'ipproto', '112', 'blackhole']);
+      } else {
+        run('ip', ['-n', to.namespace, 'rule', 'del', 'pref', '10', 'from', from.ip, 'ipproto', '112', 'blackhole']);
       }
     }
   }

@@ -168,6 +168,8 @@ export interface Measurement {
   readonly closedAfterDownMs?: number;
   /** For the split brain: failed probes after the heal. */
   readonly failedAfterHeal?: number;
+  /** For the split brain: load balancers that took the VIP while VRRP was cut (1 = the cut had no effect). */
+  readonly splitBrainHolders?: number;
 }
 
 /**
@@ -282,14 +284,22 @@ export async function splitBrain(topology: Topology): Promise<Measurement> {
   let healAt = 0;
   const probes = await probe(topology, 9000, async () => {
     cutAt = Date.now();
-    topology.lab.setVrrpCut(a, b, true, topology.config.multicast);
+    topology.lab.setVrrpCut(a, b, true);
     await sleep(3000);
     healAt = Date.now();
-    topology.lab.setVrrpCut(a, b, false, topology.config.multicast);
+    topology.lab.setVrrpCut(a, b, false);
   });
   await waitForSingleHolder(topology);
   const afterHeal = outageAfter(probes, healAt);
-  return { scenario: 'split-brain', ...outageAfter(probes, cutAt), vipMoves: vipSummary(topology, cutAt, a.name).vipMoves, failedAfterHeal: afterHeal.failed };
+  // Both holding the VIP at once is what makes it a split brain; count the nodes that held it during the cut.
+  const holders = new Set(vipEvents(topology).filter((e) => e.gained && e.t >= cutAt && e.t < healAt).map((e) => e.node));
+  return {
+    scenario: 'split-brain',
+    ...outageAfter(probes, cutAt),
+    vipMoves: vipSummary(topology, cutAt, a.name).vipMoves,
+    failedAfterHeal: afterHeal.failed,
+    splitBrainHolders: holders.size,
+  };
 }
 
 /**
