@@ -87,8 +87,9 @@ export interface NginxIngressDaemonSetProps {
  * ClusterRole/Role and bindings (the chart's default rules), the controller ConfigMap, the DaemonSet (the public
  * `daemonSet`), a NodePort Service and the IngressClass.
  *
- * - Pods run on nodes labelled `node-role.kubernetes.io/control-plane: "true"` (K3s servers) and tolerate the
- *   control-plane taints (`node-role.kubernetes.io/control-plane:NoSchedule`, `CriticalAddonsOnly=true:NoExecute`).
+ * - Pods run on nodes that carry the label `node-role.kubernetes.io/control-plane` with any value (a required node
+ *   affinity: K3s servers have `"true"`, kubeadm control planes an empty value) and tolerate the control-plane
+ *   taints (`node-role.kubernetes.io/control-plane:NoSchedule`, `CriticalAddonsOnly=true:NoExecute`).
  * - The Service uses `externalTrafficPolicy: Local`: a request stays on the node the load balancer picked, and a
  *   node without a ready controller fails the load balancer's health check instead of forwarding elsewhere.
  * - Custom resources (VirtualServer, Policy, ...) are off (`-enable-custom-resources=false`): they would need the
@@ -176,7 +177,15 @@ export class NginxIngressDaemonSet extends Construct {
             serviceAccountName: name,
             automountServiceAccountToken: true,
             terminationGracePeriodSeconds: 30,
-            nodeSelector: { 'node-role.kubernetes.io/control-plane': 'true' },
+            // K3s labels its servers node-role.kubernetes.io/control-plane="true", kubeadm with an empty value:
+            // requiring the key to exist selects the control planes of both.
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' }] }],
+                },
+              },
+            },
             tolerations: [
               { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
               { key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoExecute' },

@@ -4,3 +4,4 @@ export * from './k3s';
 export * from './site-doc';
 export * from './postgres';
 export * from './bind9';
+export * from './kubeadm';

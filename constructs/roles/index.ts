@@ -5,3 +5,4 @@ export * from './k3s-datastore';
 export * from './k3s';
 export * from './datastore';
 export * from './dns';
+export * from './kubeadm';

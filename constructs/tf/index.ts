@@ -11,3 +11,4 @@ export * from './ha-load-balancer-pair';
 export * from './k3s-control-plane';
 export * from './postgres-datastore';
 export * from './dns-zone';
+export * from './kubeadm-control-plane';

@@ -3,13 +3,16 @@ import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { applyBaseHost } from '../roles/base-host';
 import { applyK3sNodePrerequisites } from '../roles/k3s-node';
+import { applyEtcHostsRole } from '../roles/kubeadm';
 import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
 import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { ProxmoxDownload } from './cloud-image';
 import { DnsZone } from './dns-zone';
 import { HaLoadBalancerPair } from './ha-load-balancer-pair';
 import { EmbeddedEtcdDatastore, K3sAgents, K3sControlPlane } from './k3s-control-plane';
+import { KubeadmControlPlane, KubeadmWorkers } from './kubeadm-control-plane';
 import { PostgresDatastore } from './postgres-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc } from './proxmox-lxc';
@@ -112,6 +115,9 @@ export class SiteStack extends TerraformStack {
       if ([HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER].some((role) => hasRole(host, role))) {
         applyK3sNodePrerequisites(cloudConfig);
       }
+      if (site.network.etcHosts) {
+        applyEtcHostsRole(cloudConfig, site);
+      }
       const common = {
         name: host.name,
         nodeName: host.proxmoxNode,
@@ -175,6 +181,11 @@ export class SiteStack extends TerraformStack {
         : new EmbeddedEtcdDatastore();
       this.controlPlane = new K3sControlPlane(this, 'ControlPlane', { site, servers: withRole(HostRole.K3S_SERVER), datastore });
       new K3sAgents(this, 'Agents', { site, agents: withRole(HostRole.K3S_AGENT), token: this.controlPlane.token.result });
+    }
+    if (site.controlPlane.distribution === Distribution.KUBEADM) {
+      new TlsProvider(this, 'tls');
+      const controlPlane = new KubeadmControlPlane(this, 'ControlPlane', { site, controlPlanes: withRole(HostRole.CONTROL_PLANE) });
+      new KubeadmWorkers(this, 'Workers', { site, workers: withRole(HostRole.WORKER), joinSecrets: controlPlane.joinSecrets });
     }
 
     new TerraformOutput(this, 'kubeconfig_command', {
