@@ -308,8 +308,8 @@ export function kubernetesPackageVersion(plan: SitePlan): string {
 /**
  * Prepares any kubeadm node (POSIX sh, idempotent): swap off now and in `/etc/fstab`, the pkgs.k8s.io repositories
  * of the site's minor release for Kubernetes and CRI-O (signing keys fetched over HTTPS and dearmored into
- * `/etc/apt/keyrings`), kubelet/kubeadm/kubectl pinned and held, CRI-O and the kubelet enabled. Kernel modules and
- * sysctls come from the Kubernetes node prerequisites role.
+ * `/etc/apt/keyrings`), kubelet/kubeadm/kubectl pinned and held, CRI-O without its default bridge network, CRI-O and
+ * the kubelet enabled. Kernel modules and sysctls come from the Kubernetes node prerequisites role.
  */
 export function renderKubeadmNodePrepScript(plan: SitePlan): string {
   requireKubeadm(plan);
@@ -342,7 +342,11 @@ apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold \\
   cri-o "kubelet=$package_version" "kubeadm=$package_version" "kubectl=$package_version"
 # Upgrades go through kubeadm upgrade, one minor release at a time, never through apt.
 apt-mark hold kubelet kubeadm kubectl
-systemctl enable --now crio
+# CRI-O ships a bridge network (10.85.0.0/16) that would make nodes Ready before the CNI exists and give early pods
+# (CoreDNS) addresses no other node can reach: the site's CNI alone configures pod networking.
+rm -f /etc/cni/net.d/11-crio-ipv4-bridge.conflist
+systemctl enable crio
+systemctl restart crio
 # The kubelet restarts in a loop until kubeadm init or join configures it.
 systemctl enable kubelet
 `;

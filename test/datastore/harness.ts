@@ -1,13 +1,13 @@
 import { ChildProcess, execFile, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import {
   DatastoreKind, HostRole, SitePlan, defineSite, postgresDatastoreEndpoint, renderHaproxyConfig, renderPgHba, renderPostgresEnvironmentFile,
   renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresSettings,
 } from '../../constructs';
-import { run, sh, uniqueName } from '../support/netns';
+import { run, sh, uniqueName, tearDownLab } from '../support/netns';
 import { pgHomelabSite } from './fixtures';
 
 /**
@@ -374,29 +374,6 @@ export class PostgresLab {
         this.crashPostgres(node);
       }
     }
-    for (const namespace of this.namespaces) {
-      for (const pid of run('ip', ['netns', 'pids', namespace]).output.split('\n').filter(Boolean).map(Number)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
-    for (const child of this.children.splice(0)) {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
-    for (const namespace of this.namespaces.splice(0).reverse()) {
-      run('ip', ['netns', 'delete', namespace]);
-    }
-    if (process.env.DATASTORE_LAB_KEEP_FILES !== '1') {
-      rmSync(this.workDir, { recursive: true, force: true });
-    }
+    tearDownLab({ namespaces: this.namespaces, children: this.children.splice(0), workDir: this.workDir, keepFilesVariable: 'DATASTORE_LAB_KEEP_FILES' });
   }
 }

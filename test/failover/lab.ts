@@ -1,8 +1,8 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { run, sh, uniqueName } from '../support/netns';
+import { run, sh, uniqueName, tearDownLab } from '../support/netns';
 
 /**
  * A network lab for the load balancers, entirely inside namespaces this process creates: one "switch" namespace
@@ -189,31 +189,7 @@ export class FailoverLab {
 
   /** Kills every process started in the lab and deletes every namespace and file; safe to call twice. */
   public stop(): void {
-    for (const namespace of this.namespaces) {
-      const pids = run('ip', ['netns', 'pids', namespace]).output.split('\n').filter(Boolean).map(Number);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
-    for (const child of this.children) {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
-    for (const namespace of this.namespaces.splice(0).reverse()) {
-      run('ip', ['netns', 'delete', namespace]);
-    }
-    if (process.env.FAILOVER_LAB_KEEP_FILES !== '1') {
-      rmSync(this.workDir, { recursive: true, force: true });
-    }
+    tearDownLab({ namespaces: this.namespaces, children: this.children.splice(0), workDir: this.workDir, keepFilesVariable: 'FAILOVER_LAB_KEEP_FILES' });
   }
 }
 

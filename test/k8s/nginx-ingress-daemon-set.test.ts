@@ -49,11 +49,13 @@ describe('NginxIngressDaemonSet', () => {
       manifests.forEach((manifest) => expect({ manifest: manifest.kind, errors: schemaErrors(manifest) }).toEqual({ manifest: manifest.kind, errors: [] }));
     });
 
-    test('runs the pinned F5 image as a DaemonSet on control-plane nodes, tolerating their taints', () => {
+    test('runs the pinned F5 image as a DaemonSet on control-plane nodes (K3s or kubeadm), tolerating their taints', () => {
       const pod = one(manifests, 'DaemonSet').spec.template.spec;
       expect(DEFAULT_NGINX_INGRESS_IMAGE).toBe('nginx/nginx-ingress:5.5.4');
       expect(pod.containers[0].image).toBe('nginx/nginx-ingress:5.5.4');
-      expect(pod.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': 'true' });
+      // The label's presence, not its value: K3s sets "true", kubeadm an empty string.
+      expect(pod.affinity).toEqual({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' }] }] } } });
+      expect(pod.nodeSelector).toBeUndefined();
       expect(pod.tolerations).toEqual([
         { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
         { key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoExecute' },

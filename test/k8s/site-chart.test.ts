@@ -35,7 +35,7 @@ describe('SiteChart', () => {
   describe('the lab (seed 002)', () => {
     test('the ingress DaemonSet targets the control-plane role (the three K3s servers) and tolerates its taints', () => {
       const pod = one(manifests, 'DaemonSet').spec.template.spec;
-      expect(pod.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': 'true' });
+      expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' }] }]);
       expect(pod.tolerations.map((t: Manifest) => t.key)).toEqual(['node-role.kubernetes.io/control-plane', 'CriticalAddonsOnly']);
       expect(hostsWithRole(defineSite(lab), HostRole.K3S_SERVER).map((h) => h.name)).toEqual(['lx-k3s-server-01', 'lx-k3s-server-02', 'lx-k3s-server-03']);
     });

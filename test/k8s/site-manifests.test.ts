@@ -79,7 +79,8 @@ describe.each(sites.map((site) => [site.name, site] as const))('site %s', (_name
           expect(targets).toEqual(servers.map((ip) => `${ip}:${nodePort}`));
         }
         // The controller runs on the control-plane nodes, the K3s servers HAProxy sends to.
-        expect(one(manifests, 'DaemonSet').spec.template.spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': 'true' });
+        expect(one(manifests, 'DaemonSet').spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms)
+          .toEqual([{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' }] }]);
       }
     });
 

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'child_process';
+import { rmSync } from 'fs';
 
 /** True when running as root (network namespaces, veth pairs and users need it). */
 export function isRoot(): boolean {
@@ -43,4 +44,44 @@ export function ensureSystemUser(name: string): () => void {
   return () => {
     run('userdel', [name]);
   };
+}
+
+/** What a namespace lab created, for {@link tearDownLab}. */
+export interface LabResources {
+  readonly namespaces: string[];
+  readonly children: readonly { readonly pid?: number }[];
+  readonly workDir: string;
+  /** Environment variable that, set to 1, keeps the work directory for debugging. */
+  readonly keepFilesVariable: string;
+}
+
+/**
+ * Kills every process inside the lab's namespaces and every process group it started, deletes the namespaces
+ * (last created first) and the work directory. Safe to call twice.
+ */
+export function tearDownLab(lab: LabResources): void {
+  for (const namespace of lab.namespaces) {
+    for (const pid of run('ip', ['netns', 'pids', namespace]).output.split('\n').filter(Boolean).map(Number)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  for (const child of lab.children) {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone (or not a group leader)
+      }
+    }
+  }
+  for (const namespace of lab.namespaces.splice(0).reverse()) {
+    run('ip', ['netns', 'delete', namespace]);
+  }
+  if (process.env[lab.keepFilesVariable] !== '1') {
+    rmSync(lab.workDir, { recursive: true, force: true });
+  }
 }
