@@ -68,6 +68,9 @@ export function renderKeepalivedConfig(plan: SitePlan, nodeName: string, authPas
     block('track_script', ['chk_haproxy', 'chk_api_backends']),
     'garp_master_refresh 10',
     'garp_master_refresh_repeat 1',
+    // Healing a split brain: the losing master still advertises once, so the winner (which never stopped being
+    // master) hears a lower priority and re-announces the VIP's MAC at once; clients never keep the loser's MAC.
+    'higher_prio_send_advert',
     'garp_lower_prio_repeat 2',
     `notify ${KEEPALIVED_NOTIFY_PATH}`,
   );

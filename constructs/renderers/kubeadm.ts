@@ -373,7 +373,8 @@ export function renderKubeadmInitScript(plan: SitePlan): string {
 set -eu
 pki='${KUBERNETES_PKI_DIR}'
 
-# install_ca BASE64_FILE TARGET MODE: the cluster CA from Terraform, decoded once.
+# install_ca BASE64_FILE TARGET MODE: the cluster CA from Terraform, decoded unless present. The base64 copies
+# (0600) stay, so a rerun after kubeadm reset restores the same CA the joining nodes' discovery files pin.
 install_ca() {
   if [ ! -s "$2" ]; then
     (umask 077 && base64 -d < "$1" > "$2.tmp")
@@ -384,8 +385,6 @@ install_ca() {
 install -d -m 0755 "$pki"
 install_ca '${KUBEADM_CA_CERT_BASE64_PATH}' "$pki/ca.crt" 0644
 install_ca '${KUBEADM_CA_KEY_BASE64_PATH}' "$pki/ca.key" 0600
-# One copy of the CA key on disk is enough.
-rm -f '${KUBEADM_CA_KEY_BASE64_PATH}'
 
 if [ ! -f /etc/kubernetes/admin.conf ]; then
   kubeadm init --config '${KUBEADM_INIT_CONFIG_PATH}' --upload-certs

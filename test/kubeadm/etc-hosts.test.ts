@@ -4,6 +4,8 @@ import {
   siteEtcHostsEntries,
 } from '../../constructs';
 import kubeadmMulti from '../../sites/kubeadm-multi';
+import { lxcSite } from '../fixtures/sites';
+import { resourcesByPath, synthSite } from '../support/synth';
 import { describeWithTools } from '../support/tools';
 import { cloudInitSchema, shellcheck } from '../support/validators';
 
@@ -95,6 +97,26 @@ describe('applyEtcHostsRole', () => {
     const config = newConfig();
     applyEtcHostsRole(config, site);
     expect(config.files.find((f) => f.path === ETC_HOSTS_FILE)?.content).toContain('10.0.1.14 worker2.kube.com worker2\n10.0.1.10 api.kube.com\n');
+  });
+});
+
+describe('SiteStack with network.etcHosts', () => {
+  const site = defineSite({ ...lxcSite, name: 'fixture-etc-hosts', network: { ...lxcSite.network, etcHosts: true } });
+  const { json } = synthSite(site);
+
+  test('VMs and LXC containers alike get the site\'s /etc/hosts', () => {
+    const vmData = Object.values(resourcesByPath(json, 'proxmox_virtual_environment_file')).map((f) => f.source_raw.data as string);
+    const lxcScripts = Object.values(resourcesByPath(json, 'terraform_data')).map((d) => d.provisioner[0].file.content as string);
+    expect(vmData).toHaveLength(3);
+    expect(lxcScripts).toHaveLength(2);
+    for (const data of vmData) {
+      expect(data).toContain('manage_etc_hosts: false');
+      expect(data).toContain('198.18.0.31 lb-1.fixture.test lb-1\n');
+    }
+    for (const script of lxcScripts) {
+      expect(script).toContain("install_file '/etc/.pve-ignore.hosts'");
+      expect(script).toContain('198.18.0.13 server-3.fixture.test server-3\n198.18.0.10 api.fixture.test\n');
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from 'yaml';
@@ -12,6 +12,7 @@ import {
 import lab from '../../sites/lab';
 import kubeadmMulti from '../../sites/kubeadm-multi';
 import kubeadmStacked from '../../sites/kubeadm-stacked';
+import { TfJson } from '../support/synth';
 import { describeWithTools } from '../support/tools';
 import { shellcheck } from '../support/validators';
 import { kubeadmDocumentProblems } from './kubeadm-schema';
@@ -35,7 +36,7 @@ const customSpec: SiteSpec = {
 const SITES: readonly SitePlan[] = [defineSite(kubeadmStacked), defineSite(kubeadmMulti), defineSite(customSpec)];
 
 /** Every node's kubeadm documents: Init+Cluster on the first control plane, Join on the others. */
-function nodeDocuments(site: SitePlan): { name: string; documents: Record<string, any>[] }[] {
+function nodeDocuments(site: SitePlan): { name: string; documents: TfJson[] }[] {
   const [first, ...others] = hostsWithRole(site, HostRole.CONTROL_PLANE);
   const joiners = [...others, ...hostsWithRole(site, HostRole.WORKER)];
   return [
@@ -216,6 +217,24 @@ describe('kubeadm node scripts', () => {
     expect(FLANNEL_MANIFEST_URL).toMatch(/^https:\/\/github\.com\/flannel-io\/flannel\/releases\/download\/v0\.26\.\d+\/kube-flannel\.yml$/);
     expect(script).toContain('export KUBECONFIG=/etc/kubernetes/admin.conf');
     expect(script).not.toContain('sed -i');
+  });
+
+  test('init: the CA is decoded with the right modes, only when absent (install_ca run for real on temporary files)', () => {
+    const script = renderKubeadmInitScript(site);
+    const installCa = script.slice(script.indexOf('install_ca() {'), script.indexOf('\n}\n', script.indexOf('install_ca() {')) + 3);
+    const dir = mkdtempSync(join(tmpdir(), 'pkh-ca-'));
+    try {
+      writeFileSync(join(dir, 'ca.key.b64'), `${Buffer.from('KEY PEM\n').toString('base64')}\n`);
+      const run = () => spawnSync('sh', ['-c', `set -eu\n${installCa}install_ca "$1/ca.key.b64" "$1/ca.key" 0600`, 'sh', dir], { encoding: 'utf8' });
+      expect(run().status).toBe(0);
+      expect(readFileSync(join(dir, 'ca.key'), 'utf8')).toBe('KEY PEM\n');
+      expect(statSync(join(dir, 'ca.key')).mode & 0o777).toBe(0o600);
+      writeFileSync(join(dir, 'ca.key.b64'), `${Buffer.from('OTHER\n').toString('base64')}\n`);
+      expect(run().status).toBe(0);
+      expect(readFileSync(join(dir, 'ca.key'), 'utf8')).toBe('KEY PEM\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('init: a pod CIDR other than Flannel\'s default is written into the manifest', () => {
