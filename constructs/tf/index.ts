@@ -12,3 +12,4 @@ export * from './k3s-control-plane';
 export * from './postgres-datastore';
 export * from './dns-zone';
 export * from './kubeadm-control-plane';
+export * from './site-hosts';

@@ -1,17 +1,13 @@
 import { Password } from '@cdktf/provider-random/lib/password';
-import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { CloudConfig } from '../cloud-init/cloud-config';
 import { applyK3sAgentRole, applyK3sServerRole } from '../roles/k3s';
 import { IK3sDatastore, K3sDatastoreBinding } from '../roles/k3s-datastore';
-import { SitePlan, hostsWithRole } from '../site/plan';
+import { SitePlan } from '../site/plan';
+import { RoleHost, requireSiteHosts } from './site-hosts';
 import { DatastoreKind, HostRole } from '../site/spec';
 
 /** A host a K3s role attaches to. */
-export interface K3sHost {
-  readonly name: string;
-  readonly cloudConfig: CloudConfig;
-}
+export type K3sHost = RoleHost;
 
 /** K3s's embedded etcd: nothing to bind beyond what the server config already renders (`cluster-init`/`server`). */
 export class EmbeddedEtcdDatastore implements IK3sDatastore {
@@ -19,14 +15,6 @@ export class EmbeddedEtcdDatastore implements IK3sDatastore {
 
   public bind(): K3sDatastoreBinding {
     return { serverConfig: {}, serverEnvironment: {}, serverFiles: [] };
-  }
-}
-
-function requireHosts(site: SitePlan, role: HostRole, hosts: readonly K3sHost[]): void {
-  const expected = hostsWithRole(site, role).map((h) => h.name).join(', ');
-  const given = hosts.map((h) => h.name).join(', ');
-  if (expected !== given) {
-    throw new Error(`hosts: ${JSON.stringify(given)} — the site's hosts with role ${role} in site order (${expected})`);
   }
 }
 
@@ -54,7 +42,7 @@ export class K3sControlPlane extends Construct {
 
   constructor(scope: Construct, id: string, props: K3sControlPlaneProps) {
     super(scope, id);
-    requireHosts(props.site, HostRole.K3S_SERVER, props.servers);
+    requireSiteHosts(props.site, HostRole.K3S_SERVER, props.servers);
     this.datastore = props.datastore ?? new EmbeddedEtcdDatastore();
     if (this.datastore.kind !== props.site.controlPlane.datastore) {
       throw new Error(`datastore: ${JSON.stringify(this.datastore.kind)} — the site's controlPlane.datastore (${JSON.stringify(props.site.controlPlane.datastore)})`);
@@ -63,9 +51,6 @@ export class K3sControlPlane extends Construct {
     this.token = new Password(this, 'Token', { length: 48, special: false });
     props.servers.forEach((server, index) =>
       applyK3sServerRole(server.cloudConfig, props.site, server.name, this.token.result, this.datastore.bind(server.name, index)));
-    if (this.datastore.kind === DatastoreKind.EMBEDDED_ETCD && props.servers.length === 2) {
-      Annotations.of(this).addWarning('2 embedded etcd servers tolerate no failure: losing either one stops the control plane (use 3)');
-    }
   }
 }
 
@@ -82,7 +67,7 @@ export interface K3sAgentsProps {
 export class K3sAgents extends Construct {
   constructor(scope: Construct, id: string, props: K3sAgentsProps) {
     super(scope, id);
-    requireHosts(props.site, HostRole.K3S_AGENT, props.agents);
+    requireSiteHosts(props.site, HostRole.K3S_AGENT, props.agents);
     props.agents.forEach((agent) => applyK3sAgentRole(agent.cloudConfig, props.site, agent.name, props.token));
   }
 }

@@ -2,18 +2,15 @@ import { Id } from '@cdktf/provider-random/lib/id';
 import { StringResource } from '@cdktf/provider-random/lib/string-resource';
 import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
-import { Annotations, Fn } from 'cdktf';
+import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { CloudConfig } from '../cloud-init/cloud-config';
 import { KubeadmControlPlaneSecrets, KubeadmJoinSecrets, applyKubeadmControlPlaneRole, applyKubeadmWorkerRole } from '../roles/kubeadm';
-import { SitePlan, hostsWithRole } from '../site/plan';
+import { SitePlan } from '../site/plan';
 import { Distribution, HostRole } from '../site/spec';
+import { RoleHost, requireSiteHosts } from './site-hosts';
 
 /** A host a kubeadm role attaches to. */
-export interface KubeadmHost {
-  readonly name: string;
-  readonly cloudConfig: CloudConfig;
-}
+export type KubeadmHost = RoleHost;
 
 /** Validity of the cluster CA: 10 years, as kubeadm's own CA. */
 const CA_VALIDITY_HOURS = 10 * 365 * 24;
@@ -22,11 +19,7 @@ function requireKubeadmHosts(site: SitePlan, role: HostRole, hosts: readonly Kub
   if (site.controlPlane.distribution !== Distribution.KUBEADM) {
     throw new Error(`site: controlPlane.distribution ${JSON.stringify(site.controlPlane.distribution)} — expected "${Distribution.KUBEADM}"`);
   }
-  const expected = hostsWithRole(site, role).map((h) => h.name).join(', ');
-  const given = hosts.map((h) => h.name).join(', ');
-  if (expected !== given) {
-    throw new Error(`hosts: ${JSON.stringify(given)} — the site's hosts with role ${role} in site order (${expected})`);
-  }
+  requireSiteHosts(site, role, hosts);
 }
 
 /** Properties of a {@link KubeadmControlPlane}. */
@@ -89,9 +82,6 @@ export class KubeadmControlPlane extends Construct {
       caPrivateKeyBase64: Fn.base64encode(this.caPrivateKey.privateKeyPem),
     };
     props.controlPlanes.forEach((host) => applyKubeadmControlPlaneRole(host.cloudConfig, props.site, host.name, secrets));
-    if (props.controlPlanes.length === 2) {
-      Annotations.of(this).addWarning('2 stacked etcd members tolerate no failure: losing either control plane stops the cluster (use 3)');
-    }
   }
 }
 
