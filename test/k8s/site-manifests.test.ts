@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import {
-  CniKind, HostRole, SiteChart, SitePlan, chartManifestFileNames, defineSite, hostsWithRole, renderCiliumBootstrapManifest, renderHaproxyConfig,
+  CniKind, HostRole, SiteChart, k3sServerConfig, SitePlan, chartManifestFileNames, defineSite, hostsWithRole, renderCiliumBootstrapManifest, renderHaproxyConfig,
 } from '../../constructs';
 import { loadSites } from '../../sites';
 import { lxcSite, vmSite } from '../fixtures/sites';
@@ -86,11 +86,17 @@ describe.each(sites.map((site) => [site.name, site] as const))('site %s', (_name
 
     test('Cilium allocates pods from K3s\'s cluster CIDR and replaces kube-proxy exactly when K3s disables it', () => {
       if (site.cluster.cni !== CniKind.CILIUM) {
+        expect(helmChart).toBeUndefined();
         return;
       }
       const values = helmValues(helmChart!);
-      expect(values.ipam.operator.clusterPoolIPv4PodCIDRList).toEqual([site.cluster.podCidr]);
-      expect(values.kubeProxyReplacement).toBe(site.cluster.kubeProxyReplacement);
+      // Compared with what the K3s servers are actually configured with, not with the plan both read.
+      for (const server of hostsWithRole(site, HostRole.K3S_SERVER)) {
+        const k3s = k3sServerConfig(site, server.name);
+        expect(values.ipam.operator.clusterPoolIPv4PodCIDRList).toEqual([k3s['cluster-cidr']]);
+        expect(values.kubeProxyReplacement).toBe(k3s['disable-kube-proxy'] === true);
+        expect(k3s['flannel-backend']).toBe('none');
+      }
     });
 
     test('Cilium reaches the API server node-locally (127.0.0.1:6444) or through the API endpoint', () => {
