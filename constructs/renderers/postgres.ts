@@ -36,6 +36,27 @@ export const POSTGRES_RUNBOOK_PATH = `${POSTGRES_LIB_DIR}/postgres-RUNBOOK.md`;
 /** The role check's systemd units: a listening socket with `Accept=yes` and the per-connection service template. */
 export const POSTGRES_ROLE_CHECK_SOCKET_PATH = '/etc/systemd/system/postgres-role-check.socket';
 export const POSTGRES_ROLE_CHECK_SERVICE_PATH = '/etc/systemd/system/postgres-role-check@.service';
+/** With `postgres.tls`: the directory of the datastore's TLS files on each datastore node. */
+export const POSTGRES_TLS_DIR = '/etc/proxmox-k3s-ha/postgres-tls';
+/** The datastore CA certificate on each datastore node (replicas verify their primary against it). */
+export const POSTGRES_TLS_CA_PATH = `${POSTGRES_TLS_DIR}/ca.crt`;
+/** The node's server certificate, PostgreSQL's `ssl_cert_file` (0644, owner postgres). */
+export const POSTGRES_TLS_CERT_PATH = `${POSTGRES_TLS_DIR}/server.crt`;
+/** The node's server key, PostgreSQL's `ssl_key_file` (0600, owner postgres: PostgreSQL refuses a looser key). */
+export const POSTGRES_TLS_KEY_PATH = `${POSTGRES_TLS_DIR}/server.key`;
+/** The script that decodes the base64 TLS files cloud-init writes into the PEM files PostgreSQL reads. */
+export const POSTGRES_TLS_INSTALL_PATH = `${POSTGRES_LIB_DIR}/postgres-tls-install.sh`;
+/** With `postgres.tls`: the datastore CA on every K3s server, K3s's `datastore-cafile`. */
+export const K3S_DATASTORE_CA_PATH = '/etc/rancher/k3s/datastore-ca.crt';
+
+/**
+ * Where cloud-init writes the base64 of a PEM file (`<path>.b64`). PEM text from a Terraform reference cannot go
+ * into the cloud-config YAML as is: interpolated into a block scalar, its second and later lines would lose the
+ * indentation. Base64 is one line; a script or command decodes it on the host.
+ */
+export function postgresTlsBase64Path(path: string): string {
+  return `${path}.b64`;
+}
 
 /** The resolved `postgres` part of a plan. */
 export type PostgresPlan = NonNullable<SitePlan['postgres']>;
@@ -97,6 +118,28 @@ export function postgresReplicationSlot(nodeName: string): string {
   return `replica_${nodeName.replace(/-/g, '_')}`;
 }
 
+/** Subject alternative names of a datastore node's server certificate. */
+export interface PostgresCertificateNames {
+  /** The node's FQDN, and the API endpoint's DNS name when the writer endpoint is on the load balancers. */
+  readonly dnsNames: readonly string[];
+  /** The node's address, and the writer endpoint's address (the VIP) when that is another address. */
+  readonly ipAddresses: readonly string[];
+}
+
+/**
+ * The names a datastore node's server certificate must be valid for. K3s connects to the writer endpoint, and
+ * HAProxy passes the TCP stream (TLS included) through to the primary, so with `sslmode=verify-full` the primary's
+ * certificate must name the writer endpoint's address; replicas connect to their peer's own address.
+ */
+export function postgresServerCertificateNames(plan: SitePlan, hostName: string): PostgresCertificateNames {
+  const { host } = requireDatastoreNode(plan, hostName);
+  const writer = postgresWriterAddress(plan);
+  return {
+    dnsNames: [...new Set([host.fqdn, ...(plan.loadBalancer ? [plan.apiEndpoint.dnsName] : [])])],
+    ipAddresses: [...new Set([host.ip, writer.address])],
+  };
+}
+
 /** Memory settings derived from a host's memory size, in MiB. */
 export interface PostgresMemorySettings {
   readonly sharedBuffersMiB: number;
@@ -147,6 +190,14 @@ export function renderPostgresSettings(plan: SitePlan, hostName: string): string
     `listen_addresses = '${host.ip},localhost'`,
     `port = ${postgres.port}`,
     "password_encryption = 'scram-sha-256'",
+    ...(postgres.tls ? [
+      '',
+      '# TLS: K3s (through the writer endpoint) and the replicas connect with sslmode=verify-full against the datastore CA.',
+      'ssl = on',
+      `ssl_cert_file = '${POSTGRES_TLS_CERT_PATH}'`,
+      `ssl_key_file = '${POSTGRES_TLS_KEY_PATH}'`,
+      "ssl_min_protocol_version = 'TLSv1.2'",
+    ] : []),
     '',
     '# Streaming replication: the same on every node, so any of them can be promoted.',
     'wal_level = replica',
@@ -193,6 +244,11 @@ function hbaLine(type: string, database: string, user: string, address: string, 
  * the K3s user to the K3s database from every K3s server and every load balancer, replication from the other
  * datastore nodes, and the `postgres` superuser over the local socket (peer). Anything else matches no line and is
  * rejected.
+ *
+ * With `postgres.tls` the K3s and replication lines are `hostssl`: a connection without TLS matches no line and is
+ * rejected. Replication is TLS-only too, because the stream carries the whole cluster state, and the replicas
+ * verify their primary's certificate (`sslmode=verify-full`) against the datastore CA like K3s does. Without TLS
+ * they are `host` lines and the traffic is plain text.
  */
 export function renderPgHba(plan: SitePlan, hostName: string): string {
   const { postgres } = requireDatastoreNode(plan, hostName);
@@ -202,14 +258,15 @@ export function renderPgHba(plan: SitePlan, hostName: string): string {
   // K3s reaches the primary through the writer endpoint: HAProxy on the load balancers opens the connection, so
   // PostgreSQL sees the load balancer's own address, not the server's.
   (plan.loadBalancer?.nodes ?? []).forEach((lb) => addClient(lb.ip, `${lb.name} (load balancer, writer endpoint)`));
+  const type = postgres.tls ? 'hostssl' : 'host';
   const lines = [
     header(plan, hostName),
-    '# Only what the K3s datastore needs; a connection that matches no line is rejected.',
+    `# Only what the K3s datastore needs; a connection that matches no line is rejected${postgres.tls ? ' (so is any without TLS)' : ''}.`,
     hbaLine('# TYPE', 'DATABASE', 'USER', 'ADDRESS', 'METHOD'),
     hbaLine('local', 'all', 'postgres', '', 'peer', 'the setup scripts and the role check, as the postgres OS user'),
-    ...[...clients.entries()].map(([ip, labels]) => hbaLine('host', postgres.database, postgres.user, `${ip}/32`, 'scram-sha-256', labels.join(', '))),
+    ...[...clients.entries()].map(([ip, labels]) => hbaLine(type, postgres.database, postgres.user, `${ip}/32`, 'scram-sha-256', labels.join(', '))),
     ...postgres.nodes.filter((n) => n.name !== hostName)
-      .map((peer) => hbaLine('host', 'replication', POSTGRES_REPLICATION_USER, `${peer.ip}/32`, 'scram-sha-256', `${peer.name} (datastore peer)`)),
+      .map((peer) => hbaLine(type, 'replication', POSTGRES_REPLICATION_USER, `${peer.ip}/32`, 'scram-sha-256', `${peer.name} (datastore peer)`)),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -373,6 +430,7 @@ export function renderPostgresReplicaInitScript(plan: SitePlan, hostName: string
     '# Usage: postgres-replica-init.sh [--force]   (--force discards this node\'s data even if it was a primary)',
     ...environmentDoc({ services: true, secrets: true }),
     '#   PGHA_PRIMARY_HOST   clone this primary instead of asking the peers\' role checks which one is primary',
+    ...(postgres.tls ? ['#   PGHA_SSL_ROOT_CERT  the datastore CA the primary\'s certificate is verified against (sslmode=verify-full)'] : []),
     'set -eu',
     '',
     ...scriptDefaults(plan, hostName, [
@@ -382,6 +440,7 @@ export function renderPostgresReplicaInitScript(plan: SitePlan, hostName: string
       `PGHA_PEERS=\${PGHA_PEERS-${peerAddresses(plan, hostName)}}`,
       `PGHA_ROLE_CHECK_PORT=\${PGHA_ROLE_CHECK_PORT:-${POSTGRES_ROLE_CHECK_PORT}}`,
       'PGHA_PRIMARY_HOST=${PGHA_PRIMARY_HOST:-}',
+      ...(postgres.tls ? [`PGHA_SSL_ROOT_CERT=\${PGHA_SSL_ROOT_CERT:-${POSTGRES_TLS_CA_PATH}}`] : []),
     ]),
     `node=${hostName}`,
     `slot=${postgresReplicationSlot(hostName)}`,
@@ -436,7 +495,7 @@ export function renderPostgresReplicaInitScript(plan: SitePlan, hostName: string
     '  shift',
     '  rm -rf "$new"',
     `  as_postgres "$PGHA_BIN/pg_basebackup" -D "$new" -R -X stream -c fast --no-password -S "$slot" "$@" \\`,
-    `    -d "host=$from port=$PGHA_PORT user=${POSTGRES_REPLICATION_USER} passfile=$PGHA_PASSFILE application_name=$node connect_timeout=5"`,
+    `    -d "host=$from port=$PGHA_PORT user=${POSTGRES_REPLICATION_USER} passfile=$PGHA_PASSFILE application_name=$node connect_timeout=5${postgres.tls ? ' sslmode=verify-full sslrootcert=$PGHA_SSL_ROOT_CERT' : ''}"`,
     '}',
     '# Bounded: at first boot the primary may still be installing; it answers /primary once its init is done.',
     'deadline=$(( $(date +%s) + PGHA_WAIT_SECONDS ))',
@@ -780,14 +839,65 @@ export function postgresWriterAddress(plan: SitePlan): { readonly address: strin
 }
 
 /**
- * K3s's `datastore-endpoint`: `postgres://<user>:<password>@<writer address>:<port>/<database>`.
+ * K3s's `datastore-endpoint`: `postgres://<user>:<password>@<writer address>:<port>/<database>`, with
+ * `?sslmode=verify-full` when `postgres.tls` is on (K3s verifies the server against its `datastore-cafile`, the
+ * datastore CA, and the writer address against the certificate's names). Without TLS there is no `sslmode`, and
+ * K3s's kine then connects with `sslmode=disable`: the datastore traffic is plain text.
  *
  * @param password a Terraform reference to a letters-and-digits password (no URL escaping needed), never a literal
  */
 export function postgresDatastoreEndpoint(plan: SitePlan, password: string): string {
   const postgres = requirePostgres(plan);
   const writer = postgresWriterAddress(plan);
-  return `postgres://${postgres.user}:${password}@${writer.address}:${writer.port}/${postgres.database}`;
+  return `postgres://${postgres.user}:${password}@${writer.address}:${writer.port}/${postgres.database}${postgres.tls ? '?sslmode=verify-full' : ''}`;
+}
+
+/**
+ * The TLS install script of a datastore node (with `postgres.tls`; idempotent): decodes the base64 files
+ * cloud-init wrote next to {@link POSTGRES_TLS_CA_PATH}, {@link POSTGRES_TLS_CERT_PATH} and
+ * {@link POSTGRES_TLS_KEY_PATH} into the PEM files, owned by postgres, the key 0600. Runs before the init scripts.
+ */
+export function renderPostgresTlsInstallScript(plan: SitePlan, hostName: string): string {
+  const { postgres } = requireDatastoreNode(plan, hostName);
+  if (!postgres.tls) {
+    throw new Error(`site ${plan.name}: postgres.tls is false, expected true for the datastore TLS files`);
+  }
+  const files: readonly (readonly [string, string])[] = [[POSTGRES_TLS_CA_PATH, '0644'], [POSTGRES_TLS_CERT_PATH, '0644'], [POSTGRES_TLS_KEY_PATH, '0600']];
+  const lines = [
+    '#!/bin/sh',
+    header(plan, hostName),
+    '# Installs the datastore TLS files: cloud-init writes them base64-encoded (PEM does not survive YAML indentation),',
+    '# this decodes them for PostgreSQL (owner postgres; the key 0600, or PostgreSQL refuses to start).',
+    '# Environment: PGHA_TLS_DIR, the directory of the files (the test lab points it at its own).',
+    'set -eu',
+    '',
+    `PGHA_TLS_DIR=\${PGHA_TLS_DIR:-${POSTGRES_TLS_DIR}}`,
+    '',
+    'log() { printf \'%s: %s\\n\' "${0##*/}" "$*" >&2; }',
+    'die() { log "error: $*"; exit 1; }',
+    '# install_pem NAME MODE: $PGHA_TLS_DIR/NAME.b64 -> $PGHA_TLS_DIR/NAME',
+    'install_pem() {',
+    '  [ -s "$PGHA_TLS_DIR/$1.b64" ] || die "$PGHA_TLS_DIR/$1.b64 is missing or empty"',
+    '  (umask 077 && base64 -d < "$PGHA_TLS_DIR/$1.b64" > "$PGHA_TLS_DIR/$1.tmp") || die "$PGHA_TLS_DIR/$1.b64 is not base64"',
+    '  grep -q -- \'-----BEGIN \' "$PGHA_TLS_DIR/$1.tmp" || die "$PGHA_TLS_DIR/$1.b64 does not hold PEM"',
+    '  chown postgres:postgres "$PGHA_TLS_DIR/$1.tmp"',
+    '  chmod "$2" "$PGHA_TLS_DIR/$1.tmp"',
+    '  mv "$PGHA_TLS_DIR/$1.tmp" "$PGHA_TLS_DIR/$1"',
+    '}',
+    ...files.map(([path, mode]) => `install_pem ${path.slice(POSTGRES_TLS_DIR.length + 1)} ${mode}`),
+    'log "installed the datastore CA, server certificate and key in $PGHA_TLS_DIR"',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The command that installs the datastore CA on a K3s server (with `postgres.tls`): cloud-init writes its base64
+ * next to {@link K3S_DATASTORE_CA_PATH}; this decodes it (0644: a certificate is not secret) before K3s starts.
+ */
+export function postgresDatastoreCaInstallCommand(): string {
+  const source = postgresTlsBase64Path(K3S_DATASTORE_CA_PATH);
+  const temporary = `${K3S_DATASTORE_CA_PATH}.tmp`;
+  return `base64 -d < ${source} > ${temporary} && chmod 0644 ${temporary} && mv ${temporary} ${K3S_DATASTORE_CA_PATH}`;
 }
 
 /**
@@ -805,6 +915,8 @@ PostgreSQL ${postgres.version}, database \`${postgres.database}\`, user \`${post
 ${nodes.join('\n')}
 
 K3s reaches the primary at ${writer.address}:${writer.port}${plan.loadBalancer ? ` (the writer endpoint: HAProxy on ${plan.loadBalancer.nodes.map((n) => n.name).join(', ')})` : ''}.
+${postgres.tls ? `Connections are TLS only (\`hostssl\`): K3s and the replicas verify the server's certificate against the datastore CA
+(${POSTGRES_TLS_CA_PATH} here, ${K3S_DATASTORE_CA_PATH} on the K3s servers); Terraform generates the CA and the certificates.` : 'TLS is off (`postgres.tls: false`): the datastore traffic crosses the network in plain text.'}
 Scripts live in ${POSTGRES_LIB_DIR}; run them as root on the datastore node named.
 
 ## What is automatic

@@ -1,6 +1,7 @@
 import { HostPlan, SitePlan, controlPlaneHosts, hostsWithRole, workerHosts } from '../site/plan';
 import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { K3S_API_SERVER_PORT } from './haproxy';
+import { K3S_DATASTORE_CA_PATH } from './postgres';
 
 const mermaidId = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
 
@@ -81,7 +82,7 @@ export function renderSiteDocument(plan: SitePlan): string {
     `- Network ${plan.network.cidr}, gateway ${plan.network.gateway}, zone \`${plan.network.searchDomain}\``,
     ...(plan.loadBalancer?.ingressFrontends ? [`- Ingress: ports 80/443 on the endpoint → NodePorts ${plan.ingress.httpNodePort}/${plan.ingress.httpsNodePort} on the servers`] : []),
     ...(plan.loadBalancer && plan.apiEndpoint.floating ? [`- VRRP: router id ${plan.loadBalancer.vrrpRouterId}, version ${plan.loadBalancer.vrrpVersion}, priorities ${plan.loadBalancer.nodes.map((n) => `${n.name} ${n.priority}`).join(', ')}`] : []),
-    `- ${kubeadm ? `kubeadm with Kubernetes ${plan.versions.kubernetes} and CRI-O` : `K3s ${plan.versions.k3s}`}, ${servers.length} ${kubeadm ? 'control plane(s)' : 'server(s)'} on ${embedded ? (kubeadm ? 'stacked etcd' : 'embedded etcd') : `PostgreSQL (${plan.postgres?.nodes.map((n) => n.name).join(', ')})`}, ${agents.length} ${kubeadm ? 'worker(s)' : 'agent(s)'}; CNI ${plan.cluster.cni}${plan.cluster.kubeProxyReplacement ? ' (kube-proxy replacement)' : ''}, pods ${plan.cluster.podCidr}, services ${plan.cluster.serviceCidr}`,
+    `- ${kubeadm ? `kubeadm with Kubernetes ${plan.versions.kubernetes} and CRI-O` : `K3s ${plan.versions.k3s}`}, ${servers.length} ${kubeadm ? 'control plane(s)' : 'server(s)'} on ${embedded ? (kubeadm ? 'stacked etcd' : 'embedded etcd') : `PostgreSQL (${plan.postgres?.nodes.map((n) => n.name).join(', ')}; ${plan.postgres?.tls ? 'TLS, K3s verifies the datastore CA' : 'no TLS: plain-text datastore traffic'})`}, ${agents.length} ${kubeadm ? 'worker(s)' : 'agent(s)'}; CNI ${plan.cluster.cni}${plan.cluster.kubeProxyReplacement ? ' (kube-proxy replacement)' : ''}, pods ${plan.cluster.podCidr}, services ${plan.cluster.serviceCidr}`,
     ...(plan.dns ? [`- DNS: Bind9 on ${plan.dns.servers.map((s) => `${s.name} (${s.ip})`).join(', ')}, zone \`${plan.dns.zone}\`${plan.dns.wildcardToEndpoint ? `, \`*.${plan.dns.zone}\` → ${plan.apiEndpoint.address}` : ''}`] : []),
     '',
     '## Warnings',
@@ -95,7 +96,9 @@ export function renderSiteDocument(plan: SitePlan): string {
       `2. **VIP failover:** find the holder with \`ip -br addr | grep ${plan.apiEndpoint.address}\` on ${balancers.map((b) => b.name).join(', ')}; stop Keepalived there (\`systemctl stop keepalived\`); the VIP moves to the next priority within about a second while \`kubectl get nodes\` keeps answering; start it again and note whether the VIP returns (preemption).`,
     ] : [`2. **No VIP:** the endpoint ${endpoint} is a single point of failure; stopping it stops the API for clients${kubeadm ? ' and for kubelets, which reach the API through it' : ' (agents keep their node-local load balancer)'}.`]),
     `3. **API high availability:** stop one control-plane node (\`systemctl stop ${kubeadm ? 'kubelet crio' : 'k3s'}\` on ${servers[0].name}); \`kubectl get nodes\` through ${endpoint} keeps working and the HAProxy stats page (\`http://<load balancer>:${plan.loadBalancer?.statsPort ?? 8404}/\`, user admin, password from \`terraform output -raw haproxy_stats_password\`) shows it DOWN within about 2 s.`,
-    `4. **Datastore:** ${kubeadm ? `\`kubectl -n kube-system get pods -l component=etcd\` shows ${servers.length} etcd members, one per control-plane node.` : embedded ? `\`k3s etcd-snapshot list\` on a server shows scheduled snapshots (${plan.controlPlane.etcdSnapshotScheduleCron}, ${plan.controlPlane.etcdSnapshotRetention} kept); with all servers up, etcd has ${servers.length} members.` : 'the writer endpoint reaches the primary (`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"` returns f); follow the promotion runbook to fail over.'}`,
+    `4. **Datastore:** ${kubeadm ? `\`kubectl -n kube-system get pods -l component=etcd\` shows ${servers.length} etcd members, one per control-plane node.` : embedded ? `\`k3s etcd-snapshot list\` on a server shows scheduled snapshots (${plan.controlPlane.etcdSnapshotScheduleCron}, ${plan.controlPlane.etcdSnapshotRetention} kept); with all servers up, etcd has ${servers.length} members.` : `the writer endpoint reaches the primary (${plan.postgres?.tls
+      ? `on a server, \`psql "host=<endpoint> port=<writer port> user=k3s dbname=k3s sslmode=verify-full sslrootcert=${K3S_DATASTORE_CA_PATH}" -c "select pg_is_in_recovery()"\``
+      : '`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"`'} returns f); follow the promotion runbook to fail over.`}`,
     ...(plan.loadBalancer?.ingressFrontends ? [`5. **Application through ingress:** \`curl -k https://nginx.${plan.network.searchDomain}/\` answers through the endpoint; stop a server running the ingress controller and it still answers.`] : []),
     '',
   ];

@@ -4,12 +4,19 @@ import { DatastoreKind } from '../site/spec';
 /**
  * What a datastore gives every K3s server: non-secret `config.yaml` entries, environment variables for the k3s
  * service (written to a 0600 environment file, never onto the command line; values may be Terraform references),
- * and files such as a CA certificate.
+ * files such as a CA certificate, and commands that prepare them.
  */
 export interface K3sDatastoreBinding {
   readonly serverConfig: Readonly<Record<string, string | boolean | number | readonly string[]>>;
   readonly serverEnvironment: Readonly<Record<string, string>>;
   readonly serverFiles: readonly CloudFile[];
+  /**
+   * Commands each server runs before K3s is installed and started, e.g. decoding a base64 CA into the file
+   * `serverConfig` names.
+   *
+   * @default []
+   */
+  readonly serverCommands?: readonly string[];
 }
 
 /** A K3s datastore: embedded etcd, or an external database such as {@link PostgresDatastore}. */

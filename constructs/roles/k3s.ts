@@ -46,6 +46,7 @@ export function applyK3sServerRole(config: CloudConfig, plan: SitePlan, hostName
     config.addFile(SERVER_ROLE, { path: K3S_ENV_PATH, content: envFile(datastore.serverEnvironment), mode: '0600' });
   }
   datastore.serverFiles.forEach((file) => config.addFile(SERVER_ROLE, file));
+  (datastore.serverCommands ?? []).forEach((command) => config.addCommand(SERVER_ROLE, command));
   if (plan.loadBalancer?.apiHealthCheck === ApiHealthCheck.READYZ) {
     config.addFile(SERVER_ROLE, { path: K3S_AUTH_CONFIG_PATH, content: K3S_AUTHENTICATION_CONFIG, mode: '0600' });
   }

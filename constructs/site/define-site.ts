@@ -192,6 +192,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
         synchronousCommit: spec.postgres?.synchronousCommit ?? true,
         database: spec.postgres?.database ?? 'k3s',
         user: spec.postgres?.user ?? 'k3s',
+        tls: spec.postgres?.tls ?? true,
         nodes: hostsWithRole(partial, HostRole.DATASTORE).map((host) => ({ name: host.name, ip: host.ip })),
       },
     } : {}),

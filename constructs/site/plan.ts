@@ -140,6 +140,8 @@ export interface SitePlan {
     readonly synchronousCommit: boolean;
     readonly database: string;
     readonly user: string;
+    /** TLS with a datastore CA (`hostssl`, `sslmode=verify-full`); false: plain-text datastore traffic. */
+    readonly tls: boolean;
     /** The datastore hosts in site order: the first is the initial primary. */
     readonly nodes: readonly { readonly name: string; readonly ip: string }[];
   };

@@ -377,6 +377,16 @@ export interface PostgresSpec {
   readonly database?: string;
   /** @default 'k3s' */
   readonly user?: string;
+  /**
+   * TLS between K3s and PostgreSQL (and between the datastore nodes): Terraform generates a datastore CA and a
+   * server certificate per node valid for the node's address and name and the writer endpoint's; PostgreSQL then
+   * accepts the K3s user and replication over TLS only, and K3s connects with `sslmode=verify-full` against the CA.
+   * With `false`, the K3s datastore traffic (the password exchange is scram-sha-256, but every key and value of
+   * the cluster state) crosses the network in plain text.
+   *
+   * @default true
+   */
+  readonly tls?: boolean;
 }
 
 /** The site's DNS zone, served by Bind9 on the hosts with role `dns`. */

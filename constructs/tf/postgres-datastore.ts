@@ -1,11 +1,24 @@
 import { Password } from '@cdktf/provider-random/lib/password';
+import { CertRequest } from '@cdktf/provider-tls/lib/cert-request';
+import { LocallySignedCert } from '@cdktf/provider-tls/lib/locally-signed-cert';
+import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
+import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
+import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
-import { postgresDatastoreEndpoint, postgresWriterAddress, requirePostgres } from '../renderers/postgres';
+import {
+  K3S_DATASTORE_CA_PATH, postgresDatastoreCaInstallCommand, postgresDatastoreEndpoint, postgresServerCertificateNames, postgresTlsBase64Path,
+  postgresWriterAddress, requirePostgres,
+} from '../renderers/postgres';
 import { applyDatastoreRole } from '../roles/datastore';
 import { IK3sDatastore, K3sDatastoreBinding } from '../roles/k3s-datastore';
 import { SitePlan, hostsWithRole } from '../site/plan';
 import { DatastoreKind, HostRole } from '../site/spec';
+
+/** Validity of the datastore CA: 10 years. */
+const CA_VALIDITY_HOURS = 10 * 365 * 24;
+/** Validity of a datastore node's server certificate: 5 years. */
+const SERVER_CERTIFICATE_VALIDITY_HOURS = 5 * 365 * 24;
 
 /** A host the datastore role attaches to. */
 export interface DatastoreHost {
@@ -30,7 +43,18 @@ export interface PostgresDatastoreProps {
  * digits: they go into a URL and SQL unescaped); rendered files reference them, so no secret is a literal in the
  * synthesized JSON. The stack must configure the `random` provider.
  *
- * Escape hatch: the passwords are public (`k3sPassword.addOverride(...)`).
+ * With `postgres.tls` (the default) it also generates, with the `tls` provider (the stack must configure it):
+ * - the datastore CA (`tls_private_key` ECDSA P-256 + `tls_self_signed_cert`, 10 years);
+ * - per datastore node a key and a server certificate signed by the CA (`tls_cert_request` +
+ *   `tls_locally_signed_cert`, 5 years) for the node's address and FQDN and the writer endpoint's address and DNS
+ *   name (HAProxy passes TLS through, so the primary's certificate must name the address K3s dials).
+ *
+ * PostgreSQL then accepts the K3s user and replication over TLS only, K3s gets the CA as `datastore-cafile` and
+ * connects with `sslmode=verify-full`. Keys are in the Terraform state and in the datastore nodes' user-data
+ * snippets: protect both. Replacing a certificate (e.g. `terraform taint`) changes the node's user-data.
+ * With `tls: false` no tls resource is created and the datastore traffic is plain text.
+ *
+ * Escape hatch: the passwords and TLS resources are public (`k3sPassword.addOverride(...)`).
  */
 export class PostgresDatastore extends Construct implements IK3sDatastore {
   public readonly kind = DatastoreKind.POSTGRES;
@@ -41,6 +65,14 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
   /** Where K3s reaches the primary: the writer endpoint (the VIP when it floats). */
   public readonly datastoreEndpointAddress: string;
   public readonly datastoreEndpointPort: number;
+  /** The datastore CA's key, with `postgres.tls`. */
+  public readonly tlsCaPrivateKey?: PrivateKey;
+  /** The datastore CA certificate, with `postgres.tls`: K3s's `datastore-cafile`. */
+  public readonly tlsCaCertificate?: SelfSignedCert;
+  /** Each datastore node's server key, by node name (empty without TLS). */
+  public readonly tlsServerKeys: ReadonlyMap<string, PrivateKey>;
+  /** Each datastore node's server certificate, by node name (empty without TLS). */
+  public readonly tlsServerCertificates: ReadonlyMap<string, LocallySignedCert>;
   private readonly site: SitePlan;
 
   constructor(scope: Construct, id: string, props: PostgresDatastoreProps) {
@@ -57,27 +89,71 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     this.datastoreEndpointPort = writer.port;
     this.k3sPassword = new Password(this, 'K3sPassword', { length: 32, special: false });
     this.replicationPassword = new Password(this, 'ReplicationPassword', { length: 32, special: false });
+    const serverKeys = new Map<string, PrivateKey>();
+    const serverCertificates = new Map<string, LocallySignedCert>();
+    if (postgres.tls) {
+      this.tlsCaPrivateKey = new PrivateKey(this, 'TlsCaKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+      this.tlsCaCertificate = new SelfSignedCert(this, 'TlsCaCertificate', {
+        privateKeyPem: this.tlsCaPrivateKey.privateKeyPem,
+        subject: [{ commonName: `${props.site.name} k3s datastore CA` }],
+        isCaCertificate: true,
+        setSubjectKeyId: true,
+        validityPeriodHours: CA_VALIDITY_HOURS,
+        allowedUses: ['cert_signing', 'crl_signing', 'digital_signature'],
+      });
+      for (const host of props.hosts) {
+        const names = postgresServerCertificateNames(props.site, host.name);
+        const key = new PrivateKey(this, `TlsKey-${host.name}`, { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+        const request = new CertRequest(this, `TlsCertRequest-${host.name}`, {
+          privateKeyPem: key.privateKeyPem,
+          subject: [{ commonName: names.dnsNames[0] }],
+          dnsNames: [...names.dnsNames],
+          ipAddresses: [...names.ipAddresses],
+        });
+        serverKeys.set(host.name, key);
+        serverCertificates.set(host.name, new LocallySignedCert(this, `TlsCertificate-${host.name}`, {
+          certRequestPem: request.certRequestPem,
+          caPrivateKeyPem: this.tlsCaPrivateKey.privateKeyPem,
+          caCertPem: this.tlsCaCertificate.certPem,
+          validityPeriodHours: SERVER_CERTIFICATE_VALIDITY_HOURS,
+          allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
+        }));
+      }
+    }
+    this.tlsServerKeys = serverKeys;
+    this.tlsServerCertificates = serverCertificates;
     for (const host of props.hosts) {
       applyDatastoreRole(host.cloudConfig, props.site, host.name, {
         k3sPassword: this.k3sPassword.result,
         replicationPassword: this.replicationPassword.result,
-      });
+      }, this.tlsCaCertificate ? {
+        caCertificateBase64: Fn.base64encode(this.tlsCaCertificate.certPem),
+        certificateBase64: Fn.base64encode(serverCertificates.get(host.name)!.certPem),
+        privateKeyBase64: Fn.base64encode(serverKeys.get(host.name)!.privateKeyPem),
+      } : undefined);
     }
   }
 
   /**
    * The DSN goes into the server's 0600 environment file as `K3S_DATASTORE_ENDPOINT` (K3s reads it from there), so
-   * the password never appears in `config.yaml` or on a command line.
+   * the password never appears in `config.yaml` or on a command line. With TLS the DSN ends in
+   * `?sslmode=verify-full`, `config.yaml` gets `datastore-cafile`, and the CA certificate is written base64-encoded
+   * next to that path and decoded before K3s starts; without TLS the datastore traffic is plain text.
    */
   public bind(serverName: string, _serverIndex: number): K3sDatastoreBinding {
     const servers = hostsWithRole(this.site, HostRole.K3S_SERVER).map((s) => s.name);
     if (!servers.includes(serverName)) {
       throw new Error(`serverName: ${JSON.stringify(serverName)} — one of the site's K3s servers (${servers.join(', ')})`);
     }
+    const environment = { K3S_DATASTORE_ENDPOINT: postgresDatastoreEndpoint(this.site, this.k3sPassword.result) };
+    if (!this.tlsCaCertificate) {
+      return { serverConfig: {}, serverEnvironment: environment, serverFiles: [] };
+    }
     return {
-      serverConfig: {},
-      serverEnvironment: { K3S_DATASTORE_ENDPOINT: postgresDatastoreEndpoint(this.site, this.k3sPassword.result) },
-      serverFiles: [],
+      serverConfig: { 'datastore-cafile': K3S_DATASTORE_CA_PATH },
+      serverEnvironment: environment,
+      serverFiles: [{ path: postgresTlsBase64Path(K3S_DATASTORE_CA_PATH), content: `${Fn.base64encode(this.tlsCaCertificate.certPem)}\n`, mode: '0644' }],
+      serverCommands: [postgresDatastoreCaInstallCommand()],
     };
   }
 }

@@ -159,6 +159,10 @@ export class SiteStack extends TerraformStack {
     }
 
     new RandomProvider(this, 'random');
+    // Exactly one tls provider: kubeadm's cluster CA and the PostgreSQL datastore's CA both need it.
+    if (site.controlPlane.distribution === Distribution.KUBEADM || site.postgres?.tls === true) {
+      new TlsProvider(this, 'tls');
+    }
     if (site.loadBalancer) {
       this.loadBalancers = new HaLoadBalancerPair(this, 'LoadBalancers', {
         site,
@@ -183,7 +187,6 @@ export class SiteStack extends TerraformStack {
       new K3sAgents(this, 'Agents', { site, agents: withRole(HostRole.K3S_AGENT), token: this.controlPlane.token.result });
     }
     if (site.controlPlane.distribution === Distribution.KUBEADM) {
-      new TlsProvider(this, 'tls');
       const controlPlane = new KubeadmControlPlane(this, 'ControlPlane', { site, controlPlanes: withRole(HostRole.CONTROL_PLANE) });
       new KubeadmWorkers(this, 'Workers', { site, workers: withRole(HostRole.WORKER), joinSecrets: controlPlane.joinSecrets });
     }

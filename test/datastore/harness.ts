@@ -1,11 +1,12 @@
 import { ChildProcess, execFile, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import {
-  DatastoreKind, HostRole, SitePlan, defineSite, postgresDatastoreEndpoint, renderHaproxyConfig, renderPgHba, renderPostgresEnvironmentFile,
-  renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresSettings,
+  DatastoreKind, HostRole, SitePlan, defineSite, postgresDatastoreEndpoint, postgresServerCertificateNames, renderHaproxyConfig, renderPgHba,
+  renderPostgresEnvironmentFile, renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript,
+  renderPostgresSettings, renderPostgresTlsInstallScript,
 } from '../../constructs';
 import { run, sh, uniqueName, tearDownLab } from '../support/netns';
 import { pgHomelabSite } from './fixtures';
@@ -19,10 +20,15 @@ import { pgHomelabSite } from './fixtures';
  * would not do: every loopback connection comes from 127.0.0.1, so pg_hba's per-address rules could not be tested.
  *
  * What is generated and used as is: postgresql settings (conf.d drop-in), pg_hba.conf, the environment file, the
- * primary init, replica init, promotion and role-check scripts, the HAProxy sections after `global`, and the DSN.
+ * primary init, replica init, promotion, role-check and TLS install scripts, the HAProxy sections after `global`,
+ * the DSN, and the certificates' names (`postgresServerCertificateNames`, what Terraform's cert requests get).
  * What the lab adapts: a Debian-like postgresql.conf per node that points at the lab's data/socket directories
  * and includes conf.d; the scripts' `PGHA_*` paths and service commands (pg_ctl instead of systemctl); HAProxy's
  * `global` section (no chroot, stats socket or syslog); the systemd socket unit is played by inetd-standin.js.
+ * With TLS (the site default): the CA and server certificates come from `openssl` here (Terraform's tls provider
+ * cannot run in the lab), base64-encoded as cloud-init writes them; a `60-lab-tls.conf` drop-in points
+ * `ssl_cert_file`/`ssl_key_file` at the node's lab directory; clients get the CA as `PGSSLROOTCERT` (what K3s's
+ * `datastore-cafile` becomes in kine).
  */
 
 export const PG_BIN_ROOT = '/usr/lib/postgresql';
@@ -44,6 +50,53 @@ export function labPlan(version: number): SitePlan {
     controlPlane: { datastore: DatastoreKind.POSTGRES },
     postgres: { version },
   });
+}
+
+/** Runs openssl with a 30 s bound, throwing its output on failure. */
+function openssl(args: readonly string[], cwd: string): void {
+  const result = spawnSync('openssl', [...args], { cwd, encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0) {
+    throw new Error(`openssl ${args.join(' ')}: ${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`);
+  }
+}
+
+/** A self-signed CA (ECDSA P-256, like the Terraform one) in `dir`: `ca.key`, `ca.crt`. Returns the certificate path. */
+export function createLabCa(dir: string, commonName: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  writeFileSync(join(dir, 'ca.cnf'), [
+    '[req]', 'distinguished_name = dn', 'prompt = no', 'x509_extensions = v3_ca',
+    '[dn]', `CN = ${commonName}`,
+    '[v3_ca]', 'basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign,digitalSignature', 'subjectKeyIdentifier = hash', '',
+  ].join('\n'));
+  openssl(['req', '-x509', '-new', '-config', 'ca.cnf', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt',
+    '-days', '2'], dir);
+  return join(dir, 'ca.crt');
+}
+
+/**
+ * A server key and certificate signed by the CA in `caDir`, for the names the construct gives the node's
+ * Terraform cert request; written base64-encoded into `tlsDir` the way cloud-init writes them.
+ */
+export function createLabServerCertificate(plan: SitePlan, hostName: string, caDir: string, tlsDir: string, serial: number): void {
+  const names = postgresServerCertificateNames(plan, hostName);
+  const work = join(caDir, hostName);
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'ext.cnf'), [
+    `subjectAltName = ${[...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(',')}`,
+    'basicConstraints = CA:FALSE',
+    'keyUsage = critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage = serverAuth',
+    '',
+  ].join('\n'));
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr',
+    '-subj', `/CN=${names.dnsNames[0]}`], work);
+  openssl(['x509', '-req', '-in', 'server.csr', '-CA', join(caDir, 'ca.crt'), '-CAkey', join(caDir, 'ca.key'), '-set_serial', String(serial), '-days', '2',
+    '-extfile', 'ext.cnf', '-out', 'server.crt'], work);
+  mkdirSync(tlsDir, { recursive: true, mode: 0o755 });
+  const b64 = (path: string) => `${readFileSync(path).toString('base64')}\n`;
+  writeFileSync(join(tlsDir, 'ca.crt.b64'), b64(join(caDir, 'ca.crt')), { mode: 0o600 });
+  writeFileSync(join(tlsDir, 'server.crt.b64'), b64(join(work, 'server.crt')), { mode: 0o600 });
+  writeFileSync(join(tlsDir, 'server.key.b64'), b64(join(work, 'server.key')), { mode: 0o600 });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,7 +132,9 @@ export interface PgNode extends NetNode {
   readonly dataDir: string;
   readonly socketDir: string;
   readonly logFile: string;
-  readonly scripts: { readonly primaryInit: string; readonly replicaInit: string; readonly promote: string; readonly roleCheck: string };
+  readonly scripts: { readonly primaryInit: string; readonly replicaInit: string; readonly promote: string; readonly roleCheck: string; readonly tlsInstall: string };
+  /** With TLS: the node's TLS directory (the generated install script decodes the base64 files in it). */
+  readonly tlsDir: string;
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -101,8 +156,12 @@ export class PostgresLab {
   public readonly outsider: NetNode;
   /** The generated passwords of this lab run (the real system gets Terraform's). */
   public readonly passwords = { k3s: alphanumeric(32), replication: alphanumeric(32) };
-  /** K3s's datastore-endpoint, as the construct renders it (the VIP on the writer port). */
+  /** K3s's datastore-endpoint, as the construct renders it (the VIP on the writer port; with TLS `sslmode=verify-full`). */
   public readonly dsn: string;
+  /** With TLS: the datastore CA certificate clients verify against (K3s's `datastore-cafile`). */
+  public readonly caCertificate?: string;
+  /** With TLS: a second, unrelated CA, for checking that verification really happens. */
+  public readonly otherCaCertificate?: string;
   private readonly id = uniqueName('pkd');
   private readonly switchNamespace: string;
   private readonly namespaces: string[] = [];
@@ -120,6 +179,10 @@ export class PostgresLab {
     chmodSync(this.workDir, 0o755);
     this.switchNamespace = `${this.id}sw`;
     try {
+      if (this.plan.postgres!.tls) {
+        this.caCertificate = createLabCa(join(this.workDir, 'ca'), `${this.plan.name} lab datastore CA`);
+        this.otherCaCertificate = createLabCa(join(this.workDir, 'other-ca'), 'an unrelated CA');
+      }
       sh('ip', ['netns', 'add', this.switchNamespace]);
       this.namespaces.push(this.switchNamespace);
       sh('ip', ['-n', this.switchNamespace, 'link', 'add', 'br0', 'type', 'bridge']);
@@ -178,15 +241,32 @@ export class PostgresLab {
       replicaInit: join(binDir, 'postgres-replica-init.sh'),
       promote: join(binDir, 'postgres-promote.sh'),
       roleCheck: join(binDir, 'postgres-role-check.sh'),
+      tlsInstall: join(binDir, 'postgres-tls-install.sh'),
     };
     writeFileSync(scripts.primaryInit, renderPostgresPrimaryInitScript(this.plan, name), { mode: 0o755 });
     writeFileSync(scripts.replicaInit, renderPostgresReplicaInitScript(this.plan, name), { mode: 0o755 });
     writeFileSync(scripts.promote, renderPostgresPromoteScript(this.plan, name), { mode: 0o755 });
     writeFileSync(scripts.roleCheck, renderPostgresRoleCheckScript(this.plan, name), { mode: 0o755 });
+    const tlsDir = join(dir, 'tls');
     const postgresUid = numericId('postgres');
     const postgresGid = Number(sh('id', ['-g', 'postgres']).trim());
     for (const d of [dir, confDir, socketDir]) {
       chownSync(d, postgresUid, postgresGid);
+    }
+    if (this.plan.postgres!.tls) {
+      createLabServerCertificate(this.plan, name, join(this.workDir, 'ca'), tlsDir, 1000 + this.portCount);
+      writeFileSync(scripts.tlsInstall, renderPostgresTlsInstallScript(this.plan, name), { mode: 0o755 });
+      // The generated script decodes the files in place: owner postgres, the key 0600 (or PostgreSQL refuses it).
+      const installed = spawnSync('sh', [scripts.tlsInstall], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PGHA_TLS_DIR: tlsDir } });
+      if (installed.status !== 0) {
+        throw new Error(`${name}: TLS install: ${installed.stdout ?? ''}${installed.stderr ?? ''}${installed.error ? String(installed.error) : ''}`);
+      }
+      writeFileSync(join(confDir, 'conf.d', '60-lab-tls.conf'), [
+        '# The lab\'s paths for the generated TLS settings (conf.d is read in order: this wins).',
+        `ssl_cert_file = '${join(tlsDir, 'server.crt')}'`,
+        `ssl_key_file = '${join(tlsDir, 'server.key')}'`,
+        '',
+      ].join('\n'));
     }
     const pgCtl = `runuser -u postgres -- ${this.bin}/pg_ctl -D ${confDir} -l ${logFile} -w -t 60`;
     const env = {
@@ -198,8 +278,10 @@ export class PostgresLab {
       PGHA_STOP: `${pgCtl} -m fast stop`,
       PGHA_RESTART: `${pgCtl} -m fast restart`,
       PGHA_WAIT_SECONDS: '60',
+      PGHA_TLS_DIR: tlsDir,
+      PGHA_SSL_ROOT_CERT: join(tlsDir, 'ca.crt'),
     };
-    return { ...net, dir, confDir, dataDir, socketDir, logFile, scripts, env };
+    return { ...net, dir, confDir, dataDir, socketDir, logFile, scripts, env, tlsDir };
   }
 
   /** Runs a command in a namespace (as root), with extra environment. */
@@ -265,13 +347,18 @@ export class PostgresLab {
   /** SQL through a connection string from a network node (the client by default), with a 2 s connect timeout. */
   public sqlVia(connection: string, sql: string, from: NetNode = this.client, timeoutMs = 10_000): CommandResult {
     const result = this.exec(from, `${this.bin}/psql`, ['-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-d', connection, '-c', sql],
-      { env: { PGCONNECT_TIMEOUT: '2' }, timeoutMs });
+      { env: this.clientEnvironment(), timeoutMs });
     return { status: result.status, output: result.output.trim() };
   }
 
   /** The same, without blocking the event loop (for writes that race a failover). */
   public sqlViaAsync(connection: string, sql: string, from: NetNode = this.client, timeoutMs = 10_000): Promise<CommandResult> {
-    return this.execAsync(from, `${this.bin}/psql`, ['-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-d', connection, '-c', sql], { PGCONNECT_TIMEOUT: '2' }, timeoutMs);
+    return this.execAsync(from, `${this.bin}/psql`, ['-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-d', connection, '-c', sql], this.clientEnvironment(), timeoutMs);
+  }
+
+  /** A 2 s connect timeout and, with TLS, the datastore CA as libpq's root certificate (K3s's `datastore-cafile`). */
+  private clientEnvironment(): Record<string, string> {
+    return { PGCONNECT_TIMEOUT: '2', ...(this.caCertificate ? { PGSSLROOTCERT: this.caCertificate } : {}) };
   }
 
   /** SQL as the postgres superuser over the local socket, without blocking the event loop. */

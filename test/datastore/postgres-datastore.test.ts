@@ -1,13 +1,16 @@
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import {
-  CloudConfig, CloudConfigConflictError, DatastoreKind, POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_REPLICA_INIT_PATH, PostgresDatastore, Protocol,
+  CloudConfig, CloudConfigConflictError, DatastoreKind, POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_REPLICA_INIT_PATH, POSTGRES_TLS_INSTALL_PATH,
+  PostgresDatastore, Protocol,
   SitePlan, applyDatastoreRole, applyLoadBalancerRole, defineSite, renderCloudConfig,
 } from '../../constructs';
 import lab from '../../sites/lab';
 import { pgHomelabSite } from './fixtures';
 
 const homelab = defineSite(pgHomelabSite);
+const plain = defineSite({ ...pgHomelabSite, postgres: { tls: false } });
 const REF = /^\$\{random_password\.[A-Za-z0-9_-]+\.result\}$/;
 
 function builder(plan: SitePlan, name: string): CloudConfig {
@@ -16,10 +19,15 @@ function builder(plan: SitePlan, name: string): CloudConfig {
 
 describe('applyDatastoreRole', () => {
   const secrets = { k3sPassword: '${random_password.k3s.result}', replicationPassword: '${random_password.repl.result}' };
+  const tls = {
+    caCertificateBase64: '${base64encode(tls_self_signed_cert.ca.cert_pem)}',
+    certificateBase64: '${base64encode(tls_locally_signed_cert.node.cert_pem)}',
+    privateKeyBase64: '${base64encode(tls_private_key.node.private_key_pem)}',
+  };
 
   test('package, files at the Debian paths with their owners and modes, port claims', () => {
-    const config = builder(homelab, 'pg-node-1');
-    applyDatastoreRole(config, homelab, 'pg-node-1', secrets);
+    const config = builder(plain, 'pg-node-1');
+    applyDatastoreRole(config, plain, 'pg-node-1', secrets);
     expect(config.packages).toEqual(['curl', 'postgresql-16']);
     expect(config.files.map((f) => [f.path, f.mode, f.owner])).toEqual([
       ['/etc/postgresql/16/main/conf.d/50-proxmox-k3s-ha.conf', '0644', 'postgres:postgres'],
@@ -40,11 +48,32 @@ describe('applyDatastoreRole', () => {
     expect(config.files.find((f) => f.path === POSTGRES_ENV_PATH)!.content).toContain('PGHA_K3S_PASSWORD=${random_password.k3s.result}\n');
   });
 
+  test('with TLS (the default): the CA, certificate and key base64-encoded and root-only, decoded by the TLS install script first', () => {
+    const config = builder(homelab, 'pg-node-1');
+    applyDatastoreRole(config, homelab, 'pg-node-1', secrets, tls);
+    const tlsFiles = config.files.filter((f) => f.path.startsWith('/etc/proxmox-k3s-ha/postgres-tls/') || f.path === POSTGRES_TLS_INSTALL_PATH);
+    expect(tlsFiles.map((f) => [f.path, f.mode, f.owner, f.content.split('\n')[0]])).toEqual([
+      ['/etc/proxmox-k3s-ha/postgres-tls/ca.crt.b64', '0600', 'root:root', tls.caCertificateBase64],
+      ['/etc/proxmox-k3s-ha/postgres-tls/server.crt.b64', '0600', 'root:root', tls.certificateBase64],
+      ['/etc/proxmox-k3s-ha/postgres-tls/server.key.b64', '0600', 'root:root', tls.privateKeyBase64],
+      ['/usr/local/lib/proxmox-k3s-ha/postgres-tls-install.sh', '0755', 'root:root', '#!/bin/sh'],
+    ]);
+    expect(config.commands).toEqual(['systemctl daemon-reload', POSTGRES_TLS_INSTALL_PATH, POSTGRES_PRIMARY_INIT_PATH,
+      'systemctl enable --now postgres-role-check.socket']);
+  });
+
+  test('fails without the TLS files when postgres.tls is on, and with them when it is off', () => {
+    expect(() => applyDatastoreRole(builder(homelab, 'pg-node-1'), homelab, 'pg-node-1', secrets))
+      .toThrow('tls: undefined — the node\'s CA, certificate and key, since postgres.tls is true for site pg-homelab');
+    expect(() => applyDatastoreRole(builder(plain, 'pg-node-1'), plain, 'pg-node-1', secrets, tls))
+      .toThrow('tls: TLS files — undefined, since postgres.tls is false for site pg-homelab');
+  });
+
   test('the first node initializes the primary, the others clone it; the role check is enabled last', () => {
-    const first = builder(homelab, 'pg-node-1');
-    const second = builder(homelab, 'pg-node-2');
-    applyDatastoreRole(first, homelab, 'pg-node-1', secrets);
-    applyDatastoreRole(second, homelab, 'pg-node-2', secrets);
+    const first = builder(plain, 'pg-node-1');
+    const second = builder(plain, 'pg-node-2');
+    applyDatastoreRole(first, plain, 'pg-node-1', secrets);
+    applyDatastoreRole(second, plain, 'pg-node-2', secrets);
     expect(first.commands).toEqual(['systemctl daemon-reload', POSTGRES_PRIMARY_INIT_PATH, 'systemctl enable --now postgres-role-check.socket']);
     expect(second.commands).toEqual(['systemctl daemon-reload', POSTGRES_REPLICA_INIT_PATH, 'systemctl enable --now postgres-role-check.socket']);
   });
@@ -52,7 +81,7 @@ describe('applyDatastoreRole', () => {
   test('co-located with the load balancer role (seed 000): no conflict, the writer port is claimed by HAProxy', () => {
     const config = builder(homelab, 'pg-node-2');
     applyLoadBalancerRole(config, homelab, 'pg-node-2', { statsPassword: '${random_password.stats.result}' });
-    applyDatastoreRole(config, homelab, 'pg-node-2', secrets);
+    applyDatastoreRole(config, homelab, 'pg-node-2', secrets, tls);
     expect(config.ports.find((p) => p.port === 5433)).toMatchObject({ role: 'load-balancer', description: 'haproxy postgres writer frontend' });
     expect(config.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content).toContain('backend postgres_writer');
   });
@@ -61,8 +90,8 @@ describe('applyDatastoreRole', () => {
     const plan = defineSite({ ...pgHomelabSite, postgres: { writerPort: 5432 } });
     const config = builder(plan, 'pg-node-1');
     applyLoadBalancerRole(config, plan, 'pg-node-1', { statsPassword: 'x' });
-    expect(() => applyDatastoreRole(config, plan, 'pg-node-1', secrets)).toThrow(CloudConfigConflictError);
-    expect(() => applyDatastoreRole(builder(plan, 'pg-node-1'), plan, 'pg-node-1', secrets)).not.toThrow();
+    expect(() => applyDatastoreRole(config, plan, 'pg-node-1', secrets, tls)).toThrow(CloudConfigConflictError);
+    expect(() => applyDatastoreRole(builder(plan, 'pg-node-1'), plan, 'pg-node-1', secrets, tls)).not.toThrow();
   });
 
   test('fails for a host that is not a datastore node, and for a site without postgres', () => {
@@ -77,6 +106,7 @@ describe('PostgresDatastore', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 'test');
     new RandomProvider(stack, 'random');
+    new TlsProvider(stack, 'tls');
     const hosts = plan.postgres!.nodes.map((n) => ({ name: n.name, cloudConfig: builder(plan, n.name) }));
     const datastore = new PostgresDatastore(stack, 'Datastore', { site: plan, hosts });
     const binding = datastore.bind('cp2', 1);
@@ -95,15 +125,66 @@ describe('PostgresDatastore', () => {
     });
   });
 
-  test('bind(): the DSN with the password reference in the server environment, nothing secret in the server config', () => {
+  test('bind(): the DSN with the password reference and sslmode=verify-full, the CA as datastore-cafile, nothing secret in the server config', () => {
     const { datastore, binding, json } = synth();
     expect(datastore.kind).toBe(DatastoreKind.POSTGRES);
-    expect(binding.serverConfig).toEqual({});
-    expect(binding.serverFiles).toEqual([]);
+    expect(binding.serverConfig).toEqual({ 'datastore-cafile': '/etc/rancher/k3s/datastore-ca.crt' });
+    expect(binding.serverFiles).toEqual([{ path: '/etc/rancher/k3s/datastore-ca.crt.b64', content: expect.stringMatching(/^\$\{TfToken\[TOKEN\.\d+\]\}\n$/), mode: '0644' }]);
+    expect(binding.serverCommands).toEqual([
+      'base64 -d < /etc/rancher/k3s/datastore-ca.crt.b64 > /etc/rancher/k3s/datastore-ca.crt.tmp && chmod 0644 /etc/rancher/k3s/datastore-ca.crt.tmp'
+      + ' && mv /etc/rancher/k3s/datastore-ca.crt.tmp /etc/rancher/k3s/datastore-ca.crt',
+    ]);
     expect(json.output.k3s_environment.value).toEqual({
-      K3S_DATASTORE_ENDPOINT: 'postgres://k3s:${random_password.Datastore_K3sPassword_63D76CFE.result}@10.10.10.150:5433/k3s',
+      K3S_DATASTORE_ENDPOINT: 'postgres://k3s:${random_password.Datastore_K3sPassword_63D76CFE.result}@10.10.10.150:5433/k3s?sslmode=verify-full',
     });
     expect([datastore.datastoreEndpointAddress, datastore.datastoreEndpointPort]).toEqual(['10.10.10.150', 5433]);
+  });
+
+  test('without TLS: no tls resource, no CA for K3s, a DSN without sslmode (plain text)', () => {
+    const { datastore, binding, json } = synth(plain);
+    expect(json.resource).not.toHaveProperty('tls_private_key');
+    expect(json.resource).not.toHaveProperty('tls_self_signed_cert');
+    expect(json.resource).not.toHaveProperty('tls_locally_signed_cert');
+    expect(binding).toEqual({ serverConfig: {}, serverEnvironment: { K3S_DATASTORE_ENDPOINT: expect.stringMatching(/@10\.10\.10\.150:5433\/k3s$/) }, serverFiles: [] });
+    expect([datastore.tlsCaCertificate, datastore.tlsServerCertificates.size]).toEqual([undefined, 0]);
+  });
+
+  test('TLS: a CA and per node a key and a certificate it signs, all tls resources, valid for the node and the writer endpoint', () => {
+    const { datastore, json } = synth();
+    const keys = json.resource.tls_private_key;
+    expect(Object.keys(keys).sort()).toEqual([
+      expect.stringMatching(/^Datastore_TlsCaKey_/), expect.stringMatching(/^Datastore_TlsKey-pg-node-1_/), expect.stringMatching(/^Datastore_TlsKey-pg-node-2_/),
+    ]);
+    Object.values(keys).forEach((key) => expect(key).toMatchObject({ algorithm: 'ECDSA', ecdsa_curve: 'P256' }));
+    const [ca] = Object.values(json.resource.tls_self_signed_cert) as Record<string, unknown>[];
+    expect(ca).toMatchObject({ is_ca_certificate: true, allowed_uses: expect.arrayContaining(['cert_signing']), private_key_pem: expect.stringMatching(/^\$\{tls_private_key\.Datastore_TlsCaKey_\w+\.private_key_pem\}$/) });
+    const requests = Object.entries(json.resource.tls_cert_request) as [string, Record<string, unknown>][];
+    expect(requests.map(([id, request]) => [id.split('_')[1], request.dns_names, request.ip_addresses])).toEqual([
+      ['TlsCertRequest-pg-node-1', ['pg-node-1.homelab.test', 'api.homelab.test'], ['10.10.10.151', '10.10.10.150']],
+      ['TlsCertRequest-pg-node-2', ['pg-node-2.homelab.test', 'api.homelab.test'], ['10.10.10.152', '10.10.10.150']],
+    ]);
+    const certificates = Object.values(json.resource.tls_locally_signed_cert) as Record<string, unknown>[];
+    expect(certificates).toHaveLength(2);
+    certificates.forEach((certificate) => expect(certificate).toMatchObject({
+      ca_cert_pem: expect.stringMatching(/^\$\{tls_self_signed_cert\.Datastore_TlsCaCertificate_\w+\.cert_pem\}$/),
+      ca_private_key_pem: expect.stringMatching(/^\$\{tls_private_key\.Datastore_TlsCaKey_\w+\.private_key_pem\}$/),
+      allowed_uses: ['digital_signature', 'key_encipherment', 'server_auth'],
+    }));
+    expect([...datastore.tlsServerCertificates.keys()]).toEqual(['pg-node-1', 'pg-node-2']);
+  });
+
+  test('TLS: no PEM and no key is a literal; the node\'s own key and certificate reach only its user-data, as base64 references', () => {
+    const { json, text } = synth();
+    expect(text).not.toMatch(/-----BEGIN [A-Z ]*-----/);
+    expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+    const userData: string = json.output['user_data_pg-node-1'].value;
+    expect(userData).toMatch(/\$\{base64encode\(tls_private_key\.Datastore_TlsKey-pg-node-1_\w+\.private_key_pem\)\}/);
+    expect(userData).toMatch(/\$\{base64encode\(tls_locally_signed_cert\.Datastore_TlsCertificate-pg-node-1_\w+\.cert_pem\)\}/);
+    expect(userData).toMatch(/\$\{base64encode\(tls_self_signed_cert\.Datastore_TlsCaCertificate_\w+\.cert_pem\)\}/);
+    expect(userData).not.toContain('pg-node-2_');
+    expect(userData).not.toContain('TlsCaKey');
+    // The CA key signs in Terraform only: it is in no user-data and not in the K3s environment.
+    expect(JSON.stringify(json.output)).not.toContain('TlsCaKey');
   });
 
   test('no secret is a literal: passwords appear only as references, only in the env file and the DSN', () => {

@@ -5,9 +5,11 @@ import { describeWithTools } from '../support/tools';
  * The generated datastore against real PostgreSQL and HAProxy, in network namespaces (see harness.ts): provisioning
  * with the generated scripts, pg_hba enforcement, the writer endpoint, a crash of the primary, promotion with the
  * generated script, a restarted old primary, and re-attaching it. The tests run in order and share one lab.
+ * TLS is on (the site default): certificates from openssl with the construct's names, K3s's connections with
+ * `sslmode=verify-full` against the datastore CA, replication over TLS, and plain-text connections rejected.
  */
 const version = installedPostgresVersion();
-const TOOLS = ['ip', 'runuser', 'curl', 'haproxy', version ? `${PG_BIN_ROOT}/${version}/bin/initdb` : `${PG_BIN_ROOT}/<version>/bin/initdb`];
+const TOOLS = ['ip', 'runuser', 'curl', 'haproxy', 'openssl', version ? `${PG_BIN_ROOT}/${version}/bin/initdb` : `${PG_BIN_ROOT}/<version>/bin/initdb`];
 
 describeWithTools(TOOLS, 'the generated datastore on real PostgreSQL', () => {
   let lab: PostgresLab;
@@ -79,8 +81,34 @@ describeWithTools(TOOLS, 'the generated datastore on real PostgreSQL', () => {
     expect(lab.sqlVia(lab.directDsn(primary), 'select 1', lab.outsider).output).toContain('no pg_hba.conf entry for host "10.10.10.160"');
   });
 
+  test('TLS: through the writer endpoint with sslmode=verify-full and the datastore CA, K3s\'s connection is encrypted', () => {
+    expect(lab.dsn).toBe(`postgres://k3s:${lab.passwords.k3s}@10.10.10.150:5433/k3s?sslmode=verify-full`);
+    const result = lab.sqlVia(lab.dsn, 'select host(inet_server_addr()), ssl, version from pg_stat_ssl where pid = pg_backend_pid()');
+    expect(result.status).toBe(0);
+    expect(result.output).toMatch(/^10\.10\.10\.151\|t\|TLSv1\.[23]$/);
+    expect(lab.sql(primary, 'show ssl_min_protocol_version').output).toBe('TLSv1.2');
+  });
+
+  test('TLS: verify-full really verifies: a client trusting another CA is refused the connection', () => {
+    const result = lab.sqlVia(`${lab.dsn}&sslrootcert=${lab.otherCaCertificate}`, 'select 1');
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('certificate verify failed');
+  });
+
+  test('TLS: pg_hba rejects the K3s user without TLS (sslmode=disable), directly and through the writer endpoint', () => {
+    expect(lab.sqlVia(`${lab.directDsn(primary)}?sslmode=disable`, 'select 1').output)
+      .toContain('no pg_hba.conf entry for host "10.10.10.153", user "k3s", database "k3s", no encryption');
+    expect(lab.sqlVia(lab.dsn.replace('sslmode=verify-full', 'sslmode=disable'), 'select 1').output)
+      .toContain('no pg_hba.conf entry for host "10.10.10.151", user "k3s", database "k3s", no encryption');
+    expect(lab.sqlVia(`${lab.directDsn(primary)}?sslmode=require`, 'select current_user')).toEqual({ status: 0, output: 'k3s' });
+  });
+
+  test('TLS: the replica streams over TLS, having verified the primary (sslmode=verify-full in its primary_conninfo)', () => {
+    expect(scalar(primary, 'select s.ssl from pg_stat_replication r join pg_stat_ssl s using (pid)')).toBe('t');
+    expect(scalar(replica, 'show primary_conninfo')).toMatch(/ sslmode='verify-full' .*sslrootcert='[^']*\/pg-node-2\/tls\/ca\.crt'/);
+  });
+
   test('writes through the writer endpoint (the DSN K3s gets) land on the primary and show up on the replica', async () => {
-    expect(lab.dsn).toBe(`postgres://k3s:${lab.passwords.k3s}@10.10.10.150:5433/k3s`);
     expect(lab.sqlVia(lab.dsn, 'create table lab_rows (id integer primary key, at timestamptz default now())').status).toBe(0);
     expect(lab.sqlVia(lab.dsn, 'insert into lab_rows (id) select generate_series(1, 100) returning host(inet_server_addr())').output.split('\n')[0])
       .toBe(primary.ip);

@@ -1,5 +1,6 @@
 import {
-  POSTGRES_ROLE_CHECK_PATH, defineSite, postgresDatastoreEndpoint, postgresMemorySettings, postgresPaths, postgresReplicationSlot, postgresWriterAddress,
+  POSTGRES_ROLE_CHECK_PATH, defineSite, postgresDatastoreCaInstallCommand, postgresServerCertificateNames, postgresTlsBase64Path,
+  renderPostgresTlsInstallScript, postgresDatastoreEndpoint, postgresMemorySettings, postgresPaths, postgresReplicationSlot, postgresWriterAddress,
   renderHaproxyConfig, renderPgHba, renderPostgresEnvironmentFile, renderPostgresPrimaryInitScript, renderPostgresPromoteScript,
   renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket, renderPostgresRunbook,
   renderPostgresServiceDropIn, renderPostgresSettings, renderPostgresWriterHaproxySections,
@@ -11,6 +12,8 @@ const homelab = defineSite(pgHomelabSite);
 const colocated = defineSite(colocatedSite);
 const single = defineSite(singleNodeSite);
 const labPlan = defineSite(lab);
+/** Seed 000 with `postgres.tls: false`: today's plain-text datastore. */
+const plain = defineSite({ ...pgHomelabSite, postgres: { tls: false } });
 
 /** Lines that are not comments or blank. */
 const effective = (text: string) => text.split('\n').filter((line) => line.trim() !== '' && !line.trim().startsWith('#'));
@@ -18,8 +21,21 @@ const effective = (text: string) => text.split('\n').filter((line) => line.trim(
 const settings = (text: string) => Object.fromEntries(effective(text).map((line) => line.split(' = ') as [string, string]));
 
 describe('renderPgHba', () => {
-  test('seed 000: k3s from each server and each load balancer, replication from the peer only, local peer for postgres; nothing else', () => {
+  test('seed 000 with TLS (the default): hostssl only, k3s from each server and each load balancer, replication from the peer', () => {
     expect(effective(renderPgHba(homelab, 'pg-node-1'))).toEqual([
+      'local   all          postgres                        peer  # the setup scripts and the role check, as the postgres OS user',
+      'hostssl k3s          k3s          10.10.10.153/32    scram-sha-256  # cp1 (k3s server)',
+      'hostssl k3s          k3s          10.10.10.154/32    scram-sha-256  # cp2 (k3s server)',
+      'hostssl k3s          k3s          10.10.10.155/32    scram-sha-256  # cp3 (k3s server)',
+      'hostssl k3s          k3s          10.10.10.151/32    scram-sha-256  # pg-node-1 (load balancer, writer endpoint)',
+      'hostssl k3s          k3s          10.10.10.152/32    scram-sha-256  # pg-node-2 (load balancer, writer endpoint)',
+      'hostssl replication  replicator   10.10.10.152/32    scram-sha-256  # pg-node-2 (datastore peer)',
+    ]);
+    expect(renderPgHba(homelab, 'pg-node-1')).toContain('# Only what the K3s datastore needs; a connection that matches no line is rejected (so is any without TLS).\n');
+  });
+
+  test('seed 000 without TLS: the same rules as host lines (TLS or not), nothing else', () => {
+    expect(effective(renderPgHba(plain, 'pg-node-1'))).toEqual([
       'local   all          postgres                        peer  # the setup scripts and the role check, as the postgres OS user',
       'host    k3s          k3s          10.10.10.153/32    scram-sha-256  # cp1 (k3s server)',
       'host    k3s          k3s          10.10.10.154/32    scram-sha-256  # cp2 (k3s server)',
@@ -28,7 +44,7 @@ describe('renderPgHba', () => {
       'host    k3s          k3s          10.10.10.152/32    scram-sha-256  # pg-node-2 (load balancer, writer endpoint)',
       'host    replication  replicator   10.10.10.152/32    scram-sha-256  # pg-node-2 (datastore peer)',
     ]);
-    expect(effective(renderPgHba(homelab, 'pg-node-2')).filter((l) => l.startsWith('host    replication'))).toEqual([
+    expect(effective(renderPgHba(plain, 'pg-node-2')).filter((l) => l.startsWith('host    replication'))).toEqual([
       'host    replication  replicator   10.10.10.151/32    scram-sha-256  # pg-node-1 (datastore peer)',
     ]);
   });
@@ -36,10 +52,10 @@ describe('renderPgHba', () => {
   test('a server that is also a load balancer is listed once; the site\'s database and user names are used', () => {
     expect(effective(renderPgHba(colocated, 'db-2'))).toEqual([
       'local   all          postgres                        peer  # the setup scripts and the role check, as the postgres OS user',
-      'host    kine         kine_user    198.18.0.11/32     scram-sha-256  # server-1 (k3s server), server-1 (load balancer, writer endpoint)',
-      'host    kine         kine_user    198.18.0.12/32     scram-sha-256  # server-2 (k3s server), server-2 (load balancer, writer endpoint)',
-      'host    kine         kine_user    198.18.0.13/32     scram-sha-256  # server-3 (k3s server), server-3 (load balancer, writer endpoint)',
-      'host    replication  replicator   198.18.0.41/32     scram-sha-256  # db-1 (datastore peer)',
+      'hostssl kine         kine_user    198.18.0.11/32     scram-sha-256  # server-1 (k3s server), server-1 (load balancer, writer endpoint)',
+      'hostssl kine         kine_user    198.18.0.12/32     scram-sha-256  # server-2 (k3s server), server-2 (load balancer, writer endpoint)',
+      'hostssl kine         kine_user    198.18.0.13/32     scram-sha-256  # server-3 (k3s server), server-3 (load balancer, writer endpoint)',
+      'hostssl replication  replicator   198.18.0.41/32     scram-sha-256  # db-1 (datastore peer)',
     ]);
   });
 
@@ -58,11 +74,15 @@ describe('renderPgHba', () => {
 });
 
 describe('renderPostgresSettings', () => {
-  test('listens on the node address and localhost, replication on, scram, synchronous commit waiting for ANY 1 replica', () => {
+  test('listens on the node address and localhost, TLS 1.2+ with the node certificate, replication on, scram, synchronous commit waiting for ANY 1 replica', () => {
     expect(settings(renderPostgresSettings(homelab, 'pg-node-2'))).toEqual({
       listen_addresses: "'10.10.10.152,localhost'",
       port: '5432',
       password_encryption: "'scram-sha-256'",
+      ssl: 'on',
+      ssl_cert_file: "'/etc/proxmox-k3s-ha/postgres-tls/server.crt'",
+      ssl_key_file: "'/etc/proxmox-k3s-ha/postgres-tls/server.key'",
+      ssl_min_protocol_version: "'TLSv1.2'",
       wal_level: 'replica',
       max_wal_senders: '10',
       max_replication_slots: '10',
@@ -76,6 +96,12 @@ describe('renderPostgresSettings', () => {
       work_mem: "'8MB'",
       maintenance_work_mem: "'128MB'",
     });
+  });
+
+  test('without TLS: no ssl setting at all (the settings of today\'s plain-text datastore)', () => {
+    const rendered = settings(renderPostgresSettings(plain, 'pg-node-2'));
+    expect(Object.keys(rendered).filter((key) => key.startsWith('ssl'))).toEqual([]);
+    expect(rendered).toEqual(Object.fromEntries(Object.entries(settings(renderPostgresSettings(homelab, 'pg-node-2'))).filter(([key]) => !key.startsWith('ssl'))));
   });
 
   test('memory follows the host size (4 GiB) and the slot WAL limit the disk (100 GiB)', () => {
@@ -157,10 +183,63 @@ describe('writer endpoint', () => {
     expect(renderHaproxyConfig(labPlan, 'lx-k3s-server-01', 'pw')).not.toContain('postgres');
   });
 
-  test('the DSN reaches the VIP on the writer port; without load balancers the only node directly', () => {
-    expect(postgresDatastoreEndpoint(homelab, '${random_password.k3s.result}')).toBe('postgres://k3s:${random_password.k3s.result}@10.10.10.150:5433/k3s');
-    expect(postgresDatastoreEndpoint(colocated, 'PW')).toBe('postgres://kine_user:PW@198.18.0.10:15432/kine');
-    expect(postgresDatastoreEndpoint(single, 'PW')).toBe('postgres://k3s:PW@198.18.0.41:5432/k3s');
+  test('the DSN reaches the VIP on the writer port with sslmode=verify-full; without load balancers the only node directly', () => {
+    expect(postgresDatastoreEndpoint(homelab, '${random_password.k3s.result}'))
+      .toBe('postgres://k3s:${random_password.k3s.result}@10.10.10.150:5433/k3s?sslmode=verify-full');
+    expect(postgresDatastoreEndpoint(colocated, 'PW')).toBe('postgres://kine_user:PW@198.18.0.10:15432/kine?sslmode=verify-full');
+    expect(postgresDatastoreEndpoint(single, 'PW')).toBe('postgres://k3s:PW@198.18.0.41:5432/k3s?sslmode=verify-full');
+  });
+
+  test('without TLS the DSN has no sslmode (K3s then connects in plain text)', () => {
+    expect(postgresDatastoreEndpoint(plain, 'PW')).toBe('postgres://k3s:PW@10.10.10.150:5433/k3s');
+  });
+});
+
+describe('TLS', () => {
+  test('a node certificate names the node (address, FQDN) and the writer endpoint (VIP, API DNS name)', () => {
+    expect(postgresServerCertificateNames(homelab, 'pg-node-2')).toEqual({
+      dnsNames: ['pg-node-2.homelab.test', 'api.homelab.test'], ipAddresses: ['10.10.10.152', '10.10.10.150'],
+    });
+    expect(postgresServerCertificateNames(colocated, 'db-1')).toEqual({
+      dnsNames: ['db-1.fixture.test', 'api.fixture.test'], ipAddresses: ['198.18.0.41', '198.18.0.10'],
+    });
+  });
+
+  test('without load balancers K3s dials the only node itself: its own names suffice', () => {
+    expect(postgresServerCertificateNames(single, 'db-1')).toEqual({ dnsNames: ['db-1.fixture.test'], ipAddresses: ['198.18.0.41'] });
+  });
+
+  test('the TLS install script decodes CA, certificate and key into the files the settings name, the key 0600', () => {
+    const script = renderPostgresTlsInstallScript(homelab, 'pg-node-1');
+    expect(script).toContain('PGHA_TLS_DIR=${PGHA_TLS_DIR:-/etc/proxmox-k3s-ha/postgres-tls}\n');
+    expect(script.split('\n').filter((line) => line.startsWith('install_pem '))).toEqual([
+      'install_pem ca.crt 0644', 'install_pem server.crt 0644', 'install_pem server.key 0600',
+    ]);
+    expect(script).toContain('chown postgres:postgres "$PGHA_TLS_DIR/$1.tmp"');
+    expect(postgresTlsBase64Path('/etc/rancher/k3s/datastore-ca.crt')).toBe('/etc/rancher/k3s/datastore-ca.crt.b64');
+    expect(() => renderPostgresTlsInstallScript(plain, 'pg-node-1')).toThrow('site pg-homelab: postgres.tls is false, expected true for the datastore TLS files');
+  });
+
+  test('K3s servers decode the CA next to datastore-cafile; replicas verify their primary against the CA', () => {
+    expect(postgresDatastoreCaInstallCommand()).toBe('base64 -d < /etc/rancher/k3s/datastore-ca.crt.b64 > /etc/rancher/k3s/datastore-ca.crt.tmp'
+      + ' && chmod 0644 /etc/rancher/k3s/datastore-ca.crt.tmp && mv /etc/rancher/k3s/datastore-ca.crt.tmp /etc/rancher/k3s/datastore-ca.crt');
+    const replica = renderPostgresReplicaInitScript(homelab, 'pg-node-2');
+    expect(replica).toContain('PGHA_SSL_ROOT_CERT=${PGHA_SSL_ROOT_CERT:-/etc/proxmox-k3s-ha/postgres-tls/ca.crt}\n');
+    expect(replica).toContain('connect_timeout=5 sslmode=verify-full sslrootcert=$PGHA_SSL_ROOT_CERT"');
+    expect(renderPostgresReplicaInitScript(plain, 'pg-node-2')).not.toContain('ssl');
+    expect(renderPostgresRunbook(homelab)).toContain('Connections are TLS only (`hostssl`)');
+    expect(renderPostgresRunbook(plain)).toContain('TLS is off (`postgres.tls: false`): the datastore traffic crosses the network in plain text.');
+  });
+
+  test.each([
+    [{ tls: 'yes' }, 'postgres.tls: "yes" — true or false'],
+    [{ tls: 1 }, 'postgres.tls: 1 — true or false'],
+  ])('fails for a non-boolean postgres.tls %j', (postgres, message) => {
+    expect(() => defineSite({ ...pgHomelabSite, postgres: postgres as never })).toThrow(message);
+  });
+
+  test('postgres.tls defaults to true', () => {
+    expect([homelab.postgres!.tls, plain.postgres!.tls]).toEqual([true, false]);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'path';
 import {
   CloudConfig, POSTGRES_ROLE_CHECK_PATH, SitePlan, applyDatastoreRole, applyLoadBalancerRole, defineSite, renderCloudConfig, renderHaproxyConfig,
   renderShellScript, renderPostgresPrimaryInitScript, renderPostgresPromoteScript,
-  renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket,
+  renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresTlsInstallScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket,
 } from '../../constructs';
 import { run } from '../support/netns';
 import { describeWithTools } from '../support/tools';
@@ -16,6 +16,7 @@ const PLANS: SitePlan[] = [
   defineSite(colocatedSite),
   defineSite(singleNodeSite),
   defineSite({ ...pgHomelabSite, name: 'pg-async', postgres: { synchronousCommit: false, port: 6432, writerPort: 6433 } }),
+  defineSite({ ...pgHomelabSite, name: 'pg-plain', postgres: { tls: false } }),
 ];
 const NODES = PLANS.flatMap((plan) => plan.postgres!.nodes.map((node) => [`${plan.name}/${node.name}`, plan, node.name] as const));
 const SCRIPTS = [
@@ -24,9 +25,16 @@ const SCRIPTS = [
   ['promotion', renderPostgresPromoteScript],
   ['role check', renderPostgresRoleCheckScript],
 ] as const;
+const TLS_NODES = NODES.filter(([, plan]) => plan.postgres!.tls);
 
 describeWithTools(['shellcheck'], 'shellcheck accepts every rendered datastore script (POSIX sh, every severity)', () => {
   test.each(NODES.flatMap(([label, plan, node]) => SCRIPTS.map(([name, render]) => [`${label} ${name}`, render(plan, node)] as const)))('%s', (_, script) => {
+    const result = shellcheck(script);
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
+  });
+
+  test.each(TLS_NODES.map(([label, plan, node]) => [`${label} TLS install`, renderPostgresTlsInstallScript(plan, node)] as const))('%s', (_, script) => {
     const result = shellcheck(script);
     expect(result.output).toBe('');
     expect(result.ok).toBe(true);
@@ -88,7 +96,11 @@ function datastoreHost(): CloudConfig {
   const plan = PLANS[0];
   const config = new CloudConfig({ hostname: 'pg-node-1', fqdn: 'pg-node-1.homelab.test' });
   applyLoadBalancerRole(config, plan, 'pg-node-1', { statsPassword: '${random_password.stats.result}' });
-  applyDatastoreRole(config, plan, 'pg-node-1', { k3sPassword: '${random_password.k3s.result}', replicationPassword: '${random_password.repl.result}' });
+  applyDatastoreRole(config, plan, 'pg-node-1', { k3sPassword: '${random_password.k3s.result}', replicationPassword: '${random_password.repl.result}' }, {
+    caCertificateBase64: '${base64encode(tls_self_signed_cert.ca.cert_pem)}',
+    certificateBase64: '${base64encode(tls_locally_signed_cert.node.cert_pem)}',
+    privateKeyBase64: '${base64encode(tls_private_key.node.private_key_pem)}',
+  });
   return config;
 }
 

@@ -1,8 +1,9 @@
 import { resolve } from 'path';
 import { AnnotationMetadataEntryType } from 'cdktf';
-import { HostRole, defineSite } from '../../constructs';
+import { Distribution, HostRole, defineSite } from '../../constructs';
 import lab from '../../sites/lab';
 import { loadSites } from '../../sites';
+import { pgHomelabSite } from '../datastore/fixtures';
 import { lxcSite, vmSite } from '../fixtures/sites';
 import { checkTerraformJson, formatProblems, loadProviderSchema } from '../support/provider-schema-checker';
 import { resourcesByPath, synthSite } from '../support/synth';
@@ -148,6 +149,11 @@ describe.each(ALL_SITES.map((site) => [site.name, site] as const))('synthesized 
     expect(text).not.toMatch(/"(api_token|password|private_key|token)"\s*:\s*"(?!\$\{)/);
     expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
   });
+
+  test('exactly one tls provider when kubeadm\'s CA or the PostgreSQL datastore\'s TLS needs it, none otherwise', () => {
+    const needsTls = site.controlPlane.distribution === Distribution.KUBEADM || site.postgres?.tls === true;
+    expect(json.provider.tls ?? []).toHaveLength(needsTls ? 1 : 0);
+  });
 });
 
 describe('SiteStack K3s wiring', () => {
@@ -199,6 +205,27 @@ describe('SiteStack for the homelab (seed 000): external PostgreSQL', () => {
       expect(text).not.toContain('cluster-init');
       expect(text).not.toMatch(/datastore-endpoint: /);
     }
+  });
+
+  test('TLS by default: servers get the datastore CA as datastore-cafile and connect with sslmode=verify-full; one tls provider', () => {
+    expect(site.postgres!.tls).toBe(true);
+    expect(json.provider.tls).toEqual([{}]);
+    for (const server of ['cp1', 'cp2', 'cp3']) {
+      const text = data(server);
+      expect(text).toContain('datastore-cafile: /etc/rancher/k3s/datastore-ca.crt\n');
+      expect(text).toMatch(/K3S_DATASTORE_ENDPOINT=postgres:\/\/k3s:\$\{random_password\.\w+\.result\}@10\.10\.10\.150:5433\/k3s\?sslmode=verify-full\n/);
+      expect(text).toMatch(/path: \/etc\/rancher\/k3s\/datastore-ca\.crt\.b64\n {4}content: \|\n {6}\$\{base64encode\(tls_self_signed_cert\.Datastore_TlsCaCertificate_\w+\.cert_pem\)\}\n/);
+    }
+    expect(Object.keys(json.resource.tls_locally_signed_cert)).toHaveLength(2);
+  });
+
+  test('with postgres.tls: false no tls provider or resource, and a DSN without sslmode', () => {
+    const plain = synthSite(defineSite({ ...pgHomelabSite, postgres: { tls: false } })).json;
+    expect(plain.provider.tls).toBeUndefined();
+    expect(Object.keys(plain.resource).filter((type) => type.startsWith('tls_'))).toEqual([]);
+    const cp1 = resourcesByPath(plain, 'proxmox_virtual_environment_file')['pg-homelab/cp1/UserData'].source_raw.data as string;
+    expect(cp1).toMatch(/K3S_DATASTORE_ENDPOINT=postgres:\/\/k3s:\$\{random_password\.\w+\.result\}@10\.10\.10\.150:5433\/k3s\n/);
+    expect(cp1).not.toContain('datastore-cafile');
   });
 
   test('the load balancers on the database nodes carry the writer frontend; the first node initializes the primary', () => {

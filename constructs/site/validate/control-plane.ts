@@ -67,7 +67,7 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
     problems.check(postgres === undefined, 'postgres', postgres, `no postgres settings unless controlPlane.datastore is "${DatastoreKind.POSTGRES}"`);
   }
   if (postgres !== undefined && expectObject(problems, 'postgres', postgres)) {
-    reportUnknownKeys(problems, 'postgres', postgres, ['version', 'port', 'writerPort', 'synchronousCommit', 'database', 'user']);
+    reportUnknownKeys(problems, 'postgres', postgres, ['version', 'port', 'writerPort', 'synchronousCommit', 'database', 'user', 'tls']);
     if (postgres.version !== undefined) {
       problems.check(isIntegerInRange(postgres.version, 13, 30), 'postgres.version', postgres.version, 'a PostgreSQL major version from 13');
     }
@@ -76,8 +76,10 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
         problems.check(isPort(postgres[key]), `postgres.${key}`, postgres[key], 'a TCP port from 1 to 65535');
       }
     }
-    if (postgres.synchronousCommit !== undefined) {
-      problems.check(typeof postgres.synchronousCommit === 'boolean', 'postgres.synchronousCommit', postgres.synchronousCommit, 'true or false');
+    for (const key of ['synchronousCommit', 'tls'] as const) {
+      if (postgres[key] !== undefined) {
+        problems.check(typeof postgres[key] === 'boolean', `postgres.${key}`, postgres[key], 'true or false');
+      }
     }
     for (const key of ['database', 'user'] as const) {
       if (postgres[key] !== undefined) {
