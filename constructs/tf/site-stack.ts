@@ -5,7 +5,7 @@ import { applyBaseHost } from '../roles/base-host';
 import { applyK3sNodePrerequisites } from '../roles/k3s-node';
 import { applyEtcHostsRole } from '../roles/kubeadm';
 import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
-import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
+import { CniKind, DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { ProxmoxDownload } from './cloud-image';
@@ -17,6 +17,7 @@ import { PostgresDatastore } from './postgres-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
+import { renderCiliumBootstrapManifest } from '../k8s/cilium-bootstrap-manifest';
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -24,9 +25,10 @@ export interface SiteStackProps {
   readonly site: SitePlan;
   /**
    * Manifests for K3s's auto-deploy folder on the first server (the CNI must be installed by K3s itself, before any
-   * pod can run), e.g. `renderCiliumBootstrapManifest(site)`. Rendered by the caller, so this stack needs no cdk8s.
+   * pod can run).
    *
-   * @default []
+   * @default - on K3s sites whose CNI is Cilium, `[renderCiliumBootstrapManifest(site)]` (K3s runs with
+   * `flannel-backend: none` there, so a server without it would never get a pod network); otherwise none
    */
   readonly serverManifests?: readonly { readonly path: string; readonly content: string }[];
 }
@@ -154,7 +156,7 @@ export class SiteStack extends TerraformStack {
     this.hosts = hosts;
 
     const firstServer = controlPlaneHosts(site)[0];
-    for (const manifest of props.serverManifests ?? []) {
+    for (const manifest of props.serverManifests ?? defaultServerManifests(site)) {
       hosts.get(firstServer.name)!.cloudConfig.addFile('k3s-bootstrap', { path: manifest.path, content: manifest.content, mode: '0600' });
     }
 
@@ -207,4 +209,9 @@ export class SiteStack extends TerraformStack {
       description: 'static IPv4 address of every host',
     });
   }
+}
+
+/** The CNI a K3s server must install itself: Cilium's bootstrap HelmChart when the site uses Cilium. */
+function defaultServerManifests(site: SitePlan): readonly { readonly path: string; readonly content: string }[] {
+  return site.controlPlane.distribution === Distribution.K3S && site.cluster.cni === CniKind.CILIUM ? [renderCiliumBootstrapManifest(site)] : [];
 }

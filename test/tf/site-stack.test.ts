@@ -1,6 +1,6 @@
 import { resolve } from 'path';
-import { AnnotationMetadataEntryType } from 'cdktf';
-import { Distribution, HostRole, defineSite } from '../../constructs';
+import { AnnotationMetadataEntryType, Testing } from 'cdktf';
+import { Distribution, HostRole, SiteStack, defineSite, renderCiliumBootstrapManifest } from '../../constructs';
 import lab from '../../sites/lab';
 import { loadSites } from '../../sites';
 import { pgHomelabSite } from '../datastore/fixtures';
@@ -176,6 +176,20 @@ describe('SiteStack K3s wiring', () => {
       expect(data(name)).toContain('server: https://192.168.168.100:8443');
     }
     expect(data('lx-k3s-agent-02')).toContain('systemctl enable --now k3s-agent');
+  });
+
+  test('by default the first server, and only it, carries the Cilium bootstrap HelmChart (K3s runs without flannel)', () => {
+    const withCilium = Object.entries(files).filter(([, file]) => (file.source_raw.data as string).includes('path: /var/lib/rancher/k3s/server/manifests/cilium.yaml'));
+    expect(withCilium.map(([path]) => path)).toEqual(['lab/lx-k3s-server-01/UserData']);
+    expect(withCilium[0][1].source_raw.data).toContain(renderCiliumBootstrapManifest(SITES.lab).content.split('\n')[1]);
+    expect(withCilium[0][1].source_raw.data).toMatch(/bootstrap: true[\s\S]*clusterPoolIPv4PodCIDRList/);
+  });
+
+  test('serverManifests replaces the default: an empty list puts no CNI manifest on any server', () => {
+    const app = Testing.app();
+    const bare = JSON.parse(Testing.synth(new SiteStack(app, 'lab', { site: SITES.lab, serverManifests: [] })));
+    const data = Object.values(bare.resource.proxmox_virtual_environment_file).map((file: any) => file.source_raw.data as string);
+    expect(data.some((text) => text.includes('/var/lib/rancher/k3s/server/manifests/'))).toBe(false);
   });
 
   test('a kubeconfig command that points at the API endpoint, not 127.0.0.1', () => {
