@@ -294,7 +294,7 @@ export class CloudConfig {
       const lines = [...ETC_HOSTS_LOOPBACK, ...this.etcHosts.value].map((entry) => `${entry.address} ${entry.names.join(' ')}\n`).join('');
       files.push({ path: ETC_HOSTS_FILE, content: `# Written by proxmox-k3s-ha; cloud-init and Proxmox leave this file alone.\n${lines}`, mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER });
     }
-    return files.sort((a, b) => a.path.localeCompare(b.path));
+    return files.sort((a, b) => byCodeUnits(a.path, b.path));
   }
 
   /** First-provisioning commands in the order added. */
@@ -308,7 +308,7 @@ export class CloudConfig {
 
   /** `[key, value]` pairs sorted by key. */
   public get sysctls(): readonly (readonly [string, string])[] {
-    return [...this.sysctlMap.entries()].map(([key, { value }]) => [key, value] as const).sort(([a], [b]) => a.localeCompare(b));
+    return [...this.sysctlMap.entries()].map(([key, { value }]) => [key, value] as const).sort(([a], [b]) => byCodeUnits(a, b));
   }
 
   public get kernelModules(): readonly string[] {
@@ -317,14 +317,22 @@ export class CloudConfig {
 
   /** Users sorted by name. */
   public get users(): readonly CloudUser[] {
-    return [...this.userMap.values()].map((u) => u.value).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.userMap.values()].map((u) => u.value).sort((a, b) => byCodeUnits(a.name, b.name));
   }
 
   public get aptSources(): readonly AptSource[] {
-    return [...this.aptSourceMap.values()].map((s) => s.value).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.aptSourceMap.values()].map((s) => s.value).sort((a, b) => byCodeUnits(a.name, b.name));
   }
 
   public get ports(): readonly (PortClaim & { readonly role: string })[] {
     return this.portClaims.map(({ role, value }) => ({ ...value, role }));
   }
+}
+
+/**
+ * Orders strings by UTF-16 code units, like `Array.prototype.sort()`. Not `localeCompare`: the rendered user data
+ * (and so the VM, which a user-data change replaces) must not depend on the locale of the machine that synthesizes.
+ */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -84,6 +84,20 @@ describe('CloudConfig merge rules', () => {
     expect(() => clash.merge(richCloudConfig())).toThrow('tcp port 8443 is claimed by role "k3s-server" (other) and by role "haproxy" (haproxy api frontend)');
   });
 
+  test('files, sysctls and users sort by code units, whatever the machine\'s locale (upper case before lower case)', () => {
+    const config = newConfig();
+    for (const path of ['/etc/b.conf', '/etc/aa.conf', '/etc/B.conf']) {
+      config.addFile('x', { path, content: path });
+    }
+    config.addSysctl('x', 'net.b', 1);
+    config.addSysctl('x', 'net.B', 1);
+    const rendered = parse(renderCloudConfig(config).replace(/^#cloud-config\n/, ''));
+    expect(rendered.write_files.map((f: { path: string }) => f.path).filter((p: string) => p.endsWith('.conf') && !p.includes('sysctl') && !p.includes('modules')))
+      .toEqual(['/etc/B.conf', '/etc/aa.conf', '/etc/b.conf']);
+    const sysctl = rendered.write_files.find((f: { path: string }) => f.path === SYSCTL_FILE).content as string;
+    expect(sysctl.indexOf('net.B')).toBeLessThan(sysctl.indexOf('net.b'));
+  });
+
   test('the same additions in a different role order render identically (deterministic)', () => {
     const a = newConfig();
     a.addPackages('x', 'curl', 'haproxy');
