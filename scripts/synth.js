@@ -21,6 +21,18 @@ function run(app, outdir) {
   return result.status === 0;
 }
 
+// The compiled app does not print annotations (only the cdktf CLI does): show the sites' warnings here.
+function printWarnings(manifestFile) {
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+  for (const stack of Object.values(manifest.stacks)) {
+    for (const annotation of stack.annotations ?? []) {
+      if (annotation.level === '@cdktf/warn' || annotation.level === '@cdktf/error') {
+        console.warn(`${annotation.level === '@cdktf/warn' ? 'warning' : 'error'}: ${annotation.constructPath}: ${annotation.message}`);
+      }
+    }
+  }
+}
+
 const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'proxmox-k3s-ha-synth-'));
 try {
   const ok = run('infra', path.join(staging, 'infra')) && run('k8s', path.join(staging, 'k8s'));
@@ -34,6 +46,7 @@ try {
       fs.cpSync(path.join(staging, app), target, { recursive: true });
     }
     const stacks = fs.readdirSync(path.join(targets.infra, 'stacks'));
+    printWarnings(path.join(targets.infra, 'manifest.json'));
     console.log(`synthesized ${stacks.length} site(s): ${stacks.join(', ')} → cdktf.out/stacks/, dist/k8s/`);
   }
 } finally {

@@ -1,5 +1,4 @@
 import { Password } from '@cdktf/provider-random/lib/password';
-import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { requireLoadBalancer } from '../renderers/haproxy';
@@ -59,9 +58,6 @@ export class HaLoadBalancerPair extends Construct {
         statsPassword: this.statsPassword.result,
         vrrpAuthPass: this.vrrpAuthPass?.result,
       });
-    }
-    if (!props.site.apiEndpoint.floating) {
-      Annotations.of(this).addWarning(`a single load balancer without a VIP: ${this.apiEndpointAddress}:${this.apiEndpointPort} is a single point of failure`);
     }
   }
 }

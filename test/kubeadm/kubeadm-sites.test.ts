@@ -195,6 +195,7 @@ describe('seed 003: kubeadm-stacked', () => {
     const all = warnings(STACKED);
     expect(all).toContain('hosts: a single load balancer ("haproxy") is a single point of failure for the API endpoint 198.51.100.10:6443');
     expect(all.some((w) => /tolerate no failure/.test(w))).toBe(false);
+    expect(all.filter((w) => w.includes('single point of failure'))).toHaveLength(1);
   });
 });
 
@@ -251,8 +252,9 @@ describe('seed 004: kubeadm-multi', () => {
       'hosts: 2 stacked etcd members tolerate no failure: losing either control-plane node stops the cluster (use 3)',
       'hosts: a single load balancer ("lb") is a single point of failure for the API endpoint 10.0.1.10:6443',
     ]));
-    // Said once, by the site model, not again by the construct.
+    // Each said once, by the site model, not again by a construct.
     expect(all.filter((w) => w.includes('tolerate no failure'))).toHaveLength(1);
+    expect(all.filter((w) => w.includes('single point of failure'))).toHaveLength(1);
   });
 });
 
