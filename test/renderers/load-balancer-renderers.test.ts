@@ -121,6 +121,12 @@ describe('renderKeepalivedConfig', () => {
     // 200 - 101 = 99 < 100, the lowest other priority.
   });
 
+  test('the widest accepted priority spread (252) still gets a weight keepalived takes and that drops below the lowest node', () => {
+    const plan = defineSite({ ...lab, loadBalancer: { vrrpPriorities: [253, 100, 1] } });
+    // 253 - 253 = 0 < 1; keepalived rejects weights beyond ±253.
+    expect(renderKeepalivedConfig(plan, 'lx-k3s-server-01')).toMatch(/vrrp_script chk_api_backends \{[^}]*weight -253\n/);
+  });
+
   test('nopreempt: every node starts as BACKUP and the backend check faults instead of lowering the priority', () => {
     const plan = defineSite({ ...lab, loadBalancer: { vrrpNopreempt: true } });
     const text = renderKeepalivedConfig(plan, 'lx-k3s-server-01');
@@ -158,6 +164,7 @@ describe('load balancer validation in the site model', () => {
     ['equal priorities', { vrrpPriorities: [100, 100, 90] }, 'loadBalancer.vrrpPriorities[1]: a priority no other load balancer has'],
     ['priority 255', { vrrpPriorities: [255, 100, 90] }, 'loadBalancer.vrrpPriorities[0]: a priority from 1 to 254'],
     ['too few priorities', { vrrpPriorities: [200, 100] }, 'loadBalancer.vrrpPriorities: a list of 3 priorities'],
+    ['priorities 253 apart', { vrrpPriorities: [254, 100, 1] }, 'loadBalancer.vrrpPriorities: priorities at most 252 apart'],
     ['authentication with VRRPv3', { vrrpAuthentication: true }, 'loadBalancer.vrrpAuthentication: false with VRRPv3'],
     ['sub-second adverts with VRRPv2', { vrrpVersion: VrrpVersion.V2, vrrpAdvertIntervalMs: 250 }, 'loadBalancer.vrrpAdvertIntervalMs: whole seconds'],
     ['50 ms adverts', { vrrpAdvertIntervalMs: 50 }, 'loadBalancer.vrrpAdvertIntervalMs: a multiple of 10 ms from 100'],

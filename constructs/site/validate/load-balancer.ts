@@ -4,6 +4,8 @@ import { ApiHealthCheck, HostRole, VrrpVersion } from '../spec';
 import { expectObject, reportUnknownKeys } from './shape';
 
 const MAX_LOAD_BALANCERS = 20;
+/** Largest spread of VRRP priorities: keepalived track-script weights range over -253..253. */
+const MAX_VRRP_PRIORITY_SPREAD = 252;
 
 /** Checks `loadBalancer` against the hosts that carry role `load-balancer`. */
 export function validateLoadBalancer(problems: ProblemCollector, loadBalancer: unknown, hosts: readonly Record<string, unknown>[]): void {
@@ -56,6 +58,13 @@ export function validateLoadBalancer(problems: ProblemCollector, loadBalancer: u
             'a priority no other load balancer has (equal priorities make the election depend on addresses; use vrrpNopreempt instead)');
         }
       });
+      const valid = priorities.filter((p): p is number => isIntegerInRange(p, 1, 254));
+      if (valid.length === priorities.length) {
+        // The no-backend track script lowers a node by the spread + 1 (renderers/keepalived.ts); keepalived's
+        // weights stop at 253, so a wider spread could not move the VIP off a node without API servers.
+        problems.check(Math.max(...valid) - Math.min(...valid) <= MAX_VRRP_PRIORITY_SPREAD, 'loadBalancer.vrrpPriorities', spec.vrrpPriorities,
+          `priorities at most ${MAX_VRRP_PRIORITY_SPREAD} apart (a track script weight is at most 253)`);
+      }
     }
   }
   if (spec.vrrpInterface !== undefined) {
