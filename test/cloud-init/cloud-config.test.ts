@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { CloudConfig, CloudConfigConflictError, MODULES_FILE, Protocol, SYSCTL_FILE, provisioningCommands, renderCloudConfig } from '../../constructs';
+import { CloudConfig, CloudConfigConflictError, MODULES_FILE, Protocol, SYSCTL_FILE, provisioningCommands, renderCloudConfig, renderShellScript } from '../../constructs';
 import { richCloudConfig } from './fixtures';
 
 const newConfig = () => new CloudConfig({ hostname: 'h1', fqdn: 'h1.example.net' });
@@ -160,5 +160,49 @@ describe('renderCloudConfig', () => {
     expect(document.users[0]).toMatchObject({ name: 'k3sadmin', sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true });
     // Package-created owners (root:haproxy) only exist after packages: every role file is deferred.
     expect(document.write_files.filter((f: { defer?: boolean }) => f.defer).length).toBe(config.files.length);
+  });
+});
+
+describe('the LXC shell rendering carries what the cloud-config carries, in the same order', () => {
+  const config = richCloudConfig();
+  const document = parse(renderCloudConfig(config));
+  const script = renderShellScript(config);
+  const section = (title: string) => {
+    const start = script.indexOf(`\n# --- ${title}\n`);
+    expect(start).toBeGreaterThan(0);
+    const body = script.slice(start).split('\n').slice(2);
+    const end = body.findIndex((line) => line.startsWith('# --- '));
+    return end < 0 ? body : body.slice(0, end);
+  };
+  // `printf '%s' '<content>' | install_file '<path>' <mode> '<owner>'`: the path is the last quoted word but one.
+  const installedPaths = (lines: string[]) => lines.filter((l) => l.includes('| install_file '))
+    .map((l) => /\| install_file '([^']+)' (\d{4}) '([^']+)'$/.exec(l)!.slice(1));
+
+  test('the role files: same paths, modes and owners, in write_files order', () => {
+    const fromCloudConfig = document.write_files
+      .filter((f: { path: string }) => config.files.some((file) => file.path === f.path))
+      .map((f: { path: string; permissions: string; owner: string }) => [f.path, f.permissions, f.owner]);
+    expect(fromCloudConfig.length).toBe(config.files.length);
+    expect(installedPaths(section('files'))).toEqual(fromCloudConfig);
+  });
+
+  test('the commands: runcmd\'s, in runcmd\'s order (modprobe becomes a check of the host\'s modules)', () => {
+    const lines = section('commands').filter((l) => l !== '');
+    expect(lines).toHaveLength(document.runcmd.length);
+    lines.forEach((line, i) => {
+      const module = /^modprobe (\S+)$/.exec(document.runcmd[i])?.[1];
+      if (module) {
+        expect(line).toContain(`[ -d /sys/module/${module} ] || modprobe ${module}`);
+      } else {
+        expect(line).toBe(document.runcmd[i]);
+      }
+    });
+  });
+
+  test('the packages and the users', () => {
+    expect(section('packages')).toContain(`apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${document.packages.map((p: string) => `'${p}'`).join(' ')}`);
+    for (const user of document.users) {
+      expect(section('users').join('\n')).toContain(`useradd --create-home --shell '${user.shell ?? '/bin/bash'}' '${user.name}'`);
+    }
   });
 });
