@@ -1,8 +1,12 @@
-import { ApiHealthCheck, KEEPALIVED_SCRIPT_USER, SitePlan, VrrpVersion, defineSite, renderHaproxyConfig, renderKeepalivedConfig } from '../../constructs';
+import {
+  ApiHealthCheck, HostKind, HostRole, KEEPALIVED_SCRIPT_USER, SitePlan, VrrpVersion, defineSite, hostsWithRole, renderHaproxyConfig, renderKeepalivedConfig,
+} from '../../constructs';
+import { loadSites } from '../../sites';
 import lab from '../../sites/lab';
 import { lxcSite, vmSite } from '../fixtures/sites';
 import { ensureSystemUser, withInterfaceNamespace } from '../support/netns';
 import { describeWithTools } from '../support/tools';
+import { deliveredHosts } from '../support/user-data';
 import { runOnFile } from '../support/validators';
 
 const PLANS: SitePlan[] = [
@@ -14,9 +18,43 @@ const PLANS: SitePlan[] = [
 ];
 const CASES = PLANS.flatMap((plan) => plan.loadBalancer!.nodes.map((node) => [`${plan.name}/${node.name}`, plan, node.name] as const));
 
+const HAPROXY_CFG = '/etc/haproxy/haproxy.cfg';
+const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
+
+// Every site as the app synthesizes it: the files in its user data and LXC provisioning scripts, interpolated.
+const DELIVERED = loadSites().map((site) => [site, deliveredHosts(site)] as const);
+const synthesized = (file: string) => DELIVERED.flatMap(([site, hosts]) => hosts.filter((h) => h.files.has(file))
+  .map((h) => [`${h.path}:${file}`, site, h.files.get(file)!.content] as const));
+const SYNTHESIZED_HAPROXY = synthesized(HAPROXY_CFG);
+const SYNTHESIZED_KEEPALIVED = synthesized(KEEPALIVED_CONF);
+
+describe.each(DELIVERED.map(([site]) => [site.name, site] as const))('site %s as synthesized', (_, site) => {
+  const balancers = hostsWithRole(site, HostRole.LOAD_BALANCER);
+  const on = (list: readonly (readonly [string, SitePlan, string])[]) => list.filter(([, s]) => s === site).map(([path]) => path.split('/')[1]);
+
+  test('every load balancer gets a haproxy.cfg, and a keepalived.conf when the endpoint is a floating VIP', () => {
+    expect(balancers.length).toBeGreaterThan(0);
+    expect(on(SYNTHESIZED_HAPROXY)).toEqual(balancers.map((h) => h.name));
+    expect(on(SYNTHESIZED_KEEPALIVED)).toEqual(site.apiEndpoint.floating ? balancers.map((h) => h.name) : []);
+  });
+});
+
+test('the files read back from an LXC provisioning script are the rendered ones (seed 001\'s load balancers)', () => {
+  const [prod, hosts] = DELIVERED.find(([site]) => site.name === 'prod')!;
+  const containers = hosts.filter((h) => h.host.kind === HostKind.LXC);
+  expect(containers).toHaveLength(3);
+  containers.forEach((h) => expect(h.files.get(KEEPALIVED_CONF)?.content).toBe(renderKeepalivedConfig(prod, h.host.name)));
+});
+
 describeWithTools(['haproxy'], 'haproxy -c accepts every rendered haproxy.cfg', () => {
   test.each(CASES)('%s', (_, plan, node) => {
     const result = runOnFile('haproxy', ['-c', '-f'], renderHaproxyConfig(plan, node, 'S3cretFromTerraform'), 'haproxy.cfg');
+    expect(result.output).toContain('Configuration file is valid');
+    expect(result.ok).toBe(true);
+  });
+
+  test.each(SYNTHESIZED_HAPROXY)('%s', (_, __, text) => {
+    const result = runOnFile('haproxy', ['-c', '-f'], text, 'haproxy.cfg');
     expect(result.output).toContain('Configuration file is valid');
     expect(result.ok).toBe(true);
   });
@@ -41,6 +79,12 @@ describeWithTools(['keepalived', 'ip', 'unshare'], 'keepalived -t accepts every 
   test.each(CASES)('%s', (_, plan, node) => {
     const text = renderKeepalivedConfig(plan, node, plan.loadBalancer!.vrrpAuthentication ? 'Ab3dEf7h' : undefined);
     const result = withInterfaceNamespace(plan.loadBalancer!.vrrpInterface, (namespace) => keepalivedTest(namespace, text));
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
+  });
+
+  test.each(SYNTHESIZED_KEEPALIVED)('%s', (_, site, text) => {
+    const result = withInterfaceNamespace(site.loadBalancer!.vrrpInterface, (namespace) => keepalivedTest(namespace, text));
     expect(result.output).toBe('');
     expect(result.ok).toBe(true);
   });

@@ -26,9 +26,9 @@ export function cloudInitSchema(text: string): ToolResult {
   return runOnFile('cloud-init', ['schema', '--config-file'], text, 'user-data.yaml');
 }
 
-/** `shellcheck` in POSIX sh mode, every severity. */
-export function shellcheck(text: string): ToolResult {
-  return runOnFile('shellcheck', ['--shell=sh', '--severity=style'], text, 'provision.sh');
+/** `shellcheck` at every severity, in POSIX sh mode unless a script names another shell (e.g. `bash`). */
+export function shellcheck(text: string, shell = 'sh'): ToolResult {
+  return runOnFile('shellcheck', [`--shell=${shell}`, '--severity=style'], text, 'provision.sh');
 }
 
 /**
