@@ -2,15 +2,17 @@ import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import { parse } from 'yaml';
 import {
-  CniKind, DatastoreKind, HostRole, K3S_AUTH_CONFIG_PATH, SitePlan, SiteSpec, ValidationError, criticalServerConfig, defineSite, hostsWithRole,
-  k3sAgentConfig, k3sServerConfig, renderK3sConfig, renderK3sInstallScript, renderWaitForApiScript,
+  CniKind, DatastoreKind, Distribution, HostRole, K3S_AUTH_CONFIG_PATH, K3S_CONFIG_PATH, K3S_ENV_PATH, SitePlan, SiteSpec, ValidationError, criticalServerConfig,
+  defineSite, hostsWithRole, k3sAgentConfig, k3sServerConfig, renderK3sInstallScript, renderWaitForApiScript,
 } from '../../constructs';
+import { loadSites } from '../../sites';
 import lab from '../../sites/lab';
 import { lxcSite, vmSite } from '../fixtures/sites';
 import { describeWithTools } from '../support/tools';
+import { DeliveredHost, deliveredHosts } from '../support/user-data';
 import { shellcheck } from '../support/validators';
 
-interface FlagEntry { flag: string; type: string; aliases: string[] }
+interface FlagEntry { flag: string; type: string; aliases: string[]; env?: string[] }
 const flags = JSON.parse(readFileSync(process.env.K3S_FLAGS ?? resolve(__dirname, '../../../shared/reference/k3s/cli-flags.json'), 'utf8')) as { server: FlagEntry[]; agent: FlagEntry[] };
 
 /** Problems of a rendered config against the K3s v1.36 flag reference: unknown flags and wrong value types. */
@@ -30,20 +32,52 @@ function flagProblems(config: Record<string, unknown>, mode: 'server' | 'agent')
 }
 
 const SITES: SitePlan[] = [
-  defineSite(lab),
+  // Every K3s site the app synthesizes: seed 000 (external PostgreSQL), 001 (LXC load balancers), 002.
+  ...loadSites().filter((site) => site.controlPlane.distribution === Distribution.K3S),
   defineSite(vmSite),
   defineSite(lxcSite),
   defineSite({ ...vmSite, name: 'flannel', cluster: { cni: CniKind.FLANNEL }, controlPlane: { dedicatedServers: true, secretsEncryption: false } }),
+  defineSite({ ...vmSite, name: 'cilium-kube-proxy', cluster: { cni: CniKind.CILIUM, kubeProxyReplacement: false } }),
 ];
 
-describe.each(SITES.map((site) => [site.name, site] as const))('K3s configuration of site %s', (_, site) => {
+/** Every K3s node's config.yaml as synthesized: read from its user data (with the datastore's entries), parsed. */
+function synthesizedConfigs(delivered: readonly DeliveredHost[]): Map<string, Record<string, unknown>> {
+  return new Map(delivered.filter((h) => h.files.has(K3S_CONFIG_PATH))
+    .map((h) => [h.host.name, parse(h.files.get(K3S_CONFIG_PATH)!.content) as Record<string, unknown>]));
+}
+
+test('the K3s sites checked include both datastores, Flannel, and Cilium with and without kube-proxy replacement', () => {
+  expect(SITES.map((s) => s.name)).toEqual(expect.arrayContaining(['homelab', 'prod', 'lab']));
+  expect(SITES.filter((s) => s.controlPlane.datastore === DatastoreKind.POSTGRES).map((s) => s.name)).toEqual(['homelab']);
+  expect(SITES.map((s) => [s.cluster.cni, s.cluster.kubeProxyReplacement])).toEqual(expect.arrayContaining([
+    [CniKind.CILIUM, true], [CniKind.CILIUM, false], [CniKind.FLANNEL, false],
+  ]));
+});
+
+describe.each(SITES.map((site) => [site.name, site] as const))('K3s configuration of site %s, as synthesized', (_, site) => {
+  const delivered = deliveredHosts(site);
+  const synthesized = synthesizedConfigs(delivered);
   const servers = hostsWithRole(site, HostRole.K3S_SERVER);
-  const configs = servers.map((server) => parse(renderK3sConfig(k3sServerConfig(site, server.name))) as Record<string, unknown>);
+  const agents = hostsWithRole(site, HostRole.K3S_AGENT);
+  const configs = servers.map((server) => synthesized.get(server.name)!);
+  const agentConfigs = agents.map((agent) => synthesized.get(agent.name)!);
+  const embedded = site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD;
+
+  test('every server and agent has a config.yaml, and only they', () => {
+    expect([...synthesized.keys()].sort()).toEqual([...servers, ...agents].map((h) => h.name).sort());
+    expect(servers.length).toBeGreaterThan(0);
+  });
 
   test('every server and agent config uses only real K3s v1.36 flags with the right types', () => {
     expect(configs.flatMap((c) => flagProblems(c, 'server'))).toEqual([]);
-    const agents = hostsWithRole(site, HostRole.K3S_AGENT).map((a) => k3sAgentConfig(site, a.name) as Record<string, unknown>);
-    expect(agents.flatMap((c) => flagProblems(c, 'agent'))).toEqual([]);
+    expect(agentConfigs.flatMap((c) => flagProblems(c, 'agent'))).toEqual([]);
+  });
+
+  test('the servers\' environment file sets only K3s server variables', () => {
+    const env = new Set(flags.server.flatMap((f) => f.env ?? []));
+    const variables = delivered.flatMap((h) => [...(h.files.get(K3S_ENV_PATH)?.content.matchAll(/^([A-Z][A-Z0-9_]*)=/gm) ?? [])].map((m) => m[1]));
+    expect(variables.filter((v) => !env.has(v))).toEqual([]);
+    expect(variables).toHaveLength(embedded ? 0 : servers.length);
   });
 
   test('the servers agree on every critical flag', () => {
@@ -53,10 +87,27 @@ describe.each(SITES.map((site) => [site.name, site] as const))('K3s configuratio
     expect(critical).toEqual(expect.arrayContaining(['cluster-cidr', 'service-cidr', 'cluster-domain', 'disable', 'flannel-backend']));
   });
 
-  test('exactly one server initializes embedded etcd; the others join through the API endpoint', () => {
-    expect(configs.filter((c) => c['cluster-init'] === true)).toHaveLength(1);
-    expect(configs[0]['cluster-init']).toBe(true);
-    configs.slice(1).forEach((c) => expect(c.server).toBe(`https://${site.apiEndpoint.address}:${site.apiEndpoint.port}`));
+  if (embedded) {
+    test('embedded etcd: exactly one server initializes it, the others join through the API endpoint, every server snapshots', () => {
+      expect(configs.filter((c) => c['cluster-init'] === true)).toHaveLength(1);
+      expect(configs[0]['cluster-init']).toBe(true);
+      configs.slice(1).forEach((c) => expect(c.server).toBe(`https://${site.apiEndpoint.address}:${site.apiEndpoint.port}`));
+      configs.forEach((c) => expect(c).toMatchObject({ 'etcd-snapshot-schedule-cron': site.controlPlane.etcdSnapshotScheduleCron, 'etcd-snapshot-retention': site.controlPlane.etcdSnapshotRetention }));
+    });
+  } else {
+    test('PostgreSQL: no server initializes, joins or snapshots etcd; the DSN stays out of config.yaml; each verifies the datastore CA', () => {
+      for (const c of configs) {
+        expect(c['cluster-init']).toBeUndefined();
+        expect(c.server).toBeUndefined();
+        expect(Object.keys(c).filter((key) => key.startsWith('etcd-'))).toEqual([]);
+        expect(c['datastore-endpoint']).toBeUndefined(); // it holds the password: environment file only
+        expect(c['datastore-cafile']).toBe(site.postgres!.tls ? '/etc/rancher/k3s/datastore-ca.crt' : undefined);
+      }
+    });
+  }
+
+  test('agents register through the API endpoint with the token file', () => {
+    agentConfigs.forEach((c) => expect(c).toMatchObject({ server: `https://${site.apiEndpoint.address}:${site.apiEndpoint.port}`, 'token-file': '/etc/rancher/k3s/token' }));
   });
 
   test('the VIP (or endpoint address), the API DNS name and every server address are in tls-san', () => {
@@ -75,6 +126,22 @@ describe.each(SITES.map((site) => [site.name, site] as const))('K3s configuratio
       expect(c.token).toBeUndefined();
     }
   });
+
+  test('secrets-encryption: true exactly when the site keeps it on (the default)', () => {
+    configs.forEach((c) => expect(c['secrets-encryption']).toBe(site.controlPlane.secretsEncryption ? true : undefined));
+  });
+});
+
+test('Cilium without kube-proxy replacement: the servers keep kube-proxy, and flannel stays off', () => {
+  const site = SITES.find((s) => s.name === 'cilium-kube-proxy')!;
+  expect(site.cluster.kubeProxyReplacement).toBe(false);
+  const configs = synthesizedConfigs(deliveredHosts(site));
+  const servers = hostsWithRole(site, HostRole.K3S_SERVER).map((server) => configs.get(server.name)!);
+  expect(servers).toHaveLength(3);
+  for (const config of servers) {
+    expect(config['flannel-backend']).toBe('none');
+    expect(config).not.toHaveProperty('disable-kube-proxy');
+  }
 });
 
 describe('K3s server details', () => {
@@ -96,6 +163,10 @@ describe('K3s server details', () => {
 
   test('etcd snapshot schedule and retention only with embedded etcd', () => {
     expect(k3sServerConfig(plan, 'lx-k3s-server-01')).toMatchObject({ 'etcd-snapshot-schedule-cron': '0 */6 * * *', 'etcd-snapshot-retention': 12 });
+    const postgres = loadSites().find((s) => s.controlPlane.datastore === DatastoreKind.POSTGRES)!;
+    const config = k3sServerConfig(postgres, hostsWithRole(postgres, HostRole.K3S_SERVER)[0].name);
+    expect(config).not.toHaveProperty('etcd-snapshot-schedule-cron');
+    expect(config).not.toHaveProperty('etcd-snapshot-retention');
   });
 
   test('fails for a host that is not a server or agent', () => {
@@ -125,6 +196,10 @@ describe('control plane validation', () => {
 
   test('fails on an external datastore without datastore hosts, and on datastore hosts without it', () => {
     expect(problems({ ...withServers(3), controlPlane: { datastore: DatastoreKind.POSTGRES } })).toEqual([expect.stringContaining('at least one host with role datastore')]);
+    const withDatastoreHost = withServers(3);
+    const datastoreHost = { name: 'db', ip: '198.18.0.41', vmId: 341, proxmoxNode: 'pve-b', roles: [HostRole.DATASTORE] };
+    expect(problems({ ...withDatastoreHost, hosts: [...withDatastoreHost.hosts, datastoreHost] }))
+      .toEqual(['controlPlane.datastore: "postgres", since 1 hosts have role datastore (or remove that role)']);
   });
 
   test('fails on a malformed snapshot schedule and K3s checksum', () => {
