@@ -216,6 +216,7 @@ describe('SiteStack for the homelab (seed 000): external PostgreSQL', () => {
     for (const server of ['cp1', 'cp2', 'cp3']) {
       const text = data(server);
       expect(text).toMatch(/path: \/etc\/rancher\/k3s\/k3s\.env\n {4}content: \|\n {6}K3S_DATASTORE_ENDPOINT=postgres:\/\/k3s:\$\{random_password\.[A-Za-z0-9_]+\.result\}@10\.10\.10\.150:5433\/k3s/);
+      expect(text).toMatch(/path: \/etc\/rancher\/k3s\/k3s\.env\n {4}content: \|\n {6}K3S_DATASTORE_ENDPOINT=[^\n]*\n {4}permissions: "0600"\n/);
       expect(text).not.toContain('cluster-init');
       expect(text).not.toMatch(/datastore-endpoint: /);
     }
