@@ -1,4 +1,4 @@
-import { HostRole } from './spec';
+import { CniKind, Distribution, HostRole } from './spec';
 import { HostSizePlan } from './plan';
 
 /** K3s release pinned by this library version (stable channel). */
@@ -15,6 +15,21 @@ export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const DEFAULT_HTTP_NODE_PORT = 30080;
 export const DEFAULT_HTTPS_NODE_PORT = 30443;
+
+/**
+ * The CNIs each distribution can install. K3s deploys Cilium through its Helm controller (a HelmChart in the
+ * first server's auto-deploy folder) or runs its built-in flannel; kubeadm sites have no Helm controller and
+ * apply Flannel's manifest.
+ */
+export const CNIS_BY_DISTRIBUTION: Readonly<Record<Distribution, readonly CniKind[]>> = {
+  [Distribution.K3S]: [CniKind.CILIUM, CniKind.FLANNEL],
+  [Distribution.KUBEADM]: [CniKind.FLANNEL],
+};
+
+/** `cluster.cni` when the site leaves it out: the distribution's first CNI (Cilium on K3s, Flannel on kubeadm). */
+export function defaultCniFor(distribution: Distribution): CniKind {
+  return CNIS_BY_DISTRIBUTION[distribution][0];
+}
 
 /** Sizes that make sense per role; a host with several roles gets the largest of each. */
 const SIZE_BY_ROLE: Record<HostRole, HostSizePlan> = {

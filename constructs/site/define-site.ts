@@ -2,7 +2,7 @@ import { ProblemCollector, ValidationError } from '../core/problems';
 import {
   DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_K3S_VERSION, DEFAULT_KUBERNETES_VERSION,
   DEFAULT_LXC_OS_TYPE, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, DEFAULT_SSH_USER, DEFAULT_STATS_PORT, DEFAULT_TIMEZONE, DEFAULT_VRRP_ROUTER_ID,
-  LOAD_BALANCER_HEALTH_PORT, defaultSizeFor, defaultVrrpPriorities,
+  LOAD_BALANCER_HEALTH_PORT, defaultCniFor, defaultSizeFor, defaultVrrpPriorities,
 } from './defaults';
 import { DownloadPlan, HostPlan, LoadBalancerPlan, SitePlan, controlPlaneHosts, hostsWithRole } from './plan';
 import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, Distribution, DownloadSpec, HostKind, HostRole, HostSpec, SiteSpec, VrrpVersion } from './spec';
@@ -46,7 +46,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway, hosts, searchDomain: (input.network as Record<string, unknown> | undefined)?.searchDomain });
   validateVersions(problems, input.versions);
   validateAccess(problems, input.access);
-  validateCluster(problems, input.cluster, cidr);
+  validateCluster(problems, input.cluster, cidr, (input.controlPlane as Record<string, unknown> | undefined)?.distribution);
   validateIngress(problems, input.ingress);
   validateLoadBalancer(problems, input.loadBalancer, hosts);
   validateControlPlane(problems, input.controlPlane, input.postgres, hosts);
@@ -131,6 +131,8 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
   const { lxcTemplate } = spec.proxmox;
   const datastore = spec.controlPlane?.datastore ?? DatastoreKind.EMBEDDED_ETCD;
   const dnsServers = hostsWithRole(partial, HostRole.DNS);
+  const distribution = spec.controlPlane?.distribution ?? Distribution.K3S;
+  const cni = spec.cluster?.cni ?? defaultCniFor(distribution);
   const plan: Omit<SitePlan, 'warnings'> = {
     name: spec.name,
     ...(spec.description ? { description: spec.description } : {}),
@@ -160,8 +162,8 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       podCidr: spec.cluster?.podCidr ?? DEFAULT_POD_CIDR,
       serviceCidr: spec.cluster?.serviceCidr ?? DEFAULT_SERVICE_CIDR,
       clusterDomain: spec.cluster?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
-      cni: spec.cluster?.cni ?? CniKind.CILIUM,
-      kubeProxyReplacement: (spec.cluster?.cni ?? CniKind.CILIUM) === CniKind.CILIUM && (spec.cluster?.kubeProxyReplacement ?? true),
+      cni,
+      kubeProxyReplacement: cni === CniKind.CILIUM && (spec.cluster?.kubeProxyReplacement ?? true),
     },
     ingress: {
       httpNodePort: spec.ingress?.httpNodePort ?? DEFAULT_HTTP_NODE_PORT,
@@ -177,7 +179,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       },
     } : {}),
     controlPlane: {
-      distribution: spec.controlPlane?.distribution ?? Distribution.K3S,
+      distribution,
       datastore,
       dedicatedServers: spec.controlPlane?.dedicatedServers ?? false,
       etcdSnapshotScheduleCron: spec.controlPlane?.etcdSnapshotScheduleCron ?? '0 */6 * * *',

@@ -254,7 +254,12 @@ export interface ClusterSpec {
   readonly serviceCidr?: string;
   /** @default 'cluster.local' */
   readonly clusterDomain?: string;
-  /** @default CniKind.CILIUM */
+  /**
+   * The CNI. K3s sites: Cilium or K3s's flannel; kubeadm sites: Flannel only (Cilium is installed through K3s's
+   * Helm controller, which kubeadm lacks).
+   *
+   * @default CniKind.CILIUM on K3s, CniKind.FLANNEL on kubeadm
+   */
   readonly cni?: CniKind;
   /**
    * Let Cilium replace kube-proxy; K3s then runs with `disable-kube-proxy` on every server. Only with Cilium.
@@ -413,7 +418,7 @@ export interface SiteSpec {
   readonly versions?: VersionsSpec;
   /** @default - admin user `k3sadmin`, keys from the Terraform variable only, UTC */
   readonly access?: AccessSpec;
-  /** @default - K3s's default CIDRs, Cilium with kube-proxy replacement */
+  /** @default - K3s's default CIDRs, Cilium with kube-proxy replacement (kubeadm: Flannel) */
   readonly cluster?: ClusterSpec;
   /** @default - NodePorts 30080/30443 */
   readonly ingress?: IngressSpec;

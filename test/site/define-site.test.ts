@@ -3,7 +3,9 @@
 // non-fatal availability findings come back as warnings; wrong shapes from plain JS never end in a TypeError.
 import {
   ChecksumAlgorithm,
+  CniKind,
   DEFAULT_K3S_VERSION,
+  Distribution,
   HostKind,
   HostRole,
   SitePlan,
@@ -100,6 +102,17 @@ function removing(path: string): (spec: Draft) => void {
     const target = keys.reduce((object, key) => object[key] as Record<string, unknown>, spec as Record<string, unknown>);
     delete target[last];
   };
+}
+
+/** A mutation that makes the base a kubeadm site: servers become control planes, agents workers. */
+function asKubeadm(spec: Draft): void {
+  spec.controlPlane = { distribution: Distribution.KUBEADM };
+  [0, 1, 2].forEach((i) => {
+    spec.hosts[i].roles = [HostRole.CONTROL_PLANE, HostRole.LOAD_BALANCER];
+  });
+  [3, 4].forEach((i) => {
+    spec.hosts[i].roles = [HostRole.WORKER];
+  });
 }
 
 /** Runs defineSite() and returns the ValidationError it throws (failing the test when it throws nothing or something else). */
@@ -217,6 +230,11 @@ describe('defineSite() with a valid site', () => {
     expect(plan.access).toEqual({ adminUser: 'k3sadmin', sshAuthorizedKeys: [], timezone: 'Etc/UTC', ntpServers: [] });
     expect(plan.proxmox.sshUser).toBe('root');
     expect(plan.proxmox.insecureTls).toBe(false);
+  });
+
+  test('defaults the CNI by distribution: Cilium on K3s, Flannel on kubeadm (which cannot install Cilium)', () => {
+    expect(plan.cluster).toMatchObject({ cni: CniKind.CILIUM, kubeProxyReplacement: true });
+    expect(defineSite(variant(asKubeadm)).cluster).toMatchObject({ cni: CniKind.FLANNEL, kubeProxyReplacement: false });
   });
 
   test('keeps values that are given instead of the defaults', () => {
@@ -486,6 +504,18 @@ const BAD_INPUTS: readonly BadInput[] = [
   set('versions.k3s has no +k3s suffix', 'versions.k3s', 'v1.36.3', 'a K3s release tag such as "v1.36.3+k3s1"'),
   set('versions.k3s has no leading v', 'versions.k3s', '1.36.3+k3s1', 'a K3s release tag'),
   set('versions.k3s is a channel name', 'versions.k3s', 'stable', 'a K3s release tag'),
+
+  // cluster
+  {
+    when: 'a kubeadm site asks for Cilium',
+    mutate: (spec) => {
+      asKubeadm(spec);
+      spec.cluster = { cni: CniKind.CILIUM };
+    },
+    path: 'cluster.cni',
+    value: CniKind.CILIUM,
+    expected: '"flannel", the CNI kubeadm sites support (cilium is installed by K3s\'s Helm controller, which kubeadm lacks)',
+  },
 
   // access
   set('access.adminUser is root', 'access.adminUser', 'root', 'a Linux user name other than root'),

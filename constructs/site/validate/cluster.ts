@@ -1,16 +1,20 @@
 import { Ipv4Cidr } from '../../core/ipv4';
 import { isDnsName, isIntegerInRange } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
-import { DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from '../defaults';
-import { CniKind } from '../spec';
+import { CNIS_BY_DISTRIBUTION, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, defaultCniFor } from '../defaults';
+import { CniKind, Distribution } from '../spec';
 import { expectObject, reportUnknownKeys } from './shape';
 
 /** Kubernetes' default NodePort range (`--service-node-port-range`). */
 const NODE_PORT_MIN = 30000;
 const NODE_PORT_MAX = 32767;
 
-/** Checks `cluster`: CIDRs valid and disjoint from each other and from the node network; CNI options consistent. */
-export function validateCluster(problems: ProblemCollector, cluster: unknown, nodeNetwork: Ipv4Cidr | undefined): void {
+/**
+ * Checks `cluster`: CIDRs valid and disjoint from each other and from the node network; a CNI the distribution can
+ * install (`distribution` is the raw `controlPlane.distribution`, checked by validateControlPlane); CNI options
+ * consistent.
+ */
+export function validateCluster(problems: ProblemCollector, cluster: unknown, nodeNetwork: Ipv4Cidr | undefined, distribution: unknown): void {
   const spec = cluster ?? {};
   if (!expectObject(problems, 'cluster', spec)) {
     return;
@@ -36,8 +40,17 @@ export function validateCluster(problems: ProblemCollector, cluster: unknown, no
   if (spec.clusterDomain !== undefined) {
     problems.check(isDnsName(spec.clusterDomain), 'cluster.clusterDomain', spec.clusterDomain, 'a DNS domain such as "cluster.local"');
   }
-  const cni = spec.cni ?? CniKind.CILIUM;
-  problems.check(Object.values(CniKind).includes(cni as CniKind), 'cluster.cni', spec.cni, `one of ${Object.values(CniKind).join(', ')}`);
+  // An unknown distribution is reported by validateControlPlane; the CNI is then checked as for K3s.
+  const knownDistribution = Object.values(Distribution).includes(distribution as Distribution) ? distribution as Distribution : Distribution.K3S;
+  const cni = spec.cni ?? defaultCniFor(knownDistribution);
+  if (problems.check(Object.values(CniKind).includes(cni as CniKind), 'cluster.cni', spec.cni, `one of ${Object.values(CniKind).join(', ')}`)) {
+    // Cilium comes as a K3s HelmChart (K3s's Helm controller, its node-local API proxy on 127.0.0.1:6444): a
+    // kubeadm cluster has neither, so it would fail only once deployed.
+    const supported = CNIS_BY_DISTRIBUTION[knownDistribution];
+    problems.check(supported.includes(cni as CniKind), 'cluster.cni', spec.cni,
+      `${supported.map((kind) => JSON.stringify(kind)).join(' or ')}, the CNI${supported.length > 1 ? 's' : ''} ${knownDistribution} sites support `
+      + `(${CniKind.CILIUM} is installed by K3s's Helm controller, which ${knownDistribution} lacks)`);
+  }
   if (spec.kubeProxyReplacement !== undefined) {
     problems.check(typeof spec.kubeProxyReplacement === 'boolean', 'cluster.kubeProxyReplacement', spec.kubeProxyReplacement, 'true or false');
     problems.check(!(spec.kubeProxyReplacement === true && cni !== CniKind.CILIUM), 'cluster.kubeProxyReplacement', spec.kubeProxyReplacement,
