@@ -5,6 +5,7 @@ import { isIpv4 } from '../core/ipv4';
 import { isDnsName, isIntegerInRange, isRfc1123Label } from '../core/names';
 import { ProblemCollector } from '../core/problems';
 import { DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT } from '../site/defaults';
+import { isNodeTaint, parseNodeTaint } from '../site/validate/hosts';
 
 /** F5 NGINX Ingress Controller release this library pins (the maintained `nginx/nginx-ingress`, not ingress-nginx). */
 export const DEFAULT_NGINX_INGRESS_IMAGE = 'nginx/nginx-ingress:5.5.4';
@@ -16,6 +17,31 @@ const NODE_PORT_MIN = 30000;
 const NODE_PORT_MAX = 32767;
 /** The user the F5 image runs NGINX as. */
 const NGINX_USER_ID = 101;
+
+/**
+ * The taints of control-plane nodes, always tolerated: kubeadm's `node-role.kubernetes.io/control-plane:NoSchedule`
+ * and K3s's `CriticalAddonsOnly=true:NoExecute` (servers with `controlPlane.dedicatedServers`).
+ */
+const CONTROL_PLANE_TOLERATIONS: readonly k8s.Toleration[] = [
+  { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoExecute' },
+];
+
+/**
+ * With a read-only root filesystem, the writable paths of the F5 image and the emptyDir volume mounted on each, as
+ * the chart v5.5.4 renders them with `controller.readOnlyRootFilesystem: true` (templates/_helpers.tpl,
+ * `nginx-ingress.volumeEntries` and `nginx-ingress.volumeMountEntries`). `/etc/nginx` is where the controller
+ * writes the NGINX configuration it generates; the init container seeds it with the image's own files.
+ */
+const WRITABLE_PATHS: readonly { readonly volume: string; readonly path: string }[] = [
+  { volume: 'nginx-etc', path: '/etc/nginx' },
+  { volume: 'nginx-cache', path: '/var/cache/nginx' },
+  { volume: 'nginx-lib', path: '/var/lib/nginx' },
+  { volume: 'nginx-state', path: '/var/lib/nginx/state' },
+  { volume: 'nginx-log', path: '/var/log/nginx' },
+];
+/** Where the init container mounts the `/etc/nginx` volume to copy the image's files into it (the chart's). */
+const INIT_ETC_MOUNT = '/mnt/etc';
 
 /** Properties of a {@link NginxIngressDaemonSet}. */
 export interface NginxIngressDaemonSetProps {
@@ -77,6 +103,24 @@ export interface NginxIngressDaemonSetProps {
    * @default - requests 100m CPU and 128 MiB (the chart's), limits 1 CPU and 512 MiB
    */
   readonly resources?: ContainerResources;
+  /**
+   * Taints of the nodes the controller must run on, as `key[=value]:Effect` (the form of `hosts[].nodeTaints`):
+   * each gets a toleration (`Equal` with a value, `Exists` without), besides the control-plane taints the pods
+   * always tolerate. A load balancer sends ingress traffic to every control-plane node, so a node whose taint is
+   * not tolerated here would get traffic but no controller.
+   *
+   * @default []
+   */
+  readonly toleratedTaints?: readonly string[];
+  /**
+   * Run the controller with a read-only root filesystem, as the chart's `controller.readOnlyRootFilesystem`: an
+   * init container (same image) copies `/etc/nginx` into an emptyDir, and emptyDirs are mounted on every path NGINX
+   * and the controller write (`/etc/nginx`, `/var/cache/nginx`, `/var/lib/nginx`, `/var/lib/nginx/state`,
+   * `/var/log/nginx`). Their contents are regenerated at each start.
+   *
+   * @default true
+   */
+  readonly readOnlyRootFilesystem?: boolean;
 }
 
 /**
@@ -89,14 +133,15 @@ export interface NginxIngressDaemonSetProps {
  *
  * - Pods run on nodes that carry the label `node-role.kubernetes.io/control-plane` with any value (a required node
  *   affinity: K3s servers have `"true"`, kubeadm control planes an empty value) and tolerate the control-plane
- *   taints (`node-role.kubernetes.io/control-plane:NoSchedule`, `CriticalAddonsOnly=true:NoExecute`).
+ *   taints (`node-role.kubernetes.io/control-plane:NoSchedule`, `CriticalAddonsOnly=true:NoExecute`) and every
+ *   taint in `toleratedTaints` (`SiteChart` passes the taints the site puts on its control-plane nodes).
  * - The Service uses `externalTrafficPolicy: Local`: a request stays on the node the load balancer picked, and a
  *   node without a ready controller fails the load balancer's health check instead of forwarding elsewhere.
  * - Custom resources (VirtualServer, Policy, ...) are off (`-enable-custom-resources=false`): they would need the
  *   five `k8s.nginx.org` CRDs installed and upgraded alongside, and standard Ingress covers what the sites serve.
  * - Security: non-root user 101, no privilege escalation, every capability dropped except `NET_BIND_SERVICE`
- *   (NGINX listens on 80/443), seccomp `RuntimeDefault`, snippets off, telemetry reporting off. The root
- *   filesystem stays writable because NGINX writes its generated configuration under `/etc/nginx`.
+ *   (NGINX listens on 80/443), seccomp `RuntimeDefault`, snippets off, telemetry reporting off, and a read-only
+ *   root filesystem with emptyDirs for the paths NGINX writes (`readOnlyRootFilesystem`, the chart's layout).
  *
  * Escape hatch: `addJsonPatch()` on any of the public objects.
  *
@@ -128,6 +173,9 @@ export class NginxIngressDaemonSet extends Construct {
     const controllerName = `${name}-controller`;
     const leaderElectionLock = `${name}-leader-election`;
     const reportStatus = props.externalStatusAddress !== undefined;
+    const readOnlyRootFilesystem = props.readOnlyRootFilesystem ?? true;
+    const image = props.image ?? DEFAULT_NGINX_INGRESS_IMAGE;
+    const resources = resourceRequirements(props.resources);
     this.namespaceName = namespace;
     this.ingressClassName = props.ingressClassName ?? 'nginx';
     this.httpNodePort = props.httpNodePort ?? DEFAULT_HTTP_NODE_PORT;
@@ -186,14 +234,30 @@ export class NginxIngressDaemonSet extends Construct {
                 },
               },
             },
-            tolerations: [
-              { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
-              { key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoExecute' },
-            ],
+            tolerations: tolerationsFor(props.toleratedTaints ?? []),
             securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+            ...(readOnlyRootFilesystem ? {
+              // The image's /etc/nginx (nginx.conf, mime.types, ...) seeds the emptyDir that replaces it.
+              initContainers: [{
+                name: 'init-nginx-ingress',
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['cp', '-vdR', '/etc/nginx/.', INIT_ETC_MOUNT],
+                resources,
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  runAsUser: NGINX_USER_ID,
+                  runAsNonRoot: true,
+                  capabilities: { drop: ['ALL'] },
+                },
+                volumeMounts: [{ name: 'nginx-etc', mountPath: INIT_ETC_MOUNT }],
+              }],
+              volumes: WRITABLE_PATHS.map(({ volume }) => ({ name: volume, emptyDir: {} })),
+            } : {}),
             containers: [{
               name: 'nginx-ingress',
-              image: props.image ?? DEFAULT_NGINX_INGRESS_IMAGE,
+              image,
               imagePullPolicy: 'IfNotPresent',
               args: controllerArgs({ configMap: name, ingressClassName: this.ingressClassName, leaderElectionLock, reportStatus }),
               env: [
@@ -208,14 +272,15 @@ export class NginxIngressDaemonSet extends Construct {
               ],
               // Ready once NGINX has loaded its configuration; the chart has no liveness probe.
               readinessProbe: { httpGet: { path: '/nginx-ready', port: k8s.IntOrString.fromString('readiness-port') }, periodSeconds: 1, initialDelaySeconds: 0 },
-              resources: resourceRequirements(props.resources),
+              resources,
               securityContext: {
                 allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: false,
+                readOnlyRootFilesystem,
                 runAsUser: NGINX_USER_ID,
                 runAsNonRoot: true,
                 capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
               },
+              ...(readOnlyRootFilesystem ? { volumeMounts: WRITABLE_PATHS.map(({ volume, path }) => ({ name: volume, mountPath: path })) } : {}),
             }],
           },
         },
@@ -244,6 +309,20 @@ export class NginxIngressDaemonSet extends Construct {
       spec: { controller: NGINX_INGRESS_CONTROLLER_NAME },
     });
   }
+}
+
+/**
+ * The control-plane tolerations, then one per taint not already tolerated by them: `Equal` for a taint with a
+ * value, `Exists` (any value) for one without.
+ */
+function tolerationsFor(taints: readonly string[]): k8s.Toleration[] {
+  const tolerations = new Map(CONTROL_PLANE_TOLERATIONS.map((toleration) => [JSON.stringify(toleration), toleration]));
+  for (const taint of taints) {
+    const { key, value, effect } = parseNodeTaint(taint)!;
+    const toleration: k8s.Toleration = value !== undefined ? { key, operator: 'Equal', value, effect } : { key, operator: 'Exists', effect };
+    tolerations.set(JSON.stringify(toleration), toleration);
+  }
+  return [...tolerations.values()];
 }
 
 interface ControllerArgsOptions {
@@ -343,6 +422,15 @@ function validateProps(props: NginxIngressDaemonSetProps, subject: string): void
   }
   if (props.image !== undefined) {
     problems.check(/^\S+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(props.image), 'image', props.image, 'an image reference pinned by tag or digest');
+  }
+  if (props.toleratedTaints !== undefined) {
+    if (problems.check(Array.isArray(props.toleratedTaints), 'toleratedTaints', props.toleratedTaints, 'a list of taints')) {
+      props.toleratedTaints.forEach((taint, i) => problems.check(isNodeTaint(taint), `toleratedTaints[${i}]`, taint,
+        'a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"'));
+    }
+  }
+  if (props.readOnlyRootFilesystem !== undefined) {
+    problems.check(typeof props.readOnlyRootFilesystem === 'boolean', 'readOnlyRootFilesystem', props.readOnlyRootFilesystem, 'true or false');
   }
   if (props.externalStatusAddress !== undefined) {
     problems.check(isIpv4(props.externalStatusAddress) || isDnsName(props.externalStatusAddress), 'externalStatusAddress', props.externalStatusAddress,

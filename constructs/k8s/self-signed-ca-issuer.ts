@@ -36,8 +36,13 @@ export interface SelfSignedCaCertificateOptions {
  * `issuer`) signs the certificates added with {@link addCertificate}. Every key is generated in the cluster, so no
  * private key is ever in Git.
  *
- * Needs cert-manager (CRDs `cert-manager.io/v1`) installed in the cluster before these objects apply. Clients
- * trust the certificates once they trust the CA certificate: `kubectl -n <namespace> get secret <name>
+ * **Prerequisite:** cert-manager, its `cert-manager.io/v1` CRDs and its controller, installed in the cluster before
+ * these objects are applied. Without the CRDs the API server rejects them ("no matches for kind Issuer in version
+ * cert-manager.io/v1"), and `kubectl apply -k` of a folder holding them fails as a whole; without the controller
+ * they apply but no certificate is ever issued. Where cert-manager is not wanted, create the `kubernetes.io/tls`
+ * Secrets yourself instead (`TlsDemoApp`'s `TlsCertificateSource.EXISTING_SECRET`).
+ *
+ * Clients trust the certificates once they trust the CA certificate: `kubectl -n <namespace> get secret <name>
  * -o jsonpath='{.data.ca\.crt}' | base64 -d`.
  *
  * @see https://cert-manager.io/docs/configuration/selfsigned/#bootstrapping-ca-issuers

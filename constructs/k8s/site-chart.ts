@@ -4,18 +4,28 @@ import { SitePlan, controlPlaneHosts, workerHosts } from '../site/plan';
 import { CniKind } from '../site/spec';
 import { CiliumCni, CiliumCniProps } from './cilium-cni';
 import { NginxIngressDaemonSet } from './nginx-ingress-daemon-set';
-import { TlsDemoApp } from './tls-demo-app';
+import { TlsCertificateSource, TlsDemoApp } from './tls-demo-app';
 
 /** Properties of a {@link SiteChart}. */
 export interface SiteChartProps extends ChartProps {
   /** The validated site, from `defineSite()`. */
   readonly site: SitePlan;
   /**
-   * Include the TLS demo app ({@link TlsDemoApp}) at `nginx.<searchDomain>`, with a certificate from cert-manager.
+   * Include the TLS demo app ({@link TlsDemoApp}) at `nginx.<zone>`: the site's DNS zone (`dns.zone`) when a host
+   * serves DNS, else `network.searchDomain`.
    *
    * @default true
    */
   readonly includeTlsDemoApp?: boolean;
+  /**
+   * Where the demo app's TLS certificate comes from. The default, {@link TlsCertificateSource.SELF_SIGNED_CA},
+   * puts cert-manager `Issuer` and `Certificate` objects into the folder, so cert-manager must be installed before
+   * it is applied; {@link TlsCertificateSource.EXISTING_SECRET} leaves them out, and the operator creates the
+   * Secret `nginx-demo-tls` in the namespace `tls-demo` instead.
+   *
+   * @default TlsCertificateSource.SELF_SIGNED_CA
+   */
+  readonly tlsCertificateSource?: TlsCertificateSource;
 }
 
 /**
@@ -24,7 +34,11 @@ export interface SiteChartProps extends ChartProps {
  * Holds a `proxmox-k3s-ha-site` ConfigMap in `kube-system` with the site's public facts (API endpoint, zone), so
  * in-cluster tooling reads them from the same plan as the machines; Cilium ({@link CiliumCni}, only when the site's
  * CNI is Cilium); the NGINX ingress controller ({@link NginxIngressDaemonSet}) on the NodePorts the load balancers
- * forward to; and the TLS demo app ({@link TlsDemoApp}) unless turned off.
+ * forward to, tolerating every taint the site puts on the control-plane nodes they forward to; and the TLS demo app
+ * ({@link TlsDemoApp}) unless turned off.
+ *
+ * Applying the folder (`kubectl apply -k`) needs cert-manager in the cluster first, unless the demo app is left
+ * out or takes an existing Secret (`tlsCertificateSource`).
  */
 export class SiteChart extends Chart {
   public readonly site: SitePlan;
@@ -56,13 +70,17 @@ export class SiteChart extends Chart {
     this.ingressController = new NginxIngressDaemonSet(this, 'IngressController', {
       httpNodePort: site.ingress.httpNodePort,
       httpsNodePort: site.ingress.httpsNodePort,
+      // The load balancers send ingress traffic to every control-plane node: a controller must run on each.
+      toleratedTaints: [...new Set(controlPlaneHosts(site).flatMap((host) => host.nodeTaints))],
       // The load balancers' HTTP(S) frontends listen on the API endpoint's address (the VIP when there is one).
       externalStatusAddress: site.loadBalancer?.ingressFrontends ? site.apiEndpoint.address : undefined,
     });
     if (props.includeTlsDemoApp ?? true) {
       this.tlsDemoApp = new TlsDemoApp(this, 'TlsDemoApp', {
-        host: `nginx.${site.network.searchDomain}`,
+        // The zone Bind9 serves (with its wildcard to the load balancers) when the site has DNS servers.
+        host: `nginx.${site.dns?.zone ?? site.network.searchDomain}`,
         ingressClassName: this.ingressController.ingressClassName,
+        certificateSource: props.tlsCertificateSource,
       });
     }
   }

@@ -11,13 +11,16 @@ export const DEFAULT_TLS_DEMO_IMAGE = 'nginxinc/nginx-unprivileged:1.30.0-alpine
 /** Where the demo Ingress's TLS certificate and key come from. Either way, no private key is in Git. */
 export enum TlsCertificateSource {
   /**
-   * cert-manager issues it from a private CA created alongside ({@link SelfSignedCaIssuer}); cert-manager must be
-   * installed in the cluster.
+   * cert-manager issues it from a private CA created alongside ({@link SelfSignedCaIssuer}). cert-manager (its
+   * `cert-manager.io/v1` CRDs and its controller) must be installed in the cluster before these manifests are
+   * applied: without the CRDs, `kubectl apply` rejects the `Issuer` and `Certificate` objects ("no matches for kind
+   * Issuer in version cert-manager.io/v1") and, with `apply -k`, the rest of the folder with them.
    */
   SELF_SIGNED_CA = 'self-signed-ca',
   /**
-   * The operator creates the `kubernetes.io/tls` Secret `tlsSecretName` in the app's namespace, e.g.
-   * `kubectl -n tls-demo create secret tls nginx-demo-tls --cert=tls.crt --key=tls.key`.
+   * No cert-manager objects: the operator creates the `kubernetes.io/tls` Secret `tlsSecretName` in the app's
+   * namespace, e.g. `kubectl -n tls-demo create secret tls nginx-demo-tls --cert=tls.crt --key=tls.key`, outside
+   * Git. Needs nothing installed besides the ingress controller.
    */
   EXISTING_SECRET = 'existing-secret',
 }
@@ -58,7 +61,12 @@ export interface TlsDemoAppProps {
    * @default '<name>-tls'
    */
   readonly tlsSecretName?: string;
-  /** @default TlsCertificateSource.SELF_SIGNED_CA */
+  /**
+   * Where the certificate comes from. The default needs cert-manager installed first (see
+   * {@link TlsCertificateSource.SELF_SIGNED_CA}); {@link TlsCertificateSource.EXISTING_SECRET} needs only the Secret.
+   *
+   * @default TlsCertificateSource.SELF_SIGNED_CA
+   */
   readonly certificateSource?: TlsCertificateSource;
 }
 
@@ -66,10 +74,16 @@ export interface TlsDemoAppProps {
  * A TLS smoke test for the ingress path: NGINX (non-root, read-only root filesystem) behind a ClusterIP Service and
  * an Ingress for `host` that terminates TLS at the ingress controller.
  *
- * The certificate never comes from Git. By default ({@link TlsCertificateSource.SELF_SIGNED_CA}) cert-manager
- * issues it from a private CA created here ({@link SelfSignedCaIssuer}), which needs cert-manager installed; with
- * {@link TlsCertificateSource.EXISTING_SECRET} the operator creates the Secret `tlsSecretName`. Until the Secret
- * exists the controller refuses TLS handshakes for `host`.
+ * The certificate never comes from Git. Choose its source with `certificateSource`:
+ * - {@link TlsCertificateSource.SELF_SIGNED_CA} (default): cert-manager issues it from a private CA created here
+ *   ({@link SelfSignedCaIssuer}). **Install cert-manager first** (CRDs `cert-manager.io/v1` and its controller,
+ *   e.g. its release manifest or Helm chart): on a cluster without it, applying these objects fails with "no
+ *   matches for kind Issuer in version cert-manager.io/v1", and `kubectl apply -k` of the site folder with them.
+ * - {@link TlsCertificateSource.EXISTING_SECRET}: no cert-manager objects; the operator creates the
+ *   `kubernetes.io/tls` Secret `tlsSecretName` in `namespace` (`kubectl -n tls-demo create secret tls
+ *   nginx-demo-tls --cert=tls.crt --key=tls.key`).
+ *
+ * Until the Secret exists, the controller refuses TLS handshakes for `host`.
  *
  * `curl --cacert ca.crt https://<host>/` through the load balancers proves DNS, the VIP, HAProxy, the NodePorts,
  * the controller and TLS end to end.

@@ -34,6 +34,16 @@ describe('k8s schema validator (test/support/k8s-schema.ts)', () => {
     expect(k8sSchemaErrors(typo)).toContain('/spec/template/spec/containers/0 must NOT have additional properties (readinesProbe)');
   });
 
+  test('checks the init container and volumes of the read-only root filesystem too', () => {
+    expect(daemonSet.spec.template.spec.initContainers).toHaveLength(1);
+    expect(k8sSchemaErrors(modified(daemonSet, (copy) => {
+      copy.spec.template.spec.initContainers[0].volumeMounts[0].mountpath = '/mnt/etc';
+    }))).toContain('/spec/template/spec/initContainers/0/volumeMounts/0 must NOT have additional properties (mountpath)');
+    expect(k8sSchemaErrors(modified(daemonSet, (copy) => {
+      copy.spec.template.spec.volumes[0].emptyDir = 'yes';
+    }))).toContain('/spec/template/spec/volumes/0/emptyDir must be object');
+  });
+
   test('fails on a wrong type and on a missing required field', () => {
     expect(k8sSchemaErrors(modified(daemonSet, (copy) => {
       copy.spec.template.spec.automountServiceAccountToken = 'true';

@@ -57,3 +57,33 @@ export function certManagerProblems(manifest: Manifest): string[] {
   }
   return problems;
 }
+
+/** A node taint (core/v1 Taint); a taint without a value has the value "". */
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: string;
+}
+
+/** A taint in K3s's `node-taint` / the site's `nodeTaints` form, `key[=value]:Effect` (keys hold no ':' or '='). */
+export function taintOf(text: string): Taint {
+  const [keyValue, effect] = text.split(':');
+  const [key, value] = keyValue.split('=');
+  return { key, value: value ?? '', effect };
+}
+
+/** Whether a pod toleration tolerates a taint, as the scheduler decides (core/v1 `Toleration.ToleratesTaint`). */
+export function tolerates(toleration: Manifest, taint: Taint): boolean {
+  if (toleration.effect && toleration.effect !== taint.effect) {
+    return false;
+  }
+  if (toleration.key && toleration.key !== taint.key) {
+    return false;
+  }
+  return toleration.operator === 'Exists' || (toleration.value ?? '') === (taint.value ?? '');
+}
+
+/** The taints of `taints` that none of `tolerations` tolerates. */
+export function untolerated(tolerations: readonly Manifest[], taints: readonly Taint[]): Taint[] {
+  return taints.filter((taint) => !tolerations.some((toleration) => tolerates(toleration, taint)));
+}

@@ -4,7 +4,7 @@ import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-29';
 import { DEFAULT_NGINX_INGRESS_IMAGE, NGINX_INGRESS_CONTROLLER_NAME, NginxIngressDaemonSet, NginxIngressDaemonSetProps } from '../../constructs';
 import { REFERENCE_DIR, schemaErrors } from '../support/k8s-schema';
-import { Manifest, one, synth, testChart } from './manifests';
+import { Manifest, one, synth, taintOf, testChart, tolerates, untolerated } from './manifests';
 
 /** The F5 chart v5.5.4's rendered defaults (shared/reference/nginx-ingress). */
 const reference = {
@@ -114,11 +114,38 @@ describe('NginxIngressDaemonSet', () => {
       expect(controller.livenessProbe).toBeUndefined();
     });
 
-    test('security: the chart\'s container security context (non-root 101, only NET_BIND_SERVICE), seccomp RuntimeDefault', () => {
+    test('security: the chart\'s container security context (non-root 101, only NET_BIND_SERVICE) with a read-only root, seccomp RuntimeDefault', () => {
       const pod = one(manifests, 'DaemonSet').spec.template.spec;
-      expect(pod.containers[0].securityContext).toEqual(reference.controller.securityContext);
+      expect(reference.controller.securityContext.readOnlyRootFilesystem).toBe(false);
+      expect(pod.containers[0].securityContext).toEqual({ ...reference.controller.securityContext, readOnlyRootFilesystem: true });
       expect(pod.securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
       expect(one(manifests, 'Namespace').metadata.labels).toEqual({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    });
+
+    test('read-only root filesystem: the chart\'s init container seeds /etc/nginx, an emptyDir on every writable path', () => {
+      const pod = one(manifests, 'DaemonSet').spec.template.spec;
+      const controller = pod.containers[0];
+      // The chart v5.5.4's mounts with controller.readOnlyRootFilesystem (templates/_helpers.tpl, volumeMountEntries).
+      expect(controller.volumeMounts.map((m: Manifest) => m.mountPath)).toEqual(['/etc/nginx', '/var/cache/nginx', '/var/lib/nginx', '/var/lib/nginx/state', '/var/log/nginx']);
+      const volumes = new Map(pod.volumes.map((v: Manifest) => [v.name, v]));
+      expect(volumes.size).toBe(pod.volumes.length);
+      // Every mount has its own emptyDir, and every volume is mounted.
+      expect(controller.volumeMounts.map((m: Manifest) => volumes.get(m.name))).toEqual(pod.volumes.map(() => ({ name: expect.any(String), emptyDir: {} })));
+      expect(new Set(controller.volumeMounts.map((m: Manifest) => m.name)).size).toBe(pod.volumes.length);
+
+      // The init container copies the image's /etc/nginx into the volume the controller then mounts there.
+      expect(pod.initContainers).toHaveLength(1);
+      const init = pod.initContainers[0];
+      expect(init.image).toBe(controller.image);
+      const [cp, flags, source, target] = init.command;
+      expect([cp, flags, source]).toEqual(['cp', '-vdR', '/etc/nginx/.']);
+      const etc = controller.volumeMounts.find((m: Manifest) => m.mountPath === '/etc/nginx').name;
+      expect(init.volumeMounts).toEqual([{ name: etc, mountPath: target }]);
+      expect(target).not.toBe('/etc/nginx');
+
+      // Restricted Pod Security for the init container too, and no capability at all: it only copies files.
+      expect(init.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsUser: 101, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      expect(init.resources).toEqual(controller.resources);
     });
 
     test('resources: the chart\'s requests plus limits', () => {
@@ -146,6 +173,39 @@ describe('NginxIngressDaemonSet', () => {
     test('ConfigMap hides the NGINX version', () => {
       expect(one(manifests, 'ConfigMap').data).toEqual({ 'server-tokens': 'false' });
     });
+  });
+
+  test('readOnlyRootFilesystem false: the chart\'s default, a writable root and no init container or volumes', () => {
+    const { manifests } = build({ readOnlyRootFilesystem: false });
+    const pod = one(manifests, 'DaemonSet').spec.template.spec;
+    expect(pod.containers[0].securityContext).toEqual(reference.controller.securityContext);
+    expect(pod.initContainers).toBeUndefined();
+    expect(pod.volumes).toBeUndefined();
+    expect(pod.containers[0].volumeMounts).toBeUndefined();
+    expect(schemaErrors(one(manifests, 'DaemonSet'))).toEqual([]);
+  });
+
+  test('toleratedTaints: a toleration for each custom taint, the control-plane ones kept and not repeated', () => {
+    const taints = ['dedicated=ingress:NoSchedule', 'example.com/edge:NoExecute', 'node-role.kubernetes.io/control-plane:NoSchedule', 'CriticalAddonsOnly=true:NoExecute'];
+    const { manifests } = build({ toleratedTaints: taints });
+    const daemonSet = one(manifests, 'DaemonSet');
+    const tolerations = daemonSet.spec.template.spec.tolerations;
+    expect(tolerations).toEqual([
+      { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+      { key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoExecute' },
+      { key: 'dedicated', operator: 'Equal', value: 'ingress', effect: 'NoSchedule' },
+      { key: 'example.com/edge', operator: 'Exists', effect: 'NoExecute' },
+    ]);
+    expect(untolerated(tolerations, taints.map(taintOf))).toEqual([]);
+    // Precise, not blanket: the same key with another value or effect stays untolerated.
+    expect(untolerated(tolerations, [taintOf('dedicated=db:NoSchedule'), taintOf('dedicated=ingress:NoExecute')])).toHaveLength(2);
+    expect(schemaErrors(daemonSet)).toEqual([]);
+  });
+
+  test('without toleratedTaints a custom taint is not tolerated (the check above can fail)', () => {
+    const tolerations = one(build().manifests, 'DaemonSet').spec.template.spec.tolerations;
+    expect(tolerates(tolerations[0], taintOf('node-role.kubernetes.io/control-plane:NoSchedule'))).toBe(true);
+    expect(untolerated(tolerations, [taintOf('dedicated=ingress:NoSchedule')])).toEqual([taintOf('dedicated=ingress:NoSchedule')]);
   });
 
   test('httpNodePort and httpsNodePort', () => {
@@ -212,6 +272,16 @@ describe('NginxIngressDaemonSet', () => {
 
   test('fails when the image is not pinned', () => {
     expect(() => build({ image: 'nginx/nginx-ingress' })).toThrow(/image: "nginx\/nginx-ingress" — an image reference pinned by tag or digest/);
+  });
+
+  test('fails when a tolerated taint is not "key[=value]:Effect"', () => {
+    expect(() => build({ toleratedTaints: ['dedicated=ingress:NoSchedule', 'dedicated=ingress', 'gpu:Sometimes'] })).toThrow(
+      /has 2 problems:\n {2}- toleratedTaints\[1\]: "dedicated=ingress" — a taint "key\[=value\]:NoSchedule\|PreferNoSchedule\|NoExecute"\n {2}- toleratedTaints\[2\]: "gpu:Sometimes" — /);
+    expect(() => build({ toleratedTaints: 'gpu:NoSchedule' as unknown as string[] })).toThrow(/toleratedTaints: "gpu:NoSchedule" — a list of taints/);
+  });
+
+  test('fails when readOnlyRootFilesystem is not a boolean', () => {
+    expect(() => build({ readOnlyRootFilesystem: 'yes' as unknown as boolean })).toThrow(/readOnlyRootFilesystem: "yes" — true or false/);
   });
 
   test('fails when externalStatusAddress is neither an address nor a name', () => {

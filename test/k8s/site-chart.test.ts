@@ -1,11 +1,14 @@
 import { Testing } from 'cdk8s';
-import { CniKind, HostRole, SiteChart, SitePlan, ciliumCniPropsForSite, defineSite, hostsWithRole } from '../../constructs';
+import {
+  CniKind, HostRole, SiteChart, SiteChartProps, SitePlan, TlsCertificateSource, chartManifestFileNames, ciliumCniPropsForSite, defineSite, hostsWithRole,
+} from '../../constructs';
 import lab from '../../sites/lab';
 import { loadSites } from '../../sites';
 import { lxcSite, vmSite } from '../fixtures/sites';
-import { Manifest, helmValues, ofKind, one } from './manifests';
+import { schemaErrors } from '../support/k8s-schema';
+import { Manifest, helmValues, ofKind, one, taintOf, untolerated } from './manifests';
 
-function synthSite(site: SitePlan, props: { includeTlsDemoApp?: boolean } = {}): Manifest[] {
+function synthSite(site: SitePlan, props: Omit<SiteChartProps, 'site'> = {}): Manifest[] {
   return Testing.synth(new SiteChart(Testing.app(), site.name, { site, ...props }));
 }
 
@@ -77,6 +80,44 @@ describe('SiteChart', () => {
     expect(ofKind(without, 'Ingress')).toEqual([]);
     expect(without.filter((m) => m.apiVersion.startsWith('cert-manager.io/'))).toEqual([]);
     expect(ofKind(without, 'DaemonSet')).toHaveLength(1);
+  });
+
+  test('tlsCertificateSource existing-secret: no cert-manager objects, the Ingress still takes its certificate from nginx-demo-tls', () => {
+    const chart = new SiteChart(Testing.app(), 'lab', { site: defineSite(lab), tlsCertificateSource: TlsCertificateSource.EXISTING_SECRET });
+    const existing: Manifest[] = Testing.synth(chart);
+    expect(existing.filter((m) => m.apiVersion.startsWith('cert-manager.io/'))).toEqual([]);
+    expect(chartManifestFileNames(chart).filter((file) => /^(Issuer|Certificate)\./.test(file))).toEqual([]);
+    expect(chart.tlsDemoApp?.certificate).toBeUndefined();
+    expect(one(existing, 'Ingress').spec.tls).toEqual([{ hosts: ['nginx.k3s.test.local'], secretName: 'nginx-demo-tls' }]);
+    // With the default, the same Secret is cert-manager's to write.
+    expect(one(manifests, 'Certificate', 'nginx-demo-tls').spec.secretName).toBe('nginx-demo-tls');
+    expect(existing.flatMap(schemaErrors)).toEqual([]);
+  });
+
+  test('the demo app is served from the DNS zone when it differs from the search domain', () => {
+    const site = defineSite({ ...lab, dns: { ...lab.dns, zone: 'apps.example.test' } });
+    expect(site.network.searchDomain).toBe('k3s.test.local');
+    const zoned = synthSite(site);
+    expect(one(zoned, 'Ingress').spec.rules.map((rule: Manifest) => rule.host)).toEqual(['nginx.apps.example.test']);
+    expect(one(zoned, 'Certificate', 'nginx-demo-tls').spec.dnsNames).toEqual(['nginx.apps.example.test']);
+  });
+
+  test('a site without DNS servers serves the demo app from its search domain', () => {
+    const site = defineSite(vmSite);
+    expect(site.dns).toBeUndefined();
+    expect(one(synthSite(site), 'Ingress').spec.rules[0].host).toBe('nginx.fixture.test');
+  });
+
+  test('a custom taint on a K3s server is tolerated; an agent\'s is not (the load balancers send no ingress there)', () => {
+    const site = defineSite({
+      ...lab,
+      hosts: lab.hosts.map((host) => (host.name === 'lx-k3s-server-02' ? { ...host, nodeTaints: ['dedicated=ingress:NoSchedule'] }
+        : host.name === 'lx-k3s-agent-01' ? { ...host, nodeTaints: ['gpu=true:NoSchedule'] } : host)),
+    });
+    const tolerations = one(synthSite(site), 'DaemonSet').spec.template.spec.tolerations;
+    expect(tolerations).toContainEqual({ key: 'dedicated', operator: 'Equal', value: 'ingress', effect: 'NoSchedule' });
+    expect(untolerated(tolerations, [taintOf('dedicated=ingress:NoSchedule'), taintOf('gpu=true:NoSchedule')])).toEqual([taintOf('gpu=true:NoSchedule')]);
+    expect(tolerations).toHaveLength(3);
   });
 
   test('a flannel site gets no Cilium HelmChart', () => {

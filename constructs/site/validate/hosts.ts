@@ -10,7 +10,18 @@ const VM_ONLY_ROLES: readonly HostRole[] = [HostRole.K3S_SERVER, HostRole.K3S_AG
 const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
 const LABEL_KEY = new RegExp(`^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?${LABEL_NAME}$`);
 const LABEL_VALUE = new RegExp(`^(${LABEL_NAME})?$`);
-const TAINT = new RegExp(`^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?${LABEL_NAME}(=(${LABEL_NAME})?)?:(NoSchedule|PreferNoSchedule|NoExecute)$`);
+const TAINT = new RegExp(`^(?<key>([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?${LABEL_NAME})(=(?<value>${LABEL_NAME})?)?:(?<effect>NoSchedule|PreferNoSchedule|NoExecute)$`);
+
+/** A node taint as the site model takes it (`hosts[].nodeTaints`): `key[=value]:NoSchedule|PreferNoSchedule|NoExecute`. */
+export function isNodeTaint(value: unknown): value is string {
+  return typeof value === 'string' && TAINT.test(value);
+}
+
+/** The parts of a taint `key[=value]:Effect` (a core/v1 Taint); undefined when it is not one (see {@link isNodeTaint}). */
+export function parseNodeTaint(taint: string): { readonly key: string; readonly value?: string; readonly effect: string } | undefined {
+  const groups = TAINT.exec(taint)?.groups;
+  return groups ? { key: groups.key, ...(groups.value ? { value: groups.value } : {}), effect: groups.effect } : undefined;
+}
 
 export interface HostsContext {
   readonly cidr?: Ipv4Cidr;
@@ -27,7 +38,7 @@ function validateHost(problems: ProblemCollector, path: string, host: Record<str
     }
   }
   if (host.nodeTaints !== undefined && problems.check(Array.isArray(host.nodeTaints), `${path}.nodeTaints`, host.nodeTaints, 'a list of taints')) {
-    (host.nodeTaints as unknown[]).forEach((taint, i) => problems.check(typeof taint === 'string' && TAINT.test(taint), `${path}.nodeTaints[${i}]`, taint,
+    (host.nodeTaints as unknown[]).forEach((taint, i) => problems.check(isNodeTaint(taint), `${path}.nodeTaints[${i}]`, taint,
       'a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"'));
   }
   problems.check(isRfc1123Label(host.name), `${path}.name`, host.name,
