@@ -29,7 +29,9 @@ const kubeadmMulti: SiteSpec = {
     { name: 'worker2', ip: '10.0.1.14', vmId: 114, proxmoxNode: 'pve2', roles: [HostRole.WORKER] },
   ],
   apiEndpoint: { port: 6443 },
-  versions: { kubernetes: '1.30.14' },
+  // Invented where the seed is silent (it shows only "v1.xx.x"): Kubernetes 1.30.14 and CRI-O 1.30.14, seed 003's
+  // 1.30 line at a later patch.
+  versions: { kubernetes: '1.30.14', crio: '1.30.14' },
   controlPlane: { distribution: Distribution.KUBEADM },
   // Flannel's default pod network and kubeadm's default Service range.
   cluster: { cni: CniKind.FLANNEL, podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },

@@ -34,7 +34,10 @@ const kubeadmStacked: SiteSpec = {
     { name: 'worker2', ip: '198.51.100.22', vmId: 322, proxmoxNode: 'pve3', ...worker },
   ],
   apiEndpoint: { port: 6443 },
-  versions: { kubernetes: '1.30.14' },
+  // The seed pins Kubernetes 1.30.0-1.1 and installs CRI-O unversioned from its v1.30 repository. The patches here
+  // are not the seed's: Kubernetes 1.30.14 (a later patch of its minor) and CRI-O 1.30.14 (invented where the seed
+  // is silent), both pinned and held.
+  versions: { kubernetes: '1.30.14', crio: '1.30.14' },
   controlPlane: { distribution: Distribution.KUBEADM },
   // Flannel's default pod network and kubeadm's default Service range.
   cluster: { cni: CniKind.FLANNEL, podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' },

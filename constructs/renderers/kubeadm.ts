@@ -305,20 +305,26 @@ export function kubernetesPackageVersion(plan: SitePlan): string {
   return `${plan.versions.kubernetes}-1.1`;
 }
 
+/** The Debian package version of the site's CRI-O release in the CRI-O repository, e.g. `1.30.14-1.1`. */
+export function crioPackageVersion(plan: SitePlan): string {
+  return `${plan.versions.crio}-1.1`;
+}
+
 /**
  * Prepares any kubeadm node (POSIX sh, idempotent): swap off now and in `/etc/fstab`, the pkgs.k8s.io repositories
  * of the site's minor release for Kubernetes and CRI-O (signing keys fetched over HTTPS and dearmored into
- * `/etc/apt/keyrings`), kubelet/kubeadm/kubectl pinned and held, CRI-O without its default bridge network, CRI-O and
- * the kubelet enabled. Kernel modules and sysctls come from the Kubernetes node prerequisites role.
+ * `/etc/apt/keyrings`), CRI-O and kubelet/kubeadm/kubectl pinned and held, CRI-O without its default bridge network,
+ * CRI-O and the kubelet enabled. Kernel modules and sysctls come from the Kubernetes node prerequisites role.
  */
 export function renderKubeadmNodePrepScript(plan: SitePlan): string {
   requireKubeadm(plan);
   return `#!/bin/sh
-# Prepares a kubeadm node: Kubernetes ${plan.versions.kubernetes} and CRI-O ${kubernetesMinor(plan)} (rendered by proxmox-k3s-ha). Idempotent.
+# Prepares a kubeadm node: Kubernetes ${plan.versions.kubernetes} and CRI-O ${plan.versions.crio} (rendered by proxmox-k3s-ha). Idempotent.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 minor='${kubernetesMinor(plan)}'
 package_version='${kubernetesPackageVersion(plan)}'
+crio_package_version='${crioPackageVersion(plan)}'
 
 # The kubelet refuses to start while swap is on: off now, and every swap line of /etc/fstab commented out.
 swapoff -a
@@ -339,9 +345,9 @@ add_repository kubernetes "https://pkgs.k8s.io/core:/stable:/$minor/deb"
 add_repository cri-o "https://pkgs.k8s.io/addons:/cri-o:/stable:/$minor/deb"
 apt-get update
 apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold \\
-  cri-o "kubelet=$package_version" "kubeadm=$package_version" "kubectl=$package_version"
-# Upgrades go through kubeadm upgrade, one minor release at a time, never through apt.
-apt-mark hold kubelet kubeadm kubectl
+  "cri-o=$crio_package_version" "kubelet=$package_version" "kubeadm=$package_version" "kubectl=$package_version"
+# Upgrades go through kubeadm upgrade, one minor release at a time, never through apt; CRI-O moves with them.
+apt-mark hold cri-o kubelet kubeadm kubectl
 # CRI-O ships a bridge network (10.85.0.0/16) that would make nodes Ready before the CNI exists and give early pods
 # (CoreDNS) addresses no other node can reach: the site's CNI alone configures pod networking.
 rm -f /etc/cni/net.d/11-crio-ipv4-bridge.conflist

@@ -5,6 +5,11 @@ import { HostSizePlan } from './plan';
 export const DEFAULT_K3S_VERSION = 'v1.36.3+k3s1';
 /** Kubernetes release for kubeadm sites (the seeds' 1.30 line). */
 export const DEFAULT_KUBERNETES_VERSION = '1.30.14';
+/**
+ * CRI-O release for kubeadm sites, of the same minor as {@link DEFAULT_KUBERNETES_VERSION}. Invented where the
+ * seeds are silent (seed 003 says only "CRI-O 1.30"): a 1.30 patch release published as `cri-o 1.30.14-1.1`.
+ */
+export const DEFAULT_CRIO_VERSION = '1.30.14';
 export const DEFAULT_API_PORT = 6443;
 export const DEFAULT_ADMIN_USER = 'k3sadmin';
 export const DEFAULT_TIMEZONE = 'Etc/UTC';

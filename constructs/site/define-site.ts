@@ -1,6 +1,6 @@
 import { ProblemCollector, ValidationError } from '../core/problems';
 import {
-  DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_K3S_VERSION, DEFAULT_KUBERNETES_VERSION,
+  DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_CLUSTER_DOMAIN, DEFAULT_CRIO_VERSION, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_K3S_VERSION, DEFAULT_KUBERNETES_VERSION,
   DEFAULT_LXC_OS_TYPE, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, DEFAULT_SSH_USER, DEFAULT_STATS_PORT, DEFAULT_TIMEZONE, DEFAULT_VRRP_ROUTER_ID,
   LOAD_BALANCER_HEALTH_PORT, defaultCniFor, defaultSizeFor, defaultVrrpPriorities,
 } from './defaults';
@@ -44,7 +44,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
   const hosts = validateHosts(problems, input.hosts, { cidr, gateway, proxmoxNodes });
   validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway, hosts, searchDomain: (input.network as Record<string, unknown> | undefined)?.searchDomain });
-  validateVersions(problems, input.versions);
+  validateVersions(problems, input.versions, (input.controlPlane as Record<string, unknown> | undefined)?.distribution === Distribution.KUBEADM);
   validateAccess(problems, input.access);
   validateCluster(problems, input.cluster, cidr, (input.controlPlane as Record<string, unknown> | undefined)?.distribution);
   validateIngress(problems, input.ingress);
@@ -157,7 +157,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
     },
     hosts,
     apiEndpoint: { address, port, dnsName, floating: spec.apiEndpoint.vip !== undefined, url: `https://${dnsName}:${port}` },
-    versions: { k3s: spec.versions?.k3s ?? DEFAULT_K3S_VERSION, kubernetes: spec.versions?.kubernetes ?? DEFAULT_KUBERNETES_VERSION, ...(spec.versions?.k3sSha256 ? { k3sSha256: spec.versions.k3sSha256.toLowerCase() } : {}) },
+    versions: { k3s: spec.versions?.k3s ?? DEFAULT_K3S_VERSION, kubernetes: spec.versions?.kubernetes ?? DEFAULT_KUBERNETES_VERSION, crio: spec.versions?.crio ?? DEFAULT_CRIO_VERSION, ...(spec.versions?.k3sSha256 ? { k3sSha256: spec.versions.k3sSha256.toLowerCase() } : {}) },
     cluster: {
       podCidr: spec.cluster?.podCidr ?? DEFAULT_POD_CIDR,
       serviceCidr: spec.cluster?.serviceCidr ?? DEFAULT_SERVICE_CIDR,

@@ -104,7 +104,7 @@ export interface SitePlan {
   };
   readonly hosts: readonly HostPlan[];
   readonly apiEndpoint: ApiEndpointPlan;
-  readonly versions: { readonly k3s: string; readonly k3sSha256?: string; readonly kubernetes: string };
+  readonly versions: { readonly k3s: string; readonly k3sSha256?: string; readonly kubernetes: string; readonly crio: string };
   readonly cluster: {
     readonly podCidr: string;
     readonly serviceCidr: string;

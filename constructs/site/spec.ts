@@ -209,8 +209,15 @@ export interface VersionsSpec {
    * @default - verified against the release's own checksum file only
    */
   readonly k3sSha256?: string;
-  /** kubeadm sites: Kubernetes release (kubeadm, kubelet, kubectl; CRI-O of the same minor). @default '1.30.14' */
+  /** kubeadm sites: Kubernetes release (kubeadm, kubelet, kubectl). @default '1.30.14' */
   readonly kubernetes?: string;
+  /**
+   * kubeadm sites: CRI-O release, installed pinned and held from the CRI-O repository of the Kubernetes minor
+   * (CRI-O follows Kubernetes' minor releases, not its patches).
+   *
+   * @default '1.30.14'
+   */
+  readonly crio?: string;
 }
 
 /** How operators reach the hosts. */

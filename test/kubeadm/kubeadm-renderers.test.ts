@@ -184,14 +184,54 @@ describe('kubeadm node scripts', () => {
     expect(script).toContain('swapoff -a');
     expect(script).toContain("minor='v1.30'");
     expect(script).toContain("package_version='1.30.14-1.1'");
+    expect(script).toContain("crio_package_version='1.30.14-1.1'");
     expect(script).toContain('add_repository kubernetes "https://pkgs.k8s.io/core:/stable:/$minor/deb"');
     expect(script).toContain('add_repository cri-o "https://pkgs.k8s.io/addons:/cri-o:/stable:/$minor/deb"');
     expect(script).toContain('gpg --dearmor');
     expect(script).toContain('keyring="/etc/apt/keyrings/$1-apt-keyring.gpg"');
-    expect(script).toContain('cri-o "kubelet=$package_version" "kubeadm=$package_version" "kubectl=$package_version"');
-    expect(script).toContain('apt-mark hold kubelet kubeadm kubectl');
+    expect(script).toContain('"cri-o=$crio_package_version" "kubelet=$package_version" "kubeadm=$package_version" "kubectl=$package_version"');
+    expect(script).toContain('apt-mark hold cri-o kubelet kubeadm kubectl');
     expect(script).toContain('rm -f /etc/cni/net.d/11-crio-ipv4-bridge.conflist\nsystemctl enable crio\nsystemctl restart crio\n');
     expect(script).toContain('systemctl enable kubelet');
+  });
+
+  test('apt installs every package at its pinned version and holds every one (the script\'s lines run with recording apt stand-ins)', () => {
+    const script = renderKubeadmNodePrepScript(site);
+    const lines = script.split('\n');
+    const variables = lines.filter((line) => /^(minor|package_version|crio_package_version)=/.test(line));
+    const install = script.slice(script.indexOf('apt-get install'), script.indexOf('\n', script.indexOf('apt-mark hold')));
+    const dir = mkdtempSync(join(tmpdir(), 'pkh-apt-'));
+    try {
+      for (const tool of ['apt-get', 'apt-mark']) {
+        writeFileSync(join(dir, tool), `#!/bin/sh\nprintf '%s\\n' "${tool} $*" >> "${join(dir, 'calls')}"\n`, { mode: 0o755 });
+      }
+      const result = spawnSync('sh', ['-eu', '-c', [...variables, install].join('\n')], { encoding: 'utf8', env: { PATH: `${dir}:/usr/bin:/bin` } });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      const [installed, held] = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').map((call) => call.split(' ').filter((word) => !word.startsWith('-') && !['apt-get', 'apt-mark', 'install', 'hold', 'Dpkg::Options::=--force-confold'].includes(word)));
+      expect(installed).toEqual(['cri-o=1.30.14-1.1', 'kubelet=1.30.14-1.1', 'kubeadm=1.30.14-1.1', 'kubectl=1.30.14-1.1']);
+      expect(held).toEqual(installed.map((pinned) => pinned.split('=')[0]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a site\'s own Kubernetes and CRI-O releases of one minor select that minor\'s repositories and pins', () => {
+    const script = renderKubeadmNodePrepScript(defineSite({ ...kubeadmStacked, versions: { kubernetes: '1.31.4', crio: '1.31.2' } }));
+    expect(script).toContain("minor='v1.31'");
+    expect(script).toContain("package_version='1.31.4-1.1'");
+    expect(script).toContain("crio_package_version='1.31.2-1.1'");
+  });
+
+  test.each([
+    ['CRI-O of another minor than Kubernetes', { crio: '1.31.2' }, '- versions.crio: "1.31.2" — a CRI-O 1.30.x release, the minor of versions.kubernetes 1.30.14 (CRI-O follows Kubernetes\' minor releases)'],
+    ['Kubernetes moved to another minor, CRI-O left at the default', { kubernetes: '1.31.4' }, '- versions.crio: "1.30.14" — a CRI-O 1.31.x release, the minor of versions.kubernetes 1.31.4'],
+  ])('a kubeadm site with %s is rejected, naming versions.crio', (_, versions, message) => {
+    expect(() => defineSite({ ...kubeadmStacked, versions })).toThrow(message);
+  });
+
+  test('a K3s site needs no CRI-O of its Kubernetes minor (it installs no CRI-O)', () => {
+    expect(defineSite({ ...lab, versions: { crio: '1.31.2' } }).versions.crio).toBe('1.31.2');
   });
 
   test('the fstab edit comments out swap lines only, and only once (run for real on a copy)', () => {

@@ -225,7 +225,7 @@ describe('defineSite() with a valid site', () => {
   });
 
   test('defaults versions, access and the Proxmox SSH user and TLS check', () => {
-    expect(plan.versions).toEqual({ k3s: DEFAULT_K3S_VERSION, kubernetes: '1.30.14' });
+    expect(plan.versions).toEqual({ k3s: DEFAULT_K3S_VERSION, kubernetes: '1.30.14', crio: '1.30.14' });
     expect(DEFAULT_K3S_VERSION).toMatch(/^v1\.\d+\.\d+\+k3s\d+$/);
     expect(plan.access).toEqual({ adminUser: 'k3sadmin', sshAuthorizedKeys: [], timezone: 'Etc/UTC', ntpServers: [] });
     expect(plan.proxmox.sshUser).toBe('root');
@@ -504,6 +504,9 @@ const BAD_INPUTS: readonly BadInput[] = [
   set('versions.k3s has no +k3s suffix', 'versions.k3s', 'v1.36.3', 'a K3s release tag such as "v1.36.3+k3s1"'),
   set('versions.k3s has no leading v', 'versions.k3s', '1.36.3+k3s1', 'a K3s release tag'),
   set('versions.k3s is a channel name', 'versions.k3s', 'stable', 'a K3s release tag'),
+  set('versions.kubernetes has a leading v', 'versions.kubernetes', 'v1.30.14', 'a Kubernetes release such as "1.30.14" (no leading v)'),
+  set('versions.crio has a leading v', 'versions.crio', 'v1.30.14', 'a CRI-O release such as "1.30.14" (no leading v)'),
+  set('versions.crio is a minor only', 'versions.crio', '1.30', 'a CRI-O release such as "1.30.14"'),
 
   // cluster
   {

@@ -1,5 +1,6 @@
 import { isDnsName, isIpv4 } from '../../core';
 import { ProblemCollector } from '../../core/problems';
+import { DEFAULT_CRIO_VERSION, DEFAULT_KUBERNETES_VERSION } from '../defaults';
 import { expectObject, reportUnknownKeys } from './shape';
 
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
@@ -10,14 +11,25 @@ export function validateName(problems: ProblemCollector, name: unknown): void {
     'a site name of 2–32 lower-case letters, digits and hyphens, starting with a letter (it names the stack and folders)');
 }
 
-export function validateVersions(problems: ProblemCollector, versions: unknown): void {
+const RELEASE = /^1\.\d+\.\d+$/;
+const minorOf = (release: string) => release.split('.').slice(0, 2).join('.');
+
+/** @param kubeadm the site runs kubeadm: its CRI-O release must then be of the Kubernetes minor */
+export function validateVersions(problems: ProblemCollector, versions: unknown, kubeadm = false): void {
   if (versions === undefined || !expectObject(problems, 'versions', versions)) {
     return;
   }
-  reportUnknownKeys(problems, 'versions', versions, ['k3s', 'k3sSha256', 'kubernetes']);
-  if (versions.kubernetes !== undefined) {
-    problems.check(typeof versions.kubernetes === 'string' && /^1\.\d+\.\d+$/.test(versions.kubernetes), 'versions.kubernetes', versions.kubernetes,
-      'a Kubernetes release such as "1.30.14" (no leading v)');
+  reportUnknownKeys(problems, 'versions', versions, ['k3s', 'k3sSha256', 'kubernetes', 'crio']);
+  const kubernetesOk = versions.kubernetes === undefined || problems.check(typeof versions.kubernetes === 'string' && RELEASE.test(versions.kubernetes),
+    'versions.kubernetes', versions.kubernetes, 'a Kubernetes release such as "1.30.14" (no leading v)');
+  const crioOk = versions.crio === undefined || problems.check(typeof versions.crio === 'string' && RELEASE.test(versions.crio),
+    'versions.crio', versions.crio, 'a CRI-O release such as "1.30.14" (no leading v)');
+  if (kubeadm && kubernetesOk && crioOk) {
+    // The node script installs CRI-O from the repository of the Kubernetes minor, which has no other minor.
+    const kubernetes = (versions.kubernetes as string | undefined) ?? DEFAULT_KUBERNETES_VERSION;
+    const crio = (versions.crio as string | undefined) ?? DEFAULT_CRIO_VERSION;
+    problems.check(minorOf(crio) === minorOf(kubernetes), 'versions.crio', crio,
+      `a CRI-O ${minorOf(kubernetes)}.x release, the minor of versions.kubernetes ${kubernetes} (CRI-O follows Kubernetes' minor releases)`);
   }
   if (versions.k3sSha256 !== undefined) {
     problems.check(typeof versions.k3sSha256 === 'string' && /^[0-9a-fA-F]{64}$/.test(versions.k3sSha256), 'versions.k3sSha256', versions.k3sSha256,
