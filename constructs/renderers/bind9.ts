@@ -59,6 +59,24 @@ export function requireDnsServer(plan: SitePlan, hostName: string): SiteDnsPlan[
   return server;
 }
 
+/**
+ * The finding when the site's resolvers (`network.dnsServers`) include none of its DNS servers: hosts then resolve
+ * the zone only if those resolvers forward it to Bind9. Undefined when the site has no DNS server or a resolver is
+ * one of them. `DnsZone` annotates it; the site page lists it.
+ */
+export function dnsResolverWarning(plan: SitePlan): string | undefined {
+  if (!plan.dns || plan.dns.servers.length === 0) {
+    return undefined;
+  }
+  const servers = plan.dns.servers.map((s) => s.ip);
+  const resolvers = plan.network.dnsServers;
+  if (servers.some((ip) => resolvers.includes(ip))) {
+    return undefined;
+  }
+  return `network.dnsServers (${resolvers.join(', ')}) lists none of the site's dns servers (${servers.join(', ')}): `
+    + `hosts resolve ${plan.dns.zone} only if those resolvers forward it`;
+}
+
 /** `name` relative to `zone` (`@` for the apex), or undefined when it lies outside the zone. */
 function relativeTo(name: string, zone: string): string | undefined {
   if (name === zone) {

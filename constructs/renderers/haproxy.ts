@@ -18,8 +18,28 @@ export const API_BACKEND = 'k3s_api';
  * - `on-marked-down shutdown-sessions`: long-lived connections (kubectl watches) to a dead server are closed
  *   immediately, so clients reconnect instead of hanging until the TCP timeout.
  */
-const apiServerDefaults = (lb: LoadBalancerPlan) =>
-  `check inter 1s fastinter 250ms downinter 1s rise ${lb.healthCheckRise} fall ${lb.healthCheckFall} observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions`;
+export const API_HEALTH_CHECK_INTERVALS = { interMs: 1000, fastinterMs: 250, downinterMs: 1000 } as const;
+
+const duration = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+const apiServerDefaults = (lb: LoadBalancerPlan) => {
+  const { interMs, fastinterMs, downinterMs } = API_HEALTH_CHECK_INTERVALS;
+  return `check inter ${duration(interMs)} fastinter ${duration(fastinterMs)} downinter ${duration(downinterMs)} rise ${lb.healthCheckRise} fall ${lb.healthCheckFall} `
+    + 'observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
+};
+
+/**
+ * How long HAProxy's checks take to move an API server that refuses connections out of rotation (`downMs`) and,
+ * once it answers again, back in (`upMs`). HAProxy checks a healthy server every `inter`, a server in transition
+ * every `fastinter` and a server that is down every `downinter`; so the first failed check comes within `inter`,
+ * the other `fall - 1` follow `fastinter` apart (likewise `downinter`, then `rise - 1` × `fastinter`). A host that
+ * stops answering altogether adds up to `timeout check` per check; client traffic (`observe layer4`) can mark a
+ * server down sooner.
+ */
+export function apiHealthCheckTimes(lb: Pick<LoadBalancerPlan, 'healthCheckFall' | 'healthCheckRise'>): { readonly downMs: number; readonly upMs: number } {
+  const { interMs, fastinterMs, downinterMs } = API_HEALTH_CHECK_INTERVALS;
+  return { downMs: interMs + (lb.healthCheckFall - 1) * fastinterMs, upMs: downinterMs + (lb.healthCheckRise - 1) * fastinterMs };
+}
+
 const INGRESS_SERVER_DEFAULTS = 'check inter 2s fastinter 500ms downinter 2s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
 
 function apiHealthCheckLines(check: ApiHealthCheck): { backend: string[]; serverOptions: string } {

@@ -1,7 +1,11 @@
 import { HostPlan, SitePlan, controlPlaneHosts, hostsWithRole, workerHosts } from '../site/plan';
 import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
-import { K3S_API_SERVER_PORT } from './haproxy';
+import { dnsResolverWarning } from './bind9';
+import { API_HEALTH_CHECK_INTERVALS, K3S_API_SERVER_PORT, apiHealthCheckTimes } from './haproxy';
 import { K3S_DATASTORE_CA_PATH } from './postgres';
+
+/** Where kubeadm's kubelet reads the static pod manifests of the control plane. */
+const KUBEADM_STATIC_POD_DIR = '/etc/kubernetes/manifests';
 
 const mermaidId = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
 
@@ -46,6 +50,103 @@ function diagram(plan: SitePlan): string {
   return lines.join('\n');
 }
 
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(2))} s`;
+
+/** The warnings of the page: the plan's, and the DNS zone's resolver finding (which `DnsZone` annotates). */
+function pageWarnings(plan: SitePlan): { path: string; message: string }[] {
+  const resolver = dnsResolverWarning(plan);
+  return [...plan.warnings, ...(resolver ? [{ path: 'network.dnsServers', message: resolver }] : [])];
+}
+
+/** Members of the control plane's etcd: one per control-plane node on embedded/stacked etcd, none otherwise. */
+function etcdMembers(plan: SitePlan): number {
+  return plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD ? controlPlaneHosts(plan).length : 0;
+}
+
+/** etcd keeps quorum (a majority) when one of `members` fails: 3 or more. */
+const survivesOneLoss = (members: number) => members - 1 > members / 2;
+
+/** What the stats page shows, with the times HAProxy's check settings give. */
+function statsPageLine(plan: SitePlan, server: string): string {
+  const lb = plan.loadBalancer;
+  if (!lb) {
+    return '';
+  }
+  const { downMs, upMs } = apiHealthCheckTimes(lb);
+  const { interMs, fastinterMs, downinterMs } = API_HEALTH_CHECK_INTERVALS;
+  return ` The HAProxy stats page (\`http://<load balancer>:${lb.statsPort}/\`, user admin, password from \`terraform output -raw haproxy_stats_password\`) `
+    + `shows ${server} DOWN within about ${seconds(downMs)} (the first failed check within inter ${seconds(interMs)}, then ${lb.healthCheckFall - 1} more `
+    + `${seconds(fastinterMs)} apart: fall ${lb.healthCheckFall}), and UP again about ${seconds(upMs)} after its API server answers `
+    + `(downinter ${seconds(downinterMs)}, then ${lb.healthCheckRise - 1} more ${seconds(fastinterMs)} apart: rise ${lb.healthCheckRise}).`;
+}
+
+/**
+ * Step 3: stop one API server and watch the endpoint. On kubeadm the API server is a static pod: stopping the
+ * kubelet or CRI-O leaves it running (CRI-O's containers outlive both), so its manifest is moved out of the folder the
+ * kubelet watches, which leaves that node's etcd member up. On K3s, stopping the service stops the node's API server
+ * and its embedded etcd member together, so fewer than 3 members lose quorum.
+ */
+function apiAvailabilityStep(plan: SitePlan, endpoint: string): string {
+  const servers = controlPlaneHosts(plan);
+  const first = servers[0].name;
+  const others = servers.slice(1).map((s) => s.name).join(', ');
+  const members = etcdMembers(plan);
+  if (plan.controlPlane.distribution === Distribution.KUBEADM) {
+    const stop = `on ${first}, move its API server's static pod manifest out of the folder the kubelet watches `
+      + `(\`mv ${KUBEADM_STATIC_POD_DIR}/kube-apiserver.yaml /etc/kubernetes/\`); the kubelet stops the pod, while ${first}'s etcd member keeps running. `
+      + `(\`systemctl stop kubelet crio\` would not do it: CRI-O's containers keep running without either.)`;
+    const restore = `Move it back (\`mv /etc/kubernetes/kube-apiserver.yaml ${KUBEADM_STATIC_POD_DIR}/\`) and the kubelet starts the API server again.`;
+    const effect = servers.length > 1
+      ? `\`kubectl get nodes\` through ${endpoint} keeps working, served by ${others}.`
+      : `with a single control plane the API is unavailable until the API server is back (expected).`;
+    return `3. **API server failover:** ${stop} ${effect}${statsPageLine(plan, first)} ${restore}`;
+  }
+  const stop = `stop K3s on ${first} (\`systemctl stop k3s\`: its API server${members > 0 ? ' and its embedded etcd member' : ''})`;
+  const restore = `Start it again with \`systemctl start k3s\`.`;
+  if (members > 0 && !survivesOneLoss(members)) {
+    return `3. **API availability:** ${stop}. With ${members} etcd member${members === 1 ? '' : 's'}, etcd loses quorum, so the API becomes unavailable through ${endpoint} `
+      + `on every server (expected: see the warnings; 3 members tolerate one failure). ${restore} The API answers again once ${first}'s etcd member has rejoined.`;
+  }
+  if (servers.length < 2) {
+    return `3. **API availability:** ${stop}; with a single server the API is unavailable until it is back (expected). ${restore}`;
+  }
+  return `3. **API high availability:** ${stop}; \`kubectl get nodes\` through ${endpoint} keeps working, served by ${others}.${statsPageLine(plan, first)} ${restore}`;
+}
+
+/** Step 4: the datastore; on kubeadm, losing a whole control-plane node, which takes its etcd member along. */
+function datastoreStep(plan: SitePlan): string {
+  const servers = controlPlaneHosts(plan);
+  const first = servers[0];
+  const members = etcdMembers(plan);
+  if (plan.controlPlane.distribution === Distribution.KUBEADM) {
+    const lose = `shut ${first.name} down (\`poweroff\` on it, or \`qm shutdown ${first.vmId}\` on ${first.proxmoxNode})`;
+    const outcome = survivesOneLoss(members)
+      ? `${members - 1} of ${members} members keep quorum, so \`kubectl get nodes\` keeps working and lists ${first.name} NotReady. Start it again (\`qm start ${first.vmId}\` on ${first.proxmoxNode}) and its member rejoins.`
+      : `with ${members} stacked etcd member${members === 1 ? '' : 's'} etcd loses quorum, so the API becomes unavailable on every control plane (expected: see the warnings; 3 members tolerate one failure). `
+        + `Start ${first.name} again (\`qm start ${first.vmId}\` on ${first.proxmoxNode}): the API answers again once its etcd member is back.`;
+    return `4. **etcd quorum:** \`kubectl -n kube-system get pods -l component=etcd\` shows ${members} etcd members, one per control-plane node. Then ${lose}: ${outcome}`;
+  }
+  if (members > 0) {
+    return `4. **Datastore:** \`k3s etcd-snapshot list\` on a server shows scheduled snapshots (${plan.controlPlane.etcdSnapshotScheduleCron}, ${plan.controlPlane.etcdSnapshotRetention} kept); with all servers up, etcd has ${members} members.`;
+  }
+  return `4. **Datastore:** the writer endpoint reaches the primary (${plan.postgres?.tls
+    ? `on a server, \`psql "host=<endpoint> port=<writer port> user=k3s dbname=k3s sslmode=verify-full sslrootcert=${K3S_DATASTORE_CA_PATH}" -c "select pg_is_in_recovery()"\``
+    : '`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"`'} returns f); follow the promotion runbook to fail over.`;
+}
+
+/**
+ * Step 5: the demo application through the ingress frontends. Without a zone whose wildcard points at the
+ * endpoint, nothing resolves the name, so curl is told the address (`--resolve`).
+ */
+function ingressStep(plan: SitePlan): string {
+  const zone = plan.dns?.zone ?? plan.network.searchDomain;
+  const host = `nginx.${zone}`;
+  const curl = plan.dns?.wildcardToEndpoint
+    ? `\`curl -k https://${host}/\` (from a machine that resolves ${zone} through the site's Bind9)`
+    : `\`curl -k --resolve ${host}:443:${plan.apiEndpoint.address} https://${host}/\` (the site has no DNS zone${plan.dns ? ' wildcard' : ''} for ${host}, so curl is given the endpoint's address)`;
+  return `5. **Application through ingress:** ${curl} answers through the endpoint; stop a server running the ingress controller and it still answers.`;
+}
+
 /**
  * A Markdown page for one site, generated from the plan: topology diagram, hosts with roles, addresses and ports,
  * the API endpoint and DNS names, the warnings, and the validation steps of seed 002 adapted to the site.
@@ -57,6 +158,7 @@ export function renderSiteDocument(plan: SitePlan): string {
   const balancers = hostsWithRole(plan, HostRole.LOAD_BALANCER);
   const endpoint = `${plan.apiEndpoint.address}:${plan.apiEndpoint.port}`;
   const embedded = plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD;
+  const warnings = pageWarnings(plan);
   const sections = [
     `# Site \`${plan.name}\``,
     '',
@@ -82,12 +184,14 @@ export function renderSiteDocument(plan: SitePlan): string {
     `- Network ${plan.network.cidr}, gateway ${plan.network.gateway}, zone \`${plan.network.searchDomain}\``,
     ...(plan.loadBalancer?.ingressFrontends ? [`- Ingress: ports 80/443 on the endpoint → NodePorts ${plan.ingress.httpNodePort}/${plan.ingress.httpsNodePort} on the servers`] : []),
     ...(plan.loadBalancer && plan.apiEndpoint.floating ? [`- VRRP: router id ${plan.loadBalancer.vrrpRouterId}, version ${plan.loadBalancer.vrrpVersion}, priorities ${plan.loadBalancer.nodes.map((n) => `${n.name} ${n.priority}`).join(', ')}`] : []),
-    `- ${kubeadm ? `kubeadm with Kubernetes ${plan.versions.kubernetes} and CRI-O` : `K3s ${plan.versions.k3s}`}, ${servers.length} ${kubeadm ? 'control plane(s)' : 'server(s)'} on ${embedded ? (kubeadm ? 'stacked etcd' : 'embedded etcd') : `PostgreSQL (${plan.postgres?.nodes.map((n) => n.name).join(', ')}; ${plan.postgres?.tls ? 'TLS, K3s verifies the datastore CA' : 'no TLS: plain-text datastore traffic'})`}, ${agents.length} ${kubeadm ? 'worker(s)' : 'agent(s)'}; CNI ${plan.cluster.cni}${plan.cluster.kubeProxyReplacement ? ' (kube-proxy replacement)' : ''}, pods ${plan.cluster.podCidr}, services ${plan.cluster.serviceCidr}`,
-    ...(plan.dns ? [`- DNS: Bind9 on ${plan.dns.servers.map((s) => `${s.name} (${s.ip})`).join(', ')}, zone \`${plan.dns.zone}\`${plan.dns.wildcardToEndpoint ? `, \`*.${plan.dns.zone}\` → ${plan.apiEndpoint.address}` : ''}`] : []),
+    `- ${kubeadm ? `kubeadm with Kubernetes ${plan.versions.kubernetes} and CRI-O ${plan.versions.crio}` : `K3s ${plan.versions.k3s}`}, ${servers.length} ${kubeadm ? 'control plane(s)' : 'server(s)'} on ${embedded ? (kubeadm ? 'stacked etcd' : 'embedded etcd') : `PostgreSQL (${plan.postgres?.nodes.map((n) => n.name).join(', ')}; ${plan.postgres?.tls ? 'TLS, K3s verifies the datastore CA' : 'no TLS: plain-text datastore traffic'})`}, ${agents.length} ${kubeadm ? 'worker(s)' : 'agent(s)'}; CNI ${plan.cluster.cni}${plan.cluster.kubeProxyReplacement ? ' (kube-proxy replacement)' : ''}, pods ${plan.cluster.podCidr}, services ${plan.cluster.serviceCidr}`,
+    ...(plan.dns ? [`- DNS: Bind9 on ${plan.dns.servers.map((s) => `${s.name} (${s.ip})`).join(', ')}, zone \`${plan.dns.zone}\`${plan.dns.wildcardToEndpoint ? `, \`*.${plan.dns.zone}\` → ${plan.apiEndpoint.address}` : ''}${dnsResolverWarning(plan)
+      ? `; the hosts' resolvers (network.dnsServers ${plan.network.dnsServers.join(', ')}) are none of these servers, so names in the zone resolve only once those resolvers forward \`${plan.dns.zone}\` to the Bind9 servers (or list the Bind9 servers in network.dnsServers)`
+      : ''}`] : []),
     '',
     '## Warnings',
     '',
-    ...(plan.warnings.length > 0 ? plan.warnings.map((w) => `- \`${w.path}\`: ${w.message}`) : ['None.']),
+    ...(warnings.length > 0 ? warnings.map((w) => `- \`${w.path}\`: ${w.message}`) : ['None.']),
     '',
     '## Validation procedures',
     '',
@@ -95,11 +199,9 @@ export function renderSiteDocument(plan: SitePlan): string {
     ...(plan.apiEndpoint.floating ? [
       `2. **VIP failover:** find the holder with \`ip -br addr | grep ${plan.apiEndpoint.address}\` on ${balancers.map((b) => b.name).join(', ')}; stop Keepalived there (\`systemctl stop keepalived\`); the VIP moves to the next priority within about a second while \`kubectl get nodes\` keeps answering; start it again and note whether the VIP returns (preemption).`,
     ] : [`2. **No VIP:** the endpoint ${endpoint} is a single point of failure; stopping it stops the API for clients${kubeadm ? ' and for kubelets, which reach the API through it' : ' (agents keep their node-local load balancer)'}.`]),
-    `3. **API high availability:** stop one control-plane node (\`systemctl stop ${kubeadm ? 'kubelet crio' : 'k3s'}\` on ${servers[0].name}); \`kubectl get nodes\` through ${endpoint} keeps working and the HAProxy stats page (\`http://<load balancer>:${plan.loadBalancer?.statsPort ?? 8404}/\`, user admin, password from \`terraform output -raw haproxy_stats_password\`) shows it DOWN within about 2 s.`,
-    `4. **Datastore:** ${kubeadm ? `\`kubectl -n kube-system get pods -l component=etcd\` shows ${servers.length} etcd members, one per control-plane node.` : embedded ? `\`k3s etcd-snapshot list\` on a server shows scheduled snapshots (${plan.controlPlane.etcdSnapshotScheduleCron}, ${plan.controlPlane.etcdSnapshotRetention} kept); with all servers up, etcd has ${servers.length} members.` : `the writer endpoint reaches the primary (${plan.postgres?.tls
-      ? `on a server, \`psql "host=<endpoint> port=<writer port> user=k3s dbname=k3s sslmode=verify-full sslrootcert=${K3S_DATASTORE_CA_PATH}" -c "select pg_is_in_recovery()"\``
-      : '`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"`'} returns f); follow the promotion runbook to fail over.`}`,
-    ...(plan.loadBalancer?.ingressFrontends ? [`5. **Application through ingress:** \`curl -k https://nginx.${plan.network.searchDomain}/\` answers through the endpoint; stop a server running the ingress controller and it still answers.`] : []),
+    apiAvailabilityStep(plan, endpoint),
+    datastoreStep(plan),
+    ...(plan.loadBalancer?.ingressFrontends ? [ingressStep(plan)] : []),
     '',
   ];
   return sections.join('\n');

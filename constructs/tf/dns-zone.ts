@@ -1,7 +1,7 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
-import { renderBind9Zones, requireDns } from '../renderers/bind9';
+import { dnsResolverWarning, renderBind9Zones, requireDns } from '../renderers/bind9';
 import { applyDnsRole } from '../roles/dns';
 import { SitePlan } from '../site/plan';
 
@@ -53,11 +53,9 @@ export class DnsZone extends Construct {
     for (const host of props.hosts) {
       applyDnsRole(host.cloudConfig, props.site, host.name);
     }
-    const resolvers = props.site.network.dnsServers;
-    if (!this.nameServerAddresses.some((ip) => resolvers.includes(ip))) {
-      const servers = this.nameServerAddresses.join(', ');
-      Annotations.of(this).addWarning(`network.dnsServers (${resolvers.join(', ')}) lists none of the site's dns servers (${servers}): `
-        + `hosts resolve ${dns.zone} only if those resolvers forward it`);
+    const resolverWarning = dnsResolverWarning(props.site);
+    if (resolverWarning) {
+      Annotations.of(this).addWarning(resolverWarning);
     }
   }
 }
