@@ -1,6 +1,7 @@
 import { HostKind, HostRole, SiteSpec } from '../constructs';
 import { UBUNTU_2404_CLOUD_IMAGE, UBUNTU_2404_LXC_TEMPLATE } from './common';
 
+// 2 vCPU and 512 MB are the seed's; the 8 GiB root disk is invented (the seed gives no disk size).
 const loadBalancer = { kind: HostKind.LXC, size: { cores: 2, memoryMiB: 512, diskGiB: 8 }, roles: [HostRole.LOAD_BALANCER] };
 const server = { roles: [HostRole.K3S_SERVER] };
 
@@ -9,7 +10,7 @@ const server = { roles: [HostRole.K3S_SERVER] };
  * Keepalived, priorities 200/150/100, VIP 192.168.0.210, in front of three K3s servers on embedded etcd
  * (192.168.0.201–203). The API stays on 6443: the load balancers are dedicated.
  *
- * Invented where the seed is silent: the load balancers' addresses (.211–.213), gateway and resolver
+ * Invented where the seed is silent: the load balancers' addresses (.211–.213) and 8 GiB disks, gateway and resolver
  * 192.168.0.1, the zone prod.internal, the Proxmox endpoint, node names, VM ids and datastores.
  */
 const prod: SiteSpec = {

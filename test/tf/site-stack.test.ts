@@ -1,5 +1,6 @@
 import { resolve } from 'path';
 import { AnnotationMetadataEntryType, Testing } from 'cdktf';
+import { parse as parseYaml } from 'yaml';
 import { Distribution, HostRole, SiteStack, defineSite, renderCiliumBootstrapManifest } from '../../constructs';
 import lab from '../../sites/lab';
 import { loadSites } from '../../sites';
@@ -247,5 +248,89 @@ describe('SiteStack for the homelab (seed 000): external PostgreSQL', () => {
     expect(data('pg-node-1')).toContain('bind *:5433');
     expect(data('pg-node-1')).toContain('postgres-primary-init.sh');
     expect(data('pg-node-2')).toContain('postgres-replica-init.sh');
+  });
+});
+
+describe('SiteStack for prod (seed 001): LXC load balancers, embedded etcd', () => {
+  const site = loadSites().find((s) => s.name === 'prod')!;
+  const { json } = synthSite(site);
+  const containers = resourcesByPath(json, 'proxmox_virtual_environment_container');
+  const scripts = Object.fromEntries(Object.entries(resourcesByPath(json, 'terraform_data'))
+    .map(([path, data]) => [path.split('/')[1], data.provisioner[0].file.content as string]));
+  const userData = Object.fromEntries(Object.entries(resourcesByPath(json, 'proxmox_virtual_environment_file'))
+    .map(([path, file]) => [path.split('/')[1], file.source_raw.data as string]));
+  /** A file the provisioning script installs, unquoted as sh would (`'\''` is one quote). */
+  const installed = (script: string, path: string) => {
+    const match = new RegExp(`printf '%s' '((?:[^']|'\\\\'')*)' \\| install_file '${path.replace(/[./]/g, '\\$&')}'`).exec(script);
+    expect(match).not.toBeNull();
+    return match![1].replace(/'\\''/g, "'");
+  };
+
+  test('3 unprivileged LXC load balancers k3s-prod-lb-01..03: 2 vCPU, 512 MB, the Ubuntu 24.04 template, at .211–.213', () => {
+    const downloads = json.resource.proxmox_download_file;
+    const summary = Object.values(containers).map((c) => {
+      const template = downloads[/^\$\{proxmox_download_file\.([^.]+)\.id\}$/.exec(c.operating_system.template_file_id)![1]];
+      return [c.initialization.hostname, c.cpu.cores, c.memory.dedicated, c.unprivileged, c.operating_system.type, template.content_type,
+        template.file_name, template.node_name === c.node_name, c.initialization.ip_config[0].ipv4.address];
+    });
+    expect(summary).toEqual([1, 2, 3].map((i) => [`k3s-prod-lb-0${i}`, 2, 512, true, 'ubuntu', 'vztmpl', 'ubuntu-24.04-standard_24.04-2_amd64.tar.zst', true, `192.168.0.21${i}/24`]));
+    expect(Object.keys(scripts).sort()).toEqual(['k3s-prod-lb-01', 'k3s-prod-lb-02', 'k3s-prod-lb-03']);
+  });
+
+  test('3 K3s servers k3s-prod-cp-01..03 at 192.168.0.201–203, the API endpoint on the VIP 192.168.0.210:6443', () => {
+    const vms = Object.values(resourcesByPath(json, 'proxmox_virtual_environment_vm'));
+    expect(vms.map((vm) => `${vm.name}=${vm.initialization.ip_config[0].ipv4.address}`))
+      .toEqual(['k3s-prod-cp-01=192.168.0.201/24', 'k3s-prod-cp-02=192.168.0.202/24', 'k3s-prod-cp-03=192.168.0.203/24']);
+    expect(json.output.api_endpoint.value).toBe('https://api.prod.internal:6443');
+    for (const script of Object.values(scripts)) {
+      const haproxy = installed(script, '/etc/haproxy/haproxy.cfg');
+      expect(haproxy).toMatch(/bind \*:6443\b/);
+      const apiBackend = /^backend k3s_api\n((?:[ \t].*\n?)*)/m.exec(haproxy)![1];
+      expect([...apiBackend.matchAll(/^\s*server (\S+) (\S+)/gm)].map(([, name, address]) => `${name} ${address}`))
+        .toEqual(['k3s-prod-cp-01 192.168.0.201:6443', 'k3s-prod-cp-02 192.168.0.202:6443', 'k3s-prod-cp-03 192.168.0.203:6443']);
+    }
+  });
+
+  test('keepalived.conf on the load balancers: priorities 200/150/100, the VIP 192.168.0.210/24, unicast to the other two', () => {
+    const vrrp = Object.entries(scripts).map(([host, script]) => {
+      const conf = installed(script, '/etc/keepalived/keepalived.conf');
+      const instance = /vrrp_instance \S+ \{([\s\S]*?)\n\}/.exec(conf)![1];
+      return [host, Number(/\n\s*priority (\d+)/.exec(instance)![1]), /virtual_ipaddress \{\s*(\S+)/.exec(instance)![1],
+        /unicast_peer \{([^}]*)\}/.exec(instance)![1].trim().split(/\s+/).join(' ')];
+    });
+    expect(vrrp).toEqual([
+      ['k3s-prod-lb-01', 200, '192.168.0.210/24', '192.168.0.212 192.168.0.213'],
+      ['k3s-prod-lb-02', 150, '192.168.0.210/24', '192.168.0.211 192.168.0.213'],
+      ['k3s-prod-lb-03', 100, '192.168.0.210/24', '192.168.0.211 192.168.0.212'],
+    ]);
+  });
+
+  test('embedded etcd: exactly one server initializes the cluster, the others join through the VIP; no external datastore', () => {
+    const configs = Object.fromEntries(Object.entries(userData).map(([host, data]) => [host, (parseYaml(data).write_files as { path: string; content: string }[])
+      .find((file) => file.path === '/etc/rancher/k3s/config.yaml')!.content]));
+    expect(Object.entries(configs).filter(([, config]) => parseYaml(config)['cluster-init'] === true).map(([host]) => host)).toEqual(['k3s-prod-cp-01']);
+    for (const host of ['k3s-prod-cp-02', 'k3s-prod-cp-03']) {
+      expect(parseYaml(configs[host])).toMatchObject({ server: 'https://192.168.0.210:6443' });
+    }
+    for (const [host, data] of Object.entries(userData)) {
+      expect([host, /datastore-endpoint|K3S_DATASTORE_ENDPOINT/.test(data)]).toEqual([host, false]);
+    }
+    expect(site.controlPlane.datastore).toBe('embedded-etcd');
+  });
+});
+
+describe('homelab (seed 000): Cilium with Hubble in the first server\'s bootstrap HelmChart', () => {
+  const site = loadSites().find((s) => s.name === 'homelab')!;
+  const files = resourcesByPath(synthSite(site).json, 'proxmox_virtual_environment_file');
+  const manifest = (host: string) => (parseYaml(files[`homelab/${host}/UserData`].source_raw.data).write_files as { path: string; content: string }[])
+    .find((file) => file.path === '/var/lib/rancher/k3s/server/manifests/cilium.yaml');
+
+  test('cp1 carries the HelmChart; its values enable Hubble, its relay and UI, and replace kube-proxy', () => {
+    const chart = parseYaml(manifest('cp1')!.content);
+    expect(chart).toMatchObject({ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChart', spec: { chart: 'cilium', bootstrap: true } });
+    const values = parseYaml(chart.spec.valuesContent);
+    expect(values.hubble).toEqual({ enabled: true, relay: { enabled: true }, ui: { enabled: true } });
+    expect(values.kubeProxyReplacement).toBe(true);
+    expect([manifest('cp2'), manifest('cp3')]).toEqual([undefined, undefined]);
   });
 });
