@@ -12,7 +12,7 @@ import { validateControlPlane } from './validate/control-plane';
 import { validateDns } from './validate/dns';
 import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';
-import { validateAccess, validateName, validateVersions } from './validate/misc';
+import { validateAccess, validateHealthCheckVersion, validateName, validateVersions } from './validate/misc';
 import { validateNetwork } from './validate/network';
 import { validateProxmox } from './validate/proxmox';
 import { reportDuplicates, reportUnknownKeys } from './validate/shape';
@@ -45,6 +45,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   const hosts = validateHosts(problems, input.hosts, { cidr, gateway, proxmoxNodes });
   validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway, hosts, searchDomain: (input.network as Record<string, unknown> | undefined)?.searchDomain });
   validateVersions(problems, input.versions, (input.controlPlane as Record<string, unknown> | undefined)?.distribution === Distribution.KUBEADM);
+  validateHealthCheckVersion(problems, input);
   validateAccess(problems, input.access);
   validateCluster(problems, input.cluster, cidr, (input.controlPlane as Record<string, unknown> | undefined)?.distribution);
   validateIngress(problems, input.ingress);

@@ -2,6 +2,7 @@
 // reported as exactly one `path: value — expected` problem; several problems come back together in one error;
 // non-fatal availability findings come back as warnings; wrong shapes from plain JS never end in a TypeError.
 import {
+  ApiHealthCheck,
   ChecksumAlgorithm,
   CniKind,
   DEFAULT_K3S_VERSION,
@@ -232,6 +233,14 @@ describe('defineSite() with a valid site', () => {
     expect(plan.proxmox.insecureTls).toBe(false);
   });
 
+  test('an older K3s is fine when HAProxy checks /ping instead of /readyz', () => {
+    const plan = defineSite(variant((spec) => {
+      spec.versions = { k3s: 'v1.33.5+k3s1' };
+      spec.loadBalancer = { ...spec.loadBalancer, apiHealthCheck: ApiHealthCheck.PING };
+    }));
+    expect(plan.versions.k3s).toBe('v1.33.5+k3s1');
+  });
+
   test('defaults the CNI by distribution: Cilium on K3s, Flannel on kubeadm (which cannot install Cilium)', () => {
     expect(plan.cluster).toMatchObject({ cni: CniKind.CILIUM, kubeProxyReplacement: true });
     expect(defineSite(variant(asKubeadm)).cluster).toMatchObject({ cni: CniKind.FLANNEL, kubeProxyReplacement: false });
@@ -239,13 +248,13 @@ describe('defineSite() with a valid site', () => {
 
   test('keeps values that are given instead of the defaults', () => {
     const resolved = defineSite(variant((spec) => {
-      spec.versions = { k3s: 'v1.31.4+k3s1' };
+      spec.versions = { k3s: 'v1.35.1+k3s1' };
       spec.access = { adminUser: 'ops', sshAuthorizedKeys: [SSH_KEY], timezone: 'Europe/Berlin', ntpServers: ['pool.ntp.org', '192.168.168.1'] };
       spec.proxmox.sshUser = 'terraform';
       spec.proxmox.insecureTls = true;
       spec.proxmox.vlanId = 168;
     }));
-    expect(resolved.versions.k3s).toBe('v1.31.4+k3s1');
+    expect(resolved.versions.k3s).toBe('v1.35.1+k3s1');
     expect(resolved.access).toEqual({ adminUser: 'ops', sshAuthorizedKeys: [SSH_KEY], timezone: 'Europe/Berlin', ntpServers: ['pool.ntp.org', '192.168.168.1'] });
     expect(resolved.proxmox).toMatchObject({ sshUser: 'terraform', insecureTls: true, vlanId: 168 });
   });
@@ -507,6 +516,8 @@ const BAD_INPUTS: readonly BadInput[] = [
   set('versions.kubernetes has a leading v', 'versions.kubernetes', 'v1.30.14', 'a Kubernetes release such as "1.30.14" (no leading v)'),
   set('versions.crio has a leading v', 'versions.crio', 'v1.30.14', 'a CRI-O release such as "1.30.14" (no leading v)'),
   set('versions.crio is a minor only', 'versions.crio', '1.30', 'a CRI-O release such as "1.30.14"'),
+  set('versions.k3s predates the anonymous /readyz allowance HAProxy\'s default check needs', 'versions.k3s', 'v1.33.5+k3s1',
+    'K3s v1.34 or later with loadBalancer.apiHealthCheck "readyz"'),
 
   // cluster
   {

@@ -1,6 +1,7 @@
 import { isDnsName, isIpv4 } from '../../core';
 import { ProblemCollector } from '../../core/problems';
 import { DEFAULT_CRIO_VERSION, DEFAULT_KUBERNETES_VERSION } from '../defaults';
+import { ApiHealthCheck, Distribution } from '../spec';
 import { expectObject, reportUnknownKeys } from './shape';
 
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
@@ -38,6 +39,25 @@ export function validateVersions(problems: ProblemCollector, versions: unknown, 
   if (versions.k3s !== undefined) {
     problems.check(typeof versions.k3s === 'string' && K3S_VERSION.test(versions.k3s), 'versions.k3s', versions.k3s,
       'a K3s release tag such as "v1.36.3+k3s1"');
+  }
+}
+
+/** Kubernetes minor release from which the API server's AuthenticationConfiguration v1 can allow anonymous /readyz (KEP-4633, GA). */
+const MIN_MINOR_FOR_ANONYMOUS_HEALTH = 34;
+
+/**
+ * HAProxy's `/readyz` check on a K3s site relies on an AuthenticationConfiguration (renderers/k3s.ts) that older API
+ * servers reject, which would keep every K3s server from starting.
+ */
+export function validateHealthCheckVersion(problems: ProblemCollector, site: Record<string, unknown>): void {
+  const versions = site.versions as Record<string, unknown> | undefined;
+  const version = versions?.k3s;
+  const distribution = (site.controlPlane as Record<string, unknown> | undefined)?.distribution ?? Distribution.K3S;
+  const healthCheck = (site.loadBalancer as Record<string, unknown> | undefined)?.apiHealthCheck ?? ApiHealthCheck.READYZ;
+  const minor = typeof version === 'string' && K3S_VERSION.test(version) ? Number(version.split('.')[1]) : undefined;
+  if (distribution === Distribution.K3S && healthCheck === ApiHealthCheck.READYZ && minor !== undefined) {
+    problems.check(minor >= MIN_MINOR_FOR_ANONYMOUS_HEALTH, 'versions.k3s', version,
+      `K3s v1.${MIN_MINOR_FOR_ANONYMOUS_HEALTH} or later with loadBalancer.apiHealthCheck "readyz" (older API servers reject the configuration that lets HAProxy read /readyz anonymously), or loadBalancer.apiHealthCheck "ping"`);
   }
 }
 
