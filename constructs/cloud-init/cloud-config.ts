@@ -17,6 +17,7 @@ export enum Protocol {
 export interface CloudFile {
   /** Absolute path. */
   readonly path: string;
+  /** The file's full text, written as is (no templating). */
   readonly content: string;
   /** Octal permission bits. @default '0644' */
   readonly mode?: string;
@@ -26,13 +27,19 @@ export interface CloudFile {
 
 /** A login user. */
 export interface CloudUser {
+  /** Linux user name (lower-case, at most 32 characters). */
   readonly name: string;
+  /** SSH public keys allowed to log in as the user (public keys only, never private ones). */
   readonly sshAuthorizedKeys: readonly string[];
   /** Passwordless sudo. @default false */
   readonly sudo?: boolean;
   /** Supplementary groups. @default [] */
   readonly groups?: readonly string[];
-  /** @default '/bin/bash' */
+  /**
+   * Login shell.
+   *
+   * @default '/bin/bash'
+   */
   readonly shell?: string;
 }
 
@@ -48,9 +55,15 @@ export interface AptSource {
 
 /** A listening socket a role will open; two roles claiming one port on one address conflict. */
 export interface PortClaim {
+  /** The port the role listens on. */
   readonly port: number;
+  /** TCP or UDP; a TCP and a UDP claim on one port do not conflict. */
   readonly protocol: Protocol;
-  /** @default - every address of the host */
+  /**
+   * The address the socket binds to, e.g. `127.0.0.1` or the host's own address.
+   *
+   * @default - every address of the host
+   */
   readonly address?: string;
   /** What listens, for error messages, e.g. `haproxy api frontend`. */
   readonly description: string;
@@ -66,7 +79,9 @@ export interface EtcHostsEntry {
 
 /** Identity written into the rendered config. */
 export interface CloudConfigProps {
+  /** The host's short name (cloud-init `hostname`). */
   readonly hostname: string;
+  /** The host's fully qualified name, `<hostname>.<searchDomain>` (cloud-init `fqdn`). */
   readonly fqdn: string;
 }
 
@@ -88,6 +103,7 @@ const DEFAULT_FILE_OWNER = 'root:root';
 
 /** Files the builder itself renders from sysctls and kernel modules. */
 export const SYSCTL_FILE = '/etc/sysctl.d/90-proxmox-k3s-ha.conf';
+/** Rendered from the kernel modules added with {@link CloudConfig.addKernelModule}, loaded at every boot. */
 export const MODULES_FILE = '/etc/modules-load.d/proxmox-k3s-ha.conf';
 /** Rendered from {@link CloudConfig.writeEtcHosts}; left to cloud-init (VMs) or Proxmox (LXC) otherwise. */
 export const ETC_HOSTS_FILE = '/etc/hosts';
@@ -108,7 +124,9 @@ function sameJson(a: unknown, b: unknown): boolean {
  * Builder for everything one host is configured with; see the module comment.
  */
 export class CloudConfig {
+  /** The host's short name, as given in {@link CloudConfigProps.hostname}; conflict messages start with it. */
   public readonly hostname: string;
+  /** The host's fully qualified name, as given in {@link CloudConfigProps.fqdn}. */
   public readonly fqdn: string;
   private readonly packageSet = new Map<string, string>();
   private readonly fileMap = new Map<string, Owned<Required<CloudFile>>>();
@@ -209,6 +227,7 @@ export class CloudConfig {
     this.userMap.set(user.name, existing ?? { role, value: user });
   }
 
+  /** An extra apt repository, set up before packages install; one name defined differently by two roles is a conflict. */
   public addAptSource(role: string, source: AptSource): void {
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(source.name)) {
       throw new CloudConfigConflictError(`role "${role}": apt source name ${JSON.stringify(source.name)} must be lower-case letters, digits, - and _`);
@@ -302,6 +321,7 @@ export class CloudConfig {
     return this.commandList.map((c) => c.value);
   }
 
+  /** Every-boot commands in the order added. */
   public get bootCommands(): readonly string[] {
     return this.bootCommandList.map((c) => c.value);
   }
@@ -311,6 +331,7 @@ export class CloudConfig {
     return [...this.sysctlMap.entries()].map(([key, { value }]) => [key, value] as const).sort(([a], [b]) => byCodeUnits(a, b));
   }
 
+  /** Sorted, de-duplicated kernel module names. */
   public get kernelModules(): readonly string[] {
     return [...this.moduleSet.keys()].sort();
   }
@@ -320,10 +341,12 @@ export class CloudConfig {
     return [...this.userMap.values()].map((u) => u.value).sort((a, b) => byCodeUnits(a.name, b.name));
   }
 
+  /** Apt sources sorted by name. */
   public get aptSources(): readonly AptSource[] {
     return [...this.aptSourceMap.values()].map((s) => s.value).sort((a, b) => byCodeUnits(a.name, b.name));
   }
 
+  /** Port claims in the order added, each with the role that made it; used for conflict checks, not rendered. */
   public get ports(): readonly (PortClaim & { readonly role: string })[] {
     return this.portClaims.map(({ role, value }) => ({ ...value, role }));
   }

@@ -30,6 +30,7 @@ export class Ipv4Cidr {
   private constructor(
     /** The address as written (may have host bits set). */
     public readonly address: string,
+    /** The prefix length (0–32), e.g. 24 for a `/24`. */
     public readonly prefixLength: number,
   ) {}
 
@@ -38,6 +39,7 @@ export class Ipv4Cidr {
     return ipaddr.IPv4.networkAddressFromCIDR(`${this.address}/${this.prefixLength}`).toString();
   }
 
+  /** The broadcast address (host bits set); never a usable host address on networks larger than a `/31`. */
   public get broadcastAddress(): string {
     return ipaddr.IPv4.broadcastAddressFromCIDR(`${this.address}/${this.prefixLength}`).toString();
   }
@@ -47,10 +49,12 @@ export class Ipv4Cidr {
     return this.address === this.networkAddress;
   }
 
+  /** The network in canonical form, `<networkAddress>/<prefixLength>` (host bits cleared). */
   public toString(): string {
     return `${this.networkAddress}/${this.prefixLength}`;
   }
 
+  /** True when `ip` is a valid IPv4 address inside this network (network and broadcast addresses included). */
   public contains(ip: string): boolean {
     return isIpv4(ip) && ipaddr.IPv4.parse(ip).match(ipaddr.IPv4.parse(this.networkAddress), this.prefixLength);
   }
@@ -63,6 +67,7 @@ export class Ipv4Cidr {
     return this.prefixLength >= 31 || (ip !== this.networkAddress && ip !== this.broadcastAddress);
   }
 
+  /** True when the two networks share any address, e.g. a pod CIDR that would shadow part of the LAN. */
   public overlaps(other: Ipv4Cidr): boolean {
     return this.contains(other.networkAddress) || other.contains(this.networkAddress);
   }

@@ -31,6 +31,7 @@ export function formatProblem(problem: Problem): string {
  * Thrown when an input has problems; lists every one of them, so a typo is fixed in one round.
  */
 export class ValidationError extends Error {
+  /** Every problem found, in the order they were reported; the message lists the same ones. */
   public readonly problems: readonly Problem[];
 
   constructor(subject: string, problems: readonly Problem[]) {
@@ -45,6 +46,7 @@ export class ValidationError extends Error {
 export class ProblemCollector {
   private readonly collected: Problem[] = [];
 
+  /** Records one problem: the field `path`, the `value` received and what was `expected` instead. */
   public add(path: string, value: unknown, expected: string): void {
     this.collected.push({ path, value, expected });
   }
@@ -57,10 +59,12 @@ export class ProblemCollector {
     return ok;
   }
 
+  /** The problems collected so far, in the order they were added. */
   public get problems(): readonly Problem[] {
     return this.collected;
   }
 
+  /** True while no problem has been collected. */
   public get isEmpty(): boolean {
     return this.collected.length === 0;
   }

@@ -10,15 +10,25 @@ export const DEFAULT_KUBERNETES_VERSION = '1.30.14';
  * seeds are silent (seed 003 says only "CRI-O 1.30"): a 1.30 patch release published as `cri-o 1.30.14-1.1`.
  */
 export const DEFAULT_CRIO_VERSION = '1.30.14';
+/** `apiEndpoint.port` when the site leaves it out: the Kubernetes API server's own port. */
 export const DEFAULT_API_PORT = 6443;
+/** `access.adminUser` when the site leaves it out. */
 export const DEFAULT_ADMIN_USER = 'k3sadmin';
+/** `access.timezone` when the site leaves it out. */
 export const DEFAULT_TIMEZONE = 'Etc/UTC';
+/** `proxmox.sshUser` when the site leaves it out. */
 export const DEFAULT_SSH_USER = 'root';
+/** `proxmox.lxcTemplate.osType` when the site leaves it out. */
 export const DEFAULT_LXC_OS_TYPE = 'ubuntu';
+/** `cluster.podCidr` when the site leaves it out (K3s's own default). */
 export const DEFAULT_POD_CIDR = '10.42.0.0/16';
+/** `cluster.serviceCidr` when the site leaves it out (K3s's own default). */
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+/** `cluster.clusterDomain` when the site leaves it out. */
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+/** `ingress.httpNodePort` when the site leaves it out. */
 export const DEFAULT_HTTP_NODE_PORT = 30080;
+/** `ingress.httpsNodePort` when the site leaves it out. */
 export const DEFAULT_HTTPS_NODE_PORT = 30443;
 
 /**
@@ -47,6 +57,7 @@ const SIZE_BY_ROLE: Record<HostRole, HostSizePlan> = {
   [HostRole.WORKER]: { cores: 2, memoryMiB: 4096, diskGiB: 40 },
 };
 
+/** The size of a host with `roles`: per field the largest any of its roles needs (at least 1 core, 1024 MiB, 10 GiB). */
 export function defaultSizeFor(roles: readonly HostRole[]): HostSizePlan {
   const sizes = roles.map((role) => SIZE_BY_ROLE[role]).filter((size) => size !== undefined);
   return {
@@ -56,8 +67,11 @@ export function defaultSizeFor(roles: readonly HostRole[]): HostSizePlan {
   };
 }
 
+/** `loadBalancer.vrrpRouterId` when the site leaves it out. */
 export const DEFAULT_VRRP_ROUTER_ID = 51;
+/** `loadBalancer.statsPort` when the site leaves it out. */
 export const DEFAULT_STATS_PORT = 8404;
+/** Loopback port of HAProxy's own health page (`LoadBalancerPlan.healthPort`); not configurable. */
 export const LOAD_BALANCER_HEALTH_PORT = 8405;
 
 /** 200, 150, 100, 50 for up to four nodes (the seed's spread); then a step of 10 so every node gets its own. */

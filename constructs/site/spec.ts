@@ -121,6 +121,7 @@ export interface ProxmoxSpec {
    * @default - untagged
    */
   readonly vlanId?: number;
+  /** Which Proxmox datastore holds disks, cloud-init snippets and downloaded images. */
   readonly datastores: ProxmoxDatastoresSpec;
   /** The cloud image VMs boot from (`qcow2`, `raw` or `vmdk`, imported as the boot disk). */
   readonly cloudImage: DownloadSpec;
@@ -146,11 +147,23 @@ export interface ProxmoxSpec {
 
 /** CPU, memory and disk of a host. */
 export interface HostSizeSpec {
-  /** @default - by role: 2 for K3s and datastore hosts, 1 otherwise */
+  /**
+   * Virtual CPU cores (1–128).
+   *
+   * @default - by role: 2 for K3s, kubeadm and datastore hosts, 1 otherwise (the largest of the host's roles)
+   */
   readonly cores?: number;
-  /** @default - by role: 4096 for K3s servers and agents, 2048 for datastores, 1024 otherwise */
+  /**
+   * Memory in MiB (512–1048576).
+   *
+   * @default - by role: 4096 for K3s and kubeadm nodes, 2048 for datastores, 1024 otherwise (the largest of the host's roles)
+   */
   readonly memoryMiB?: number;
-  /** @default - by role: 40 for K3s and datastore hosts, 10 otherwise */
+  /**
+   * Size of the root disk (VM boot disk or LXC root filesystem) in GiB (4–65536).
+   *
+   * @default - by role: 40 for K3s, kubeadm and datastore hosts, 10 otherwise (the largest of the host's roles)
+   */
   readonly diskGiB?: number;
 }
 
@@ -166,9 +179,17 @@ export interface HostSpec {
   readonly proxmoxNode: string;
   /** What the host does (at least one). */
   readonly roles: readonly HostRole[];
-  /** @default HostKind.VM */
+  /**
+   * VM or LXC container. Kubernetes nodes must be VMs; LXC suits the light roles (load balancer, DNS, datastore).
+   *
+   * @default HostKind.VM
+   */
   readonly kind?: HostKind;
-  /** @default - sized by role, see {@link HostSizeSpec} */
+  /**
+   * CPU, memory and disk; fields left out are sized by role.
+   *
+   * @default - sized by role, see {@link HostSizeSpec}
+   */
   readonly size?: HostSizeSpec;
   /** Kubernetes node labels (K3s servers and agents). @default {} */
   readonly nodeLabels?: Readonly<Record<string, string>>;
@@ -201,7 +222,11 @@ export interface ApiEndpointSpec {
 
 /** Pinned versions. */
 export interface VersionsSpec {
-  /** @default the library's pinned stable K3s release */
+  /**
+   * K3s release the servers and agents install, e.g. `v1.36.3+k3s1`.
+   *
+   * @default - the library's pinned stable K3s release, `DEFAULT_K3S_VERSION`
+   */
   readonly k3s?: string;
   /**
    * SHA-256 of the K3s binary (amd64) to verify the download against.
@@ -235,7 +260,11 @@ export interface AccessSpec {
    * @default []
    */
   readonly sshAuthorizedKeys?: readonly string[];
-  /** @default 'Etc/UTC' */
+  /**
+   * IANA time zone the hosts are set to (`timedatectl set-timezone`), e.g. `Europe/Berlin`.
+   *
+   * @default 'Etc/UTC'
+   */
   readonly timezone?: string;
   /**
    * NTP servers for time sync (etcd and TLS need synchronized clocks).
@@ -255,11 +284,23 @@ export enum CniKind {
 
 /** Cluster networking shared by K3s (`cluster-cidr`, `service-cidr`) and the CNI. */
 export interface ClusterSpec {
-  /** @default '10.42.0.0/16' (K3s default) */
+  /**
+   * Pod network (K3s `cluster-cidr`, kubeadm `podSubnet`, Cilium's IPAM pool); must not overlap the site network.
+   *
+   * @default '10.42.0.0/16' (K3s default)
+   */
   readonly podCidr?: string;
-  /** @default '10.43.0.0/16' (K3s default) */
+  /**
+   * Service ClusterIP network (K3s `service-cidr`, kubeadm `serviceSubnet`); must not overlap the site network.
+   *
+   * @default '10.43.0.0/16' (K3s default)
+   */
   readonly serviceCidr?: string;
-  /** @default 'cluster.local' */
+  /**
+   * DNS domain of in-cluster Service names (K3s `cluster-domain`, kubeadm `dnsDomain`).
+   *
+   * @default 'cluster.local'
+   */
   readonly clusterDomain?: string;
   /**
    * The CNI. K3s sites: Cilium or K3s's flannel; kubeadm sites: Flannel only (Cilium is installed through K3s's
@@ -310,7 +351,11 @@ export enum ApiHealthCheck {
 export interface LoadBalancerSpec {
   /** VRRP `virtual_router_id`, unique per layer-2 network (also across sites sharing one). @default 51 */
   readonly vrrpRouterId?: number;
-  /** @default VrrpVersion.V3 */
+  /**
+   * VRRP version Keepalived speaks; VRRPv3 allows sub-second adverts and so faster VIP failover.
+   *
+   * @default VrrpVersion.V3
+   */
   readonly vrrpVersion?: VrrpVersion;
   /**
    * VRRP advertisement interval. Master-down time is about 3 intervals. Whole seconds under VRRPv2.
@@ -327,13 +372,21 @@ export interface LoadBalancerSpec {
    * @default false
    */
   readonly vrrpAuthentication?: boolean;
-  /** Priorities of the load balancers in site order, distinct, 1–254. @default 200, 150, 100, ... (step 50, then 10) */
+  /**
+   * Priorities of the load balancers in site order, distinct, 1–254.
+   *
+   * @default - 200, 150, 100, 50 for up to four load balancers; 200, 190, 180, ... for more
+   */
   readonly vrrpPriorities?: readonly number[];
   /** Do not take the VIP back when a higher-priority node returns (every node starts as BACKUP). @default false */
   readonly vrrpNopreempt?: boolean;
   /** Network interface carrying the VIP. @default 'eth0' */
   readonly vrrpInterface?: string;
-  /** @default ApiHealthCheck.READYZ */
+  /**
+   * How HAProxy checks each API server backend (`readyz` on K3s needs v1.34 or later).
+   *
+   * @default ApiHealthCheck.READYZ
+   */
   readonly apiHealthCheck?: ApiHealthCheck;
   /** Port of the stats page, bound to each load balancer's own address. @default 8404 */
   readonly statsPort?: number;
@@ -355,9 +408,17 @@ export enum DatastoreKind {
 
 /** The K3s control plane. */
 export interface ControlPlaneSpec {
-  /** @default Distribution.K3S */
+  /**
+   * Which Kubernetes distribution the site installs; decides which host roles are valid.
+   *
+   * @default Distribution.K3S
+   */
   readonly distribution?: Distribution;
-  /** @default DatastoreKind.EMBEDDED_ETCD (kubeadm: always stacked etcd) */
+  /**
+   * Where the K3s servers keep the cluster state.
+   *
+   * @default DatastoreKind.EMBEDDED_ETCD (kubeadm: always stacked etcd)
+   */
   readonly datastore?: DatastoreKind;
   /**
    * Accept an even number of embedded-etcd servers (an even count tolerates no more failures than one server less).
@@ -385,9 +446,17 @@ export interface PostgresSpec {
   readonly writerPort?: number;
   /** Wait for the replica before a commit is acknowledged (no acknowledged write is lost on failover). @default true */
   readonly synchronousCommit?: boolean;
-  /** @default 'k3s' */
+  /**
+   * Database K3s keeps the cluster state in (created on the primary, owned by `user`).
+   *
+   * @default 'k3s'
+   */
   readonly database?: string;
-  /** @default 'k3s' */
+  /**
+   * PostgreSQL role K3s logs in as (scram-sha-256; its password is generated by Terraform, never written here).
+   *
+   * @default 'k3s'
+   */
   readonly user?: string;
   /**
    * TLS between K3s and PostgreSQL (and between the datastore nodes): Terraform generates a datastore CA and a
@@ -415,26 +484,66 @@ export interface DnsSpec {
 export interface SiteSpec {
   /** Site name, an RFC 1123 label; names the Terraform stack and the GitOps folder. */
   readonly name: string;
-  /** @default - none */
+  /**
+   * Free text about the site, shown in its generated site document.
+   *
+   * @default - none
+   */
   readonly description?: string;
+  /** The layer-2 network every host, the gateway and the VIP live on. */
   readonly network: NetworkSpec;
+  /** The Proxmox VE cluster, its datastores and the images hosts are created from. */
   readonly proxmox: ProxmoxSpec;
+  /** Every machine of the site with its roles (at least one). */
   readonly hosts: readonly HostSpec[];
+  /** The fixed address of the Kubernetes API (VIP or single host address). */
   readonly apiEndpoint: ApiEndpointSpec;
-  /** @default - the library's pinned versions */
+  /**
+   * Pinned versions of K3s, or of Kubernetes and CRI-O on kubeadm sites.
+   *
+   * @default - the library's pinned versions
+   */
   readonly versions?: VersionsSpec;
-  /** @default - admin user `k3sadmin`, keys from the Terraform variable only, UTC */
+  /**
+   * Admin user, SSH keys, time zone and NTP servers of the hosts.
+   *
+   * @default - admin user `k3sadmin`, keys from the Terraform variable only, UTC, the image's NTP pool
+   */
   readonly access?: AccessSpec;
-  /** @default - K3s's default CIDRs, Cilium with kube-proxy replacement (kubeadm: Flannel) */
+  /**
+   * Pod and Service networks, cluster domain and CNI.
+   *
+   * @default - K3s's default CIDRs, Cilium with kube-proxy replacement (kubeadm: Flannel)
+   */
   readonly cluster?: ClusterSpec;
-  /** @default - NodePorts 30080/30443 */
+  /**
+   * NodePorts the load balancers forward ingress ports 80/443 to.
+   *
+   * @default - NodePorts 30080/30443
+   */
   readonly ingress?: IngressSpec;
-  /** @default - see {@link LoadBalancerSpec} */
+  /**
+   * HAProxy and Keepalived settings for the hosts with role `load-balancer`.
+   *
+   * @default - see {@link LoadBalancerSpec}; used only when a host has role `load-balancer`
+   */
   readonly loadBalancer?: LoadBalancerSpec;
-  /** @default - embedded etcd, Secrets encrypted, servers schedulable */
+  /**
+   * Distribution, datastore and control-plane options.
+   *
+   * @default - K3s on embedded etcd, Secrets encrypted, servers schedulable
+   */
   readonly controlPlane?: ControlPlaneSpec;
-  /** @default - see {@link PostgresSpec}; used only with `controlPlane.datastore: postgres` */
+  /**
+   * The external PostgreSQL datastore.
+   *
+   * @default - see {@link PostgresSpec}; used only with `controlPlane.datastore: postgres`
+   */
   readonly postgres?: PostgresSpec;
-  /** @default - see {@link DnsSpec}; used only when a host has role `dns` */
+  /**
+   * The Bind9 DNS zone.
+   *
+   * @default - see {@link DnsSpec}; used only when a host has role `dns`
+   */
   readonly dns?: DnsSpec;
 }

@@ -5,14 +5,25 @@ import { DownloadFile } from './generated/providers/proxmox/download-file';
 export interface ProxmoxDownloadProps {
   /** Proxmox node whose datastore receives the file. */
   readonly nodeName: string;
+  /** Datastore the file lands on; it needs the `import` (cloud images) or `vztmpl` (LXC templates) content type. */
   readonly datastoreId: string;
   /** `import` for a cloud image that VMs import as a disk, `vztmpl` for an LXC template. */
   readonly contentType: 'import' | 'vztmpl';
+  /** Where Proxmox downloads the file from (http or https). */
   readonly url: string;
+  /** The file name on the datastore. */
   readonly fileName: string;
-  /** @default - not verified */
+  /**
+   * Expected checksum (hex); Proxmox rejects a download that does not match.
+   *
+   * @default - not verified
+   */
   readonly checksum?: string;
-  /** @default - none */
+  /**
+   * Algorithm of `checksum`, e.g. `sha256`; give it together with `checksum`.
+   *
+   * @default - none
+   */
   readonly checksumAlgorithm?: string;
 }
 
@@ -21,6 +32,7 @@ export interface ProxmoxDownloadProps {
  * One per node and file, shared by every host on that node.
  */
 export class ProxmoxDownload extends Construct {
+  /** The `proxmox_download_file` resource (id `Resource`); escape hatch: `resource.addOverride()`. */
   public readonly resource: DownloadFile;
   /** The file's volume id, e.g. `local:import/ubuntu.qcow2`. */
   public readonly fileId: string;

@@ -7,7 +7,9 @@ import { SitePlan } from '../site/plan';
 
 /** A host the load balancer role attaches to. */
 export interface LoadBalancerHost {
+  /** Host name, as in the site plan. */
   readonly name: string;
+  /** The host's configuration builder; the role adds HAProxy and Keepalived to it. */
   readonly cloudConfig: CloudConfig;
 }
 
@@ -31,6 +33,7 @@ export interface HaLoadBalancerPairProps {
 export class HaLoadBalancerPair extends Construct {
   /** The address clients use: the VIP, or the only load balancer's address. */
   public readonly apiEndpointAddress: string;
+  /** The port of HAProxy's API frontend (`apiEndpoint.port`). */
   public readonly apiEndpointPort: number;
   /** Password of the stats page user `admin` (a Terraform reference; sensitive). */
   public readonly statsPassword: Password;

@@ -11,6 +11,7 @@ export type K3sHost = RoleHost;
 
 /** K3s's embedded etcd: nothing to bind beyond what the server config already renders (`cluster-init`/`server`). */
 export class EmbeddedEtcdDatastore implements IK3sDatastore {
+  /** Always {@link DatastoreKind.EMBEDDED_ETCD}. */
   public readonly kind = DatastoreKind.EMBEDDED_ETCD;
 
   public bind(): K3sDatastoreBinding {
@@ -24,7 +25,11 @@ export interface K3sControlPlaneProps {
   readonly site: SitePlan;
   /** The hosts with role `k3s-server`, in site order (the first one initializes embedded etcd). */
   readonly servers: readonly K3sHost[];
-  /** @default EmbeddedEtcdDatastore */
+  /**
+   * Where the servers keep the cluster state; its `kind` must match the site's `controlPlane.datastore`.
+   *
+   * @default - a new {@link EmbeddedEtcdDatastore}
+   */
   readonly datastore?: IK3sDatastore;
 }
 
@@ -38,6 +43,7 @@ export interface K3sControlPlaneProps {
 export class K3sControlPlane extends Construct {
   /** The cluster token (sensitive Terraform reference), shared with the agents. */
   public readonly token: Password;
+  /** The datastore every server was bound to (the given one, or embedded etcd). */
   public readonly datastore: IK3sDatastore;
 
   constructor(scope: Construct, id: string, props: K3sControlPlaneProps) {
@@ -56,6 +62,7 @@ export class K3sControlPlane extends Construct {
 
 /** Properties of {@link K3sAgents}. */
 export interface K3sAgentsProps {
+  /** The validated site. */
   readonly site: SitePlan;
   /** The hosts with role `k3s-agent`, in site order. */
   readonly agents: readonly K3sHost[];

@@ -52,8 +52,11 @@ export class KubeadmControlPlane extends Construct {
   public readonly bootstrapTokenSecret: StringResource;
   /** `<id>.<secret>`, a Terraform expression. */
   public readonly bootstrapToken: string;
+  /** The certificate key (`random_id`, 32 bytes, used as hex) that encrypts the certificates `--upload-certs` shares. */
   public readonly certificateKey: Id;
+  /** The cluster CA's private key (RSA 2048; in the Terraform state and the first control plane's user data). */
   public readonly caPrivateKey: PrivateKey;
+  /** The cluster CA certificate (10 years), pinned in every joining node's discovery kubeconfig. */
   public readonly caCertificate: SelfSignedCert;
   /** What {@link KubeadmWorkers} need. */
   public readonly joinSecrets: KubeadmJoinSecrets;
@@ -87,6 +90,7 @@ export class KubeadmControlPlane extends Construct {
 
 /** Properties of {@link KubeadmWorkers}. */
 export interface KubeadmWorkersProps {
+  /** The validated site, with `controlPlane.distribution: kubeadm`. */
   readonly site: SitePlan;
   /** The hosts with role `worker`, in site order. */
   readonly workers: readonly KubeadmHost[];

@@ -7,6 +7,7 @@ const NETWORK_DEVICE_KEYS = [
   'bridge', 'disconnected', 'enabled', 'firewall', 'mac_address', 'model', 'mtu', 'queues', 'rate_limit', 'trunks', 'vlan_id',
 ] as const;
 
+/** A key of the VM's `network_device` object (snake_case, as Terraform's JSON syntax spells it). */
 export type NetworkDeviceKey = (typeof NETWORK_DEVICE_KEYS)[number];
 
 /** Returns a `network_device` object with all of its keys; `enabled` stays null because it is deprecated. */

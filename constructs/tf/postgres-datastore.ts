@@ -22,7 +22,9 @@ const SERVER_CERTIFICATE_VALIDITY_HOURS = 5 * 365 * 24;
 
 /** A host the datastore role attaches to. */
 export interface DatastoreHost {
+  /** Host name, as in the site plan. */
   readonly name: string;
+  /** The host's configuration builder; the role adds PostgreSQL to it. */
   readonly cloudConfig: CloudConfig;
 }
 
@@ -57,6 +59,7 @@ export interface PostgresDatastoreProps {
  * Escape hatch: the passwords and TLS resources are public (`k3sPassword.addOverride(...)`).
  */
 export class PostgresDatastore extends Construct implements IK3sDatastore {
+  /** Always {@link DatastoreKind.POSTGRES}. */
   public readonly kind = DatastoreKind.POSTGRES;
   /** Password of the K3s database user (sensitive Terraform reference). */
   public readonly k3sPassword: Password;
@@ -64,6 +67,7 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
   public readonly replicationPassword: Password;
   /** Where K3s reaches the primary: the writer endpoint (the VIP when it floats). */
   public readonly datastoreEndpointAddress: string;
+  /** The writer endpoint's port: `postgres.writerPort` on the load balancers, or `postgres.port` of a single node without them. */
   public readonly datastoreEndpointPort: number;
   /** The datastore CA's key, with `postgres.tls`. */
   public readonly tlsCaPrivateKey?: PrivateKey;

@@ -10,7 +10,11 @@ import { escapeTerraformTemplate, fingerprint } from './terraform-template';
 export interface ProxmoxLxcProps extends ProxmoxHostProps {
   /** Template volume id (`<datastore>:vztmpl/<file>`). */
   readonly templateFileId: string;
-  /** @default 'ubuntu' */
+  /**
+   * The container OS type Proxmox uses for its setup of the container (`ubuntu`, `debian`, `alpine`, ...).
+   *
+   * @default 'ubuntu'
+   */
   readonly osType?: string;
   /** Public keys for root, which the provisioner connects as. */
   readonly sshAuthorizedKeys: readonly string[];
@@ -44,7 +48,9 @@ export class ProxmoxLxc extends Construct {
   public readonly resource: VirtualEnvironmentContainer;
   /** Runs the provisioning script whenever it changes. */
   public readonly provisioner: DataResource;
+  /** The container's configuration builder; rendered to the provisioning script at synthesis, so roles may still add to it. */
   public readonly cloudConfig: CloudConfig;
+  /** The container's static IPv4 address (without prefix); the provisioner connects to it over SSH. */
   public readonly containerIpv4Address: string;
 
   constructor(scope: Construct, id: string, props: ProxmoxLxcProps) {

@@ -46,6 +46,7 @@ export class ProxmoxVm extends Construct {
   public readonly resource: VirtualEnvironmentVm;
   /** The cloud-init user data snippet. */
   public readonly userData: VirtualEnvironmentFile;
+  /** The VM's configuration builder; rendered at synthesis, so roles may still add to it after construction. */
   public readonly cloudConfig: CloudConfig;
   /** The VM's static IPv4 address (without prefix). */
   public readonly vmIpv4Address: string;

@@ -4,7 +4,9 @@ import { HostRole } from '../site/spec';
 
 /** A host a role attaches to: its name and the builder the role adds to. */
 export interface RoleHost {
+  /** Host name, as in the site plan. */
   readonly name: string;
+  /** The host's configuration builder; the role adds its packages, files and commands to it. */
   readonly cloudConfig: CloudConfig;
 }
 

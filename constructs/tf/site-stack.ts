@@ -35,8 +35,11 @@ export interface SiteStackProps {
 
 /** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
 export interface SiteHost {
+  /** The host as resolved in the site plan. */
   readonly plan: HostPlan;
+  /** The host's configuration builder, with the base configuration applied; roles add to it. */
   readonly cloudConfig: CloudConfig;
+  /** The Proxmox VM or LXC container the host runs on, by `plan.kind`. */
   readonly machine: ProxmoxVm | ProxmoxLxc;
 }
 
@@ -49,7 +52,9 @@ export interface SiteHost {
  * `admin_ssh_public_key` variable. The site's warnings become cdktf warning annotations.
  */
 export class SiteStack extends TerraformStack {
+  /** The site the stack was built from. */
   public readonly site: SitePlan;
+  /** The bpg/proxmox provider: API token from the sensitive `proxmox_api_token` variable, snippets uploaded over SSH. */
   public readonly provider: ProxmoxProvider;
   /** Hosts by name, in site order. */
   public readonly hosts: ReadonlyMap<string, SiteHost>;
