@@ -6,7 +6,9 @@ export const MANIFEST_FILE_EXTENSION = '.k8s.yaml';
 
 /** The parts of a manifest that name its file. */
 export interface ManifestIdentity {
+  /** The object's kind, e.g. `Deployment`. */
   readonly kind: string;
+  /** The object's name and, for namespaced objects, its namespace. */
   readonly metadata: { readonly name?: string; readonly namespace?: string };
 }
 

@@ -152,17 +152,23 @@ export class NginxIngressDaemonSet extends Construct {
   public readonly daemonSet: k8s.KubeDaemonSet;
   /** The NodePort Service. */
   public readonly service: k8s.KubeService;
+  /** The IngressClass of this controller (the cluster default unless `defaultIngressClass` is false). */
   public readonly ingressClass: k8s.KubeIngressClass;
   /** The controller's NGINX ConfigMap (`-nginx-configmaps`). */
   public readonly configMap: k8s.KubeConfigMap;
+  /** The ServiceAccount the controller pods run as. */
   public readonly serviceAccount: k8s.KubeServiceAccount;
+  /** The cluster-wide RBAC rules (bound to the ServiceAccount): Ingresses, Services, Secrets and the like. */
   public readonly clusterRole: k8s.KubeClusterRole;
+  /** The namespaced RBAC rules (bound to the ServiceAccount): the controller's own objects and its leader-election Lease. */
   public readonly role: k8s.KubeRole;
   /** The controller's namespace. */
   public readonly namespaceName: string;
   /** The IngressClass name Ingresses select. */
   public readonly ingressClassName: string;
+  /** NodePort of the controller's HTTP port 80. */
   public readonly httpNodePort: number;
+  /** NodePort of the controller's HTTPS port 443. */
   public readonly httpsNodePort: number;
 
   constructor(scope: Construct, id: string, props: NginxIngressDaemonSetProps = {}) {

@@ -54,6 +54,7 @@ export class SelfSignedCaIssuer extends Construct {
   public readonly caCertificate: ApiObject;
   /** Name of the CA `Issuer`, for `issuerRef`s. */
   public readonly issuerName: string;
+  /** Namespace of the issuers and of every certificate issued. */
   public readonly namespace: string;
 
   constructor(scope: Construct, id: string, props: SelfSignedCaIssuerProps) {

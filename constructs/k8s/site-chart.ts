@@ -41,9 +41,11 @@ export interface SiteChartProps extends ChartProps {
  * out or takes an existing Secret (`tlsCertificateSource`).
  */
 export class SiteChart extends Chart {
+  /** The site the chart was built from. */
   public readonly site: SitePlan;
   /** Cilium, when the site's CNI is Cilium. */
   public readonly cilium?: CiliumCni;
+  /** The NGINX ingress controller the load balancers forward HTTP(S) to. */
   public readonly ingressController: NginxIngressDaemonSet;
   /** The TLS demo app, unless `includeTlsDemoApp` is false. */
   public readonly tlsDemoApp?: TlsDemoApp;

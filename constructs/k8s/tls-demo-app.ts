@@ -47,7 +47,11 @@ export interface TlsDemoAppProps {
    * @default 'nginxinc/nginx-unprivileged:1.30.0-alpine'
    */
   readonly image?: string;
-  /** @default 2 */
+  /**
+   * Number of NGINX pods (1 to 100).
+   *
+   * @default 2
+   */
   readonly replicas?: number;
   /**
    * IngressClass of the Ingress.
@@ -89,14 +93,19 @@ export interface TlsDemoAppProps {
  * the controller and TLS end to end.
  */
 export class TlsDemoApp extends Construct {
+  /** The NGINX Deployment (the construct's `Resource` child). */
   public readonly deployment: kplus.Deployment;
+  /** The ClusterIP Service in front of the pods (port 80 to 8080). */
   public readonly service: kplus.Service;
+  /** The Ingress for `host`, terminating TLS with the Secret `tlsSecretName`. */
   public readonly ingress: kplus.Ingress;
   /** The private CA, with {@link TlsCertificateSource.SELF_SIGNED_CA}. */
   public readonly certificateIssuer?: SelfSignedCaIssuer;
   /** The certificate of `host`, with {@link TlsCertificateSource.SELF_SIGNED_CA}. */
   public readonly certificate?: ApiObject;
+  /** Host name the Ingress serves. */
   public readonly host: string;
+  /** Name of the `kubernetes.io/tls` Secret the Ingress reads its certificate and key from. */
   public readonly tlsSecretName: string;
 
   constructor(scope: Construct, id: string, props: TlsDemoAppProps) {

@@ -4,6 +4,7 @@ import { HostRole } from '../site/spec';
 
 /** Debian's paths: `/etc/bind/named.conf` includes these two (and the default zones). */
 export const BIND_OPTIONS_PATH = '/etc/bind/named.conf.options';
+/** `named.conf.local`: the site's zones ({@link renderNamedConfLocal}). */
 export const BIND_LOCAL_PATH = '/etc/bind/named.conf.local';
 /** named's working directory (Debian's default, kept because this file replaces Debian's options). */
 export const BIND_WORKING_DIRECTORY = '/var/cache/bind';

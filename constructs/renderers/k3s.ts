@@ -2,15 +2,22 @@ import { stringify } from 'yaml';
 import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
 import { ApiHealthCheck, CniKind, DatastoreKind, HostRole } from '../site/spec';
 
+/** K3s's configuration file (server or agent), read at every start. */
 export const K3S_CONFIG_PATH = '/etc/rancher/k3s/config.yaml';
+/** The cluster token (0600), which `config.yaml` names as `token-file` so it never appears in the config itself. */
 export const K3S_TOKEN_PATH = '/etc/rancher/k3s/token';
+/** The unit's environment file (0600): the datastore's environment, e.g. credentials, kept off the command line. */
 export const K3S_ENV_PATH = '/etc/rancher/k3s/k3s.env';
+/** The API server's authentication config ({@link K3S_AUTHENTICATION_CONFIG}), written when the load balancers check `/readyz`. */
 export const K3S_AUTH_CONFIG_PATH = '/etc/rancher/k3s/authentication-config.yaml';
+/** The install script ({@link renderK3sInstallScript}) of the pinned K3s release. */
 export const K3S_INSTALL_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/install-k3s.sh';
+/** The script that waits for the API endpoint ({@link renderWaitForApiScript}) before a node joins. */
 export const K3S_WAIT_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/wait-for-api.sh';
 
 /** A value of K3s's `config.yaml` (its keys are the CLI flags without the dashes). */
 export type K3sConfigValue = string | boolean | number | readonly string[];
+/** The contents of K3s's `config.yaml`: flag name (without dashes) to value. */
 export type K3sConfig = Readonly<Record<string, K3sConfigValue>>;
 
 /**
@@ -97,6 +104,7 @@ export function k3sAgentConfig(plan: SitePlan, agentName: string): K3sConfig {
   return { ...nodeConfig(agent, []), server: registrationUrl(plan), 'token-file': K3S_TOKEN_PATH };
 }
 
+/** Renders a K3s `config.yaml` ({@link K3S_CONFIG_PATH}) as YAML with a do-not-edit header. */
 export function renderK3sConfig(config: K3sConfig): string {
   return `# Rendered by proxmox-k3s-ha; do not edit by hand.\n${stringify(config, { lineWidth: 0 })}`;
 }

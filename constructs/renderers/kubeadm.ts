@@ -17,15 +17,23 @@ export const KUBEADM_API_SERVER_PORT = 6443;
 
 /** Our kubeadm inputs; outside the paths `kubeadm reset` cleans, so a retried join keeps them. */
 export const KUBEADM_DIR = '/etc/kubernetes/kubeadm';
+/** The first control plane's `InitConfiguration` and `ClusterConfiguration`, read by `kubeadm init --config`. */
 export const KUBEADM_INIT_CONFIG_PATH = `${KUBEADM_DIR}/init.yaml`;
+/** A joining node's `JoinConfiguration`, read by `kubeadm join --config`. */
 export const KUBEADM_JOIN_CONFIG_PATH = `${KUBEADM_DIR}/join.yaml`;
+/** The discovery kubeconfig (endpoint and cluster CA, no credentials) the `JoinConfiguration`'s `discovery.file` names. */
 export const KUBEADM_DISCOVERY_KUBECONFIG_PATH = `${KUBEADM_DIR}/discovery.conf`;
 /** The cluster CA, base64 of the PEM: Terraform references must stay on one line inside user data. */
 export const KUBEADM_CA_CERT_BASE64_PATH = `${KUBEADM_DIR}/ca.crt.b64`;
+/** The cluster CA's private key, base64 of the PEM (first control plane only), decoded into the PKI directory by the init script. */
 export const KUBEADM_CA_KEY_BASE64_PATH = `${KUBEADM_DIR}/ca.key.b64`;
+/** kubeadm's certificate directory; the init script installs the cluster CA (`ca.crt`, `ca.key`) here before `kubeadm init`. */
 export const KUBERNETES_PKI_DIR = '/etc/kubernetes/pki';
+/** The node preparation script ({@link renderKubeadmNodePrepScript}), run on every kubeadm node. */
 export const KUBEADM_NODE_PREP_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/kubeadm-node-prep.sh';
+/** The cluster init script ({@link renderKubeadmInitScript}), run on the first control plane. */
 export const KUBEADM_INIT_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/kubeadm-init.sh';
+/** The join script ({@link renderKubeadmJoinScript}), run on every other control plane and every worker. */
 export const KUBEADM_JOIN_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/kubeadm-join.sh';
 
 /**
@@ -39,26 +47,36 @@ export const KUBEADM_BOOTSTRAP_TOKEN_TTL = '24h0m0s';
 
 /** Flannel release whose manifest the first control plane applies (kubeadm sites with `cluster.cni: flannel`). */
 export const FLANNEL_VERSION = 'v0.26.7';
+/** The release manifest of {@link FLANNEL_VERSION}, downloaded by the init script (the one in-cluster fetch at boot). */
 export const FLANNEL_MANIFEST_URL = `https://github.com/flannel-io/flannel/releases/download/${FLANNEL_VERSION}/kube-flannel.yml`;
 /** The pod network written into Flannel's manifest (`net-conf.json`); replaced by the site's pod CIDR. */
 const FLANNEL_MANIFEST_NETWORK = '10.244.0.0/16';
 
 /** What every kubeadm configuration document has. */
 export interface KubeadmDocument {
+  /** The document's API group and version, {@link KUBEADM_API_VERSION} for kubeadm's own documents. */
   readonly apiVersion: string;
+  /** The document type, e.g. `InitConfiguration`. */
   readonly kind: string;
 }
 
 /** `bindPort` and `advertiseAddress` of one API server. */
 export interface KubeadmApiEndpoint {
+  /** The address this API server advertises to the cluster: the node's own address. */
   readonly advertiseAddress: string;
+  /** The port this API server listens on ({@link KUBEADM_API_SERVER_PORT}). */
   readonly bindPort: number;
 }
 
 /** A node taint (core/v1 Taint). */
 export interface KubeadmTaint {
+  /** The taint's key, e.g. `node-role.kubernetes.io/control-plane`. */
   readonly key: string;
-  /** @default - no value */
+  /**
+   * The taint's value.
+   *
+   * @default - no value
+   */
   readonly value?: string;
   /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`. */
   readonly effect: string;
@@ -66,10 +84,18 @@ export interface KubeadmTaint {
 
 /** `nodeRegistration` of an Init- or JoinConfiguration. */
 export interface KubeadmNodeRegistration {
+  /** The Node object's name: the host's name. */
   readonly name: string;
+  /** The container runtime's socket ({@link CRIO_SOCKET}). */
   readonly criSocket: string;
+  /** Extra kubelet flags without the dashes: `node-ip` always, `node-labels` when the host has labels. */
   readonly kubeletExtraArgs: Readonly<Record<string, string>>;
-  /** @default - kubeadm's own: the control-plane taint on control planes, none on workers */
+  /**
+   * Taints registered with the node; when present they replace kubeadm's own, so a control plane's list starts
+   * with the control-plane taint.
+   *
+   * @default - kubeadm's own: the control-plane taint on control planes, none on workers
+   */
   readonly taints?: readonly KubeadmTaint[];
 }
 
@@ -77,43 +103,65 @@ export interface KubeadmNodeRegistration {
 export interface KubeadmBootstrapToken {
   /** `[a-z0-9]{6}.[a-z0-9]{16}` */
   readonly token: string;
+  /** Human-readable note on what the token is for (`kubeadm token list` shows it). */
   readonly description: string;
+  /** How long the token stays valid after `kubeadm init` ({@link KUBEADM_BOOTSTRAP_TOKEN_TTL}). */
   readonly ttl: string;
+  /** What the token may be used for: `signing` (of `cluster-info`) and `authentication` (the TLS bootstrap). */
   readonly usages: readonly string[];
+  /** Extra groups the token authenticates as: kubeadm's default node-token group. */
   readonly groups: readonly string[];
 }
 
 /** `InitConfiguration` (v1beta3), for the first control plane only. */
 export interface KubeadmInitConfiguration extends KubeadmDocument {
+  /** Always `InitConfiguration`. */
   readonly kind: 'InitConfiguration';
+  /** The tokens `kubeadm init` creates: one, which every joining node uses. */
   readonly bootstrapTokens: readonly KubeadmBootstrapToken[];
   /** Hex AES-256 key that encrypts the certificates `--upload-certs` shares with joining control planes. */
   readonly certificateKey: string;
+  /** The API server of this (the first) control plane. */
   readonly localAPIEndpoint: KubeadmApiEndpoint;
+  /** How this node registers with the cluster. */
   readonly nodeRegistration: KubeadmNodeRegistration;
 }
 
 /** `ClusterConfiguration` (v1beta3): what every control plane shares. */
 export interface KubeadmClusterConfiguration extends KubeadmDocument {
+  /** Always `ClusterConfiguration`. */
   readonly kind: 'ClusterConfiguration';
+  /** The cluster's name: the site's name. */
   readonly clusterName: string;
+  /** The control plane's Kubernetes version, `v<versions.kubernetes>`. */
   readonly kubernetesVersion: string;
+  /** The shared API endpoint, `<host>:<port>` ({@link kubeadmControlPlaneEndpoint}). */
   readonly controlPlaneEndpoint: string;
+  /** The site's pod CIDR, service CIDR and cluster domain. */
   readonly networking: { readonly podSubnet: string; readonly serviceSubnet: string; readonly dnsDomain: string };
+  /** Extra names and addresses of the API server certificate ({@link kubeadmCertSans}). */
   readonly apiServer: { readonly certSANs: readonly string[] };
+  /** Stacked etcd: a local member on every control plane, with its data in `/var/lib/etcd`. */
   readonly etcd: { readonly local: { readonly dataDir: string } };
 }
 
 /** `JoinConfiguration` (v1beta3), for every node but the first control plane. */
 export interface KubeadmJoinConfiguration extends KubeadmDocument {
+  /** Always `JoinConfiguration`. */
   readonly kind: 'JoinConfiguration';
+  /** How the node finds and verifies the cluster, and the token it bootstraps its kubelet with. */
   readonly discovery: {
     /** A kubeconfig holding the endpoint and the cluster CA: discovery verifies the API server against that CA. */
     readonly file: { readonly kubeConfigPath: string };
     readonly tlsBootstrapToken: string;
   };
+  /** How this node registers with the cluster. */
   readonly nodeRegistration: KubeadmNodeRegistration;
-  /** @default - a worker */
+  /**
+   * Present when the node joins as a control plane: its own API endpoint and the key of the uploaded certificates.
+   *
+   * @default - a worker
+   */
   readonly controlPlane?: { readonly localAPIEndpoint: KubeadmApiEndpoint; readonly certificateKey: string };
 }
 
@@ -127,6 +175,7 @@ export interface KubeadmInitSecrets {
 
 /** Secrets of a `JoinConfiguration`, as Terraform references. */
 export interface KubeadmJoinOptions {
+  /** The bootstrap token of the first control plane's `InitConfiguration`, `<id>.<secret>`. */
   readonly bootstrapToken: string;
   /**
    * Decrypts the certificates the first control plane uploaded.

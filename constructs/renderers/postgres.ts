@@ -28,13 +28,19 @@ export const POSTGRES_LIB_DIR = '/usr/local/lib/proxmox-k3s-ha';
 export const POSTGRES_ENV_PATH = '/etc/proxmox-k3s-ha/postgres.env';
 /** The replication password in libpq passfile format, written by the replica init script (owner postgres, 0600). */
 export const POSTGRES_PASSFILE_PATH = '/etc/proxmox-k3s-ha/replication.pgpass';
+/** The primary init script ({@link renderPostgresPrimaryInitScript}). */
 export const POSTGRES_PRIMARY_INIT_PATH = `${POSTGRES_LIB_DIR}/postgres-primary-init.sh`;
+/** The replica init script ({@link renderPostgresReplicaInitScript}); `--force` re-clones a node. */
 export const POSTGRES_REPLICA_INIT_PATH = `${POSTGRES_LIB_DIR}/postgres-replica-init.sh`;
+/** The promotion script an operator runs on a replica ({@link renderPostgresPromoteScript}). */
 export const POSTGRES_PROMOTE_PATH = `${POSTGRES_LIB_DIR}/postgres-promote.sh`;
+/** The role check script ({@link renderPostgresRoleCheckScript}) the role-check service runs per connection. */
 export const POSTGRES_ROLE_CHECK_PATH = `${POSTGRES_LIB_DIR}/postgres-role-check.sh`;
+/** The operator's runbook ({@link renderPostgresRunbook}), installed next to the scripts. */
 export const POSTGRES_RUNBOOK_PATH = `${POSTGRES_LIB_DIR}/postgres-RUNBOOK.md`;
 /** The role check's systemd units: a listening socket with `Accept=yes` and the per-connection service template. */
 export const POSTGRES_ROLE_CHECK_SOCKET_PATH = '/etc/systemd/system/postgres-role-check.socket';
+/** The role check's per-connection service template ({@link renderPostgresRoleCheckService}). */
 export const POSTGRES_ROLE_CHECK_SERVICE_PATH = '/etc/systemd/system/postgres-role-check@.service';
 /** With `postgres.tls`: the directory of the datastore's TLS files on each datastore node. */
 export const POSTGRES_TLS_DIR = '/etc/proxmox-k3s-ha/postgres-tls';
@@ -69,9 +75,11 @@ export interface PostgresPaths {
   readonly configDir: string;
   /** The drop-in `conf.d/50-proxmox-k3s-ha.conf` (Debian's postgresql.conf includes conf.d last, so it wins). */
   readonly settingsPath: string;
+  /** `/etc/postgresql/<v>/main/pg_hba.conf` */
   readonly hbaPath: string;
   /** `/var/lib/postgresql/<v>/main` */
   readonly dataDir: string;
+  /** `/var/run/postgresql`, the directory of the local Unix socket */
   readonly socketDir: string;
   /** `postgresql@<v>-main` */
   readonly service: string;
@@ -142,9 +150,13 @@ export function postgresServerCertificateNames(plan: SitePlan, hostName: string)
 
 /** Memory settings derived from a host's memory size, in MiB. */
 export interface PostgresMemorySettings {
+  /** `shared_buffers`: a quarter of the memory. */
   readonly sharedBuffersMiB: number;
+  /** `effective_cache_size`: half of the memory. */
   readonly effectiveCacheSizeMiB: number;
+  /** `work_mem`: 1/256 of the memory, 4 to 64 MiB. */
   readonly workMemMiB: number;
+  /** `maintenance_work_mem`: 1/16 of the memory, 64 to 1024 MiB. */
   readonly maintenanceWorkMemMiB: number;
 }
 
