@@ -1,24 +1,27 @@
 import { KEEPALIVED_SCRIPT_USER } from '../../constructs';
 import { ensureSystemUser, isRoot } from '../support/netns';
 import { LabConfiguration, SEED_001_BASELINE, generatedConfiguration } from './configs';
+import { formatTable } from './report';
 import { Measurement, Topology, apiServerFault, loadBalancerFault, longLivedConnection, soak, splitBrain, startTopology } from './scenarios';
 
 /**
  * `npm run bench:failover`: every fault BENCH_REPS times (default 5) against the generated configuration and the
  * seed-001 baseline, printing the median and max of each number; then a soak of BENCH_SOAK_S seconds (default
  * 600) on the generated configuration. BENCH_ONLY=a,b runs only those scenarios. Needs root.
+ *
+ * Unlike the suite's fixed 3.5 s, an API server fault here lasts until HAProxy has taken the server out of rotation
+ * (at most BENCH_API_FAULT_S, default 90 s: the seed's `inter 10s` took 51 to 58 s for a black hole), so the baseline's
+ * real removal time is measured.
  */
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 600);
 /** Comma-separated scenario names to run (default: all). */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const wanted = (scenario: string) => ONLY === undefined || ONLY.includes(scenario);
+const API_FAULT_MS = Number(process.env.BENCH_API_FAULT_S ?? 90) * 1000;
 
-type Metric = keyof Pick<Measurement, 'failed' | 'outageMs' | 'vipMoveMs' | 'removalMs' | 'recoveryMs' | 'failedAfterHeal' | 'splitBrainHolders'>;
-const METRICS: Metric[] = ['failed', 'outageMs', 'vipMoveMs', 'removalMs', 'recoveryMs', 'failedAfterHeal', 'splitBrainHolders'];
-
-function stats(values: (number | undefined)[]): string {
-  if (values.every((v) => v === undefined)) {
+function stats(values: readonly (number | undefined)[]): string {
+  if (values.length === 0) {
     return '-';
   }
   const nevers = values.filter((v) => v === undefined).length;
@@ -39,7 +42,7 @@ async function runAll(config: LabConfiguration): Promise<Measurement[]> {
         results.push(await loadBalancerFault(topology, fault));
       }
       for (const fault of (['api-killed', 'api-blackholed', 'api-not-ready'] as const).filter(wanted)) {
-        results.push(await apiServerFault(topology, fault));
+        results.push(await apiServerFault(topology, fault, { untilRemovedMs: API_FAULT_MS }));
       }
       if (wanted('split-brain')) {
         results.push(await splitBrain(topology));
@@ -66,19 +69,7 @@ maybe(`failover benchmark (${REPS} repetitions, median / max)`, async () => {
     for (const config of [generatedConfiguration(), SEED_001_BASELINE]) {
       byConfig[config.label] = await runAll(config);
     }
-    const scenarios = [...new Set(Object.values(byConfig).flat().map((m) => m.scenario))];
-    const lines = [`| scenario | metric | ${Object.keys(byConfig).join(' | ')} |`, `|---|---|${Object.keys(byConfig).map(() => '---').join('|')}|`];
-    for (const scenario of scenarios) {
-      for (const metric of METRICS) {
-        const cells = Object.values(byConfig).map((results) => stats(results.filter((m) => m.scenario === scenario).map((m) => m[metric])));
-        if (cells.some((c) => c !== '-')) {
-          lines.push(`| ${scenario} | ${metric} | ${cells.join(' | ')} |`);
-        }
-      }
-      const moves = Object.values(byConfig).map((results) => stats(results.filter((m) => m.scenario === scenario).map((m) => m.vipMoves)));
-      lines.push(`| ${scenario} | vipMoves | ${moves.join(' | ')} |`);
-    }
-    process.stdout.write(`\nfailover benchmark: median / max over ${REPS} repetitions (ms, or counts)\n${lines.join('\n')}\n`);
+    process.stdout.write(`\nfailover benchmark: median / max over ${REPS} repetitions (ms, or counts)\n${formatTable(byConfig, stats)}\n`);
   } finally {
     removeUser();
   }

@@ -2,7 +2,7 @@ import { KEEPALIVED_SCRIPT_USER } from '../../constructs';
 import { ensureSystemUser } from '../support/netns';
 import { describeWithTools } from '../support/tools';
 import { LabConfiguration, SEED_001_BASELINE, generatedConfiguration } from './configs';
-import { Measurement, Topology, apiServerFault, currentHolder, loadBalancerFault, soak, splitBrain, startTopology, vipEvents } from './scenarios';
+import { Measurement, Topology, apiServerFault, currentHolder, loadBalancerFault, longLivedConnection, soak, splitBrain, startTopology, vipEvents } from './scenarios';
 import { formatTable } from './report';
 
 /**
@@ -10,7 +10,7 @@ import { formatTable } from './report';
  * API servers and a client in network namespaces on a private bridge (198.18.0.0/24). Every wait is bounded and
  * the lab removes everything it created, also when a test fails. Needs root; skipped with the reason otherwise.
  */
-const TOOLS = ['haproxy', 'keepalived', 'ip', 'unshare', 'nsenter', 'openssl', 'curl', 'killall'];
+const TOOLS = ['haproxy', 'keepalived', 'ip', 'unshare', 'nsenter', 'openssl', 'curl', 'killall', 'perl'];
 const results: Record<string, Measurement[]> = { generated: [], 'seed-001': [] };
 
 function labSuite(config: LabConfiguration, body: (topology: () => Topology) => void): void {
@@ -40,8 +40,13 @@ labSuite(generatedConfiguration(), (topology) => {
     expect(m.vipMoveMs).toBeDefined();
     expect(m.vipMoveMs!).toBeLessThan(3000);
     expect(m.outageMs).toBeLessThan(3000);
-    // Preemption back to the first node after the repair is counted among the moves.
-    expect(m.vipMoves).toBeGreaterThanOrEqual(1);
+    // 4. Preemption is on by default (the site leaves vrrpNopreempt off, so the file has no nopreempt): once HAProxy
+    // runs again the first node takes the VIP back, exactly once, and that move is counted (away and back).
+    expect(topology().config.files('lb-1').keepalivedConf).not.toContain('nopreempt');
+    expect(m.preemptBacks).toBe(1);
+    expect(m.preemptBackMs).toBeDefined();
+    expect(m.preemptBackMs!).toBeLessThan(10_000);
+    expect(m.vipMoves).toBeGreaterThanOrEqual(2);
     expect(currentHolder(topology()).name).toBe('lb-1');
   }, 90_000);
 
@@ -57,6 +62,8 @@ labSuite(generatedConfiguration(), (topology) => {
     expect(m.failed).toBeLessThanOrEqual(3);
     expect(m.removalMs).toBeDefined();
     expect(m.removalMs!).toBeLessThan(3000);
+    expect(m.markedDownMs).toBeDefined();
+    expect(m.markedDownMs!).toBeLessThan(3000);
     expect(m.recoveryMs).toBeDefined();
     expect(m.recoveryMs!).toBeLessThan(15_000);
     expect(m.vipMoves).toBe(0);
@@ -73,6 +80,14 @@ labSuite(generatedConfiguration(), (topology) => {
     expect(m.removalMs!).toBeLessThan(3000);
     expect(m.failed).toBeLessThanOrEqual(20);
     expect(m.recoveryMs).toBeDefined();
+  }, 90_000);
+
+  test('a long-lived connection to a black-holed API server is closed within 1 s of HAProxy marking it down', async () => {
+    const m = record(await longLivedConnection(topology()));
+    expect(m.markedDownMs).toBeDefined();
+    expect(m.markedDownMs!).toBeLessThan(5000);
+    expect(m.closedAfterDownMs).toBeDefined();
+    expect(m.closedAfterDownMs!).toBeLessThanOrEqual(1000);
   }, 90_000);
 
   test('a healed split brain leaves one VIP holder and no failed connections after the heal', async () => {

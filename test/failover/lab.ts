@@ -33,6 +33,13 @@ export interface LoadBalancerFiles {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A shell filter prefixing each line with the epoch time in milliseconds when it was read. Perl's clock read
+ * in-process, not a `date` per line: a fork per line made HAProxy's "Server ... is DOWN" stamp lag the events it
+ * causes (a connection closed by the mark-down) by milliseconds.
+ */
+export const TIMESTAMP_LINES = `perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%d %s", time * 1000, $_'`;
+
 export class FailoverLab {
   public readonly workDir: string;
   private readonly id = uniqueName('pkh');
@@ -78,10 +85,9 @@ export class FailoverLab {
 
   /**
    * Starts HAProxy and Keepalived on a load balancer node in fresh PID and mount namespaces, with the files bind
-   * mounted over /etc/haproxy and /etc/keepalived and a private /run/haproxy.
+   * mounted over /etc/haproxy and /etc/keepalived and a private /run (holding /run/haproxy).
    */
   public startLoadBalancer(node: LabNode, files: LoadBalancerFiles): void {
-    const stamp = `while IFS= read -r line; do printf '%s %s\\n' "$(date +%s%3N)" "$line"; done`;
     const dir = join(this.workDir, node.name);
     for (const sub of ['haproxy', 'keepalived', 'run']) {
       mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
@@ -92,14 +98,16 @@ export class FailoverLab {
     chmodSync(join(dir, 'keepalived/notify.sh'), 0o755);
     // keepalived's script security wants no non-root-writable directory on the script paths.
     chmodSync(this.workDir, 0o755);
-    mkdirSync('/run/haproxy', { recursive: true });
     const init = [
       'set -e',
-      'mount -t tmpfs tmpfs /run/haproxy',
+      // A private /run (like the node's own on a VM): HAProxy's stats socket directory is made inside it, so the
+      // lab creates nothing on the host.
+      'mount -t tmpfs -o mode=755 tmpfs /run',
+      'mkdir -p /run/haproxy',
       `mount --bind ${dir}/haproxy /etc/haproxy`,
       `mount --bind ${dir}/keepalived /etc/keepalived`,
-      `haproxy -W -db -f /etc/haproxy/haproxy.cfg 2>&1 | ${stamp} > ${this.workDir}/${node.name}-haproxy.log &`,
-      `keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p ${dir}/run/keepalived.pid -r ${dir}/run/vrrp.pid -c ${dir}/run/checkers.pid 2>&1 | ${stamp} > ${this.workDir}/${node.name}-keepalived.log &`,
+      `haproxy -W -db -f /etc/haproxy/haproxy.cfg 2>&1 | ${TIMESTAMP_LINES} > ${this.workDir}/${node.name}-haproxy.log &`,
+      `keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p ${dir}/run/keepalived.pid -r ${dir}/run/vrrp.pid -c ${dir}/run/checkers.pid 2>&1 | ${TIMESTAMP_LINES} > ${this.workDir}/${node.name}-keepalived.log &`,
       // Stay alive as the namespace's init even when HAProxy and Keepalived are killed by a scenario.
       'while :; do sleep 3600; done',
     ].join('\n');
@@ -119,7 +127,14 @@ export class FailoverLab {
   }
 
   public signal(node: LabNode, comm: string, signal: NodeJS.Signals): number {
-    const pids = this.pidsOf(node, comm);
+    return this.kill(this.pidsOf(node, comm), signal);
+  }
+
+  /**
+   * Signals processes found earlier with {@link pidsOf}: a scenario looks them up first (`ip netns pids` takes
+   * milliseconds), so the time it records as the fault is when the signal is really sent.
+   */
+  public kill(pids: readonly number[], signal: NodeJS.Signals): number {
     for (const pid of pids) {
       try {
         process.kill(pid, signal);

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { openSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { API_PORT, API_SERVERS, CLIENT, LOAD_BALANCERS, LabConfiguration } from './configs';
-import { FailoverLab, LAB_VIP, LabNode, makeCertificate } from './lab';
+import { FailoverLab, LAB_VIP, LabNode, TIMESTAMP_LINES, makeCertificate } from './lab';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -87,8 +87,11 @@ export function vipEvents(topology: Topology): { t: number; node: string; gained
   return events.sort((a, b) => a.t - b.t);
 }
 
-/** Runs the client probe for `durationMs`; `during` runs after 1 s of warm-up. Returns every probe. */
-export async function probe(topology: Topology, durationMs: number, during: () => Promise<void>): Promise<ProbeResult[]> {
+/**
+ * Runs the client probe for `durationMs`; `during` runs after 1 s of warm-up. With `stopAfterDuring`, probing
+ * stops as soon as `during` returns (`durationMs` is then only the upper bound). Returns every probe.
+ */
+export async function probe(topology: Topology, durationMs: number, during: () => Promise<void>, stopAfterDuring = false): Promise<ProbeResult[]> {
   const log = join(topology.lab.workDir, `probe-${Date.now()}.log`);
   writeFileSync(log, '');
   const out = openSync(log, 'a');
@@ -98,8 +101,30 @@ export async function probe(topology: Topology, durationMs: number, during: () =
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await sleep(1000);
   await during();
-  await Promise.race([exited, sleep(durationMs + 5000)]);
-  return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as ProbeResult);
+  if (stopAfterDuring && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+  }
+  // Bounded, and the timer cleared so that an early stop leaves nothing pending.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((resolve) => { timer = setTimeout(resolve, durationMs + 5000); })]);
+  clearTimeout(timer);
+  // A probe stopped by a signal may leave its last line unfinished.
+  return readFileSync(log, 'utf8').split('\n').filter((line) => line.endsWith('}')).map((line) => JSON.parse(line) as ProbeResult);
+}
+
+/**
+ * When `lb`'s HAProxy logged `server` going DOWN (or UP) at or after `from` (epoch ms), from its time-stamped
+ * stderr (`-db` prints every server state change there); undefined if it has not.
+ */
+export function serverMarked(topology: Topology, lb: LabNode, server: string, state: 'DOWN' | 'UP', from: number): number | undefined {
+  const pattern = new RegExp(`^(\\d+) .*Server [^/ ]+/${server} is ${state}\\b`);
+  for (const line of readFileSync(join(topology.lab.workDir, `${lb.name}-haproxy.log`), 'utf8').split('\n')) {
+    const t = Number(pattern.exec(line)?.[1]);
+    if (t >= from) {
+      return t;
+    }
+  }
+  return undefined;
 }
 
 /** What a fault did to the clients. */
@@ -146,22 +171,29 @@ export function restartKeepalived(topology: Topology, lb: LabNode): void {
   topology.lab.restartInNode(lb, `keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p ${run}/keepalived.pid -r ${run}/vrrp.pid -c ${run}/checkers.pid 2>&1 | ${TIMESTAMP_LINES} >> ${join(topology.lab.workDir, `${lb.name}-keepalived.log`)}`, `${lb.name}-restart-keepalived`);
 }
 
-/** A shell filter prefixing each line with the epoch time in milliseconds. */
-export const TIMESTAMP_LINES = `while IFS= read -r line; do printf '%s %s\\n' "$(date +%s%3N)" "$line"; done`;
-
 export { sleep };
 
 /** One scenario's numbers (undefined where a number does not apply or never happened). */
 export interface Measurement {
   readonly scenario: string;
-  readonly failed: number;
-  readonly outageMs: number;
+  /** Failed probes from the fault on (not measured for the long-lived connection). */
+  readonly failed?: number;
+  readonly outageMs?: number;
   /** Fault → the VIP appears on another load balancer. */
   readonly vipMoveMs?: number;
-  /** VIP gains anywhere in the window (moves, including preemption back). */
+  /** VIP gains anywhere from the fault until the lab settled again (moves, including preemption back). */
   readonly vipMoves: number;
-  /** Fault → the last probe affected by it (served by the faulted server, or failed), measured at the client. */
+  /** Load balancer faults: repair → the first load balancer is again the only VIP holder (preemption back). */
+  readonly preemptBackMs?: number;
+  /** Load balancer faults: VIP gains on the first load balancer after the repair (1 = it preempted back once). */
+  readonly preemptBacks?: number;
+  /**
+   * Fault → the last probe affected by it (served by the faulted server, or failed), measured at the client; for
+   * the long-lived connection, fault → the connection closed.
+   */
   readonly removalMs?: number;
+  /** Fault → the VIP holder's HAProxy marks the server DOWN (its own log). */
+  readonly markedDownMs?: number;
   /** Repair → the API server serves probes again. */
   readonly recoveryMs?: number;
   /** For long-lived connections: marked down → the client's connection closed. */
@@ -192,6 +224,27 @@ function vipSummary(topology: Topology, from: number, original: string): { vipMo
   return { vipMoveMs: moved ? moved.t - from : undefined, vipMoves: gains.length };
 }
 
+/**
+ * Preemption back after a repair: when the first load balancer became the only VIP holder again (replaying the
+ * address events, so a node that kept the VIP through a FAULT counts as well), and how often it gained the VIP.
+ */
+function preemptionBack(topology: Topology, repairAt: number, first: string): { preemptBackMs?: number; preemptBacks: number } {
+  const holders = new Set<string>();
+  let preemptBackMs: number | undefined;
+  for (const e of vipEvents(topology)) {
+    if (e.gained) {
+      holders.add(e.node);
+    } else {
+      holders.delete(e.node);
+    }
+    if (preemptBackMs === undefined && e.t >= repairAt && holders.size === 1 && holders.has(first)) {
+      preemptBackMs = e.t - repairAt;
+    }
+  }
+  const preemptBacks = vipEvents(topology).filter((e) => e.gained && e.node === first && e.t >= repairAt).length;
+  return { preemptBackMs, preemptBacks };
+}
+
 async function waitForSingleHolder(topology: Topology, name?: string): Promise<void> {
   const ok = await topology.lab.waitFor(() => {
     const holders = topology.lab.vipHolders(topology.loadBalancers, LAB_VIP);
@@ -202,22 +255,28 @@ async function waitForSingleHolder(topology: Topology, name?: string): Promise<v
   }
 }
 
-/** Load balancer faults on the VIP holder: HAProxy killed, link cut, Keepalived stopped. Restores and resettles. */
+/**
+ * Load balancer faults on the VIP holder (the first node): HAProxy killed, link cut, Keepalived stopped. Then
+ * repairs it and waits (bounded) for the VIP to come back to it, measuring that preemption back.
+ */
 export async function loadBalancerFault(topology: Topology, fault: 'haproxy-killed' | 'link-down' | 'keepalived-stopped'): Promise<Measurement> {
   await waitForSingleHolder(topology, topology.loadBalancers[0].name);
   const holder = currentHolder(topology);
   let faultAt = 0;
   const probes = await probe(topology, 5000, async () => {
+    const pids = fault === 'link-down' ? [] : topology.lab.pidsOf(holder, fault === 'haproxy-killed' ? 'haproxy' : 'keepalived');
     faultAt = Date.now();
     if (fault === 'haproxy-killed') {
-      topology.lab.signal(holder, 'haproxy', 'SIGKILL');
+      topology.lab.kill(pids, 'SIGKILL');
     } else if (fault === 'link-down') {
       topology.lab.setLink(holder, false);
     } else {
-      topology.lab.signal(holder, 'keepalived', 'SIGTERM');
+      topology.lab.kill(pids, 'SIGTERM');
     }
   });
-  const measurement = { scenario: fault, ...outageAfter(probes, faultAt), ...vipSummary(topology, faultAt, holder.name) };
+  const outage = outageAfter(probes, faultAt);
+  const { vipMoveMs } = vipSummary(topology, faultAt, holder.name);
+  const repairAt = Date.now();
   if (fault === 'haproxy-killed') {
     restartHaproxy(topology, holder);
   } else if (fault === 'link-down') {
@@ -225,45 +284,86 @@ export async function loadBalancerFault(topology: Topology, fault: 'haproxy-kill
   } else {
     restartKeepalived(topology, holder);
   }
+  // Preemption is on unless the site sets nopreempt: the first node takes the VIP back once it is healthy again.
   await waitForSingleHolder(topology, holder.name);
+  // Let the address monitors log the last events (and catch a flap right after the move back).
   await sleep(2000);
-  return measurement;
+  return { scenario: fault, ...outage, vipMoveMs, vipMoves: vipSummary(topology, faultAt, holder.name).vipMoves, ...preemptionBack(topology, repairAt, holder.name) };
+}
+
+/** How long an API server fault lasts by default (the suite): enough for the generated checks, not the seed's. */
+const API_FAULT_MS = 3500;
+/** An API server whose last affected probe ended less than this before the repair never left rotation. */
+const STILL_AFFECTED_MS = 250;
+/** With `untilRemovedMs`: how long the fault goes on after HAProxy marked the server down, and the server UP. */
+const AFTER_MARKED_MS = 1000;
+/** With `untilRemovedMs`: the longest wait for HAProxy to mark the repaired server UP again. */
+const RECOVERY_WAIT_MS = 30_000;
+
+export interface ApiFaultOptions {
+  /**
+   * Keep the fault until the VIP holder's HAProxy has marked the server DOWN (then 1 s more, and at least the
+   * default 3.5 s), for at most this long, and after the repair probe until it is UP again: so slow checks (the
+   * seed-001 baseline's `inter 10s`) get their real removal time instead of "never". Default: a fixed 3.5 s fault.
+   */
+  readonly untilRemovedMs?: number;
 }
 
 /** API server faults: process killed, host black-holed, alive but not ready. Measures removal and recovery. */
-export async function apiServerFault(topology: Topology, fault: 'api-killed' | 'api-blackholed' | 'api-not-ready'): Promise<Measurement> {
+export async function apiServerFault(topology: Topology, fault: 'api-killed' | 'api-blackholed' | 'api-not-ready', options: ApiFaultOptions = {}): Promise<Measurement> {
   await waitForSingleHolder(topology);
   const holder = currentHolder(topology);
   const api = topology.apiServers[0];
+  const { lab } = topology;
+  const untilRemoved = options.untilRemovedMs;
   let faultAt = 0;
   let repairAt = 0;
-  const probes = await probe(topology, 12_000, async () => {
+  const windowMs = untilRemoved === undefined ? 12_000 : 1000 + untilRemoved + RECOVERY_WAIT_MS + 2 * AFTER_MARKED_MS + 2000;
+  const probes = await probe(topology, windowMs, async () => {
+    const pids = lab.pidsOf(api, 'node');
     faultAt = Date.now();
     if (fault === 'api-killed') {
-      topology.lab.signal(api, 'node', 'SIGKILL');
+      lab.kill(pids, 'SIGKILL');
     } else if (fault === 'api-blackholed') {
-      topology.lab.setLink(api, false);
+      lab.setLink(api, false);
     } else {
-      topology.lab.signal(api, 'node', 'SIGUSR1');
+      lab.kill(pids, 'SIGUSR1');
     }
-    await sleep(3500);
+    if (untilRemoved === undefined) {
+      await sleep(API_FAULT_MS);
+    } else {
+      await lab.waitFor(() => {
+        const down = serverMarked(topology, holder, api.name, 'DOWN', faultAt);
+        return down !== undefined && Date.now() >= Math.max(faultAt + API_FAULT_MS, down + AFTER_MARKED_MS);
+      }, untilRemoved, 100);
+    }
     repairAt = Date.now();
     if (fault === 'api-killed') {
       startApiServer(topology, api);
     } else if (fault === 'api-blackholed') {
-      topology.lab.setLink(api, true);
+      lab.setLink(api, true);
     } else {
-      topology.lab.signal(api, 'node', 'SIGUSR2');
+      lab.signal(api, 'node', 'SIGUSR2');
     }
-  });
+    if (untilRemoved !== undefined) {
+      // Only a server that was taken out comes back UP (the seed's TCP check never notices "not ready").
+      if (serverMarked(topology, holder, api.name, 'DOWN', faultAt) !== undefined) {
+        await lab.waitFor(() => serverMarked(topology, holder, api.name, 'UP', repairAt) !== undefined, RECOVERY_WAIT_MS, 100);
+      }
+      await sleep(AFTER_MARKED_MS);
+    }
+  }, untilRemoved !== undefined);
   const duringFault = probes.filter((p) => p.t < repairAt);
   const removal = lastAffectedAfter(duringFault, api.name, faultAt);
+  const markedDown = serverMarked(topology, holder, api.name, 'DOWN', faultAt);
   return {
     scenario: fault,
     ...outageAfter(duringFault, faultAt),
     vipMoves: vipSummary(topology, faultAt, holder.name).vipMoves,
-    // Still affected when the repair came: it never left rotation.
-    removalMs: removal >= repairAt - faultAt - 2 * PROBE_INTERVAL_MS ? undefined : removal,
+    // Still affected shortly before the repair: it never left rotation. The margin spans several rounds of
+    // probes over the three servers (round robin gives one server every third probe only).
+    removalMs: removal >= repairAt - faultAt - STILL_AFFECTED_MS ? undefined : removal,
+    markedDownMs: markedDown !== undefined && markedDown < repairAt ? markedDown - faultAt : undefined,
     recoveryMs: firstServedAfter(probes, api.name, repairAt),
   };
 }
@@ -302,17 +402,22 @@ export async function splitBrain(topology: Topology): Promise<Measurement> {
   };
 }
 
+/** How long the long-lived connection scenario waits for HAProxy to mark the server down and close the connection. */
+const LONG_LIVED_WAIT_MS = 15_000;
+
 /**
- * A long-lived connection (like a kubectl watch) whose API server is black-holed: how long until the client's
- * connection is closed (HAProxy's `on-marked-down shutdown-sessions`), so it reconnects instead of hanging.
+ * A long-lived connection (like a kubectl watch) whose API server is black-holed: when the VIP holder's HAProxy
+ * marks the server DOWN, and how long after that the client's connection is closed (`on-marked-down
+ * shutdown-sessions`), so it reconnects instead of hanging. Both waits are bounded.
  */
 export async function longLivedConnection(topology: Topology): Promise<Measurement> {
   await waitForSingleHolder(topology);
+  const holder = currentHolder(topology);
   const log = join(topology.lab.workDir, `hold-${Date.now()}.log`);
   writeFileSync(log, '');
   const out = openSync(log, 'a');
-  const child = spawn('ip', ['netns', 'exec', topology.client.namespace, process.execPath, join(__dirname, 'hold.js'), LAB_VIP, String(API_PORT), '15000'],
-    { stdio: ['ignore', out, 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', topology.client.namespace, process.execPath, join(__dirname, 'hold.js'), LAB_VIP, String(API_PORT),
+    String(LONG_LIVED_WAIT_MS + 5000)], { stdio: ['ignore', out, 'inherit'] });
   topology.lab.track(child);
   const served = await topology.lab.waitFor(() => readFileSync(log, 'utf8').startsWith('server '), 5000, 50);
   if (!served) {
@@ -322,9 +427,24 @@ export async function longLivedConnection(topology: Topology): Promise<Measureme
   const api = topology.apiServers.find((a) => a.name === server)!;
   const faultAt = Date.now();
   topology.lab.setLink(api, false);
-  await topology.lab.waitFor(() => readFileSync(log, 'utf8').includes('closed '), 10_000, 20);
-  const closed = /closed (\d+)/.exec(readFileSync(log, 'utf8'));
+  const closedAt = () => {
+    const closed = /closed (\d+)/.exec(readFileSync(log, 'utf8'));
+    return closed ? Number(closed[1]) : undefined;
+  };
+  await topology.lab.waitFor(() => closedAt() !== undefined && serverMarked(topology, holder, api.name, 'DOWN', faultAt) !== undefined, LONG_LIVED_WAIT_MS, 20);
+  const closed = closedAt();
+  const down = serverMarked(topology, holder, api.name, 'DOWN', faultAt);
   topology.lab.setLink(api, true);
-  await sleep(3000);
-  return { scenario: 'long-lived connection, server black-holed', failed: 0, outageMs: 0, vipMoves: 0, removalMs: closed ? Number(closed[1]) - faultAt : undefined };
+  // Back in rotation before the next scenario (bounded).
+  if (down !== undefined) {
+    await topology.lab.waitFor(() => serverMarked(topology, holder, api.name, 'UP', down) !== undefined, RECOVERY_WAIT_MS, 100);
+  }
+  await sleep(1000);
+  return {
+    scenario: 'long-lived connection, server black-holed',
+    vipMoves: vipSummary(topology, faultAt, holder.name).vipMoves,
+    removalMs: closed !== undefined ? closed - faultAt : undefined,
+    markedDownMs: down !== undefined ? down - faultAt : undefined,
+    closedAfterDownMs: closed !== undefined && down !== undefined ? closed - down : undefined,
+  };
 }
