@@ -36,11 +36,12 @@ describe('applyDatastoreRole', () => {
       ['/etc/systemd/system/postgres-role-check.socket', '0644', 'root:root'],
       ['/etc/systemd/system/postgres-role-check@.service', '0644', 'root:root'],
       ['/etc/systemd/system/postgresql@16-main.service.d/10-proxmox-k3s-ha.conf', '0644', 'root:root'],
+      // Code-unit order: upper-case RUNBOOK before the lower-case script names.
+      ['/usr/local/lib/proxmox-k3s-ha/postgres-RUNBOOK.md', '0644', 'root:root'],
       ['/usr/local/lib/proxmox-k3s-ha/postgres-primary-init.sh', '0755', 'root:root'],
       ['/usr/local/lib/proxmox-k3s-ha/postgres-promote.sh', '0755', 'root:root'],
       ['/usr/local/lib/proxmox-k3s-ha/postgres-replica-init.sh', '0755', 'root:root'],
       ['/usr/local/lib/proxmox-k3s-ha/postgres-role-check.sh', '0755', 'root:root'],
-      ['/usr/local/lib/proxmox-k3s-ha/postgres-RUNBOOK.md', '0644', 'root:root'],
     ]);
     expect(config.ports.map((p) => [p.port, p.protocol, p.address])).toEqual([
       [5432, Protocol.TCP, '10.10.10.151'], [5432, Protocol.TCP, '127.0.0.1'], [8008, Protocol.TCP, '10.10.10.151'],
