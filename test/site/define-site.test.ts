@@ -642,6 +642,13 @@ describe('defineSite() warnings', () => {
     expect(messages(plan)).toEqual(['hosts: all 2 load balancers run on Proxmox node "pve1": losing that node takes the API endpoint down']);
   });
 
+  test('warns that 2 K3s servers on embedded etcd tolerate no failure', () => {
+    const plan = defineSite(variant((spec) => {
+      spec.hosts[2].roles = [HostRole.K3S_AGENT, HostRole.LOAD_BALANCER];
+    }));
+    expect(messages(plan)).toEqual(['hosts: 2 embedded etcd members tolerate no failure: losing either control-plane node stops the cluster (use 3)']);
+  });
+
   test('warns when a single load balancer holds the API endpoint', () => {
     const plan = defineSite(variant((spec) => {
       spec.hosts[1].roles = [HostRole.K3S_SERVER];
