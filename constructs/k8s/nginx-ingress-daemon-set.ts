@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { isIpv4 } from '../core/ipv4';
 import { isDnsName, isIntegerInRange, isRfc1123Label } from '../core/names';
 import { ProblemCollector } from '../core/problems';
-import { DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT } from '../site/defaults';
+import { DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, K3S_DEDICATED_SERVER_TAINT, KUBEADM_CONTROL_PLANE_TAINT } from '../site/defaults';
 import { isNodeTaint, parseNodeTaint } from '../site/validate/hosts';
 
 /** F5 NGINX Ingress Controller release this library pins (the maintained `nginx/nginx-ingress`, not ingress-nginx). */
@@ -22,10 +22,7 @@ const NGINX_USER_ID = 101;
  * The taints of control-plane nodes, always tolerated: kubeadm's `node-role.kubernetes.io/control-plane:NoSchedule`
  * and K3s's `CriticalAddonsOnly=true:NoExecute` (servers with `controlPlane.dedicatedServers`).
  */
-const CONTROL_PLANE_TOLERATIONS: readonly k8s.Toleration[] = [
-  { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
-  { key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoExecute' },
-];
+const CONTROL_PLANE_TAINTS: readonly string[] = [KUBEADM_CONTROL_PLANE_TAINT, K3S_DEDICATED_SERVER_TAINT];
 
 /**
  * With a read-only root filesystem, the writable paths of the F5 image and the emptyDir volume mounted on each, as
@@ -322,8 +319,8 @@ export class NginxIngressDaemonSet extends Construct {
  * value, `Exists` (any value) for one without.
  */
 function tolerationsFor(taints: readonly string[]): k8s.Toleration[] {
-  const tolerations = new Map(CONTROL_PLANE_TOLERATIONS.map((toleration) => [JSON.stringify(toleration), toleration]));
-  for (const taint of taints) {
+  const tolerations = new Map<string, k8s.Toleration>();
+  for (const taint of [...CONTROL_PLANE_TAINTS, ...taints]) {
     const { key, value, effect } = parseNodeTaint(taint)!;
     const toleration: k8s.Toleration = value !== undefined ? { key, operator: 'Equal', value, effect } : { key, operator: 'Exists', effect };
     tolerations.set(JSON.stringify(toleration), toleration);

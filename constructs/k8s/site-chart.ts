@@ -1,6 +1,6 @@
 import { ApiObject, Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { SitePlan, controlPlaneHosts, workerHosts } from '../site/plan';
+import { SitePlan, applicationDomain, controlPlaneHosts, workerHosts } from '../site/plan';
 import { CniKind } from '../site/spec';
 import { CiliumCni, CiliumCniProps } from './cilium-cni';
 import { NginxIngressDaemonSet } from './nginx-ingress-daemon-set';
@@ -79,8 +79,7 @@ export class SiteChart extends Chart {
     });
     if (props.includeTlsDemoApp ?? true) {
       this.tlsDemoApp = new TlsDemoApp(this, 'TlsDemoApp', {
-        // The zone Bind9 serves (with its wildcard to the load balancers) when the site has DNS servers.
-        host: `nginx.${site.dns?.zone ?? site.network.searchDomain}`,
+        host: `nginx.${applicationDomain(site)}`,
         ingressClassName: this.ingressController.ingressClassName,
         certificateSource: props.tlsCertificateSource,
       });

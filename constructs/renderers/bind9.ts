@@ -75,7 +75,7 @@ export function dnsResolverWarning(plan: SitePlan): string | undefined {
     return undefined;
   }
   return `network.dnsServers (${resolvers.join(', ')}) lists none of the site's dns servers (${servers.join(', ')}): `
-    + `hosts resolve ${plan.dns.zone} only if those resolvers forward it`;
+    + `hosts resolve ${plan.dns.zone} only if those resolvers forward it to them (or list them in network.dnsServers)`;
 }
 
 /** `name` relative to `zone` (`@` for the apex), or undefined when it lies outside the zone. */

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { K3S_DEDICATED_SERVER_TAINT } from '../site/defaults';
 import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
 import { ApiHealthCheck, CniKind, DatastoreKind, HostRole } from '../site/spec';
 
@@ -79,7 +80,7 @@ export function k3sServerConfig(plan: SitePlan, serverName: string, datastoreCon
   const { host, index } = serverHost(plan, serverName);
   const embedded = plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD;
   return {
-    ...nodeConfig(host, plan.controlPlane.dedicatedServers ? ['CriticalAddonsOnly=true:NoExecute'] : []),
+    ...nodeConfig(host, plan.controlPlane.dedicatedServers ? [K3S_DEDICATED_SERVER_TAINT] : []),
     'token-file': K3S_TOKEN_PATH,
     'write-kubeconfig-mode': '0600',
     'tls-san': tlsSans(plan),

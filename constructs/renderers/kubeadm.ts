@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
+import { KUBEADM_CONTROL_PLANE_TAINT } from '../site/defaults';
 import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
+import { parseNodeTaint } from '../site/validate/hosts';
 import { CniKind, Distribution, HostRole } from '../site/spec';
 
 /**
@@ -230,16 +232,17 @@ export function kubeadmCertSans(plan: SitePlan): string[] {
   return [...new Set([plan.apiEndpoint.address, plan.apiEndpoint.dnsName, ...controlPlanes.flatMap((h) => [h.ip, h.fqdn, h.name])])];
 }
 
+/** A taint of the site model (validated by defineSite) as kubeadm's type. */
 function parseTaint(taint: string): KubeadmTaint {
-  const match = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(taint);
-  if (!match) {
+  const parsed = parseNodeTaint(taint);
+  if (!parsed) {
     throw new Error(`nodeTaints: ${JSON.stringify(taint)} — a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"`);
   }
-  return { key: match[1], ...(match[2] ? { value: match[2] } : {}), effect: match[3] };
+  return parsed;
 }
 
 /** The control-plane taint kubeadm applies by default; kept when a site adds taints of its own. */
-const CONTROL_PLANE_TAINT: KubeadmTaint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+const CONTROL_PLANE_TAINT: KubeadmTaint = parseTaint(KUBEADM_CONTROL_PLANE_TAINT);
 
 function nodeRegistration(host: HostPlan, controlPlane: boolean): KubeadmNodeRegistration {
   const labels = Object.entries(host.nodeLabels).map(([k, v]) => `${k}=${v}`).sort();

@@ -1,4 +1,4 @@
-import { HostPlan, SitePlan, controlPlaneHosts, hostsWithRole, workerHosts } from '../site/plan';
+import { HostPlan, SitePlan, applicationDomain, controlPlaneHosts, hostsWithRole, workerHosts } from '../site/plan';
 import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { dnsResolverWarning } from './bind9';
 import { API_HEALTH_CHECK_INTERVALS, K3S_API_SERVER_PORT, apiHealthCheckTimes } from './haproxy';
@@ -139,7 +139,7 @@ function datastoreStep(plan: SitePlan): string {
  * endpoint, nothing resolves the name, so curl is told the address (`--resolve`).
  */
 function ingressStep(plan: SitePlan): string {
-  const zone = plan.dns?.zone ?? plan.network.searchDomain;
+  const zone = applicationDomain(plan);
   const host = `nginx.${zone}`;
   const curl = plan.dns?.wildcardToEndpoint
     ? `\`curl -k https://${host}/\` (from a machine that resolves ${zone} through the site's Bind9)`
@@ -185,9 +185,7 @@ export function renderSiteDocument(plan: SitePlan): string {
     ...(plan.loadBalancer?.ingressFrontends ? [`- Ingress: ports 80/443 on the endpoint → NodePorts ${plan.ingress.httpNodePort}/${plan.ingress.httpsNodePort} on the servers`] : []),
     ...(plan.loadBalancer && plan.apiEndpoint.floating ? [`- VRRP: router id ${plan.loadBalancer.vrrpRouterId}, version ${plan.loadBalancer.vrrpVersion}, priorities ${plan.loadBalancer.nodes.map((n) => `${n.name} ${n.priority}`).join(', ')}`] : []),
     `- ${kubeadm ? `kubeadm with Kubernetes ${plan.versions.kubernetes} and CRI-O ${plan.versions.crio}` : `K3s ${plan.versions.k3s}`}, ${servers.length} ${kubeadm ? 'control plane(s)' : 'server(s)'} on ${embedded ? (kubeadm ? 'stacked etcd' : 'embedded etcd') : `PostgreSQL (${plan.postgres?.nodes.map((n) => n.name).join(', ')}; ${plan.postgres?.tls ? 'TLS, K3s verifies the datastore CA' : 'no TLS: plain-text datastore traffic'})`}, ${agents.length} ${kubeadm ? 'worker(s)' : 'agent(s)'}; CNI ${plan.cluster.cni}${plan.cluster.kubeProxyReplacement ? ' (kube-proxy replacement)' : ''}, pods ${plan.cluster.podCidr}, services ${plan.cluster.serviceCidr}`,
-    ...(plan.dns ? [`- DNS: Bind9 on ${plan.dns.servers.map((s) => `${s.name} (${s.ip})`).join(', ')}, zone \`${plan.dns.zone}\`${plan.dns.wildcardToEndpoint ? `, \`*.${plan.dns.zone}\` → ${plan.apiEndpoint.address}` : ''}${dnsResolverWarning(plan)
-      ? `; the hosts' resolvers (network.dnsServers ${plan.network.dnsServers.join(', ')}) are none of these servers, so names in the zone resolve only once those resolvers forward \`${plan.dns.zone}\` to the Bind9 servers (or list the Bind9 servers in network.dnsServers)`
-      : ''}`] : []),
+    ...(plan.dns ? [`- DNS: Bind9 on ${plan.dns.servers.map((s) => `${s.name} (${s.ip})`).join(', ')}, zone \`${plan.dns.zone}\`${plan.dns.wildcardToEndpoint ? `, \`*.${plan.dns.zone}\` → ${plan.apiEndpoint.address}` : ''}`] : []),
     '',
     '## Warnings',
     '',

@@ -79,3 +79,8 @@ export function defaultVrrpPriorities(count: number): number[] {
   const step = count <= 4 ? 50 : 10;
   return Array.from({ length: count }, (_, i) => 200 - i * step);
 }
+
+/** The taint kubeadm puts on control-plane nodes (kept when a site adds taints of its own). */
+export const KUBEADM_CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane:NoSchedule';
+/** The taint K3s servers get with `controlPlane.dedicatedServers`, so ordinary workloads run on agents only. */
+export const K3S_DEDICATED_SERVER_TAINT = 'CriticalAddonsOnly=true:NoExecute';

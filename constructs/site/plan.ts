@@ -219,3 +219,11 @@ export function workerHosts(plan: SitePlan): readonly HostPlan[] {
 export function hasRole(host: HostPlan, role: HostRole): boolean {
   return host.roles.includes(role);
 }
+
+/**
+ * The DNS domain applications are published under: the zone Bind9 serves (with its wildcard to the endpoint) when the
+ * site has DNS servers, else `network.searchDomain`. The demo app's Ingress host and the site page both read it.
+ */
+export function applicationDomain(plan: SitePlan): string {
+  return plan.dns?.zone ?? plan.network.searchDomain;
+}

@@ -92,7 +92,7 @@ describe('DnsZone', () => {
   test('warns when the hosts\' resolvers (network.dnsServers) are not the site\'s DNS servers', () => {
     const zone = new DnsZone(stack(), 'Dns', { site: defineSite(labWithDns), hosts: hostsOf(['lx-dns-01']) });
     expect(zone.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => m.data)).toEqual([
-      'network.dnsServers (192.168.168.1) lists none of the site\'s dns servers (192.168.168.53): hosts resolve k3s.test.local only if those resolvers forward it',
+      'network.dnsServers (192.168.168.1) lists none of the site\'s dns servers (192.168.168.53): hosts resolve k3s.test.local only if those resolvers forward it to them (or list them in network.dnsServers)',
     ]);
     const served = defineSite({ ...labWithDns, network: { ...labWithDns.network, dnsServers: ['192.168.168.53'] } });
     const quiet = new DnsZone(stack(), 'Dns', { site: served, hosts: hostsOf(['lx-dns-01']) });
