@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { CloudConfig, SYSCTL_FILE } from './cloud-config';
+import { CONFIGURE_SCRIPT_PATH, renderConfigureScript } from './configure-script';
 
 /** Where `$KEY_FILE` points for an apt source's key (the same path on VMs and LXC). */
 export function aptKeyPath(name: string): string {
@@ -17,6 +18,9 @@ export function provisioningCommands(config: CloudConfig): string[] {
 
 /**
  * Renders `#cloud-config` YAML for a VM.
+ *
+ * The commands run from one step script ({@link renderConfigureScript}) that stops at the first failure, exactly as
+ * the LXC rendering does.
  *
  * Every file is written with `defer: true`, so cloud-init's order (users, apt sources, packages, files, then
  * `runcmd`) matches the LXC shell script, and files may be owned by users that packages create.
@@ -56,7 +60,12 @@ export function renderCloudConfig(config: CloudConfig): string {
     document.packages = [...config.packages];
   }
   const keyFiles = config.aptSources.filter((s) => s.key).map((s) => ({ path: aptKeyPath(s.name), content: s.key!, permissions: '0644', owner: 'root:root' }));
-  const files = config.files.map((file) => ({ path: file.path, content: file.content, permissions: file.mode, owner: file.owner, defer: true }));
+  const commands = provisioningCommands(config);
+  // runcmd would run its list as one plain sh script, going on after a failed step; the step script stops there.
+  const configureScript = commands.length > 0
+    ? [{ path: CONFIGURE_SCRIPT_PATH, content: renderConfigureScript(commands), mode: '0755', owner: 'root:root' }] : [];
+  const files = [...config.files, ...configureScript]
+    .map((file) => ({ path: file.path, content: file.content, permissions: file.mode, owner: file.owner, defer: true }));
   if (keyFiles.length + files.length > 0) {
     // Keys must exist before apt reads the sources, so they are not deferred.
     document.write_files = [...keyFiles, ...files];
@@ -64,9 +73,8 @@ export function renderCloudConfig(config: CloudConfig): string {
   if (config.bootCommands.length > 0) {
     document.bootcmd = [...config.bootCommands];
   }
-  const commands = provisioningCommands(config);
   if (commands.length > 0) {
-    document.runcmd = commands;
+    document.runcmd = [[CONFIGURE_SCRIPT_PATH]];
   }
   return `#cloud-config\n${stringify(document, { lineWidth: 0, blockQuote: 'literal' })}`;
 }

@@ -1,10 +1,8 @@
 import { CloudConfig } from './cloud-config';
+import { CONFIGURE_SCRIPT_PATH, renderConfigureScript } from './configure-script';
 import { aptKeyPath, provisioningCommands } from './render-cloud-config';
+import { shellQuote } from './shell-quote';
 
-/** Quotes a string for POSIX sh: single quotes, with embedded single quotes closed, escaped and reopened. */
-export function shellQuote(value: string): string {
-  return `'${value.split("'").join("'\\''")}'`;
-}
 
 const BOOT_SCRIPT = '/usr/local/lib/proxmox-k3s-ha/boot.sh';
 const BOOT_UNIT = '/etc/systemd/system/proxmox-k3s-ha-boot.service';
@@ -94,16 +92,16 @@ export function renderShellScript(config: CloudConfig): string {
     lines.push(writeFile(BOOT_UNIT, unit, '0644', 'root:root'));
     lines.push('systemctl daemon-reload', 'systemctl enable proxmox-k3s-ha-boot.service', BOOT_SCRIPT);
   }
-  const commands = provisioningCommands(config);
+  const commands = provisioningCommands(config).map((command) => {
+    const module = /^modprobe ([a-z0-9_-]+)$/.exec(command)?.[1];
+    // A container cannot load kernel modules: accept one the Proxmox host already loaded, else say which.
+    return module
+      ? `[ -d /sys/module/${module} ] || modprobe ${module} || { echo "kernel module ${module} is not loaded: load it on the Proxmox host (modprobe ${module}; echo ${module} >> /etc/modules-load.d/k3s.conf)" >&2; exit 1; }`
+      : command;
+  });
   if (commands.length > 0) {
-    section('commands');
-    for (const command of commands) {
-      const module = /^modprobe ([a-z0-9_-]+)$/.exec(command)?.[1];
-      // A container cannot load kernel modules: accept one the Proxmox host already loaded, else say which.
-      lines.push(module
-        ? `[ -d /sys/module/${module} ] || modprobe ${module} || { echo "kernel module ${module} is not loaded: load it on the Proxmox host (modprobe ${module}; echo ${module} >> /etc/modules-load.d/k3s.conf)" >&2; exit 1; }`
-        : command);
-    }
+    section('commands: the same step script a VM runs from runcmd');
+    lines.push(writeFile(CONFIGURE_SCRIPT_PATH, renderConfigureScript(commands), '0755', 'root:root'), CONFIGURE_SCRIPT_PATH);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { isIpv4 } from '../core/ipv4';
 import { isDnsName, isIntegerInRange, isRfc1123Label } from '../core/names';
 import { ProblemCollector } from '../core/problems';
-import { DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, K3S_DEDICATED_SERVER_TAINT, KUBEADM_CONTROL_PLANE_TAINT } from '../site/defaults';
+import { DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, INGRESS_HEALTH_PATH, K3S_DEDICATED_SERVER_TAINT, KUBEADM_CONTROL_PLANE_TAINT } from '../site/defaults';
 import { isNodeTaint, parseNodeTaint } from '../site/validate/hosts';
 
 /** F5 NGINX Ingress Controller release this library pins (the maintained `nginx/nginx-ingress`, not ingress-nginx). */
@@ -355,6 +355,9 @@ function controllerArgs(options: ControllerArgsOptions): string[] {
     '-nginx-status-allow-cidrs=127.0.0.1',
     '-ready-status=true',
     '-ready-status-port=8081',
+    // The load balancers' health check (through the HTTP NodePort): see INGRESS_HEALTH_PATH.
+    '-health-status=true',
+    `-health-status-uri=${INGRESS_HEALTH_PATH}`,
     '-log-level=info',
     // No usage reports to F5 from private sites.
     '-enable-telemetry-reporting=false',

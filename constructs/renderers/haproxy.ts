@@ -1,3 +1,4 @@
+import { INGRESS_HEALTH_PATH } from '../site/defaults';
 import { ApiHealthCheck, HostRole } from '../site/spec';
 import { LoadBalancerPlan, SitePlan, controlPlaneHosts } from '../site/plan';
 import { renderPostgresWriterHaproxySections } from './postgres';
@@ -21,7 +22,8 @@ export const API_BACKEND = 'k3s_api';
 export const API_HEALTH_CHECK_INTERVALS = { interMs: 1000, fastinterMs: 250, downinterMs: 1000 } as const;
 
 const duration = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
-const apiServerDefaults = (lb: LoadBalancerPlan) => {
+/** The API backends' check timing and fast-failure options; the ingress backends use the same. */
+const fastServerDefaults = (lb: LoadBalancerPlan) => {
   const { interMs, fastinterMs, downinterMs } = API_HEALTH_CHECK_INTERVALS;
   return `check inter ${duration(interMs)} fastinter ${duration(fastinterMs)} downinter ${duration(downinterMs)} rise ${lb.healthCheckRise} fall ${lb.healthCheckFall} `
     + 'observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
@@ -40,7 +42,6 @@ export function apiHealthCheckTimes(lb: Pick<LoadBalancerPlan, 'healthCheckFall'
   return { downMs: interMs + (lb.healthCheckFall - 1) * fastinterMs, upMs: downinterMs + (lb.healthCheckRise - 1) * fastinterMs };
 }
 
-const INGRESS_SERVER_DEFAULTS = 'check inter 2s fastinter 500ms downinter 2s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions';
 
 function apiHealthCheckLines(check: ApiHealthCheck): { backend: string[]; serverOptions: string } {
   switch (check) {
@@ -68,7 +69,8 @@ export function requireLoadBalancer(plan: SitePlan): LoadBalancerPlan {
 
 /**
  * Renders `haproxy.cfg` for one load balancer: the API frontend on the site's API port to every K3s server on
- * 6443, optional ingress frontends 80/443 to the ingress NodePorts on the servers (TCP mode), a stats page bound
+ * 6443, optional ingress frontends 80/443 to the ingress NodePorts on the servers (TCP mode, the controller's
+ * health page checked as fast as the API servers' readiness), a stats page bound
  * to the node's own address, and a loopback health page that Keepalived's track scripts read.
  *
  * Frontends bind every address (`*:port`), so backups need no `ip_nonlocal_bind` for the VIP.
@@ -119,7 +121,7 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
       // Long-lived watches make connection counts, not request counts, the load to balance.
       'balance leastconn',
       ...health.backend,
-      `default-server ${apiServerDefaults(lb)}${health.serverOptions ? ` ${health.serverOptions}` : ''}`,
+      `default-server ${fastServerDefaults(lb)}${health.serverOptions ? ` ${health.serverOptions}` : ''}`,
       ...servers.map((server) => `server ${server.name} ${server.ip}:${K3S_API_SERVER_PORT}`),
     ]),
   ];
@@ -128,7 +130,12 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
       sections.push(block(`frontend ${name}`, [`bind *:${port}`, `default_backend ${name}`]));
       sections.push(block(`backend ${name}`, [
         'balance roundrobin',
-        `default-server ${INGRESS_SERVER_DEFAULTS}`,
+        // The controller's own health page, asked through the HTTP NodePort for both backends: a TCP connect
+        // to a NodePort can succeed on a node whose controller is not serving. externalTrafficPolicy: Local
+        // keeps the check on the node it asks about.
+        `option httpchk GET ${INGRESS_HEALTH_PATH}`,
+        'http-check expect status 200',
+        `default-server ${fastServerDefaults(lb)} port ${plan.ingress.httpNodePort}`,
         ...servers.map((server) => `server ${server.name} ${server.ip}:${nodePort}`),
       ]));
     }

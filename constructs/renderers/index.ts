@@ -5,3 +5,4 @@ export * from './site-doc';
 export * from './postgres';
 export * from './bind9';
 export * from './kubeadm';
+export * from './shell-wait';

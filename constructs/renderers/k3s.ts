@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { K3S_DEDICATED_SERVER_TAINT } from '../site/defaults';
 import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
 import { ApiHealthCheck, CniKind, DatastoreKind, HostRole } from '../site/spec';
+import { renderWaitLoop } from './shell-wait';
 
 /** K3s's configuration file (server or agent), read at every start. */
 export const K3S_CONFIG_PATH = '/etc/rancher/k3s/config.yaml';
@@ -189,21 +190,19 @@ done
 }
 
 /**
- * Waits (at most 2 hours, one try every 5 s) until the API endpoint answers K3s's unauthenticated `/ping`, so
- * joining servers and agents never race the first server.
+ * Waits until the API endpoint answers K3s's unauthenticated `/ping`, so joining servers and agents never race the
+ * first server; gives up after `controlPlane.joinApiWaitMinutes` of elapsed time, which fails the host's first-boot
+ * configuration there (a re-run continues from this step).
  */
 export function renderWaitForApiScript(plan: SitePlan): string {
+  const url = registrationUrl(plan);
   return `#!/bin/sh
-# Waits until ${registrationUrl(plan)} answers (rendered by proxmox-k3s-ha).
+# Waits until ${url} answers (rendered by proxmox-k3s-ha).
 set -eu
-tries=0
-until curl -ksf --max-time 5 '${registrationUrl(plan)}/ping' | grep -q pong; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge 1440 ]; then
-    echo "the API endpoint ${registrationUrl(plan)} did not answer within 2 hours" >&2
-    exit 1
-  fi
-  sleep 5
-done
+${renderWaitLoop({
+    condition: `curl -ksf --max-time 5 '${url}/ping' | grep -q pong`,
+    description: `the API endpoint ${url} to answer /ping`,
+    timeoutSeconds: plan.controlPlane.joinApiWaitMinutes * 60,
+  })}
 `;
 }

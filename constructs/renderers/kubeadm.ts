@@ -3,6 +3,7 @@ import { KUBEADM_CONTROL_PLANE_TAINT } from '../site/defaults';
 import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
 import { parseNodeTaint } from '../site/validate/hosts';
 import { CniKind, Distribution, HostRole } from '../site/spec';
+import { renderWaitLoop } from './shell-wait';
 
 /**
  * kubeadm (Kubernetes 1.30, `kubeadm.k8s.io/v1beta3`) with CRI-O and stacked etcd: the configuration documents,
@@ -386,9 +387,16 @@ sed -i -E '/^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]/
 add_repository() {
   keyring="/etc/apt/keyrings/$1-apt-keyring.gpg"
   if [ ! -s "$keyring" ]; then
-    curl -fsSL --retry 5 "$2/Release.key" | gpg --dearmor --batch --yes -o "$keyring.tmp"
+    # Two steps, not curl | gpg: sh has no pipefail, and a failed download must not leave an empty keyring behind.
+    key=$(mktemp)
+    if ! curl -fsSL --retry 5 -o "$key" "$2/Release.key" || ! gpg --dearmor --batch --yes -o "$keyring.tmp" "$key" || [ ! -s "$keyring.tmp" ]; then
+      rm -f "$key" "$keyring.tmp"
+      echo "could not fetch the signing key of the $1 repository from $2/Release.key" >&2
+      exit 1
+    fi
+    rm -f "$key"
+    chmod 0644 "$keyring.tmp"
     mv -f "$keyring.tmp" "$keyring"
-    chmod 0644 "$keyring"
   fi
   printf 'deb [signed-by=%s] %s/ /\\n' "$keyring" "$2" > "/etc/apt/sources.list.d/$1.list"
 }
@@ -470,8 +478,8 @@ done
 
 /**
  * Joins a control plane or worker (POSIX sh, idempotent): unless `/etc/kubernetes/kubelet.conf` exists, waits (at
- * most 2 hours, one try every 5 s) until the endpoint answers `/readyz` and serves `cluster-info` (published after
- * the bootstrap token and the uploaded certificates exist), then runs `kubeadm join`, up to 3 times with a
+ * most `controlPlane.joinApiWaitMinutes` of elapsed time, one try every 5 s) until the endpoint answers `/readyz`
+ * and serves `cluster-info` (published after the bootstrap token and the uploaded certificates exist), then runs `kubeadm join`, up to 3 times with a
  * `kubeadm reset` between attempts. `curl -k` only probes readiness: kubeadm's discovery verifies the CA itself.
  */
 export function renderKubeadmJoinScript(plan: SitePlan, hostName: string): string {
@@ -487,16 +495,12 @@ if [ -f /etc/kubernetes/kubelet.conf ]; then
   exit 0
 fi
 endpoint='${url}'
-tries=0
-until curl -ksf --max-time 5 -o /dev/null "$endpoint/readyz" \\
-  && curl -ksf --max-time 5 -o /dev/null "$endpoint/api/v1/namespaces/kube-public/configmaps/cluster-info"; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge 1440 ]; then
-    echo "the API endpoint $endpoint did not answer within 2 hours" >&2
-    exit 1
-  fi
-  sleep 5
-done
+${renderWaitLoop({
+    condition: `curl -ksf --max-time 5 -o /dev/null "$endpoint/readyz" \\
+  && curl -ksf --max-time 5 -o /dev/null "$endpoint/api/v1/namespaces/kube-public/configmaps/cluster-info"`,
+    description: `the API endpoint ${url} to be ready and publish cluster-info`,
+    timeoutSeconds: plan.controlPlane.joinApiWaitMinutes * 60,
+  })}
 attempt=1
 until kubeadm join --config '${KUBEADM_JOIN_CONFIG_PATH}'; do
   if [ "$attempt" -ge 3 ]; then

@@ -84,3 +84,10 @@ export function defaultVrrpPriorities(count: number): number[] {
 export const KUBEADM_CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane:NoSchedule';
 /** The taint K3s servers get with `controlPlane.dedicatedServers`, so ordinary workloads run on agents only. */
 export const K3S_DEDICATED_SERVER_TAINT = 'CriticalAddonsOnly=true:NoExecute';
+
+/**
+ * Where the ingress controller answers 200 while NGINX runs (`-health-status`, on its default server, port 80):
+ * the load balancers check it through the HTTP NodePort, whose `externalTrafficPolicy: Local` keeps the check on
+ * the node it asks about.
+ */
+export const INGRESS_HEALTH_PATH = '/nginx-health';

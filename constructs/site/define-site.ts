@@ -186,6 +186,7 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       etcdSnapshotScheduleCron: spec.controlPlane?.etcdSnapshotScheduleCron ?? '0 */6 * * *',
       etcdSnapshotRetention: spec.controlPlane?.etcdSnapshotRetention ?? 12,
       secretsEncryption: spec.controlPlane?.secretsEncryption ?? true,
+      joinApiWaitMinutes: spec.controlPlane?.joinApiWaitMinutes ?? 30,
     },
     ...(datastore === DatastoreKind.POSTGRES ? {
       postgres: {

@@ -167,6 +167,8 @@ export interface SitePlan {
     readonly etcdSnapshotScheduleCron: string;
     readonly etcdSnapshotRetention: number;
     readonly secretsEncryption: boolean;
+    /** Minutes a joining node waits for the API endpoint at first boot. */
+    readonly joinApiWaitMinutes: number;
   };
   /** Present when a host has role `dns`. */
   readonly dns?: {

@@ -434,6 +434,14 @@ export interface ControlPlaneSpec {
   readonly etcdSnapshotRetention?: number;
   /** Encrypt Secrets at rest in the datastore. @default true */
   readonly secretsEncryption?: boolean;
+  /**
+   * How long a joining server, agent or kubeadm node waits at first boot for the API endpoint, in minutes of elapsed
+   * time; past it the host's first-boot configuration fails at that step (re-running it continues from there).
+   * Long enough for the first server to install and bootstrap on slow storage, short enough to see a stuck site.
+   *
+   * @default 30
+   */
+  readonly joinApiWaitMinutes?: number;
 }
 
 /** The external PostgreSQL datastore (with `controlPlane.datastore: postgres`). */

@@ -1,5 +1,9 @@
 import { parse } from 'yaml';
-import { CloudConfig, CloudConfigConflictError, MODULES_FILE, Protocol, SYSCTL_FILE, provisioningCommands, renderCloudConfig, renderShellScript } from '../../constructs';
+import {
+  CONFIGURE_SCRIPT_PATH, CloudConfig, CloudConfigConflictError, MODULES_FILE, Protocol, SYSCTL_FILE, configureScriptSteps, provisioningCommands, renderCloudConfig,
+  renderShellScript,
+} from '../../constructs';
+import { scriptFiles } from '../support/user-data';
 import { richCloudConfig } from './fixtures';
 
 const newConfig = () => new CloudConfig({ hostname: 'h1', fqdn: 'h1.example.net' });
@@ -121,7 +125,14 @@ describe('renderCloudConfig', () => {
     config.addPackages('base', 'qemu-guest-agent');
     config.addSysctl('k3s-node', 'net.ipv4.ip_forward', 1);
     config.addCommand('base', 'systemctl enable --now qemu-guest-agent');
-    expect(renderCloudConfig(config)).toBe([
+    const rendered = renderCloudConfig(config);
+    const document = parse(rendered);
+    // The step script is checked by its steps here and run for real in real-validators.test.ts.
+    const script = document.write_files.find((f: { path: string }) => f.path === CONFIGURE_SCRIPT_PATH);
+    expect(script).toMatchObject({ permissions: '0755', owner: 'root:root', defer: true });
+    expect(configureScriptSteps(script.content)).toEqual([`sysctl -p ${SYSCTL_FILE}`, 'systemctl enable --now qemu-guest-agent']);
+    const withoutScript = rendered.slice(0, rendered.indexOf(`  - path: ${CONFIGURE_SCRIPT_PATH}`)) + rendered.slice(rendered.indexOf('runcmd:'));
+    expect(withoutScript).toBe([
       '#cloud-config',
       'hostname: h1',
       'fqdn: h1.example.net',
@@ -139,8 +150,7 @@ describe('renderCloudConfig', () => {
       '    owner: root:root',
       '    defer: true',
       'runcmd:',
-      '  - sysctl -p /etc/sysctl.d/90-proxmox-k3s-ha.conf',
-      '  - systemctl enable --now qemu-guest-agent',
+      '  - - /usr/local/lib/proxmox-k3s-ha/configure.sh',
       '',
     ].join('\n'));
   });
@@ -154,12 +164,14 @@ describe('renderCloudConfig', () => {
     }
     expect(written['/etc/apt/keyrings/haproxy-ppa.asc']).toContain('BEGIN PGP PUBLIC KEY BLOCK');
     expect(document.apt.sources['haproxy-ppa.list'].source).toBe('deb [signed-by=/etc/apt/keyrings/haproxy-ppa.asc] http://ppa.launchpadcontent.net/vbernat/haproxy-3.0/ubuntu noble main');
-    expect(document.runcmd).toEqual(provisioningCommands(config));
-    expect(document.runcmd.slice(0, 2)).toEqual(['modprobe br_netfilter', `sysctl -p ${SYSCTL_FILE}`]);
+    expect(document.runcmd).toEqual([[CONFIGURE_SCRIPT_PATH]]);
+    const steps = configureScriptSteps(written[CONFIGURE_SCRIPT_PATH]);
+    expect(steps).toEqual(provisioningCommands(config));
+    expect(steps.slice(0, 2)).toEqual(['modprobe br_netfilter', `sysctl -p ${SYSCTL_FILE}`]);
     expect(document.bootcmd).toEqual(['ip link set dev eth0 up']);
     expect(document.users[0]).toMatchObject({ name: 'k3sadmin', sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true });
     // Package-created owners (root:haproxy) only exist after packages: every role file is deferred.
-    expect(document.write_files.filter((f: { defer?: boolean }) => f.defer).length).toBe(config.files.length);
+    expect(document.write_files.filter((f: { defer?: boolean }) => f.defer).length).toBe(config.files.length + 1);
   });
 });
 
@@ -186,15 +198,19 @@ describe('the LXC shell rendering carries what the cloud-config carries, in the 
     expect(installedPaths(section('files'))).toEqual(fromCloudConfig);
   });
 
-  test('the commands: runcmd\'s, in runcmd\'s order (modprobe becomes a check of the host\'s modules)', () => {
-    const lines = section('commands').filter((l) => l !== '');
-    expect(lines).toHaveLength(document.runcmd.length);
-    lines.forEach((line, i) => {
-      const module = /^modprobe (\S+)$/.exec(document.runcmd[i])?.[1];
+  test('the commands: the same step script as runcmd\'s, installed and run (modprobe becomes a check of the host\'s modules)', () => {
+    const lines = section('commands: the same step script a VM runs from runcmd').filter((l) => l !== '');
+    expect(lines[0]).toMatch(/^printf '%s' '#!\/bin\/sh$/);
+    expect(lines.slice(-2)).toEqual([expect.stringMatching(`install_file '${CONFIGURE_SCRIPT_PATH}' 0755 'root:root'$`), CONFIGURE_SCRIPT_PATH]);
+    const vmSteps = configureScriptSteps(document.write_files.find((f: { path: string }) => f.path === CONFIGURE_SCRIPT_PATH).content);
+    const lxcSteps = configureScriptSteps(scriptFiles(script).get(CONFIGURE_SCRIPT_PATH)!.content);
+    expect(lxcSteps).toHaveLength(vmSteps.length);
+    lxcSteps.forEach((step, i) => {
+      const module = /^modprobe (\S+)$/.exec(vmSteps[i])?.[1];
       if (module) {
-        expect(line).toContain(`[ -d /sys/module/${module} ] || modprobe ${module}`);
+        expect(step).toContain(`[ -d /sys/module/${module} ] || modprobe ${module}`);
       } else {
-        expect(line).toBe(document.runcmd[i]);
+        expect(step).toBe(vmSteps[i]);
       }
     });
   });

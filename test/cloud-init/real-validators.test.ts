@@ -1,9 +1,11 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { spawnSync } from 'child_process';
-import { CloudConfig, renderCloudConfig, renderShellScript } from '../../constructs';
+import { parse } from 'yaml';
+import { CONFIGURE_SCRIPT_PATH, CloudConfig, renderCloudConfig, renderShellScript } from '../../constructs';
 import { describeWithTools } from '../support/tools';
+import { scriptFiles } from '../support/user-data';
 import { cloudInitSchema, shellcheck } from '../support/validators';
 import { richCloudConfig } from './fixtures';
 
@@ -63,3 +65,72 @@ describe('provisioning script file handling (run for real, files only, in a temp
     expect(statSync(join(dir, 'etc/app/tricky.conf')).ino).toBe(inodeBefore);
   });
 });
+
+describe('the step script stops at the first failing step, says which, and a re-run finishes (run for real)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pkh-steps-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A config of three steps whose second fails until `fixed` exists; returns the step script from its cloud-config. */
+  const threeSteps = () => {
+    const config = new CloudConfig({ hostname: 'h1', fqdn: 'h1.example.net' });
+    config.addCommand('first', `touch '${dir}/one'`);
+    config.addCommand('second', `test -e '${dir}/fixed'`);
+    config.addCommand('third', `touch '${dir}/three'`);
+    return renderCloudConfig(config);
+  };
+  test('the cloud-config is valid and runcmd runs only the step script', () => {
+    const document = parse(threeSteps());
+    expect(document.runcmd).toEqual([[CONFIGURE_SCRIPT_PATH]]);
+  });
+
+
+  test('step 2 fails: step 3 does not run, the failure names step 2 and its status; after the fix a re-run completes', () => {
+    const script = join(dir, 'configure.sh');
+    writeFileSync(script, stepScript(threeSteps()));
+    const failed = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000 });
+    expect(failed.status).toBe(1);
+    expect(existsSync(join(dir, 'one'))).toBe(true);
+    expect(existsSync(join(dir, 'three'))).toBe(false);
+    expect(failed.stdout).toContain('proxmox-k3s-ha: step 2/3: test -e');
+    expect(failed.stdout).not.toContain('step 3/3');
+    expect(failed.stderr).toContain(`proxmox-k3s-ha: configuration FAILED at step 2/3: test -e '${dir}/fixed' (exit status 1); fix the cause, then run ${CONFIGURE_SCRIPT_PATH} again`);
+
+    writeFileSync(join(dir, 'fixed'), '');
+    const rerun = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000 });
+    expect(rerun.stderr).toBe('');
+    expect(rerun.status).toBe(0);
+    expect(existsSync(join(dir, 'three'))).toBe(true);
+    expect(rerun.stdout).toContain('proxmox-k3s-ha: configuration complete (3 steps)');
+  });
+
+  test('the LXC rendering installs the same step script and stops the same way', () => {
+    const config = new CloudConfig({ hostname: 'h1', fqdn: 'h1.example.net' });
+    config.addCommand('first', 'true');
+    expect(scriptFiles(renderShellScript(config)).get(CONFIGURE_SCRIPT_PATH)?.content).toBe(stepScript(renderCloudConfig(config)));
+  });
+});
+
+describeWithTools(['cloud-init'], 'cloud-init schema accepts a config whose second step fails', () => {
+  test('valid cloud-config', () => {
+    const config = new CloudConfig({ hostname: 'h1', fqdn: 'h1.example.net' });
+    ['touch /tmp/one', 'false', 'touch /tmp/three'].forEach((command, i) => config.addCommand(`role${i}`, command));
+    const result = cloudInitSchema(renderCloudConfig(config));
+    expect(result.output).toContain('Valid cloud-config');
+    expect(result.ok).toBe(true);
+  });
+});
+
+describeWithTools(['shellcheck'], 'shellcheck accepts the step script', () => {
+  test('of a config using every builder feature', () => {
+    const result = shellcheck(stepScript(renderCloudConfig(richCloudConfig())));
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
+  });
+});
+
+function stepScript(cloudConfig: string): string {
+  return parse(cloudConfig).write_files.find((f: { path: string }) => f.path === CONFIGURE_SCRIPT_PATH).content as string;
+}

@@ -87,7 +87,7 @@ describe('NginxIngressDaemonSet', () => {
       expect(construct.ingressClassName).toBe('nginx');
     });
 
-    test('args: the chart\'s, adapted (custom resources off, own ConfigMap and lock, no telemetry, no status without an address)', () => {
+    test('args: the chart\'s, adapted (custom resources off, own ConfigMap and lock, no telemetry, health page on, no status without an address)', () => {
       const ours = argMap(container(manifests).args);
       const chart = argMap(reference.controller.defaultArgs);
       expect(ours.get('-ingress-class')).toBe('nginx');
@@ -97,7 +97,10 @@ describe('NginxIngressDaemonSet', () => {
       expect(ours.get('-enable-telemetry-reporting')).toBe('false');
       expect(ours.has('-report-ingress-status')).toBe(false);
       expect(ours.has('-external-service')).toBe(false);
-      const adapted = ['-nginx-configmaps', '-enable-custom-resources', '-leader-election-lock-name', '-enable-telemetry-reporting'];
+      // The health page the load balancers check (through the HTTP NodePort), at the chart's default URI.
+      expect(ours.get('-health-status')).toBe('true');
+      expect(ours.get('-health-status-uri')).toBe(chart.get('-health-status-uri'));
+      const adapted = ['-nginx-configmaps', '-enable-custom-resources', '-leader-election-lock-name', '-enable-telemetry-reporting', '-health-status'];
       for (const [flag, value] of ours) {
         expect({ flag, known: chart.has(flag) }).toEqual({ flag, known: true });
         if (!adapted.includes(flag)) {

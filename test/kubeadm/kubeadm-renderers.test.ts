@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from 'yaml';
@@ -287,9 +287,27 @@ describe('kubeadm node scripts', () => {
     expect(script).toContain('if [ -f /etc/kubernetes/kubelet.conf ]; then\n  exit 0\nfi');
     expect(script).toContain("endpoint='https://198.51.100.10:6443'");
     expect(script).toContain('curl -ksf --max-time 5 -o /dev/null "$endpoint/readyz"');
-    expect(script).toContain('if [ "$tries" -ge 1440 ]; then');
+    expect(script).toContain('wait_deadline=$((wait_started + 1800))');
     expect(script).toContain("until kubeadm join --config '/etc/kubernetes/kubeadm/join.yaml'; do");
     expect(renderKubeadmJoinScript(site, 'controlplane3')).toContain('as a control plane');
+  });
+
+  test('node preparation: a failed key download fails the step and leaves no keyring, empty or not (run for real)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pkh-keyring-'));
+    try {
+      const script = renderKubeadmNodePrepScript(site);
+      const start = script.indexOf('add_repository() {');
+      const body = script.slice(start, script.indexOf('\n}\n', start) + 3).split('/etc/apt/keyrings').join(`${dir}/keyrings`);
+      // Port 9 on loopback refuses connections, which curl does not retry: the download fails at once.
+      const result = spawnSync('sh', ['-c', `set -eu\nmkdir -p '${dir}/keyrings'\n${body}\nadd_repository kubernetes http://127.0.0.1:9/deb\necho unreachable`],
+        { encoding: 'utf8', timeout: 60_000, cwd: dir });
+      expect(result.status).toBe(1);
+      expect(result.stdout).not.toContain('unreachable');
+      expect(result.stderr).toContain('could not fetch the signing key of the kubernetes repository from http://127.0.0.1:9/deb/Release.key');
+      expect(readdirSync(join(dir, 'keyrings'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('no script contains a literal Terraform template sequence or a secret', () => {

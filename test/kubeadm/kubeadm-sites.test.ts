@@ -1,7 +1,7 @@
 import { resolve } from 'path';
 import { AnnotationMetadataEntryType } from 'cdktf';
 import {
-  HostRole, KUBEADM_CA_CERT_BASE64_PATH, KUBEADM_CA_KEY_BASE64_PATH, KUBEADM_DISCOVERY_KUBECONFIG_PATH, KUBEADM_INIT_CONFIG_PATH, KUBEADM_INIT_SCRIPT_PATH,
+  CONFIGURE_SCRIPT_PATH, configureScriptSteps, HostRole, KUBEADM_CA_CERT_BASE64_PATH, KUBEADM_CA_KEY_BASE64_PATH, KUBEADM_DISCOVERY_KUBECONFIG_PATH, KUBEADM_INIT_CONFIG_PATH, KUBEADM_INIT_SCRIPT_PATH,
   KUBEADM_JOIN_CONFIG_PATH, KUBEADM_JOIN_SCRIPT_PATH, KUBEADM_NODE_PREP_SCRIPT_PATH, Protocol, SitePlan, defineSite, hostsWithRole,
 } from '../../constructs';
 import kubeadmMulti from '../../sites/kubeadm-multi';
@@ -92,13 +92,13 @@ describe.each(SITES.map((site) => [site.name, site] as const))('kubeadm site %s,
     expect(withKey).toEqual([first.name]);
     const initDocuments = [...hosts.values()].flatMap((host) => yamlDocuments(host.files.get(KUBEADM_INIT_CONFIG_PATH) ?? ''));
     expect(initDocuments.filter((d) => d?.kind === 'InitConfiguration')).toHaveLength(1);
-    expect(hosts.get(first.name)!.document.runcmd.slice(-2)).toEqual([KUBEADM_NODE_PREP_SCRIPT_PATH, KUBEADM_INIT_SCRIPT_PATH]);
+    expect(configureScriptSteps(hosts.get(first.name)!.files.get(CONFIGURE_SCRIPT_PATH)!).slice(-2)).toEqual([KUBEADM_NODE_PREP_SCRIPT_PATH, KUBEADM_INIT_SCRIPT_PATH]);
     for (const host of joiners) {
       const files = hosts.get(host.name)!.files;
       expect(files.has(KUBEADM_CA_KEY_BASE64_PATH)).toBe(false);
       const discovery = yamlDocuments(files.get(KUBEADM_DISCOVERY_KUBECONFIG_PATH)!)[0];
       expect(discovery.clusters[0].cluster).toEqual({ server: `https://${site.network.etcHosts ? site.apiEndpoint.dnsName : site.apiEndpoint.address}:6443`, 'certificate-authority-data': Buffer.from(TEST_CA_CERT_PEM).toString('base64') });
-      expect(hosts.get(host.name)!.document.runcmd.slice(-2)).toEqual([KUBEADM_NODE_PREP_SCRIPT_PATH, KUBEADM_JOIN_SCRIPT_PATH]);
+      expect(configureScriptSteps(files.get(CONFIGURE_SCRIPT_PATH)!).slice(-2)).toEqual([KUBEADM_NODE_PREP_SCRIPT_PATH, KUBEADM_JOIN_SCRIPT_PATH]);
     }
   });
 

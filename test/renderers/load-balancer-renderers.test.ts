@@ -60,9 +60,27 @@ describe('renderHaproxyConfig', () => {
     expect(haproxySection(cfg, 'backend ingress_https').filter((l) => l.startsWith('server '))).toEqual([
       'server lx-k3s-server-01 192.168.168.111:30443', 'server lx-k3s-server-02 192.168.168.112:30443', 'server lx-k3s-server-03 192.168.168.113:30443',
     ]);
-    expect(haproxySection(cfg, 'backend ingress_http').find((l) => l.startsWith('default-server'))).toContain('check');
     const custom = defineSite({ ...lab, ingress: { httpNodePort: 31080, httpsNodePort: 31443 } });
     expect(renderHaproxyConfig(custom, 'lx-k3s-server-02', 'pw')).toContain('server lx-k3s-server-03 192.168.168.113:31080');
+  });
+
+  test('both ingress backends check the controller\'s health page through the HTTP NodePort, as fast as the API servers', () => {
+    const apiDefaults = haproxySection(cfg, 'backend k3s_api').find((l) => l.startsWith('default-server'))!;
+    const timing = (line: string) => /check inter \S+ fastinter \S+ downinter \S+ rise \d+ fall \d+ observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions/.exec(line)?.[0];
+    for (const backend of ['backend ingress_http', 'backend ingress_https']) {
+      const lines = haproxySection(cfg, backend);
+      expect(lines).toEqual(expect.arrayContaining(['option httpchk GET /nginx-health', 'http-check expect status 200']));
+      const defaults = lines.find((l) => l.startsWith('default-server'))!;
+      expect(timing(defaults)).toBeDefined();
+      expect(timing(defaults)).toBe(timing(apiDefaults));
+      // The HTTPS backend's check is plain HTTP to the HTTP NodePort: the controller's default TLS server may reject handshakes.
+      expect(defaults.endsWith(' port 30080')).toBe(true);
+      expect(defaults).not.toContain('check-ssl');
+    }
+    const custom = defineSite({ ...lab, ingress: { httpNodePort: 31080, httpsNodePort: 31443 }, loadBalancer: { healthCheckFall: 3 } });
+    const https = haproxySection(renderHaproxyConfig(custom, 'lx-k3s-server-02', 'pw'), 'backend ingress_https').find((l) => l.startsWith('default-server'))!;
+    expect(https).toContain(' fall 3 ');
+    expect(https.endsWith(' port 31080')).toBe(true);
   });
 
   test('ingress frontends can be turned off', () => {

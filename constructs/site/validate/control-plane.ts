@@ -17,7 +17,7 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
     return;
   }
   reportUnknownKeys(problems, 'controlPlane', spec,
-    ['distribution', 'datastore', 'allowEvenServerCount', 'dedicatedServers', 'etcdSnapshotScheduleCron', 'etcdSnapshotRetention', 'secretsEncryption']);
+    ['distribution', 'datastore', 'allowEvenServerCount', 'dedicatedServers', 'etcdSnapshotScheduleCron', 'etcdSnapshotRetention', 'secretsEncryption', 'joinApiWaitMinutes']);
   const distribution = spec.distribution ?? Distribution.K3S;
   if (!problems.check(Object.values(Distribution).includes(distribution as Distribution), 'controlPlane.distribution', spec.distribution,
     `one of ${Object.values(Distribution).join(', ')}`)) {
@@ -52,6 +52,10 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
   if (spec.etcdSnapshotRetention !== undefined) {
     problems.check(isIntegerInRange(spec.etcdSnapshotRetention, 1, 1000), 'controlPlane.etcdSnapshotRetention', spec.etcdSnapshotRetention,
       'a number of snapshots from 1 to 1000');
+  }
+  if (spec.joinApiWaitMinutes !== undefined) {
+    problems.check(isIntegerInRange(spec.joinApiWaitMinutes, 1, 1440), 'controlPlane.joinApiWaitMinutes', spec.joinApiWaitMinutes,
+      'a whole number of minutes from 1 to 1440');
   }
   const servers = countWithRole(hosts, HostRole.K3S_SERVER) + countWithRole(hosts, HostRole.CONTROL_PLANE);
   if (datastore === DatastoreKind.EMBEDDED_ETCD && servers > 2 && servers % 2 === 0) {
