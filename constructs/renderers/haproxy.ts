@@ -129,7 +129,9 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
     for (const [name, port, nodePort] of [['ingress_http', 80, plan.ingress.httpNodePort], ['ingress_https', 443, plan.ingress.httpsNodePort]] as const) {
       sections.push(block(`frontend ${name}`, [`bind *:${port}`, `default_backend ${name}`]));
       sections.push(block(`backend ${name}`, [
-        'balance roundrobin',
+        // leastconn, as for the API: a node that stops answering holds its pending connections, so new ones go
+        // elsewhere at once instead of every third one waiting for the connect timeout (and websockets stay spread).
+        'balance leastconn',
         // The controller's own health page, asked through the HTTP NodePort for both backends: a TCP connect
         // to a NodePort can succeed on a node whose controller is not serving. externalTrafficPolicy: Local
         // keeps the check on the node it asks about.

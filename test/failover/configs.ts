@@ -11,7 +11,8 @@ export const STATS_PASSWORD = 'lab-stats-only';
 
 /**
  * The lab as a site (the shape of seed 001: dedicated load balancers in front of three servers), with the lab's
- * addresses. Ingress frontends are off: the lab has no ingress controller to check.
+ * addresses. Each server also runs a stand-in ingress controller on the ingress NodePorts (seed 002's shape: the
+ * controller DaemonSet on the control-plane nodes), behind the load balancers' ingress frontends.
  */
 export const LAB_SITE: SiteSpec = {
   name: 'failover-lab',
@@ -29,8 +30,12 @@ export const LAB_SITE: SiteSpec = {
     ...API_SERVERS.map((api, i) => ({ ...api, vmId: 221 + i, proxmoxNode: `pve${i + 1}`, roles: [HostRole.K3S_SERVER] })),
   ],
   apiEndpoint: { vip: LAB_VIP, port: API_PORT },
-  loadBalancer: { ingressFrontends: false },
+  loadBalancer: { ingressFrontends: true },
 };
+
+/** The ingress NodePorts the stand-in controllers listen on, and the load balancers' HTTP ingress frontend. */
+export const INGRESS_NODE_PORTS = { http: defineSite(LAB_SITE).ingress.httpNodePort, https: defineSite(LAB_SITE).ingress.httpsNodePort };
+export const INGRESS_HTTP_PORT = 80;
 
 /** A configuration under test: the files each load balancer runs with. */
 export interface LabConfiguration {

@@ -2,7 +2,7 @@ import { KEEPALIVED_SCRIPT_USER } from '../../constructs';
 import { ensureSystemUser, isRoot } from '../support/netns';
 import { LabConfiguration, SEED_001_BASELINE, generatedConfiguration } from './configs';
 import { formatTable } from './report';
-import { Measurement, Topology, apiServerFault, loadBalancerFault, longLivedConnection, soak, splitBrain, startTopology } from './scenarios';
+import { Measurement, Topology, apiServerFault, hasIngress, ingressFault, loadBalancerFault, longLivedConnection, soak, splitBrain, startTopology } from './scenarios';
 
 /**
  * `npm run bench:failover`: every fault BENCH_REPS times (default 5) against the generated configuration and the
@@ -43,6 +43,11 @@ async function runAll(config: LabConfiguration): Promise<Measurement[]> {
       }
       for (const fault of (['api-killed', 'api-blackholed', 'api-not-ready'] as const).filter(wanted)) {
         results.push(await apiServerFault(topology, fault, { untilRemovedMs: API_FAULT_MS }));
+      }
+      if (hasIngress(topology)) {
+        for (const fault of (['ingress-killed', 'ingress-not-ready', 'ingress-node-stopped'] as const).filter(wanted)) {
+          results.push(await ingressFault(topology, fault));
+        }
       }
       if (wanted('split-brain')) {
         results.push(await splitBrain(topology));

@@ -2,7 +2,9 @@ import { KEEPALIVED_SCRIPT_USER } from '../../constructs';
 import { ensureSystemUser } from '../support/netns';
 import { describeWithTools } from '../support/tools';
 import { LabConfiguration, SEED_001_BASELINE, generatedConfiguration } from './configs';
-import { Measurement, Topology, apiServerFault, currentHolder, loadBalancerFault, longLivedConnection, soak, splitBrain, startTopology, vipEvents } from './scenarios';
+import {
+  Measurement, Topology, apiServerFault, currentHolder, ingressFault, loadBalancerFault, longLivedConnection, soak, splitBrain, startTopology, vipEvents,
+} from './scenarios';
 import { formatTable } from './report';
 
 /**
@@ -88,6 +90,45 @@ labSuite(generatedConfiguration(), (topology) => {
     expect(m.markedDownMs!).toBeLessThan(5000);
     expect(m.closedAfterDownMs).toBeDefined();
     expect(m.closedAfterDownMs!).toBeLessThanOrEqual(1000);
+  }, 90_000);
+
+  test('a killed ingress controller leaves rotation within 1 s with at most 1 failed request, and returns only once ready', async () => {
+    const m = record(await ingressFault(topology(), 'ingress-killed'));
+    expect(m.markedDownMs).toBeDefined();
+    expect(m.markedDownMs!).toBeLessThanOrEqual(1000);
+    expect(m.removalMs).toBeDefined();
+    expect(m.removalMs!).toBeLessThanOrEqual(1000);
+    expect(m.failed).toBeLessThanOrEqual(1);
+    // Restarted but not ready (its health page says 503): no traffic until it is.
+    expect(m.servedBeforeReady).toBe(0);
+    expect(m.recoveryMs).toBeDefined();
+    expect(m.recoveryMs!).toBeLessThan(5000);
+    expect(m.vipMoves).toBe(0);
+  }, 90_000);
+
+  test('an ingress controller whose port accepts connections but which is not ready leaves rotation (a TCP check would not)', async () => {
+    const m = record(await ingressFault(topology(), 'ingress-not-ready'));
+    expect(m.markedDownMs).toBeDefined();
+    expect(m.markedDownMs!).toBeLessThan(2000);
+    expect(m.removalMs).toBeDefined();
+    expect(m.removalMs!).toBeLessThan(2000);
+    expect(m.recoveryMs).toBeDefined();
+    expect(m.vipMoves).toBe(0);
+  }, 90_000);
+
+  test('seed 002: the application remains accessible when a control plane node is stopped', async () => {
+    const m = record(await ingressFault(topology(), 'ingress-node-stopped'));
+    // Out of rotation as clients see it within 1 s (leastconn sends nothing new to a node holding a pending
+    // connection); HAProxy's own mark-down comes with the first timed-out connection, or from the checks alone
+    // within inter + 2 × (connect timeout) + fastinter, about 1.9 s.
+    expect(m.removalMs).toBeDefined();
+    expect(m.removalMs!).toBeLessThanOrEqual(1000);
+    expect(m.markedDownMs).toBeDefined();
+    expect(m.markedDownMs!).toBeLessThan(2500);
+    expect(m.failed).toBeLessThanOrEqual(1);
+    expect(m.outageMs).toBeLessThan(1000);
+    expect(m.recoveryMs).toBeDefined();
+    expect(m.vipMoves).toBe(0);
   }, 90_000);
 
   test('a healed split brain leaves one VIP holder and no failed connections after the heal', async () => {

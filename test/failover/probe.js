@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Client probe of the failover lab: every INTERVAL ms a fresh TCP+TLS connection to HOST:PORT sends one request
-// and reads which server answered. A probe fails on any error or when it takes longer than LIMIT ms. Writes one
-// JSON line per probe: {"t": start ms, "ok": bool, "ms": duration, "server": name?, "error": text?}.
-// Stops by itself after DURATION ms. Usage: probe.js HOST PORT INTERVAL LIMIT DURATION
+// Client probe of the failover lab: every INTERVAL ms a fresh connection to HOST:PORT (TCP+TLS, or plain TCP with
+// MODE "http") sends one request and reads which server answered. A probe fails on any error, on a status other than
+// 200, or when it takes longer than LIMIT ms. Writes one JSON line per probe:
+// {"t": start ms, "ok": bool, "ms": duration, "server": name?, "error": text?}.
+// Stops by itself after DURATION ms. Usage: probe.js HOST PORT INTERVAL LIMIT DURATION [MODE]
 'use strict';
+const net = require('net');
 const tls = require('tls');
 
-const [host, port, interval, limit, duration] = process.argv.slice(2).map((v, i) => (i === 0 ? v : Number(v)));
+const [host, port, interval, limit, duration] = process.argv.slice(2, 7).map((v, i) => (i === 0 ? v : Number(v)));
+const mode = process.argv[7] ?? 'tls';
 const end = Date.now() + duration;
 
 function probe() {
@@ -19,10 +22,12 @@ function probe() {
     socket.destroy();
     process.stdout.write(`${JSON.stringify({ t, ok, ms: Date.now() - t, ...extra })}\n`);
   };
-  const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: 'api' });
+  const request = `GET /whoami HTTP/1.1\r\nHost: ${mode === 'http' ? 'app' : 'api'}\r\nConnection: close\r\n\r\n`;
+  const socket = mode === 'http'
+    ? net.connect({ host, port }, () => socket.write(request))
+    : tls.connect({ host, port, rejectUnauthorized: false, servername: 'api' }, () => socket.write(request));
   const timer = setTimeout(() => finish(false, { error: 'timeout' }), limit);
   let data = '';
-  socket.on('secureConnect', () => socket.write(`GET /whoami HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n`));
   socket.on('data', (chunk) => {
     data += chunk;
     if (data.includes('\r\n\r\n')) {

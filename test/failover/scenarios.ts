@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
-import { openSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { API_PORT, API_SERVERS, CLIENT, LOAD_BALANCERS, LabConfiguration } from './configs';
+import { API_PORT, API_SERVERS, CLIENT, INGRESS_HTTP_PORT, INGRESS_NODE_PORTS, LOAD_BALANCERS, LabConfiguration } from './configs';
 import { FailoverLab, LAB_VIP, LabNode, TIMESTAMP_LINES, makeCertificate } from './lab';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -9,6 +9,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Probe cadence and failure bound: a fresh TCP+TLS connection every 25 ms, failed on error or beyond 200 ms. */
 export const PROBE_INTERVAL_MS = 25;
 export const PROBE_LIMIT_MS = 200;
+
+/** What a probe connects to: the API endpoint (TLS) or the application behind the ingress frontend (plain HTTP). */
+export interface ProbeTarget {
+  readonly port: number;
+  readonly mode: 'tls' | 'http';
+}
+export const API_TARGET: ProbeTarget = { port: API_PORT, mode: 'tls' };
+export const INGRESS_TARGET: ProbeTarget = { port: INGRESS_HTTP_PORT, mode: 'http' };
 
 export interface ProbeResult {
   readonly t: number;
@@ -36,7 +44,10 @@ export async function startTopology(config: LabConfiguration): Promise<Topology>
     const loadBalancers = LOAD_BALANCERS.map((lb) => lab.addNode(lb.name, lb.ip));
     const client = lab.addNode(CLIENT.name, CLIENT.ip);
     const topology: Topology = { lab, config, loadBalancers, apiServers, client, cert };
-    apiServers.forEach((api) => startApiServer(topology, api));
+    apiServers.forEach((api) => {
+      startApiServer(topology, api);
+      startIngressController(topology, api, true);
+    });
     for (const lb of loadBalancers) {
       watchAddresses(lab, lb);
       lab.startLoadBalancer(lb, config.files(lb.name));
@@ -50,6 +61,12 @@ export async function startTopology(config: LabConfiguration): Promise<Topology>
     if (!probes.slice(-20).every((p) => p.ok)) {
       throw new Error(`${config.label}: probes still failing after start: ${JSON.stringify(probes.slice(-3))}`);
     }
+    if (hasIngress(topology)) {
+      const app = await probe(topology, 3000, async () => undefined, false, INGRESS_TARGET);
+      if (!app.slice(-20).every((p) => p.ok)) {
+        throw new Error(`${config.label}: ingress probes still failing after start: ${JSON.stringify(app.slice(-3))}`);
+      }
+    }
     return topology;
   } catch (error) {
     lab.stop();
@@ -59,6 +76,26 @@ export async function startTopology(config: LabConfiguration): Promise<Topology>
 
 export function startApiServer(topology: Topology, api: LabNode): ChildProcess {
   return topology.lab.spawnIn(api, process.execPath, [join(__dirname, 'api-standin.js'), api.name, topology.cert.cert, topology.cert.key], api.name);
+}
+
+/** True when the configuration has ingress frontends (the generated one; seed 001's has none). */
+export function hasIngress(topology: Topology): boolean {
+  return topology.config.files(topology.loadBalancers[0].name).haproxyCfg.includes('frontend ingress_http');
+}
+
+/**
+ * Starts the stand-in ingress controller on a server node, ready or waiting for SIGUSR2. It runs as `ingress-standin`
+ * (a link to node), so scenarios can tell it from the API stand-in by process name.
+ */
+export const INGRESS_PROCESS = 'ingress-standin';
+
+export function startIngressController(topology: Topology, node: LabNode, ready: boolean): ChildProcess {
+  const program = join(topology.lab.workDir, INGRESS_PROCESS);
+  if (!existsSync(program)) {
+    symlinkSync(process.execPath, program);
+  }
+  return topology.lab.spawnIn(node, program, [join(__dirname, 'ingress-standin.js'), node.name, String(INGRESS_NODE_PORTS.http), String(INGRESS_NODE_PORTS.https),
+    topology.cert.cert, topology.cert.key, ...(ready ? [] : ['not-ready'])], `${node.name}-ingress`);
 }
 
 /** Records the node's address additions and removals with kernel timestamps (`ip monitor`, event driven). */
@@ -91,12 +128,13 @@ export function vipEvents(topology: Topology): { t: number; node: string; gained
  * Runs the client probe for `durationMs`; `during` runs after 1 s of warm-up. With `stopAfterDuring`, probing
  * stops as soon as `during` returns (`durationMs` is then only the upper bound). Returns every probe.
  */
-export async function probe(topology: Topology, durationMs: number, during: () => Promise<void>, stopAfterDuring = false): Promise<ProbeResult[]> {
+export async function probe(topology: Topology, durationMs: number, during: () => Promise<void>, stopAfterDuring = false,
+  target: ProbeTarget = API_TARGET): Promise<ProbeResult[]> {
   const log = join(topology.lab.workDir, `probe-${Date.now()}.log`);
   writeFileSync(log, '');
   const out = openSync(log, 'a');
   const child = spawn('ip', ['netns', 'exec', topology.client.namespace, process.execPath, join(__dirname, 'probe.js'),
-    LAB_VIP, String(API_PORT), String(PROBE_INTERVAL_MS), String(PROBE_LIMIT_MS), String(durationMs)], { stdio: ['ignore', out, 'inherit'] });
+    LAB_VIP, String(target.port), String(PROBE_INTERVAL_MS), String(PROBE_LIMIT_MS), String(durationMs), target.mode], { stdio: ['ignore', out, 'inherit'] });
   topology.lab.track(child);
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await sleep(1000);
@@ -113,11 +151,11 @@ export async function probe(topology: Topology, durationMs: number, during: () =
 }
 
 /**
- * When `lb`'s HAProxy logged `server` going DOWN (or UP) at or after `from` (epoch ms), from its time-stamped
- * stderr (`-db` prints every server state change there); undefined if it has not.
+ * When `lb`'s HAProxy logged `server` (of `backend`, default any) going DOWN (or UP) at or after `from` (epoch ms),
+ * from its time-stamped stderr (`-db` prints every server state change there); undefined if it has not.
  */
-export function serverMarked(topology: Topology, lb: LabNode, server: string, state: 'DOWN' | 'UP', from: number): number | undefined {
-  const pattern = new RegExp(`^(\\d+) .*Server [^/ ]+/${server} is ${state}\\b`);
+export function serverMarked(topology: Topology, lb: LabNode, server: string, state: 'DOWN' | 'UP', from: number, backend = '[^/ ]+'): number | undefined {
+  const pattern = new RegExp(`^(\\d+) .*Server ${backend}/${server} is ${state}\\b`);
   for (const line of readFileSync(join(topology.lab.workDir, `${lb.name}-haproxy.log`), 'utf8').split('\n')) {
     const t = Number(pattern.exec(line)?.[1]);
     if (t >= from) {
@@ -202,6 +240,8 @@ export interface Measurement {
   readonly failedAfterHeal?: number;
   /** For the split brain: load balancers that took the VIP while VRRP was cut (1 = the cut had no effect). */
   readonly splitBrainHolders?: number;
+  /** Ingress faults: probes a restarted, not yet ready controller served (it must get none). */
+  readonly servedBeforeReady?: number;
 }
 
 /**
@@ -365,6 +405,72 @@ export async function apiServerFault(topology: Topology, fault: 'api-killed' | '
     removalMs: removal >= repairAt - faultAt - STILL_AFFECTED_MS ? undefined : removal,
     markedDownMs: markedDown !== undefined && markedDown < repairAt ? markedDown - faultAt : undefined,
     recoveryMs: firstServedAfter(probes, api.name, repairAt),
+  };
+}
+
+/** Ingress faults on the first server node, measured with application probes through the VIP's ingress frontend. */
+export type IngressFault = 'ingress-killed' | 'ingress-not-ready' | 'ingress-node-stopped';
+/** How long an ingress fault lasts before the repair. */
+const INGRESS_FAULT_MS = 3000;
+/** A killed controller restarts not ready: how long it stays so (it must get no traffic) before it becomes ready. */
+const NOT_READY_HOLD_MS = 2000;
+
+/**
+ * Ingress faults on one node: the controller killed (then restarted, first not ready, then ready), the controller up
+ * but not ready (its health page says 503 while the port still accepts connections), or the whole node stopped
+ * (link cut: seed 002's "application remains accessible when a control plane node is stopped"). Measures removal
+ * from and return to rotation of `ingress_http` on the VIP holder, and what the application clients saw.
+ */
+export async function ingressFault(topology: Topology, fault: IngressFault): Promise<Measurement> {
+  await waitForSingleHolder(topology);
+  const holder = currentHolder(topology);
+  const node = topology.apiServers[0];
+  const { lab } = topology;
+  let faultAt = 0;
+  let repairAt = 0;
+  let readyAt = 0;
+  const probes = await probe(topology, 1000 + INGRESS_FAULT_MS + NOT_READY_HOLD_MS + RECOVERY_WAIT_MS + AFTER_MARKED_MS + 2000, async () => {
+    const pids = lab.pidsOf(node, INGRESS_PROCESS);
+    faultAt = Date.now();
+    if (fault === 'ingress-killed') {
+      lab.kill(pids, 'SIGKILL');
+    } else if (fault === 'ingress-not-ready') {
+      lab.kill(pids, 'SIGUSR1');
+    } else {
+      lab.setLink(node, false);
+    }
+    await sleep(INGRESS_FAULT_MS);
+    repairAt = Date.now();
+    if (fault === 'ingress-killed') {
+      startIngressController(topology, node, false);
+      await sleep(NOT_READY_HOLD_MS);
+      readyAt = Date.now();
+      lab.signal(node, INGRESS_PROCESS, 'SIGUSR2');
+    } else if (fault === 'ingress-not-ready') {
+      readyAt = repairAt;
+      lab.signal(node, INGRESS_PROCESS, 'SIGUSR2');
+    } else {
+      readyAt = repairAt;
+      lab.setLink(node, true);
+    }
+    await lab.waitFor(() => serverMarked(topology, holder, node.name, 'UP', readyAt, 'ingress_http') !== undefined, RECOVERY_WAIT_MS, 100);
+    if (fault === 'ingress-node-stopped') {
+      // The node's API server left rotation too: back before the next scenario.
+      await lab.waitFor(() => serverMarked(topology, holder, node.name, 'UP', repairAt, 'k3s_api') !== undefined, RECOVERY_WAIT_MS, 100);
+    }
+    await sleep(AFTER_MARKED_MS);
+  }, true, INGRESS_TARGET);
+  const duringFault = probes.filter((p) => p.t < repairAt);
+  const removal = lastAffectedAfter(duringFault, node.name, faultAt);
+  const markedDown = serverMarked(topology, holder, node.name, 'DOWN', faultAt, 'ingress_http');
+  return {
+    scenario: fault,
+    ...outageAfter(duringFault, faultAt),
+    vipMoves: vipSummary(topology, faultAt, holder.name).vipMoves,
+    removalMs: removal >= repairAt - faultAt - STILL_AFFECTED_MS ? undefined : removal,
+    markedDownMs: markedDown !== undefined && markedDown < repairAt ? markedDown - faultAt : undefined,
+    recoveryMs: firstServedAfter(probes, node.name, readyAt),
+    servedBeforeReady: probes.filter((p) => p.t >= repairAt && p.t < readyAt && p.server === node.name).length,
   };
 }
 
