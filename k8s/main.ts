@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { App, Names, YamlOutputType } from 'cdk8s';
 import { SiteChart, chartManifestFileNames, renderKustomization } from '../constructs';
-import { runMain, selectSites } from '../infra/select-sites';
+import { runMain, selectSites } from '../sites/select-sites';
 import { loadSites } from '../sites';
 
 // The cdk8s app: one folder per site under the output (`dist/k8s/<site>/`), one file per object

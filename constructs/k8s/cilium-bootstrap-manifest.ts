@@ -1,6 +1,6 @@
 import { App, Chart, Yaml } from 'cdk8s';
 import { SitePlan } from '../site/plan';
-import { CniKind } from '../site/spec';
+import { CniKind, Distribution } from '../site/spec';
 import { CiliumCni } from './cilium-cni';
 import { ciliumCniPropsForSite } from './site-chart';
 
@@ -39,4 +39,13 @@ export function renderCiliumBootstrapManifest(plan: SitePlan): K3sManifestFile {
     content: `# Cilium for site ${plan.name}, rendered by proxmox-k3s-ha; the same HelmChart is in the site's GitOps folder.\n`
       + Yaml.stringify(cilium.helmChart.toJson()),
   };
+}
+
+/**
+ * What the first K3s server of a site must install itself, for {@link SiteStackProps.serverManifests}: the Cilium
+ * bootstrap HelmChart on K3s sites whose CNI is Cilium (K3s runs with `flannel-backend: none` there, so without it
+ * no pod gets a network); nothing otherwise.
+ */
+export function k3sServerManifests(plan: SitePlan): readonly K3sManifestFile[] {
+  return plan.controlPlane.distribution === Distribution.K3S && plan.cluster.cni === CniKind.CILIUM ? [renderCiliumBootstrapManifest(plan)] : [];
 }

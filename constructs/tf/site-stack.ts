@@ -17,7 +17,6 @@ import { PostgresDatastore } from './postgres-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
-import { renderCiliumBootstrapManifest } from '../k8s/cilium-bootstrap-manifest';
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -25,10 +24,13 @@ export interface SiteStackProps {
   readonly site: SitePlan;
   /**
    * Manifests for K3s's auto-deploy folder on the first server (the CNI must be installed by K3s itself, before any
-   * pod can run).
+   * pod can run): pass `k3sServerManifests(site)` from the cdk8s side (the `k8s` entry point), which renders them
+   * with cdk8s; this stack stays free of cdk8s.
    *
-   * @default - on K3s sites whose CNI is Cilium, `[renderCiliumBootstrapManifest(site)]` (K3s runs with
-   * `flannel-backend: none` there, so a server without it would never get a pod network); otherwise none
+   * Required on K3s sites whose CNI is Cilium (K3s runs with `flannel-backend: none` there, so a server without
+   * the bootstrap manifest never gets a pod network); `[]` says the CNI is installed some other way.
+   *
+   * @default - none (an error on K3s sites with Cilium)
    */
   readonly serverManifests?: readonly { readonly path: string; readonly content: string }[];
 }
@@ -161,7 +163,11 @@ export class SiteStack extends TerraformStack {
     this.hosts = hosts;
 
     const firstServer = controlPlaneHosts(site)[0];
-    for (const manifest of props.serverManifests ?? defaultServerManifests(site)) {
+    if (props.serverManifests === undefined && site.controlPlane.distribution === Distribution.K3S && site.cluster.cni === CniKind.CILIUM) {
+      throw new Error(`site ${site.name}: SiteStackProps.serverManifests: undefined — expected the CNI's bootstrap manifest, k3sServerManifests(site) `
+        + `(K3s runs with flannel-backend: none, so without it no pod gets a network), or [] when the CNI is installed some other way`);
+    }
+    for (const manifest of props.serverManifests ?? []) {
       hosts.get(firstServer.name)!.cloudConfig.addFile('k3s-bootstrap', { path: manifest.path, content: manifest.content, mode: '0600' });
     }
 
@@ -216,7 +222,3 @@ export class SiteStack extends TerraformStack {
   }
 }
 
-/** The CNI a K3s server must install itself: Cilium's bootstrap HelmChart when the site uses Cilium. */
-function defaultServerManifests(site: SitePlan): readonly { readonly path: string; readonly content: string }[] {
-  return site.controlPlane.distribution === Distribution.K3S && site.cluster.cni === CniKind.CILIUM ? [renderCiliumBootstrapManifest(site)] : [];
-}

@@ -1,14 +1,14 @@
 import { TerraformElement, TerraformStack, Testing } from 'cdktf';
-import { SitePlan, SiteStack } from '../../constructs';
+import { SitePlan, SiteStack, k3sServerManifests } from '../../constructs';
 
 /** Synthesized Terraform JSON, loosely typed for deep assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TfJson = Record<string, any>;
 
-/** Synthesizes a site's stack with validations on, returning the stack and its parsed JSON. */
+/** Synthesizes a site's stack as infra/main.ts does, with validations on, returning the stack and its parsed JSON. */
 export function synthSite(site: SitePlan): { stack: SiteStack; json: TfJson; text: string } {
   const app = Testing.app();
-  const stack = new SiteStack(app, site.name, { site });
+  const stack = new SiteStack(app, site.name, { site, serverManifests: k3sServerManifests(site) });
   const text = Testing.synth(stack, true);
   const json = JSON.parse(text);
   PATHS.set(json, constructPaths(stack));

@@ -179,14 +179,19 @@ describe('SiteStack K3s wiring', () => {
     expect(data('lx-k3s-agent-02')).toContain('systemctl enable --now k3s-agent');
   });
 
-  test('by default the first server, and only it, carries the Cilium bootstrap HelmChart (K3s runs without flannel)', () => {
+  test('with k3sServerManifests(site) the first server, and only it, carries the Cilium bootstrap HelmChart (K3s runs without flannel)', () => {
     const withCilium = Object.entries(files).filter(([, file]) => (file.source_raw.data as string).includes('path: /var/lib/rancher/k3s/server/manifests/cilium.yaml'));
     expect(withCilium.map(([path]) => path)).toEqual(['lab/lx-k3s-server-01/UserData']);
     expect(withCilium[0][1].source_raw.data).toContain(renderCiliumBootstrapManifest(SITES.lab).content.split('\n')[1]);
     expect(withCilium[0][1].source_raw.data).toMatch(/bootstrap: true[\s\S]*clusterPoolIPv4PodCIDRList/);
   });
 
-  test('serverManifests replaces the default: an empty list puts no CNI manifest on any server', () => {
+  test('a K3s site with Cilium and no serverManifests is an error naming the property and what to pass', () => {
+    expect(() => new SiteStack(Testing.app(), 'lab', { site: SITES.lab }))
+      .toThrow('site lab: SiteStackProps.serverManifests: undefined — expected the CNI\'s bootstrap manifest, k3sServerManifests(site)');
+  });
+
+  test('serverManifests: an empty list puts no CNI manifest on any server', () => {
     const app = Testing.app();
     const bare = JSON.parse(Testing.synth(new SiteStack(app, 'lab', { site: SITES.lab, serverManifests: [] })));
     const data = Object.values(bare.resource.proxmox_virtual_environment_file).map((file: any) => file.source_raw.data as string);

@@ -1,5 +1,7 @@
 import { SitePlan } from '../constructs';
 
+// Shared by both apps (infra/main.ts, k8s/main.ts), which must not import each other.
+
 /**
  * The sites an app synthesizes: all of them, or the comma-separated names in `selection` (the `SITE` environment
  * variable). An unknown name is an error listing the known ones.
