@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { App, Names, YamlOutputType } from 'cdk8s';
-import { SiteChart, chartManifestFileNames, renderKustomization } from '../constructs';
+import { SiteChart } from '../constructs';
+import { chartManifestFileNames, renderKustomization } from '../constructs/k8s';
 import { runMain, selectSites } from '../sites/select-sites';
 import { loadSites } from '../sites';
 

@@ -5,12 +5,12 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const lib = require(path.join(root, 'lib/constructs'));
+const { renderSiteDocument } = require(path.join(root, 'lib/constructs/renderers'));
 const { loadSites } = require(path.join(root, 'lib/sites'));
 const outDir = process.env.DOCS_OUT ?? path.join(root, 'docs/sites');
 
 fs.mkdirSync(outDir, { recursive: true });
 for (const site of loadSites()) {
-  fs.writeFileSync(path.join(outDir, `${site.name}.md`), lib.renderSiteDocument(site));
+  fs.writeFileSync(path.join(outDir, `${site.name}.md`), renderSiteDocument(site));
 }
 console.log(`wrote ${loadSites().length} site page(s) to ${path.relative(root, outDir) || outDir}`);

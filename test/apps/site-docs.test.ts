@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'fs';
 import { join, resolve } from 'path';
-import { SiteSpec, defineSite, dnsResolverWarning, renderHaproxyConfig, renderSiteDocument } from '../../constructs';
+import { SiteSpec, defineSite } from '../../constructs';
+import { dnsResolverWarning, renderHaproxyConfig, renderSiteDocument } from '../../constructs/renderers';
 import { loadSites } from '../../sites';
 import labSpec from '../../sites/lab';
 import prodSpec from '../../sites/prod';

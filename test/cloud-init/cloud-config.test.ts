@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
+import { CloudConfig, CloudConfigConflictError, Protocol } from '../../constructs';
 import {
-  CONFIGURE_SCRIPT_PATH, CloudConfig, CloudConfigConflictError, MODULES_FILE, Protocol, SYSCTL_FILE, configureScriptSteps, provisioningCommands, renderCloudConfig,
-  renderShellScript,
-} from '../../constructs';
+  CONFIGURE_SCRIPT_PATH, MODULES_FILE, SYSCTL_FILE, configureScriptSteps, provisioningCommands, renderCloudConfig, renderShellScript,
+} from '../../constructs/cloud-init';
 import { scriptFiles } from '../support/user-data';
 import { richCloudConfig } from './fixtures';
 

@@ -3,11 +3,10 @@ import { randomBytes } from 'crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { DatastoreKind, HostRole, SitePlan, defineSite } from '../../constructs';
 import {
-  DatastoreKind, HostRole, SitePlan, defineSite, postgresDatastoreEndpoint, postgresServerCertificateNames, renderHaproxyConfig, renderPgHba,
-  renderPostgresEnvironmentFile, renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript,
-  renderPostgresSettings, renderPostgresTlsInstallScript,
-} from '../../constructs';
+  postgresDatastoreEndpoint, postgresServerCertificateNames, renderHaproxyConfig, renderPgHba, renderPostgresEnvironmentFile, renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresSettings, renderPostgresTlsInstallScript,
+} from '../../constructs/renderers';
 import { run, sh, uniqueName, tearDownLab } from '../support/netns';
 import { pgHomelabSite } from './fixtures';
 

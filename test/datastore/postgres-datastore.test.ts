@@ -1,11 +1,10 @@
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
-import {
-  CloudConfig, CloudConfigConflictError, DatastoreKind, POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_REPLICA_INIT_PATH, POSTGRES_TLS_INSTALL_PATH,
-  PostgresDatastore, Protocol,
-  SitePlan, applyDatastoreRole, applyLoadBalancerRole, defineSite, renderCloudConfig,
-} from '../../constructs';
+import { CloudConfig, CloudConfigConflictError, DatastoreKind, PostgresDatastore, Protocol, SitePlan, defineSite } from '../../constructs';
+import { POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_REPLICA_INIT_PATH, POSTGRES_TLS_INSTALL_PATH } from '../../constructs/renderers';
+import { applyDatastoreRole, applyLoadBalancerRole } from '../../constructs/roles';
+import { renderCloudConfig } from '../../constructs/cloud-init';
 import lab from '../../sites/lab';
 import { pgHomelabSite } from './fixtures';
 

@@ -1,10 +1,7 @@
+import { defineSite } from '../../constructs';
 import {
-  POSTGRES_ROLE_CHECK_PATH, defineSite, postgresDatastoreCaInstallCommand, postgresServerCertificateNames, postgresTlsBase64Path,
-  renderPostgresTlsInstallScript, postgresDatastoreEndpoint, postgresMemorySettings, postgresPaths, postgresReplicationSlot, postgresWriterAddress,
-  renderHaproxyConfig, renderPgHba, renderPostgresEnvironmentFile, renderPostgresPrimaryInitScript, renderPostgresPromoteScript,
-  renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket, renderPostgresRunbook,
-  renderPostgresServiceDropIn, renderPostgresSettings, renderPostgresWriterHaproxySections,
-} from '../../constructs';
+  POSTGRES_ROLE_CHECK_PATH, postgresDatastoreCaInstallCommand, postgresServerCertificateNames, postgresTlsBase64Path, renderPostgresTlsInstallScript, postgresDatastoreEndpoint, postgresMemorySettings, postgresPaths, postgresReplicationSlot, postgresWriterAddress, renderHaproxyConfig, renderPgHba, renderPostgresEnvironmentFile, renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket, renderPostgresRunbook, renderPostgresServiceDropIn, renderPostgresSettings, renderPostgresWriterHaproxySections,
+} from '../../constructs/renderers';
 import lab from '../../sites/lab';
 import { colocatedSite, pgHomelabSite, singleNodeSite } from './fixtures';
 

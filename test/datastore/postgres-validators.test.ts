@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { CloudConfig, SitePlan, defineSite } from '../../constructs';
 import {
-  CloudConfig, POSTGRES_ROLE_CHECK_PATH, SitePlan, applyDatastoreRole, applyLoadBalancerRole, defineSite, renderCloudConfig, renderHaproxyConfig,
-  renderShellScript, renderPostgresPrimaryInitScript, renderPostgresPromoteScript,
-  renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresTlsInstallScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket,
-} from '../../constructs';
+  POSTGRES_ROLE_CHECK_PATH, renderHaproxyConfig, renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresTlsInstallScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket,
+} from '../../constructs/renderers';
+import { applyDatastoreRole, applyLoadBalancerRole } from '../../constructs/roles';
+import { renderCloudConfig, renderShellScript } from '../../constructs/cloud-init';
 import { run } from '../support/netns';
 import { describeWithTools } from '../support/tools';
 import { cloudInitSchema, runOnFile, shellcheck } from '../support/validators';

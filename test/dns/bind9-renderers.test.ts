@@ -1,7 +1,7 @@
+import { HostRole, SitePlan, defineSite } from '../../constructs';
 import {
-  HostRole, SitePlan, ZONE_SOA_TIMERS, defineSite, renderBind9Zones, renderForwardZone, renderNamedConfLocal,
-  renderNamedConfOptions, renderReverseZones, reverseZoneNames, zoneSerial,
-} from '../../constructs';
+  ZONE_SOA_TIMERS, renderBind9Zones, renderForwardZone, renderNamedConfLocal, renderNamedConfOptions, renderReverseZones, reverseZoneNames, zoneSerial,
+} from '../../constructs/renderers';
 import lab from '../../sites/lab';
 import { labWithDns, labWithTwoDns, renumbered, labWithoutDns } from './sites';
 

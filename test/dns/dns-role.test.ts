@@ -1,7 +1,7 @@
 import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
-import {
-  CloudConfig, CloudConfigConflictError, DnsZone, Protocol, applyDnsRole, defineSite, renderBind9Zones, renderNamedConfLocal, renderNamedConfOptions,
-} from '../../constructs';
+import { CloudConfig, CloudConfigConflictError, DnsZone, Protocol, defineSite } from '../../constructs';
+import { applyDnsRole } from '../../constructs/roles';
+import { renderBind9Zones, renderNamedConfLocal, renderNamedConfOptions } from '../../constructs/renderers';
 import lab from '../../sites/lab';
 import { labWithDns, labWithTwoDns, labWithoutDns } from './sites';
 

@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import {
-  BIND_WORKING_DIRECTORY, BIND_ZONE_DIRECTORY, SitePlan, renderBind9Zones, renderNamedConfLocal, renderNamedConfOptions,
-} from '../../constructs';
+import { SitePlan } from '../../constructs';
+import { BIND_WORKING_DIRECTORY, BIND_ZONE_DIRECTORY, renderBind9Zones, renderNamedConfLocal, renderNamedConfOptions } from '../../constructs/renderers';
 
 /** Debian's default zones (localhost, 127/0/255.in-addr.arpa, root hints): a real `/etc/bind/named.conf` includes them. */
 export const DEBIAN_DEFAULT_ZONES = '/etc/bind/named.conf.default-zones';

@@ -1,7 +1,9 @@
 import { spawnSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { CloudConfig, applyDnsRole, defineSite, renderBind9Zones } from '../../constructs';
+import { CloudConfig, defineSite } from '../../constructs';
+import { applyDnsRole } from '../../constructs/roles';
+import { renderBind9Zones } from '../../constructs/renderers';
 import { FailoverLab, LabNode } from '../failover/lab';
 import { sh } from '../support/netns';
 import { describeWithTools } from '../support/tools';

@@ -1,6 +1,5 @@
-import {
-  HostRole, KEEPALIVED_NOTIFY_SCRIPT, SitePlan, SiteSpec, defineSite, renderHaproxyConfig, renderKeepalivedConfig,
-} from '../../constructs';
+import { HostRole, SitePlan, SiteSpec, defineSite } from '../../constructs';
+import { KEEPALIVED_NOTIFY_SCRIPT, renderHaproxyConfig, renderKeepalivedConfig } from '../../constructs/renderers';
 import { LAB_VIP, LoadBalancerFiles, labAddress } from './lab';
 
 export const LOAD_BALANCERS = [{ name: 'lb-1', ip: labAddress(11) }, { name: 'lb-2', ip: labAddress(12) }, { name: 'lb-3', ip: labAddress(13) }];

@@ -1,4 +1,4 @@
-import { KEEPALIVED_SCRIPT_USER } from '../../constructs';
+import { KEEPALIVED_SCRIPT_USER } from '../../constructs/renderers';
 import { ensureSystemUser, isRoot } from '../support/netns';
 import { LabConfiguration, SEED_001_BASELINE, generatedConfiguration } from './configs';
 import { formatTable } from './report';

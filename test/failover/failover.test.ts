@@ -1,4 +1,4 @@
-import { KEEPALIVED_SCRIPT_USER } from '../../constructs';
+import { KEEPALIVED_SCRIPT_USER } from '../../constructs/renderers';
 import { ensureSystemUser } from '../support/netns';
 import { describeWithTools } from '../support/tools';
 import { LabConfiguration, SEED_001_BASELINE, generatedConfiguration } from './configs';

@@ -1,8 +1,7 @@
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import {
-  CiliumCni, CniKind, DEFAULT_CILIUM_CHART_VERSION, SiteChart, defineSite, renderCiliumBootstrapManifest, renderCiliumValues,
-} from '../../constructs';
+import { CiliumCni, CniKind, SiteChart, defineSite } from '../../constructs';
+import { DEFAULT_CILIUM_CHART_VERSION, renderCiliumBootstrapManifest, renderCiliumValues } from '../../constructs/k8s';
 import lab from '../../sites/lab';
 import { vmSite } from '../fixtures/sites';
 import { ciliumValuesErrors, schemaErrors, unknownCiliumValueKeys } from '../support/k8s-schema';

@@ -2,7 +2,8 @@ import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-29';
-import { DEFAULT_NGINX_INGRESS_IMAGE, NGINX_INGRESS_CONTROLLER_NAME, NginxIngressDaemonSet, NginxIngressDaemonSetProps } from '../../constructs';
+import { NginxIngressDaemonSet, NginxIngressDaemonSetProps } from '../../constructs';
+import { DEFAULT_NGINX_INGRESS_IMAGE, NGINX_INGRESS_CONTROLLER_NAME } from '../../constructs/k8s';
 import { REFERENCE_DIR, schemaErrors } from '../support/k8s-schema';
 import { Manifest, one, synth, taintOf, testChart, tolerates, untolerated } from './manifests';
 

@@ -1,7 +1,6 @@
 import { Testing } from 'cdk8s';
-import {
-  CniKind, HostRole, SiteChart, SiteChartProps, SitePlan, TlsCertificateSource, chartManifestFileNames, ciliumCniPropsForSite, defineSite, hostsWithRole,
-} from '../../constructs';
+import { CniKind, HostRole, SiteChart, SiteChartProps, SitePlan, TlsCertificateSource, defineSite, hostsWithRole } from '../../constructs';
+import { chartManifestFileNames, ciliumCniPropsForSite } from '../../constructs/k8s';
 import lab from '../../sites/lab';
 import { loadSites } from '../../sites';
 import { lxcSite, vmSite } from '../fixtures/sites';

@@ -1,9 +1,8 @@
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import {
-  CniKind, Distribution, HostRole, SiteChart, k3sServerConfig, SitePlan, chartManifestFileNames, controlPlaneHosts, defineSite, hostsWithRole,
-  kubeadmInitConfiguration, kubeadmJoinConfiguration, renderCiliumBootstrapManifest, renderForwardZone, renderHaproxyConfig,
-} from '../../constructs';
+import { CniKind, Distribution, HostRole, SiteChart, SitePlan, controlPlaneHosts, defineSite, hostsWithRole } from '../../constructs';
+import { k3sServerConfig, kubeadmInitConfiguration, kubeadmJoinConfiguration, renderForwardZone, renderHaproxyConfig } from '../../constructs/renderers';
+import { chartManifestFileNames, renderCiliumBootstrapManifest } from '../../constructs/k8s';
 import { loadSites } from '../../sites';
 import kubeadmStacked from '../../sites/kubeadm-stacked';
 import { lxcSite, vmSite } from '../fixtures/sites';

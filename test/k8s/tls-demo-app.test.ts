@@ -1,4 +1,5 @@
-import { DEFAULT_TLS_DEMO_IMAGE, SelfSignedCaIssuer, TlsCertificateSource, TlsDemoApp, TlsDemoAppProps } from '../../constructs';
+import { SelfSignedCaIssuer, TlsCertificateSource, TlsDemoApp, TlsDemoAppProps } from '../../constructs';
+import { DEFAULT_TLS_DEMO_IMAGE } from '../../constructs/k8s';
 import { isBuiltInKind, schemaErrors } from '../support/k8s-schema';
 import { Manifest, certManagerProblems, ofKind, one, synth, testChart } from './manifests';
 

@@ -1,8 +1,7 @@
 import { parse } from 'yaml';
-import {
-  CloudConfig, CloudConfigConflictError, ETC_HOSTS_FILE, EtcHostsEntry, applyEtcHostsRole, defineSite, renderCloudConfig, renderShellScript,
-  siteEtcHostsEntries,
-} from '../../constructs';
+import { CloudConfig, CloudConfigConflictError, EtcHostsEntry, defineSite } from '../../constructs';
+import { ETC_HOSTS_FILE, renderCloudConfig, renderShellScript } from '../../constructs/cloud-init';
+import { applyEtcHostsRole, siteEtcHostsEntries } from '../../constructs/roles';
 import kubeadmMulti from '../../sites/kubeadm-multi';
 import { lxcSite } from '../fixtures/sites';
 import { resourcesByPath, synthSite } from '../support/synth';

@@ -3,12 +3,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from 'yaml';
+import { CniKind, HostRole, SitePlan, SiteSpec, defineSite, hostsWithRole } from '../../constructs';
 import {
-  CRIO_SOCKET, CniKind, FLANNEL_MANIFEST_URL, HostRole, KUBEADM_BOOTSTRAP_TOKEN_TTL, KUBEADM_DISCOVERY_KUBECONFIG_PATH, SitePlan, SiteSpec, defineSite,
-  hostsWithRole, kubeadmCertSans, kubeadmClusterConfiguration, kubeadmControlPlaneEndpoint, kubeadmEndpointUrl, kubeadmInitConfiguration,
-  kubeadmJoinConfiguration, renderKubeadmConfig, renderKubeadmDiscoveryKubeconfig, renderKubeadmInitScript, renderKubeadmJoinScript,
-  renderKubeadmNodePrepScript,
-} from '../../constructs';
+  CRIO_SOCKET, FLANNEL_MANIFEST_URL, KUBEADM_BOOTSTRAP_TOKEN_TTL, KUBEADM_DISCOVERY_KUBECONFIG_PATH, kubeadmCertSans, kubeadmClusterConfiguration, kubeadmControlPlaneEndpoint, kubeadmEndpointUrl, kubeadmInitConfiguration, kubeadmJoinConfiguration, renderKubeadmConfig, renderKubeadmDiscoveryKubeconfig, renderKubeadmInitScript, renderKubeadmJoinScript, renderKubeadmNodePrepScript,
+} from '../../constructs/renderers';
 import lab from '../../sites/lab';
 import kubeadmMulti from '../../sites/kubeadm-multi';
 import kubeadmStacked from '../../sites/kubeadm-stacked';

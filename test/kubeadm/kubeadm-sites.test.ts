@@ -1,9 +1,10 @@
 import { resolve } from 'path';
 import { AnnotationMetadataEntryType } from 'cdktf';
+import { HostRole, Protocol, SitePlan, defineSite, hostsWithRole } from '../../constructs';
+import { CONFIGURE_SCRIPT_PATH, configureScriptSteps } from '../../constructs/cloud-init';
 import {
-  CONFIGURE_SCRIPT_PATH, configureScriptSteps, HostRole, KUBEADM_CA_CERT_BASE64_PATH, KUBEADM_CA_KEY_BASE64_PATH, KUBEADM_DISCOVERY_KUBECONFIG_PATH, KUBEADM_INIT_CONFIG_PATH, KUBEADM_INIT_SCRIPT_PATH,
-  KUBEADM_JOIN_CONFIG_PATH, KUBEADM_JOIN_SCRIPT_PATH, KUBEADM_NODE_PREP_SCRIPT_PATH, Protocol, SitePlan, defineSite, hostsWithRole,
-} from '../../constructs';
+  KUBEADM_CA_CERT_BASE64_PATH, KUBEADM_CA_KEY_BASE64_PATH, KUBEADM_DISCOVERY_KUBECONFIG_PATH, KUBEADM_INIT_CONFIG_PATH, KUBEADM_INIT_SCRIPT_PATH, KUBEADM_JOIN_CONFIG_PATH, KUBEADM_JOIN_SCRIPT_PATH, KUBEADM_NODE_PREP_SCRIPT_PATH,
+} from '../../constructs/renderers';
 import kubeadmMulti from '../../sites/kubeadm-multi';
 import kubeadmStacked from '../../sites/kubeadm-stacked';
 import { loadSites } from '../../sites';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import { parse } from 'yaml';
+import { CniKind, DatastoreKind, Distribution, HostRole, SitePlan, SiteSpec, ValidationError, defineSite, hostsWithRole } from '../../constructs';
 import {
-  CniKind, DatastoreKind, Distribution, HostRole, K3S_AUTH_CONFIG_PATH, K3S_CONFIG_PATH, K3S_ENV_PATH, SitePlan, SiteSpec, ValidationError, criticalServerConfig,
-  defineSite, hostsWithRole, k3sAgentConfig, k3sServerConfig, renderK3sInstallScript, renderWaitForApiScript,
-} from '../../constructs';
+  K3S_AUTH_CONFIG_PATH, K3S_CONFIG_PATH, K3S_ENV_PATH, criticalServerConfig, k3sAgentConfig, k3sServerConfig, renderK3sInstallScript, renderWaitForApiScript,
+} from '../../constructs/renderers';
 import { loadSites } from '../../sites';
 import lab from '../../sites/lab';
 import { lxcSite, vmSite } from '../fixtures/sites';

@@ -1,6 +1,5 @@
-import {
-  ApiHealthCheck, HostRole, SiteSpec, VrrpVersion, defineSite, renderHaproxyConfig, renderKeepalivedConfig,
-} from '../../constructs';
+import { ApiHealthCheck, HostRole, SiteSpec, VrrpVersion, defineSite } from '../../constructs';
+import { renderHaproxyConfig, renderKeepalivedConfig } from '../../constructs/renderers';
 import lab from '../../sites/lab';
 import { lxcSite, vmSite } from '../fixtures/sites';
 

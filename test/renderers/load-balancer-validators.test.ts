@@ -1,6 +1,5 @@
-import {
-  ApiHealthCheck, HostKind, HostRole, KEEPALIVED_SCRIPT_USER, SitePlan, VrrpVersion, defineSite, hostsWithRole, renderHaproxyConfig, renderKeepalivedConfig,
-} from '../../constructs';
+import { ApiHealthCheck, HostKind, HostRole, SitePlan, VrrpVersion, defineSite, hostsWithRole } from '../../constructs';
+import { KEEPALIVED_SCRIPT_USER, renderHaproxyConfig, renderKeepalivedConfig } from '../../constructs/renderers';
 import { loadSites } from '../../sites';
 import lab from '../../sites/lab';
 import { lxcSite, vmSite } from '../fixtures/sites';

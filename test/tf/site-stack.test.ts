@@ -1,7 +1,8 @@
 import { resolve } from 'path';
 import { AnnotationMetadataEntryType, Testing } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
-import { Distribution, HostRole, SiteStack, defineSite, renderCiliumBootstrapManifest } from '../../constructs';
+import { Distribution, HostRole, SiteStack, defineSite } from '../../constructs';
+import { renderCiliumBootstrapManifest } from '../../constructs/k8s';
 import lab from '../../sites/lab';
 import { loadSites } from '../../sites';
 import { pgHomelabSite } from '../datastore/fixtures';

@@ -1,6 +1,6 @@
-import {
-  Distribution, HostKind, HostRole, K3S_INSTALL_SCRIPT_PATH, KUBEADM_NODE_PREP_SCRIPT_PATH, SitePlan, defineSite, hostsWithRole, renderShellScript,
-} from '../../constructs';
+import { Distribution, HostKind, HostRole, SitePlan, defineSite, hostsWithRole } from '../../constructs';
+import { K3S_INSTALL_SCRIPT_PATH, KUBEADM_NODE_PREP_SCRIPT_PATH } from '../../constructs/renderers';
+import { renderShellScript } from '../../constructs/cloud-init';
 import { loadSites } from '../../sites';
 import { richCloudConfig } from '../cloud-init/fixtures';
 import { lxcSite, vmSite } from '../fixtures/sites';
