@@ -97,7 +97,7 @@ describe('the step script stops at the first failing step, says which, and a re-
     expect(existsSync(join(dir, 'three'))).toBe(false);
     expect(failed.stdout).toContain('proxmox-k3s-ha: step 2/3: test -e');
     expect(failed.stdout).not.toContain('step 3/3');
-    expect(failed.stderr).toContain(`proxmox-k3s-ha: configuration FAILED at step 2/3: test -e '${dir}/fixed' (exit status 1); fix the cause, then run ${CONFIGURE_SCRIPT_PATH} again`);
+    expect(failed.stderr).toContain(`proxmox-k3s-ha: configuration FAILED at step 2/3: test -e "${dir}/fixed" (exit status 1); fix the cause, then run ${CONFIGURE_SCRIPT_PATH} again`);
 
     writeFileSync(join(dir, 'fixed'), '');
     const rerun = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000 });
