@@ -7,6 +7,8 @@
  * sysctl to two values, or listening on one port — is an error that names both roles.
  */
 
+import { CloudGate, CloudService, renderServiceStep } from './service-step';
+
 /** Transport protocol of a port claim. */
 export enum Protocol {
   TCP = 'tcp',
@@ -137,6 +139,8 @@ export class CloudConfig {
   private readonly userMap = new Map<string, Owned<CloudUser>>();
   private readonly aptSourceMap = new Map<string, Owned<AptSource>>();
   private readonly portClaims: Owned<PortClaim>[] = [];
+  private readonly serviceList: Owned<CloudService>[] = [];
+  private readonly gateList: Owned<CloudGate>[] = [];
   private etcHosts?: Owned<readonly EtcHostsEntry[]>;
 
   constructor(props: CloudConfigProps) {
@@ -184,6 +188,39 @@ export class CloudConfig {
   /** A shell command run once at first provisioning, after packages and files, in the order added. */
   public addCommand(role: string, command: string): void {
     this.commandList.push({ role, value: command });
+  }
+
+  /**
+   * A service and the files it reads, as a configuration step at this point of the command order: at first
+   * configuration it is validated, enabled and started; later, only a change of a watched file reloads or restarts
+   * it (see {@link ServiceChange}). A path may be watched by one service only.
+   */
+  public addService(role: string, service: CloudService): void {
+    if (!/^[A-Za-z0-9@_.:-]+$/.test(service.unit)) {
+      throw new CloudConfigConflictError(`role "${role}": service unit ${JSON.stringify(service.unit)} is not a systemd unit name`);
+    }
+    if (service.watches.length === 0 || service.watches.some((path) => !path.startsWith('/') || /[\n']/.test(path))) {
+      throw new CloudConfigConflictError(`role "${role}": service ${service.unit} watches ${JSON.stringify(service.watches)} — expected one or more absolute paths`);
+    }
+    for (const { role: other, value } of this.serviceList) {
+      const shared = value.watches.find((path) => service.watches.includes(path));
+      if (shared) {
+        throw new CloudConfigConflictError(`${this.hostname}: file ${shared} is watched by service ${value.unit} (role "${other}") and by service ${service.unit} (role "${role}")`);
+      }
+    }
+    this.serviceList.push({ role, value: service });
+    this.addCommand(role, renderServiceStep(service));
+  }
+
+  /**
+   * A health gate the converge step checks after the host's configuration ran: a rollout moves on to the next host
+   * only once it passes (see {@link CloudGate}). Gates are not part of the first boot.
+   */
+  public addGate(role: string, gate: CloudGate): void {
+    if (!(gate.timeoutSeconds >= 1 && gate.timeoutSeconds <= 3600)) {
+      throw new CloudConfigConflictError(`role "${role}": gate ${JSON.stringify(gate.description)} timeoutSeconds ${gate.timeoutSeconds} — expected 1 to 3600`);
+    }
+    this.gateList.push({ role, value: gate });
   }
 
   /** A shell command run early at every boot (cloud-init `bootcmd`; a oneshot systemd unit on LXC). */
@@ -289,6 +326,9 @@ export class CloudConfig {
     other.moduleSet.forEach((role, module) => this.addKernelModule(role, module));
     other.bootCommandList.forEach(({ role, value }) => this.addBootCommand(role, value));
     other.commandList.forEach(({ role, value }) => this.addCommand(role, value));
+    // The service steps are among the commands already; only the watch records carry over.
+    other.serviceList.forEach((service) => this.serviceList.push(service));
+    other.gateList.forEach(({ role, value }) => this.addGate(role, value));
     other.portClaims.forEach(({ role, value }) => this.claimPort(role, value));
     if (other.etcHosts) {
       this.writeEtcHosts(other.etcHosts.role, other.etcHosts.value);
@@ -344,6 +384,16 @@ export class CloudConfig {
   /** Apt sources sorted by name. */
   public get aptSources(): readonly AptSource[] {
     return [...this.aptSourceMap.values()].map((s) => s.value).sort((a, b) => byCodeUnits(a.name, b.name));
+  }
+
+  /** Services in the order added, each with the role that added it. */
+  public get services(): readonly (CloudService & { readonly role: string })[] {
+    return this.serviceList.map(({ role, value }) => ({ ...value, role }));
+  }
+
+  /** Health gates in the order added, each with the role that added it. */
+  public get gates(): readonly (CloudGate & { readonly role: string })[] {
+    return this.gateList.map(({ role, value }) => ({ ...value, role }));
   }
 
   /** Port claims in the order added, each with the role that made it; used for conflict checks, not rendered. */

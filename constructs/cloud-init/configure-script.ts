@@ -1,3 +1,4 @@
+import { SERVICE_STEP_FUNCTIONS, START_LEDGER_COMMAND } from './service-step';
 import { shellQuote } from './shell-quote';
 
 /**
@@ -44,16 +45,18 @@ report() {
   fi
 }
 trap report EXIT
+${SERVICE_STEP_FUNCTIONS}
 
 ${steps.join('\n\n')}
 
 current=''
+${START_LEDGER_COMMAND}
 echo 'proxmox-k3s-ha: configuration complete (${total} steps)'
 `;
 }
 
 /** The commands of a script rendered by {@link renderConfigureScript}, in order (the inverse, for tests and tools). */
 export function configureScriptSteps(script: string): string[] {
-  const body = script.slice(script.indexOf('trap report EXIT\n') + 'trap report EXIT\n'.length, script.lastIndexOf("\ncurrent=''\necho"));
+  const body = script.slice(script.indexOf('trap report EXIT\n') + 'trap report EXIT\n'.length, script.lastIndexOf("\ncurrent=''\n"));
   return body.split(new RegExp(`^${CONFIGURE_STEP_MARKER}'[^\\n]*\\n`, 'm')).slice(1).map((chunk) => chunk.replace(/\n+$/, ''));
 }

@@ -1,20 +1,23 @@
 import { CloudConfig } from './cloud-config';
 import { CONFIGURE_SCRIPT_PATH, renderConfigureScript } from './configure-script';
 import { aptKeyPath, provisioningCommands } from './render-cloud-config';
+import { PENDING_CHANGES_PATH } from './service-step';
 import { shellQuote } from './shell-quote';
 
 
 const BOOT_SCRIPT = '/usr/local/lib/proxmox-k3s-ha/boot.sh';
 const BOOT_UNIT = '/etc/systemd/system/proxmox-k3s-ha-boot.service';
 
-const PRELUDE = `#!/bin/sh
+/** The start of every provisioning or converge script: strict mode and the file installer. */
+export const SHELL_PRELUDE = `#!/bin/sh
 # Provisioning script rendered by proxmox-k3s-ha. Idempotent: running it again converges to the same state.
 # File contents are single-quoted on purpose: nothing in them may expand.
 # shellcheck disable=SC2016
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
-# install_file PATH MODE OWNER < CONTENT: replaces PATH only when the content differs.
+# install_file PATH MODE OWNER < CONTENT: replaces PATH only when the content differs, and then records it in the
+# ledger of pending changes (once the first configuration completed), so the services reading it take the change.
 install_file() {
   mkdir -p "$(dirname "$1")"
   tmp=$(mktemp "$1.XXXXXX")
@@ -23,9 +26,20 @@ install_file() {
     rm -f "$tmp"
   else
     mv -f "$tmp" "$1"
+    if [ -f ${shellQuote(PENDING_CHANGES_PATH)} ] && ! grep -qxF "$1" ${shellQuote(PENDING_CHANGES_PATH)}; then
+      printf '%s\\n' "$1" >> ${shellQuote(PENDING_CHANGES_PATH)}
+    fi
   fi
   chmod "$2" "$1"
   chown "$3" "$1"
+}
+# installed NAME [VERSION]: the package is installed (at that version).
+installed() {
+  if [ $# -eq 2 ]; then
+    [ "$(dpkg-query -W -f='\${Status} \${Version}' "$1" 2>/dev/null)" = "install ok installed $2" ]
+  else
+    [ "$(dpkg-query -W -f='\${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]
+  fi
 }
 `;
 
@@ -39,7 +53,18 @@ function writeFile(path: string, content: string, mode: string, owner: string): 
  * kernel modules (checked, since a container cannot load them), sysctls, then the roles' commands.
  */
 export function renderShellScript(config: CloudConfig): string {
-  const lines: string[] = [PRELUDE];
+  return `${[SHELL_PRELUDE, ...shellScriptSections(config, { bootCommands: true })].join('\n')}\n`;
+}
+
+/** What {@link shellScriptSections} renders besides users, packages, files and commands. */
+export interface ShellSectionOptions {
+  /** Install the boot commands as a oneshot unit (LXC); a VM's cloud-init runs them at every boot itself. */
+  readonly bootCommands: boolean;
+}
+
+/** The body of {@link renderShellScript} (everything after the prelude), as lines; the converge script reuses it. */
+export function shellScriptSections(config: CloudConfig, options: ShellSectionOptions): string[] {
+  const lines: string[] = [];
   const section = (title: string) => lines.push('', `# --- ${title}`);
 
   if (config.users.length > 0) {
@@ -70,9 +95,15 @@ export function renderShellScript(config: CloudConfig): string {
     }
   }
   if (config.packages.length > 0) {
-    section('packages');
-    lines.push('apt-get update');
-    lines.push(`apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${config.packages.map(shellQuote).join(' ')}`);
+    section('packages (apt only when one is missing, so converging an installed host needs no repository)');
+    const checks = config.packages.map((name) => {
+      const [pkg, version] = name.split('=');
+      return version ? `installed ${shellQuote(pkg)} ${shellQuote(version)}` : `installed ${shellQuote(pkg)}`;
+    });
+    lines.push(`if ! { ${checks.join(' && ')}; }; then`);
+    lines.push('  apt-get update');
+    lines.push(`  apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${config.packages.map(shellQuote).join(' ')}`);
+    lines.push('fi');
   }
   if (!config.manageEtcHosts) {
     section('/etc/hosts is written below: Proxmox must not rewrite it when the container starts');
@@ -84,7 +115,7 @@ export function renderShellScript(config: CloudConfig): string {
       lines.push(writeFile(file.path, file.content, file.mode, file.owner));
     }
   }
-  if (config.bootCommands.length > 0) {
+  if (options.bootCommands && config.bootCommands.length > 0) {
     section('boot commands (every boot)');
     const script = `#!/bin/sh\nset -eu\n${config.bootCommands.join('\n')}\n`;
     lines.push(writeFile(BOOT_SCRIPT, script, '0755', 'root:root'));
@@ -103,5 +134,5 @@ export function renderShellScript(config: CloudConfig): string {
     section('commands: the same step script a VM runs from runcmd');
     lines.push(writeFile(CONFIGURE_SCRIPT_PATH, renderConfigureScript(commands), '0755', 'root:root'), CONFIGURE_SCRIPT_PATH);
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
 }

@@ -6,6 +6,8 @@ import { renderPostgresWriterHaproxySections } from './postgres';
 /** Where K3s's API server (via its supervisor) listens on every server. */
 export const K3S_API_SERVER_PORT = 6443;
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+/** On the loopback health frontend: the number of API servers in rotation (a rollout's health gate reads it). */
+export const HAPROXY_API_BACKENDS_PATH = '/api-backends';
 
 /** The API backend's name: the health page and the Keepalived track script refer to it. */
 export const API_BACKEND = 'k3s_api';
@@ -158,6 +160,7 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
     'monitor-uri /healthz',
     // 503 when no API server is in rotation: Keepalived then lowers this node's priority.
     `monitor fail if { nbsrv(${API_BACKEND}) lt 1 }`,
+    `http-request return status 200 content-type text/plain lf-string "%[nbsrv(${API_BACKEND})]" if { path ${HAPROXY_API_BACKENDS_PATH} }`,
     'timeout client 5s',
   ]));
   // The PostgreSQL datastore's writer endpoint (always the current primary): see renderers/postgres.ts.

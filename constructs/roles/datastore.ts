@@ -1,3 +1,4 @@
+import { ServiceChange } from '../cloud-init/service-step';
 import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
 import {
   POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_PROMOTE_PATH, POSTGRES_REPLICA_INIT_PATH, POSTGRES_ROLE_CHECK_PATH, POSTGRES_ROLE_CHECK_PORT,
@@ -88,5 +89,26 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
     config.addCommand(ROLE, POSTGRES_TLS_INSTALL_PATH);
   }
   config.addCommand(ROLE, index === 0 ? POSTGRES_PRIMARY_INIT_PATH : POSTGRES_REPLICA_INIT_PATH);
+  // A reload takes most settings; the few that need a restart (pg_settings.pending_restart) get one.
+  const psql = `runuser -u postgres -- psql -X -A -t -p ${postgres.port} -h ${paths.socketDir}`;
+  config.addService(ROLE, {
+    unit: paths.service,
+    watches: [paths.settingsPath, paths.hbaPath, paths.serviceDropInPath],
+    onChange: ServiceChange.RELOAD,
+    apply: `systemctl reload-or-restart ${paths.service}
+if [ "$(${psql} -c 'SELECT count(*) FROM pg_settings WHERE pending_restart')" != 0 ]; then systemctl restart ${paths.service}; fi`,
+  });
+  config.addGate(ROLE, index === 0
+    ? {
+      description: 'postgresql accepts connections and streams to at least as many replicas as before',
+      before: `${psql} -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"`,
+      check: `n=$(${psql} -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") && [ "$n" -ge "\${before:-0}" ]`,
+      timeoutSeconds: 120,
+    }
+    : {
+      description: 'the replica streams from the primary',
+      check: `[ "$(${psql} -c 'SELECT status FROM pg_stat_wal_receiver')" = streaming ]`,
+      timeoutSeconds: 120,
+    });
   config.addCommand(ROLE, 'systemctl enable --now postgres-role-check.socket');
 }

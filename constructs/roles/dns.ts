@@ -1,4 +1,5 @@
 import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
+import { ServiceChange } from '../cloud-init/service-step';
 import {
   BIND_LOCAL_PATH, BIND_OPTIONS_PATH, renderBind9Zones, renderNamedConfLocal, renderNamedConfOptions, requireDns, requireDnsServer,
 } from '../renderers/bind9';
@@ -29,7 +30,8 @@ function waitForPrimaryCommand(primaryIp: string, zones: readonly { zone: string
  * address and on 127.0.0.1, then a config and zone check before named is enabled and (re)started.
  *
  * Secondaries wait (at most 5 minutes) for the primary to serve the same serials, then restart named rather than
- * reload it: a reload only queues a refresh of a loaded secondary zone, a restart loads the file cloud-init wrote.
+ * reload it: a reload only queues a refresh of a loaded secondary zone, a restart loads the file just written. The
+ * primary reloads. Every server's rollout gate: it answers each zone with the serial rendered here.
  */
 export function applyDnsRole(config: CloudConfig, plan: SitePlan, hostName: string): void {
   const server = requireDnsServer(plan, hostName);
@@ -48,16 +50,16 @@ export function applyDnsRole(config: CloudConfig, plan: SitePlan, hostName: stri
   for (const zone of zones) {
     config.addFile(ROLE, { path: zone.path, content: zone.content, mode: '0644', owner: BIND_FILE_OWNER });
   }
-  config.addCommand(ROLE, 'named-checkconf /etc/bind/named.conf');
-  for (const zone of zones) {
-    config.addCommand(ROLE, `named-checkzone -i local ${zone.zone} ${zone.path}`);
-  }
+  const watches = [BIND_OPTIONS_PATH, BIND_LOCAL_PATH, ...zones.map((zone) => zone.path)];
+  const validate = ['named-checkconf /etc/bind/named.conf', ...zones.map((zone) => `named-checkzone -i local ${zone.zone} ${zone.path}`)];
   // `named` is the unit on Debian 12 and Ubuntu 24.04; `bind9` is only an alias, which systemctl enable refuses.
-  config.addCommand(ROLE, 'systemctl enable named');
   if (server.name === primary.name) {
-    config.addCommand(ROLE, 'systemctl reload-or-restart named');
+    // Debian's unit reloads with `rndc reload`: the new zones are served without a gap, and NOTIFY reaches the secondaries.
+    config.addService(ROLE, { unit: 'named', watches, onChange: ServiceChange.RELOAD, validate });
   } else {
     config.addCommand(ROLE, waitForPrimaryCommand(primary.ip, zones));
-    config.addCommand(ROLE, 'systemctl restart named');
+    config.addService(ROLE, { unit: 'named', watches, onChange: ServiceChange.RESTART, validate });
   }
+  const serials = zones.map((z) => `[ "$(dig +short +norec +time=2 +tries=1 @${server.ip} SOA ${z.zone} | cut -d ' ' -f 3)" = ${z.serial} ]`).join(' && ');
+  config.addGate(ROLE, { description: `named answers ${zones.map((z) => z.zone).join(', ')} with the rendered serials`, check: serials, timeoutSeconds: 120 });
 }

@@ -1,4 +1,5 @@
 import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
+import { ServiceChange } from '../cloud-init/service-step';
 import {
   K3S_AUTHENTICATION_CONFIG, K3S_AUTH_CONFIG_PATH, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_INSTALL_SCRIPT_PATH, K3S_TOKEN_PATH, K3S_WAIT_SCRIPT_PATH,
   k3sAgentConfig, k3sServerConfig, renderK3sConfig, renderK3sInstallScript, renderK3sUnit, renderWaitForApiScript,
@@ -14,20 +15,28 @@ function envFile(environment: Readonly<Record<string, string>>): string {
   return Object.entries(environment).map(([key, value]) => `${key}=${value}\n`).join('');
 }
 
-/** Installs the pinned K3s binary, the token and the unit; `wait` first waits for the API endpoint to answer. */
-function installK3s(config: CloudConfig, role: string, plan: SitePlan, token: string, mode: 'server' | 'agent', wait: boolean): void {
+/**
+ * Installs the pinned K3s binary, the token and the unit; `wait` first waits for the API endpoint to answer. K3s
+ * reads its files only when it starts: a change of any of them (or of the pinned version, in the install script)
+ * restarts it, after the new binary is in place.
+ */
+function installK3s(config: CloudConfig, role: string, plan: SitePlan, token: string, mode: 'server' | 'agent', wait: boolean, readPaths: readonly string[]): void {
   config.addPackages(role, 'curl');
   config.addFile(role, { path: K3S_TOKEN_PATH, content: `${token}\n`, mode: '0600' });
   config.addFile(role, { path: K3S_INSTALL_SCRIPT_PATH, content: renderK3sInstallScript(plan.versions.k3s, plan.versions.k3sSha256), mode: '0755' });
   const unit = mode === 'server' ? 'k3s' : 'k3s-agent';
-  config.addFile(role, { path: `/etc/systemd/system/${unit}.service`, content: renderK3sUnit(mode) });
+  const unitPath = `/etc/systemd/system/${unit}.service`;
+  config.addFile(role, { path: unitPath, content: renderK3sUnit(mode) });
   config.addCommand(role, K3S_INSTALL_SCRIPT_PATH);
   if (wait) {
     config.addFile(role, { path: K3S_WAIT_SCRIPT_PATH, content: renderWaitForApiScript(plan), mode: '0755' });
     config.addCommand(role, K3S_WAIT_SCRIPT_PATH);
   }
-  config.addCommand(role, 'systemctl daemon-reload');
-  config.addCommand(role, `systemctl enable --now ${unit}`);
+  config.addService(role, {
+    unit,
+    watches: [...readPaths, K3S_TOKEN_PATH, K3S_INSTALL_SCRIPT_PATH, unitPath],
+    onChange: ServiceChange.RESTART,
+  });
 }
 
 /**
@@ -57,12 +66,47 @@ export function applyK3sServerRole(config: CloudConfig, plan: SitePlan, hostName
     config.claimPort(SERVER_ROLE, { port: 2379, protocol: Protocol.TCP, description: 'etcd client' });
     config.claimPort(SERVER_ROLE, { port: 2380, protocol: Protocol.TCP, description: 'etcd peer' });
   }
-  installK3s(config, SERVER_ROLE, plan, token, 'server', index > 0);
+  const readPaths = [K3S_CONFIG_PATH, ...(Object.keys(datastore.serverEnvironment).length > 0 ? [K3S_ENV_PATH] : []),
+    ...datastore.serverFiles.map((file) => file.path), ...(plan.loadBalancer?.apiHealthCheck === ApiHealthCheck.READYZ ? [K3S_AUTH_CONFIG_PATH] : [])];
+  installK3s(config, SERVER_ROLE, plan, token, 'server', index > 0, readPaths);
+  addK3sServerGates(config, plan);
+}
+
+/** How long a restarted K3s server may take to be Ready again with its datastore healthy. */
+const K3S_SERVER_GATE_SECONDS = 600;
+
+/**
+ * A K3s server's rollout gates: this node Ready, the API server ready (`/readyz`, which includes etcd on embedded
+ * etcd) and, with embedded etcd, every server of the site back as a Ready etcd member, so the next server restarts
+ * only with full quorum.
+ */
+function addK3sServerGates(config: CloudConfig, plan: SitePlan): void {
+  const kubectl = '/usr/local/bin/k3s kubectl';
+  config.addGate(SERVER_ROLE, {
+    description: 'this node is Ready',
+    check: `${kubectl} get node "$(hostname)" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True`,
+    timeoutSeconds: K3S_SERVER_GATE_SECONDS,
+  });
+  config.addGate(SERVER_ROLE, { description: 'the API server is ready (/readyz)', check: `${kubectl} get --raw /readyz | grep -qx ok`, timeoutSeconds: K3S_SERVER_GATE_SECONDS });
+  if (plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD) {
+    const servers = hostsWithRole(plan, HostRole.K3S_SERVER).length;
+    config.addGate(SERVER_ROLE, {
+      description: `all ${servers} etcd members are Ready nodes (full quorum)`,
+      check: `[ "$(${kubectl} get nodes -l node-role.kubernetes.io/etcd=true -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}' | grep -cx True)" -ge ${servers} ]`,
+      timeoutSeconds: K3S_SERVER_GATE_SECONDS,
+    });
+  }
 }
 
 /** Attaches a K3s agent: it waits for the API endpoint, then registers through it with the cluster token. */
 export function applyK3sAgentRole(config: CloudConfig, plan: SitePlan, hostName: string, token: string): void {
   config.addFile(AGENT_ROLE, { path: K3S_CONFIG_PATH, content: renderK3sConfig(k3sAgentConfig(plan, hostName)), mode: '0600' });
   config.claimPort(AGENT_ROLE, { port: 10250, protocol: Protocol.TCP, description: 'kubelet' });
-  installK3s(config, AGENT_ROLE, plan, token, 'agent', true);
+  installK3s(config, AGENT_ROLE, plan, token, 'agent', true, [K3S_CONFIG_PATH]);
+  // The agent holds no credentials to read its Node; its kubelet's own health endpoint says it runs.
+  config.addGate(AGENT_ROLE, {
+    description: 'k3s-agent runs and its kubelet is healthy',
+    check: 'systemctl is-active --quiet k3s-agent && curl -fsS --max-time 2 http://127.0.0.1:10248/healthz | grep -qx ok',
+    timeoutSeconds: 300,
+  });
 }

@@ -1,5 +1,6 @@
 import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
-import { HAPROXY_CONFIG_PATH, renderHaproxyConfig, requireLoadBalancer } from '../renderers/haproxy';
+import { ServiceChange } from '../cloud-init/service-step';
+import { HAPROXY_API_BACKENDS_PATH, HAPROXY_CONFIG_PATH, renderHaproxyConfig, requireLoadBalancer } from '../renderers/haproxy';
 import {
   KEEPALIVED_CONFIG_PATH, KEEPALIVED_NOTIFY_PATH, KEEPALIVED_NOTIFY_SCRIPT, KEEPALIVED_SCRIPT_USER, renderKeepalivedConfig,
 } from '../renderers/keepalived';
@@ -49,11 +50,30 @@ export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostN
     config.addFile(ROLE, { path: KEEPALIVED_NOTIFY_PATH, content: KEEPALIVED_NOTIFY_SCRIPT, mode: '0755' });
     config.addCommand(ROLE, `id -u ${KEEPALIVED_SCRIPT_USER} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin ${KEEPALIVED_SCRIPT_USER}`);
   }
-  config.addCommand(ROLE, `haproxy -c -q -f ${HAPROXY_CONFIG_PATH}`);
-  config.addCommand(ROLE, 'systemctl enable haproxy');
-  config.addCommand(ROLE, 'systemctl reload-or-restart haproxy');
+  // HAProxy reloads (its master process starts new workers on the same sockets): no connection is refused.
+  config.addService(ROLE, {
+    unit: 'haproxy',
+    watches: [HAPROXY_CONFIG_PATH],
+    onChange: ServiceChange.RELOAD,
+    validate: [`haproxy -c -q -f ${HAPROXY_CONFIG_PATH}`],
+  });
   if (plan.apiEndpoint.floating) {
-    config.addCommand(ROLE, 'systemctl enable keepalived');
-    config.addCommand(ROLE, 'systemctl reload-or-restart keepalived');
+    // A reload keeps the VRRP state of unchanged instances: the VIP stays where it is.
+    config.addService(ROLE, {
+      unit: 'keepalived',
+      watches: [KEEPALIVED_CONFIG_PATH, KEEPALIVED_NOTIFY_PATH],
+      onChange: ServiceChange.RELOAD,
+      validate: [`keepalived -t -f ${KEEPALIVED_CONFIG_PATH}`],
+    });
+  }
+  const backendsUrl = `http://127.0.0.1:${lb.healthPort}${HAPROXY_API_BACKENDS_PATH}`;
+  config.addGate(ROLE, {
+    description: `haproxy serves and sees at least as many API servers in rotation as before (${backendsUrl})`,
+    before: `curl -fsS --max-time 2 ${backendsUrl}`,
+    check: `systemctl is-active --quiet haproxy && n=$(curl -fsS --max-time 2 ${backendsUrl}) && [ "$n" -ge "\${before:-0}" ]`,
+    timeoutSeconds: 60,
+  });
+  if (plan.apiEndpoint.floating) {
+    config.addGate(ROLE, { description: 'keepalived runs', check: 'systemctl is-active --quiet keepalived', timeoutSeconds: 30 });
   }
 }

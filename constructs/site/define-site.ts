@@ -14,6 +14,7 @@ import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';
 import { validateAccess, validateHealthCheckVersion, validateName, validateVersions } from './validate/misc';
 import { validateNetwork } from './validate/network';
+import { parseBastion, validateRollout } from './validate/rollout';
 import { validateProxmox } from './validate/proxmox';
 import { reportDuplicates, reportUnknownKeys } from './validate/shape';
 import { siteWarnings } from './warnings';
@@ -38,7 +39,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   if (input.description !== undefined) {
     problems.check(typeof input.description === 'string', 'description', input.description, 'a string');
   }
-  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'cluster', 'ingress', 'loadBalancer', 'controlPlane', 'postgres', 'dns']);
+  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'rollout', 'cluster', 'ingress', 'loadBalancer', 'controlPlane', 'postgres', 'dns']);
   const cidr = validateNetwork(problems, input.network);
   const proxmoxNodes = validateProxmox(problems, input.proxmox);
   const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
@@ -47,6 +48,7 @@ export function defineSite(spec: SiteSpec): SitePlan {
   validateVersions(problems, input.versions, (input.controlPlane as Record<string, unknown> | undefined)?.distribution === Distribution.KUBEADM);
   validateHealthCheckVersion(problems, input);
   validateAccess(problems, input.access);
+  validateRollout(problems, input.rollout);
   validateCluster(problems, input.cluster, cidr, (input.controlPlane as Record<string, unknown> | undefined)?.distribution);
   validateIngress(problems, input.ingress);
   validateLoadBalancer(problems, input.loadBalancer, hosts);
@@ -118,6 +120,8 @@ function resolveHost(host: HostSpec, spec: SiteSpec, prefixLength: number): Host
     },
     nodeLabels: { ...host.nodeLabels },
     nodeTaints: [...(host.nodeTaints ?? [])],
+    generation: host.generation ?? 0,
+    ...(host.sshHostKey ? { sshHostKey: host.sshHostKey } : {}),
   };
 }
 
@@ -200,6 +204,11 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
         nodes: hostsWithRole(partial, HostRole.DATASTORE).map((host) => ({ name: host.name, ip: host.ip })),
       },
     } : {}),
+    rollout: {
+      agentConcurrency: spec.rollout?.agentConcurrency ?? 1,
+      allowUnsafeServerRemoval: spec.rollout?.allowUnsafeServerRemoval ?? false,
+      ...(spec.rollout?.bastion ? { bastion: parseBastion(spec.rollout.bastion) } : {}),
+    },
     access: {
       adminUser: spec.access?.adminUser ?? DEFAULT_ADMIN_USER,
       sshAuthorizedKeys: [...(spec.access?.sshAuthorizedKeys ?? [])],

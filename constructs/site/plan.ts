@@ -42,6 +42,10 @@ export interface HostPlan {
   readonly nodeLabels: Readonly<Record<string, string>>;
   /** Kubernetes node taints as `key[=value]:Effect` the node registers with (empty when none). */
   readonly nodeTaints: readonly string[];
+  /** Rebuild counter (`HostSpec.generation`, default 0): a change replaces the machine. */
+  readonly generation: number;
+  /** The pinned SSH host key, when the site gave one. */
+  readonly sshHostKey?: string;
 }
 
 /** A download with its checksum algorithm resolved. */
@@ -190,6 +194,12 @@ export interface SitePlan {
     readonly tls: boolean;
     /** The datastore hosts in site order: the first is the initial primary. */
     readonly nodes: readonly { readonly name: string; readonly ip: string }[];
+  };
+  /** How changes roll through the running site. */
+  readonly rollout: {
+    readonly agentConcurrency: number;
+    readonly allowUnsafeServerRemoval: boolean;
+    readonly bastion?: { readonly host: string; readonly user?: string; readonly port?: number };
   };
   /** Admin user, extra SSH keys, time zone and NTP servers (empty list: the image's default pool). */
   readonly access: {

@@ -195,6 +195,43 @@ export interface HostSpec {
   readonly nodeLabels?: Readonly<Record<string, string>>;
   /** Kubernetes node taints as `key=value:Effect` (K3s servers and agents). @default [] */
   readonly nodeTaints?: readonly string[];
+  /**
+   * Rebuild counter: raise it to replace this host on purpose (a new VM or container that boots its user data
+   * again). Configuration changes never replace a host; they converge it in place.
+   *
+   * @default 0
+   */
+  readonly generation?: number;
+  /**
+   * The host's SSH host public key (`ssh-ed25519 AAAA…`), pinned by the converge step's SSH connection. Leave it out
+   * for a host that does not exist yet (its key is made at first boot): the connection then trusts the address.
+   *
+   * @default - not pinned
+   */
+  readonly sshHostKey?: string;
+}
+
+/** How configuration changes roll through a running site. */
+export interface RolloutSpec {
+  /**
+   * How many K3s agents (kubeadm workers) converge at once, after every server. Servers always go one at a time.
+   *
+   * @default 1
+   */
+  readonly agentConcurrency?: number;
+  /**
+   * Allow a change that removes more than one server at once or leaves etcd without a quorum of the previous
+   * members (checked against the previous synthesis). Only for a site you are willing to rebuild.
+   *
+   * @default false
+   */
+  readonly allowUnsafeServerRemoval?: boolean;
+  /**
+   * A jump host for the converge steps' SSH connections (`host` or `user@host[:port]`).
+   *
+   * @default - direct connections to the hosts' addresses
+   */
+  readonly bastion?: string;
 }
 
 /** The fixed address clients and joining nodes use to reach the Kubernetes API. */
@@ -518,6 +555,12 @@ export interface SiteSpec {
    * @default - admin user `k3sadmin`, keys from the Terraform variable only, UTC, the image's NTP pool
    */
   readonly access?: AccessSpec;
+  /**
+   * How changes roll through the running site: agent concurrency, a bastion, unsafe server removals.
+   *
+   * @default - agents one at a time, direct SSH, unsafe removals rejected
+   */
+  readonly rollout?: RolloutSpec;
   /**
    * Pod and Service networks, cluster domain and CNI.
    *

@@ -19,6 +19,18 @@ export interface HaLoadBalancerPairProps {
   readonly site: SitePlan;
   /** The hosts with role `load-balancer`, wherever the site puts them (VMs, LXC, K3s servers, datastore nodes). */
   readonly hosts: readonly LoadBalancerHost[];
+  /**
+   * The stats page password, as a reference to a sensitive variable (letters and digits only).
+   *
+   * @default - generated (`random_password`, 24 letters and digits)
+   */
+  readonly statsPassword?: string;
+  /**
+   * The VRRPv2 `auth_pass` when the site turns authentication on, as a reference (8 letters and digits).
+   *
+   * @default - generated (`random_password`)
+   */
+  readonly vrrpAuthPass?: string;
 }
 
 /**
@@ -36,9 +48,9 @@ export class HaLoadBalancerPair extends Construct {
   /** The port of HAProxy's API frontend (`apiEndpoint.port`). */
   public readonly apiEndpointPort: number;
   /** Password of the stats page user `admin` (a Terraform reference; sensitive). */
-  public readonly statsPassword: Password;
-  /** The VRRPv2 auth pass, when enabled. */
-  public readonly vrrpAuthPass?: Password;
+  public readonly statsPassword: string;
+  /** The VRRPv2 auth pass (a Terraform reference), when enabled. */
+  public readonly vrrpAuthPass?: string;
 
   constructor(scope: Construct, id: string, props: HaLoadBalancerPairProps) {
     super(scope, id);
@@ -51,15 +63,15 @@ export class HaLoadBalancerPair extends Construct {
     this.apiEndpointAddress = props.site.apiEndpoint.address;
     this.apiEndpointPort = props.site.apiEndpoint.port;
     // Letters and digits only: the value is written into haproxy.cfg and keepalived.conf unquoted.
-    this.statsPassword = new Password(this, 'StatsPassword', { length: 24, special: false });
+    this.statsPassword = props.statsPassword ?? new Password(this, 'StatsPassword', { length: 24, special: false }).result;
     if (lb.vrrpAuthentication) {
       // keepalived silently truncates auth_pass after 8 characters.
-      this.vrrpAuthPass = new Password(this, 'VrrpAuthPass', { length: 8, special: false });
+      this.vrrpAuthPass = props.vrrpAuthPass ?? new Password(this, 'VrrpAuthPass', { length: 8, special: false }).result;
     }
     for (const host of props.hosts) {
       applyLoadBalancerRole(host.cloudConfig, props.site, host.name, {
-        statsPassword: this.statsPassword.result,
-        vrrpAuthPass: this.vrrpAuthPass?.result,
+        statsPassword: this.statsPassword,
+        vrrpAuthPass: this.vrrpAuthPass,
       });
     }
   }

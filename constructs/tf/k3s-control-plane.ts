@@ -31,6 +31,12 @@ export interface K3sControlPlaneProps {
    * @default - a new {@link EmbeddedEtcdDatastore}
    */
   readonly datastore?: IK3sDatastore;
+  /**
+   * The cluster token, as a reference to a sensitive variable (letters and digits only).
+   *
+   * @default - generated (`random_password`, 48 letters and digits)
+   */
+  readonly token?: string;
 }
 
 /**
@@ -41,8 +47,8 @@ export interface K3sControlPlaneProps {
  * External datastore: every server gets the datastore's binding (a 0600 environment file with the DSN).
  */
 export class K3sControlPlane extends Construct {
-  /** The cluster token (sensitive Terraform reference), shared with the agents. */
-  public readonly token: Password;
+  /** The cluster token (a sensitive Terraform reference), shared with the agents. */
+  public readonly token: string;
   /** The datastore every server was bound to (the given one, or embedded etcd). */
   public readonly datastore: IK3sDatastore;
 
@@ -54,9 +60,9 @@ export class K3sControlPlane extends Construct {
       throw new Error(`datastore: ${JSON.stringify(this.datastore.kind)} — the site's controlPlane.datastore (${JSON.stringify(props.site.controlPlane.datastore)})`);
     }
     // Letters and digits: the token goes into files and systemd environment without quoting or escaping.
-    this.token = new Password(this, 'Token', { length: 48, special: false });
+    this.token = props.token ?? new Password(this, 'Token', { length: 48, special: false }).result;
     props.servers.forEach((server, index) =>
-      applyK3sServerRole(server.cloudConfig, props.site, server.name, this.token.result, this.datastore.bind(server.name, index)));
+      applyK3sServerRole(server.cloudConfig, props.site, server.name, this.token, this.datastore.bind(server.name, index)));
   }
 }
 

@@ -1,10 +1,9 @@
-import { DataResource, Lazy } from 'cdktf';
+import { DataResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
-import { renderShellScript } from '../cloud-init/render-shell';
 import { VirtualEnvironmentContainer, VirtualEnvironmentContainerFeatures } from './generated/providers/proxmox/virtual-environment-container';
 import { ProxmoxHostProps } from './host-props';
-import { escapeTerraformTemplate, fingerprint } from './terraform-template';
+import { ConvergeConnection, HostConverge } from './host-converge';
 
 /** Properties of a {@link ProxmoxLxc}. */
 export interface ProxmoxLxcProps extends ProxmoxHostProps {
@@ -33,20 +32,37 @@ export interface ProxmoxLxcProps extends ProxmoxHostProps {
    * @default - nesting only
    */
   readonly features?: Omit<VirtualEnvironmentContainerFeatures, 'nesting'>;
+  /**
+   * Rebuild counter: a change replaces the container on purpose. Configuration changes never replace it.
+   *
+   * @default 0
+   */
+  readonly generation?: number;
+  /**
+   * The container's SSH host key, pinned by the converge step; and a jump host to reach it.
+   *
+   * @default - not pinned, direct connection
+   */
+  readonly convergeConnection?: Pick<ConvergeConnection, 'hostKey' | 'bastion'>;
+  /** Facts the converge step records for the change report. @default {} */
+  readonly convergeFacts?: Readonly<Record<string, string | number>>;
 }
 
 /**
  * A Proxmox LXC container provisioned by a shell script.
  *
  * LXC containers have no cloud-init, so the same {@link CloudConfig} a VM would get is rendered as an idempotent
- * POSIX script, uploaded and run over SSH by a `terraform_data` resource's provisioners (the public `provisioner`).
- * A changed script re-runs on the existing container (it converges; nothing is replaced). Kernel modules cannot be
- * loaded from inside a container: load them on the Proxmox host; the script fails naming any that are missing.
+ * POSIX script, run over SSH by a converge step ({@link HostConverge}, the public `converge`) when the container
+ * is new and whenever its configuration changes: it converges in place; nothing is replaced. Kernel modules
+ * cannot be loaded from inside a container: load them on the Proxmox host; the script fails naming any that are
+ * missing.
  */
 export class ProxmoxLxc extends Construct {
   /** The container resource. */
   public readonly resource: VirtualEnvironmentContainer;
-  /** Runs the provisioning script whenever it changes. */
+  /** Runs the provisioning (converge) script on the new container and whenever it changes. */
+  public readonly converge: HostConverge;
+  /** The converge step's `terraform_data` resource (`converge.resource`). */
   public readonly provisioner: DataResource;
   /** The container's configuration builder; rendered to the provisioning script at synthesis, so roles may still add to it. */
   public readonly cloudConfig: CloudConfig;
@@ -58,7 +74,9 @@ export class ProxmoxLxc extends Construct {
     this.cloudConfig = props.cloudConfig;
     this.containerIpv4Address = props.ipv4Cidr.split('/')[0];
 
+    const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
     this.resource = new VirtualEnvironmentContainer(this, 'Resource', {
+      lifecycle: { replaceTriggeredBy: [generation] },
       nodeName: props.nodeName,
       vmId: props.vmId,
       description: props.description,
@@ -80,19 +98,14 @@ export class ProxmoxLxc extends Construct {
       },
     });
 
-    const script = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderShellScript(this.cloudConfig)) });
-    const scriptPath = '/root/proxmox-k3s-ha-provision.sh';
-    this.provisioner = new DataResource(this, 'Provision', {
-      dependsOn: [this.resource],
-      triggersReplace: {
-        container: this.resource.id,
-        script: Lazy.stringValue({ produce: (context) => fingerprint(String(context.resolve(script))) }),
-      },
-      connection: { type: 'ssh', host: this.containerIpv4Address, user: 'root', privateKey: props.sshPrivateKey },
-      provisioners: [
-        { type: 'file', content: script, destination: scriptPath },
-        { type: 'remote-exec', inline: [`sh ${scriptPath}`] },
-      ],
+    this.converge = new HostConverge(this, 'Converge', {
+      hostName: props.name,
+      cloudConfig: this.cloudConfig,
+      connection: { host: this.containerIpv4Address, user: 'root', privateKey: props.sshPrivateKey, ...props.convergeConnection },
+      waitForCloudInit: false,
+      machine: this.resource,
+      facts: props.convergeFacts,
     });
+    this.provisioner = this.converge.resource;
   }
 }

@@ -1,4 +1,4 @@
-import { Lazy } from 'cdktf';
+import { DataResource, Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { renderCloudConfig } from '../cloud-init/render-cloud-config';
@@ -6,7 +6,8 @@ import { VirtualEnvironmentFile } from './generated/providers/proxmox/virtual-en
 import { VirtualEnvironmentVm } from './generated/providers/proxmox/virtual-environment-vm';
 import { ProxmoxHostProps } from './host-props';
 import { completeNetworkDevice } from './network-device';
-import { escapeTerraformTemplate, fingerprint } from './terraform-template';
+import { ConvergeConnection, HostConverge } from './host-converge';
+import { escapeTerraformTemplate } from './terraform-template';
 
 /** Properties of a {@link ProxmoxVm}. */
 export interface ProxmoxVmProps extends ProxmoxHostProps {
@@ -21,14 +22,20 @@ export interface ProxmoxVmProps extends ProxmoxHostProps {
    */
   readonly cpuType?: string;
   /**
-   * Put a fingerprint of the rendered cloud-init into the snippet's file name, so changed user data replaces the VM.
+   * Rebuild counter: a change replaces the VM on purpose (it boots its user data again). Configuration changes never
+   * replace it.
    *
-   * Cloud-init runs once, at first boot: without replacement a changed configuration is uploaded but never applied
-   * to the running VM. Set false to keep VMs and apply changes yourself.
-   *
-   * @default true
+   * @default 0
    */
-  readonly cloudInitCausesReplacement?: boolean;
+  readonly generation?: number;
+  /**
+   * Converge the running VM to its configuration over SSH after every change (see {@link HostConverge}).
+   *
+   * @default - no converge step: the user data applies at first boot only
+   */
+  readonly converge?: ConvergeConnection;
+  /** Facts the converge step records for the change report. @default {} */
+  readonly convergeFacts?: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -38,8 +45,10 @@ export interface ProxmoxVmProps extends ProxmoxHostProps {
  * `snippets` file (`proxmox_virtual_environment_file`, the public `userData`) and referenced by
  * `initialization.user_data_file_id`. The upload goes over SSH, so the provider's `ssh` block must reach the node.
  *
- * **Changing the user data replaces the VM** (by default, see `cloudInitCausesReplacement`): the file name carries
- * a fingerprint of its content and `user_data_file_id` forces replacement. Escape hatch: `vm.resource.addOverride()`.
+ * **User data is what the VM boots with the first time; a change never replaces the VM.** The snippet keeps one
+ * name (its content is updated for a future rebuild) and the VM ignores changes of `user_data_file_id`, which the
+ * provider would otherwise answer with a replacement. Changes reach the running VM through the converge step
+ * (`converge`); `generation` replaces the VM on purpose. Escape hatch: `vm.resource.addOverride()`.
  */
 export class ProxmoxVm extends Construct {
   /** The VM resource. */
@@ -50,6 +59,8 @@ export class ProxmoxVm extends Construct {
   public readonly cloudConfig: CloudConfig;
   /** The VM's static IPv4 address (without prefix). */
   public readonly vmIpv4Address: string;
+  /** The step that converges the running VM, when `converge` was given. */
+  public readonly converge?: HostConverge;
 
   constructor(scope: Construct, id: string, props: ProxmoxVmProps) {
     super(scope, id);
@@ -57,14 +68,8 @@ export class ProxmoxVm extends Construct {
     this.vmIpv4Address = props.ipv4Cidr.split('/')[0];
     // Rendered lazily so roles attached after construction are included.
     const userDataText = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderCloudConfig(this.cloudConfig)) });
-    const replaceOnChange = props.cloudInitCausesReplacement ?? true;
-    const fileName = Lazy.stringValue({
-      produce: (context) => {
-        // Hash the resolved text (references rendered as Terraform expressions): stable across synth runs.
-        const suffix = replaceOnChange ? `-${fingerprint(String(context.resolve(userDataText)))}` : '';
-        return `${props.name}-user-data${suffix}.yaml`;
-      },
-    });
+    const fileName = `${props.name}-user-data.yaml`;
+    const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
 
     this.userData = new VirtualEnvironmentFile(this, 'UserData', {
       nodeName: props.nodeName,
@@ -106,6 +111,16 @@ export class ProxmoxVm extends Construct {
         userDataFileId: this.userData.id,
       },
     });
+    this.resource.lifecycle = {
+      // The provider replaces a VM whose user data file changes; the converge step applies changes instead.
+      ignoreChanges: ['initialization[0].user_data_file_id'],
+      replaceTriggeredBy: [generation],
+    };
+    if (props.converge) {
+      this.converge = new HostConverge(this, 'Converge', {
+        hostName: props.name, cloudConfig: this.cloudConfig, connection: props.converge, waitForCloudInit: true, machine: this.resource, facts: props.convergeFacts,
+      });
+    }
     this.resource.addOverride('network_device', [completeNetworkDevice({ bridge: props.bridge, model: 'virtio', ...(props.vlanId ? { vlan_id: props.vlanId } : {}) })]);
   }
 }

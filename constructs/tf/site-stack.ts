@@ -17,6 +17,21 @@ import { PostgresDatastore } from './postgres-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
+import { ConvergeConnection, HostConverge } from './host-converge';
+import { rolloutOrder } from '../site/rollout';
+
+/** What the change report needs to know of a host besides its files: its machine and versions. */
+function convergeFacts(site: SitePlan, host: HostPlan): Record<string, string | number> {
+  const kubernetesNode = [HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER].some((role) => hasRole(host, role));
+  return {
+    roles: host.roles.join(','),
+    kind: host.kind,
+    vmId: host.vmId,
+    proxmoxNode: host.proxmoxNode,
+    generation: host.generation,
+    ...(kubernetesNode ? (site.controlPlane.distribution === Distribution.K3S ? { k3s: site.versions.k3s } : { kubernetes: site.versions.kubernetes }) : {}),
+  };
+}
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -33,6 +48,29 @@ export interface SiteStackProps {
    * @default - none (an error on K3s sites with Cilium)
    */
   readonly serverManifests?: readonly { readonly path: string; readonly content: string }[];
+  /**
+   * The hosts exist already (pre-provisioned machines, or a site adopted from elsewhere): no Proxmox resource is
+   * made and no Proxmox provider configured; every host is configured by its converge step over SSH, at the
+   * address the site gives (as `root` for hosts of kind lxc, as the admin user with sudo otherwise).
+   *
+   * @default false
+   */
+  readonly existingHosts?: boolean;
+  /**
+   * Hosts of the site this stack does not configure (another stack or a person does); they keep their place in the
+   * plan (backends, records), but get no machine and no converge step.
+   *
+   * @default []
+   */
+  readonly unmanagedHosts?: readonly string[];
+  /**
+   * Where the site's secrets come from: `generated` (`random_password` resources, in the state) or `variables`
+   * (sensitive Terraform variables you set: `TF_VAR_haproxy_stats_password`, `TF_VAR_k3s_token`,
+   * `TF_VAR_vrrp_auth_pass`). `variables` needs no provider at all, but covers load balancers and K3s only.
+   *
+   * @default 'generated'
+   */
+  readonly secrets?: 'generated' | 'variables';
 }
 
 /** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
@@ -41,8 +79,10 @@ export interface SiteHost {
   readonly plan: HostPlan;
   /** The host's configuration builder, with the base configuration applied; roles add to it. */
   readonly cloudConfig: CloudConfig;
-  /** The Proxmox VM or LXC container the host runs on, by `plan.kind`. */
-  readonly machine: ProxmoxVm | ProxmoxLxc;
+  /** The Proxmox VM or LXC container the host runs on, by `plan.kind`; none for existing or unmanaged hosts. */
+  readonly machine?: ProxmoxVm | ProxmoxLxc;
+  /** The step that converges the host in place; none for unmanaged hosts. */
+  readonly converge?: HostConverge;
 }
 
 /**
@@ -50,14 +90,14 @@ export interface SiteHost {
  * with its base configuration. Roles (load balancers, K3s, datastore, DNS) attach to `hosts` by name.
  *
  * Credentials never appear in the stack: the Proxmox API token and the LXC provisioning key are sensitive
- * Terraform variables (`TF_VAR_proxmox_api_token`, `TF_VAR_lxc_ssh_private_key`); the admin's public key is the
+ * Terraform variables (`TF_VAR_proxmox_api_token`, and `TF_VAR_ssh_private_key`, which the converge steps connect with); the admin's public key is the
  * `admin_ssh_public_key` variable. The site's warnings become cdktf warning annotations.
  */
 export class SiteStack extends TerraformStack {
   /** The site the stack was built from. */
   public readonly site: SitePlan;
-  /** The bpg/proxmox provider: API token from the sensitive `proxmox_api_token` variable, snippets uploaded over SSH. */
-  public readonly provider: ProxmoxProvider;
+  /** The bpg/proxmox provider: API token from the sensitive `proxmox_api_token` variable, snippets uploaded over SSH; none for existing hosts. */
+  public readonly provider?: ProxmoxProvider;
   /** Hosts by name, in site order. */
   public readonly hosts: ReadonlyMap<string, SiteHost>;
   /** HAProxy + Keepalived, when the site has hosts with role `load-balancer`. */
@@ -73,29 +113,40 @@ export class SiteStack extends TerraformStack {
     this.site = site;
     site.warnings.forEach((warning) => Annotations.of(this).addWarning(`${warning.path}: ${warning.message}`));
 
-    const apiToken = new TerraformVariable(this, 'proxmox_api_token', {
-      type: 'string',
-      sensitive: true,
-      description: 'Proxmox VE API token, "user@realm!tokenid=secret"',
-    });
+    const existing = props.existingHosts ?? false;
+    const unmanaged = new Set(props.unmanagedHosts ?? []);
+    const unknown = [...unmanaged].filter((name) => !site.hosts.some((host) => host.name === name));
+    if (unknown.length > 0) {
+      throw new Error(`site ${site.name}: SiteStackProps.unmanagedHosts: ${JSON.stringify(unknown)} — expected names of the site's hosts (${site.hosts.map((h) => h.name).join(', ')})`);
+    }
+    const secretsFromVariables = props.secrets === 'variables';
+    if (secretsFromVariables && (site.postgres || site.controlPlane.distribution === Distribution.KUBEADM)) {
+      throw new Error(`site ${site.name}: SiteStackProps.secrets: "variables" — covers load balancers and K3s with embedded etcd; `
+        + 'the PostgreSQL datastore and kubeadm generate keys and certificates, use "generated"');
+    }
     const adminKey = new TerraformVariable(this, 'admin_ssh_public_key', {
       type: 'string',
       description: `SSH public key of the admin user "${site.access.adminUser}" on every host`,
     });
-    this.provider = new ProxmoxProvider(this, 'proxmox', {
-      endpoint: site.proxmox.endpoint,
-      apiToken: apiToken.stringValue,
-      insecure: site.proxmox.insecureTls,
-      // Snippet uploads go over SSH to the node (the API cannot write snippets).
-      ssh: { agent: true, username: site.proxmox.sshUser },
-    });
-
-    const hasLxc = site.hosts.some((host) => host.kind === HostKind.LXC);
-    const lxcKey = hasLxc ? new TerraformVariable(this, 'lxc_ssh_private_key', {
+    const sshKey = new TerraformVariable(this, 'ssh_private_key', {
       type: 'string',
       sensitive: true,
-      description: 'private key matching admin_ssh_public_key, used by Terraform to provision LXC containers over SSH',
-    }) : undefined;
+      description: 'private key matching admin_ssh_public_key: the converge steps configure the hosts over SSH with it',
+    });
+    if (!existing) {
+      const apiToken = new TerraformVariable(this, 'proxmox_api_token', {
+        type: 'string',
+        sensitive: true,
+        description: 'Proxmox VE API token, "user@realm!tokenid=secret"',
+      });
+      this.provider = new ProxmoxProvider(this, 'proxmox', {
+        endpoint: site.proxmox.endpoint,
+        apiToken: apiToken.stringValue,
+        insecure: site.proxmox.insecureTls,
+        // Snippet uploads go over SSH to the node (the API cannot write snippets).
+        ssh: { agent: true, username: site.proxmox.sshUser },
+      });
+    }
 
     const downloads = new Map<string, ProxmoxDownload>();
     const downloadOn = (node: string, kind: HostKind): ProxmoxDownload => {
@@ -127,6 +178,24 @@ export class SiteStack extends TerraformStack {
       if (site.network.etcHosts) {
         applyEtcHostsRole(cloudConfig, site);
       }
+      const connection: ConvergeConnection = {
+        host: host.ip,
+        // VMs disable root logins (cloud-init); containers are provisioned as root.
+        user: host.kind === HostKind.LXC ? 'root' : site.access.adminUser,
+        privateKey: sshKey.stringValue,
+        ...(host.sshHostKey ? { hostKey: host.sshHostKey } : {}),
+        ...(site.rollout.bastion ? { bastion: site.rollout.bastion } : {}),
+      };
+      const facts = convergeFacts(site, host);
+      if (unmanaged.has(host.name)) {
+        hosts.set(host.name, { plan: host, cloudConfig });
+        continue;
+      }
+      if (existing) {
+        const converge = new HostConverge(this, host.name, { hostName: host.name, cloudConfig, connection, waitForCloudInit: host.kind === HostKind.VM, facts });
+        hosts.set(host.name, { plan: host, cloudConfig, converge });
+        continue;
+      }
       const common = {
         name: host.name,
         nodeName: host.proxmoxNode,
@@ -142,6 +211,7 @@ export class SiteStack extends TerraformStack {
         memoryMiB: host.size.memoryMiB,
         diskGiB: host.size.diskGiB,
         cloudConfig,
+        generation: host.generation,
         tags: ['proxmox-k3s-ha', site.name, ...host.roles],
         description: `${site.name}: ${host.roles.join(', ')} (managed by proxmox-k3s-ha)`,
       };
@@ -150,15 +220,19 @@ export class SiteStack extends TerraformStack {
           ...common,
           imageFileId: downloadOn(host.proxmoxNode, HostKind.VM).fileId,
           snippetsDatastoreId: site.proxmox.datastores.snippets,
+          converge: connection,
+          convergeFacts: facts,
         })
         : new ProxmoxLxc(this, host.name, {
           ...common,
           templateFileId: downloadOn(host.proxmoxNode, HostKind.LXC).fileId,
           osType: site.proxmox.lxcTemplate?.osType,
           sshAuthorizedKeys: [adminKey.stringValue, ...site.access.sshAuthorizedKeys],
-          sshPrivateKey: lxcKey!.stringValue,
+          sshPrivateKey: sshKey.stringValue,
+          convergeConnection: { hostKey: connection.hostKey, bastion: connection.bastion },
+          convergeFacts: facts,
         });
-      hosts.set(host.name, { plan: host, cloudConfig, machine });
+      hosts.set(host.name, { plan: host, cloudConfig, machine, converge: machine.converge });
     }
     this.hosts = hosts;
 
@@ -171,7 +245,10 @@ export class SiteStack extends TerraformStack {
       hosts.get(firstServer.name)!.cloudConfig.addFile('k3s-bootstrap', { path: manifest.path, content: manifest.content, mode: '0600' });
     }
 
-    new RandomProvider(this, 'random');
+    const secretVariable = (name: string, description: string) => new TerraformVariable(this, name, { type: 'string', sensitive: true, description }).stringValue;
+    if (!secretsFromVariables) {
+      new RandomProvider(this, 'random');
+    }
     // Exactly one tls provider: kubeadm's cluster CA and the PostgreSQL datastore's CA both need it.
     if (site.controlPlane.distribution === Distribution.KUBEADM || site.postgres?.tls === true) {
       new TlsProvider(this, 'tls');
@@ -180,9 +257,13 @@ export class SiteStack extends TerraformStack {
       this.loadBalancers = new HaLoadBalancerPair(this, 'LoadBalancers', {
         site,
         hosts: site.loadBalancer.nodes.map((node) => ({ name: node.name, cloudConfig: hosts.get(node.name)!.cloudConfig })),
+        ...(secretsFromVariables ? {
+          statsPassword: secretVariable('haproxy_stats_password', 'password of the HAProxy stats pages (letters and digits)'),
+          ...(site.loadBalancer.vrrpAuthentication ? { vrrpAuthPass: secretVariable('vrrp_auth_pass', 'VRRPv2 auth_pass (8 letters and digits)') } : {}),
+        } : {}),
       });
       new TerraformOutput(this, 'haproxy_stats_password', {
-        value: this.loadBalancers.statsPassword.result,
+        value: this.loadBalancers.statsPassword,
         sensitive: true,
         description: `password of user "admin" on the HAProxy stats pages (http://<load balancer>:${site.loadBalancer.statsPort}/)`,
       });
@@ -196,12 +277,22 @@ export class SiteStack extends TerraformStack {
       const datastore = site.controlPlane.datastore === DatastoreKind.POSTGRES
         ? new PostgresDatastore(this, 'Datastore', { site, hosts: withRole(HostRole.DATASTORE) })
         : new EmbeddedEtcdDatastore();
-      this.controlPlane = new K3sControlPlane(this, 'ControlPlane', { site, servers: withRole(HostRole.K3S_SERVER), datastore });
-      new K3sAgents(this, 'Agents', { site, agents: withRole(HostRole.K3S_AGENT), token: this.controlPlane.token.result });
+      this.controlPlane = new K3sControlPlane(this, 'ControlPlane', {
+        site, servers: withRole(HostRole.K3S_SERVER), datastore,
+        ...(secretsFromVariables ? { token: secretVariable('k3s_token', 'the K3s cluster token (letters and digits)') } : {}),
+      });
+      new K3sAgents(this, 'Agents', { site, agents: withRole(HostRole.K3S_AGENT), token: this.controlPlane.token });
     }
     if (site.controlPlane.distribution === Distribution.KUBEADM) {
       const controlPlane = new KubeadmControlPlane(this, 'ControlPlane', { site, controlPlanes: withRole(HostRole.CONTROL_PLANE) });
       new KubeadmWorkers(this, 'Workers', { site, workers: withRole(HostRole.WORKER), joinSecrets: controlPlane.joinSecrets });
+    }
+
+    // Hosts converge one after another, each only once the previous one passed its gates.
+    for (const step of rolloutOrder(site, new Set([...hosts.values()].filter((h) => h.converge).map((h) => h.plan.name)))) {
+      const converge = hosts.get(step.host)!.converge!;
+      converge.runAfter(...step.after.map((name) => hosts.get(name)!.converge!));
+      converge.setRolloutPosition(step.position, step.after);
     }
 
     new TerraformOutput(this, 'kubeconfig_command', {

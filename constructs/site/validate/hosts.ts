@@ -30,7 +30,14 @@ export interface HostsContext {
 }
 
 function validateHost(problems: ProblemCollector, path: string, host: Record<string, unknown>, context: HostsContext): void {
-  reportUnknownKeys(problems, path, host, ['name', 'ip', 'vmId', 'proxmoxNode', 'roles', 'kind', 'size', 'nodeLabels', 'nodeTaints']);
+  reportUnknownKeys(problems, path, host, ['name', 'ip', 'vmId', 'proxmoxNode', 'roles', 'kind', 'size', 'nodeLabels', 'nodeTaints', 'generation', 'sshHostKey']);
+  if (host.generation !== undefined) {
+    problems.check(isIntegerInRange(host.generation, 0, 1_000_000), `${path}.generation`, host.generation, 'a rebuild counter, an integer from 0');
+  }
+  if (host.sshHostKey !== undefined) {
+    problems.check(typeof host.sshHostKey === 'string' && /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/.test(host.sshHostKey.trim()),
+      `${path}.sshHostKey`, host.sshHostKey, 'an SSH host public key "ssh-ed25519 AAAA…" (type and key, no comment)');
+  }
   if (host.nodeLabels !== undefined && expectObject(problems, `${path}.nodeLabels`, host.nodeLabels)) {
     for (const [key, value] of Object.entries(host.nodeLabels)) {
       problems.check(LABEL_KEY.test(key) && typeof value === 'string' && LABEL_VALUE.test(value), `${path}.nodeLabels.${key}`, value,

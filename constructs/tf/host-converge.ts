@@ -1,0 +1,144 @@
+import { DataResource, Lazy, TerraformResource, dependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudConfig } from '../cloud-init/cloud-config';
+import { renderConvergeScript } from '../cloud-init/render-converge';
+import { escapeTerraformTemplate, fingerprint } from './terraform-template';
+
+/** How a converge step reaches its host over SSH. */
+export interface ConvergeConnection {
+  /** The host's address. */
+  readonly host: string;
+  /** The SSH user: `root` (LXC) or the sudo-capable admin user (VMs, which disable root logins). */
+  readonly user: string;
+  /** The private key, as a reference to a sensitive variable; never a literal. */
+  readonly privateKey: string;
+  /**
+   * The host's SSH host public key, pinned.
+   *
+   * @default - not pinned (the first connection trusts the address)
+   */
+  readonly hostKey?: string;
+  /**
+   * A jump host, reached with the same key.
+   *
+   * @default - a direct connection
+   */
+  readonly bastion?: { readonly host: string; readonly user?: string; readonly port?: number };
+}
+
+/** Properties of a {@link HostConverge}. */
+export interface HostConvergeProps {
+  /** The host's name (for messages and the change report). */
+  readonly hostName: string;
+  /** What the host is configured with; rendered at synthesis, so roles may still add to it. */
+  readonly cloudConfig: CloudConfig;
+  /** How to reach the host. */
+  readonly connection: ConvergeConnection;
+  /** A VM: wait for its first boot (cloud-init) to end before converging. */
+  readonly waitForCloudInit: boolean;
+  /**
+   * The machine the host runs on; a new machine converges again.
+   *
+   * @default - an existing host, not managed by this stack
+   */
+  readonly machine?: TerraformResource;
+  /**
+   * Facts the change report reads besides the files and services (e.g. the K3s version).
+   *
+   * @default {}
+   */
+  readonly facts?: Readonly<Record<string, string | number>>;
+}
+
+/** What a converge step records in its `input` for the change report: fingerprints only, never contents. */
+export interface ConvergeRecord {
+  readonly host: string;
+  /** File path → fingerprint of the rendered content (secrets appear only as Terraform references). */
+  readonly files: Readonly<Record<string, string>>;
+  /** The services and what they watch. */
+  readonly services: readonly { readonly unit: string; readonly watches: readonly string[]; readonly onChange: string }[];
+  /** Position in the rollout and the hosts it waits for, filled in by the stack. */
+  readonly position: number;
+  readonly after: readonly string[];
+  readonly facts: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * Converges one existing host to its rendered configuration, in place: a `terraform_data` resource (the public
+ * `resource`) whose trigger is the fingerprint of the host's converge script, running that script over SSH with
+ * a `file` and a `remote-exec` provisioner. The script rewrites only files that differ, reloads or restarts only
+ * the services reading them, and ends with the host's health gates; a failure fails the resource, so hosts that
+ * depend on it (see {@link runAfter}) stay untouched.
+ *
+ * The script holds the host's secrets as Terraform references; it is uploaded into a directory only root (or
+ * the admin user) can read, and the command Terraform shows in its log holds no secret.
+ */
+export class HostConverge extends Construct {
+  /** The `terraform_data` resource that converges the host. */
+  public readonly resource: DataResource;
+  /** The host's name. */
+  public readonly hostName: string;
+  private readonly order: { position: number; after: string[] } = { position: 0, after: [] };
+
+  constructor(scope: Construct, id: string, props: HostConvergeProps) {
+    super(scope, id);
+    this.hostName = props.hostName;
+    const config = props.cloudConfig;
+    const script = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderConvergeScript(config, { waitForCloudInit: props.waitForCloudInit })) });
+    const { connection } = props;
+    const home = connection.user === 'root' ? '/root' : `/home/${connection.user}`;
+    const directory = `${home}/.proxmox-k3s-ha`;
+    const scriptPath = `${directory}/converge.sh`;
+    const asRoot = connection.user === 'root' ? '' : 'sudo ';
+    const record = Lazy.anyValue({
+      produce: (context): ConvergeRecord => ({
+        host: props.hostName,
+        files: Object.fromEntries(config.files.map((file) => [file.path, fingerprint(`${file.mode} ${file.owner}\n${String(context.resolve(file.content))}`)])),
+        services: config.services.map((service) => ({ unit: service.unit, watches: [...service.watches], onChange: service.onChange })),
+        position: this.order.position,
+        after: [...this.order.after],
+        facts: { ...props.facts },
+      }),
+    });
+    this.resource = new DataResource(this, 'Resource', {
+      dependsOn: props.machine ? [props.machine] : undefined,
+      triggersReplace: {
+        ...(props.machine ? { machine: props.machine.getStringAttribute('id') } : {}),
+        configuration: Lazy.stringValue({ produce: (context) => fingerprint(String(context.resolve(script))) }),
+      },
+      input: record,
+      connection: {
+        type: 'ssh',
+        host: connection.host,
+        user: connection.user,
+        privateKey: connection.privateKey,
+        timeout: '10m',
+        ...(connection.hostKey ? { hostKey: connection.hostKey } : {}),
+        ...(connection.bastion ? {
+          bastionHost: connection.bastion.host,
+          bastionUser: connection.bastion.user ?? connection.user,
+          bastionPort: connection.bastion.port ?? 22,
+          bastionPrivateKey: connection.privateKey,
+        } : {}),
+      },
+      provisioners: [
+        { type: 'remote-exec', inline: [`umask 077 && mkdir -p ${directory} && chmod 0700 ${directory}`] },
+        { type: 'file', content: script, destination: scriptPath },
+        { type: 'remote-exec', inline: [`${asRoot}sh ${scriptPath}`] },
+      ],
+    });
+  }
+
+  /** Converge only after `others` converged and passed their gates. */
+  public runAfter(...others: HostConverge[]): void {
+    for (const other of others) {
+      this.resource.dependsOn = [...(this.resource.dependsOn ?? []), dependable(other.resource)];
+    }
+  }
+
+  /** Records the host's place in the rollout for the change report (the dependencies themselves: {@link runAfter}). */
+  public setRolloutPosition(position: number, after: readonly string[]): void {
+    this.order.position = position;
+    this.order.after = [...after];
+  }
+}
