@@ -12,12 +12,14 @@ export { Problem, ValidationError } from './core/problems';
 export {
   AptSource, CloudConfig, CloudConfigConflictError, CloudConfigProps, CloudFile, CloudUser, EtcHostsEntry, PortClaim, Protocol,
 } from './cloud-init/cloud-config';
+export { CloudGate, CloudService, ServiceChange } from './cloud-init/service-step';
 
 // Terraform CDK constructs.
 export { SiteHost, SiteStack, SiteStackProps } from './tf/site-stack';
 export { ProxmoxHostProps } from './tf/host-props';
 export { ProxmoxVm, ProxmoxVmProps } from './tf/proxmox-vm';
 export { ProxmoxLxc, ProxmoxLxcProps } from './tf/proxmox-lxc';
+export { ConvergeConnection, HostConverge, HostConvergeProps } from './tf/host-converge';
 export { ProxmoxDownload, ProxmoxDownloadProps } from './tf/cloud-image';
 export { HaLoadBalancerPair, HaLoadBalancerPairProps } from './tf/ha-load-balancer-pair';
 export { EmbeddedEtcdDatastore, K3sAgents, K3sAgentsProps, K3sControlPlane, K3sControlPlaneProps, K3sHost } from './tf/k3s-control-plane';

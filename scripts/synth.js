@@ -2,6 +2,10 @@
 // Synthesizes every site (or SITE=a,b) with the compiled apps: Terraform JSON into cdktf.out/ and the GitOps
 // manifests into dist/k8s/<site>/. Both apps write into a temporary directory first; the real output folders are
 // replaced only when both succeed, so an invalid site leaves no partial or mixed output behind.
+// The new synthesis is compared with the previous one in cdktf.out/ (or PREVIOUS=<dir>): an unsafe change (a K3s
+// downgrade or skipped minor, a kubeadm version change, servers leaving below quorum) fails and writes nothing.
+// --plan prints the change report per site and host (new, converge in place, replaced, removed; rollout order)
+// and writes nothing.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -33,12 +37,40 @@ function printWarnings(manifestFile) {
   }
 }
 
+const planOnly = process.argv.includes('--plan');
+const previousDir = process.env.PREVIOUS ? path.resolve(process.env.PREVIOUS) : targets.infra;
+
+/** Compares each staged stack with the previous synthesis; prints the reports (plan) and returns the problems. */
+function compareWithPrevious(stagedInfra) {
+  const { compareSyntheses, formatChangeReport } = require(path.join(root, 'lib/constructs/tf/change-report.js'));
+  const problems = [];
+  for (const site of fs.readdirSync(path.join(stagedInfra, 'stacks')).sort()) {
+    const read = (dir) => {
+      const file = path.join(dir, 'stacks', site, 'cdk.tf.json');
+      return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+    };
+    const report = compareSyntheses(site, read(previousDir), read(stagedInfra));
+    if (planOnly) {
+      console.log(formatChangeReport(site, report));
+    }
+    problems.push(...report.problems);
+  }
+  return problems;
+}
+
 const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'proxmox-k3s-ha-synth-'));
 try {
   const ok = run('infra', path.join(staging, 'infra')) && run('k8s', path.join(staging, 'k8s'));
+  const problems = ok ? compareWithPrevious(path.join(staging, 'infra')) : [];
   if (!ok) {
     console.error('synth failed: nothing was written');
     process.exitCode = 1;
+  } else if (problems.length > 0) {
+    problems.forEach((problem) => console.error(`unsafe change: ${problem}`));
+    console.error(`${problems.length} unsafe change(s) against ${path.relative(root, previousDir) || '.'}: nothing was written`);
+    process.exitCode = 1;
+  } else if (planOnly) {
+    console.log(`compared with ${path.relative(root, previousDir) || '.'}: nothing was written`);
   } else {
     for (const [app, target] of Object.entries(targets)) {
       fs.rmSync(target, { recursive: true, force: true });

@@ -13,3 +13,6 @@ export * from './postgres-datastore';
 export * from './dns-zone';
 export * from './kubeadm-control-plane';
 export * from './site-hosts';
+export * from './host-converge';
+export * from './change-report';
+export * from '../site/rollout';

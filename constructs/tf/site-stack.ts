@@ -30,6 +30,10 @@ function convergeFacts(site: SitePlan, host: HostPlan): Record<string, string | 
     proxmoxNode: host.proxmoxNode,
     generation: host.generation,
     ...(kubernetesNode ? (site.controlPlane.distribution === Distribution.K3S ? { k3s: site.versions.k3s } : { kubernetes: site.versions.kubernetes }) : {}),
+    ...(controlPlaneHosts(site).includes(host) ? {
+      embeddedEtcd: site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD || site.controlPlane.distribution === Distribution.KUBEADM ? 1 : 0,
+      allowUnsafeServerRemoval: site.rollout.allowUnsafeServerRemoval ? 1 : 0,
+    } : {}),
   };
 }
 

@@ -1,0 +1,182 @@
+/**
+ * What a new synthesis changes on a running site, read from two synthesized Terraform JSON documents of one stack
+ * (the previous one, e.g. the last `cdktf.out/`, and the new one): per host new, converged in place (which files,
+ * which services reload or restart), replaced or removed, and the rollout order. Unsafe changes (a K3s downgrade or
+ * skipped minor, a kubeadm version change, more than one server gone at once or below etcd quorum) are listed as
+ * problems. Pure: reads JSON, loads no construct library.
+ */
+
+/** One host as its converge step recorded it (`terraform_data` `input`), plus its trigger. */
+export interface HostRecord {
+  readonly host: string;
+  readonly files: Readonly<Record<string, string>>;
+  readonly services: readonly { readonly unit: string; readonly watches: readonly string[]; readonly onChange: string }[];
+  readonly position: number;
+  readonly after: readonly string[];
+  readonly facts: Readonly<Record<string, string | number>>;
+  /** Fingerprint of the whole converge script (the step's trigger). */
+  readonly configuration: string;
+}
+
+/** What happens to one host. */
+export interface HostChange {
+  readonly host: string;
+  readonly action: 'new' | 'converge' | 'unchanged' | 'replaced' | 'removed';
+  /** Changed (or added) files, for `converge`. */
+  readonly files: readonly string[];
+  /** `unit reload` / `unit restart`, for `converge`. */
+  readonly services: readonly string[];
+  /** Why the machine is replaced, for `replaced`. */
+  readonly reason?: string;
+}
+
+/** The change report of one stack. */
+export interface ChangeReport {
+  readonly hosts: readonly HostChange[];
+  /** Hosts in rollout order (the new synthesis). */
+  readonly order: readonly string[];
+  /** Unsafe changes; non-empty means the change must not be applied. */
+  readonly problems: readonly string[];
+}
+
+/** The converge records of a synthesized stack (`cdk.tf.json`), by host. */
+export function hostRecords(stack: unknown): Map<string, HostRecord> {
+  const resources = (stack as { resource?: { terraform_data?: Record<string, { input?: unknown; triggers_replace?: { configuration?: string } }> } })
+    .resource?.terraform_data ?? {};
+  const records = new Map<string, HostRecord>();
+  for (const resource of Object.values(resources)) {
+    const input = resource.input as Partial<HostRecord> | undefined;
+    if (input && typeof input.host === 'string' && input.files && resource.triggers_replace?.configuration) {
+      records.set(input.host, { ...(input as HostRecord), configuration: resource.triggers_replace.configuration });
+    }
+  }
+  return records;
+}
+
+const CONTROL_PLANE_ROLES = ['k3s-server', 'control-plane'];
+const isControlPlane = (record: HostRecord) => String(record.facts.roles ?? '').split(',').some((role) => CONTROL_PLANE_ROLES.includes(role));
+
+/** `v1.34.2+k3s1` → [1, 34, 2, 1]. */
+function k3sVersionParts(version: string): number[] | undefined {
+  const match = /^v(\d+)\.(\d+)\.(\d+)\+k3s(\d+)$/.exec(version);
+  return match ? match.slice(1).map(Number) : undefined;
+}
+
+function compareParts(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) {
+      return (a[i] ?? 0) - (b[i] ?? 0);
+    }
+  }
+  return 0;
+}
+
+/** Why a machine is replaced: an explicit rebuild, or a placement the provider cannot change in place. */
+function replacementReason(before: HostRecord, after: HostRecord): string | undefined {
+  for (const [fact, why] of [['generation', 'generation raised (rebuild on purpose)'], ['vmId', 'VM id changed'], ['proxmoxNode', 'Proxmox node changed'], ['kind', 'kind changed']] as const) {
+    if (before.facts[fact] !== after.facts[fact]) {
+      return `${why}: ${before.facts[fact]} → ${after.facts[fact]}`;
+    }
+  }
+  return undefined;
+}
+
+function versionProblems(site: string, before: HostRecord, after: HostRecord): string[] {
+  const problems: string[] = [];
+  const from = String(before.facts.k3s ?? '');
+  const to = String(after.facts.k3s ?? '');
+  const fromParts = k3sVersionParts(from);
+  const toParts = k3sVersionParts(to);
+  if (fromParts && toParts && from !== to) {
+    if (compareParts(toParts, fromParts) < 0) {
+      problems.push(`${site}: versions.k3s: ${JSON.stringify(to)} — a downgrade from ${from} (running on ${after.host}); K3s does not support downgrades: keep ${from} or a later release`);
+    } else if (toParts[1] - fromParts[1] > 1) {
+      problems.push(`${site}: versions.k3s: ${JSON.stringify(to)} — skips minor releases after ${from} (running on ${after.host}); upgrade one minor at a time (v1.${fromParts[1] + 1}.x first)`);
+    }
+  }
+  if (before.facts.kubernetes !== undefined && after.facts.kubernetes !== undefined && before.facts.kubernetes !== after.facts.kubernetes) {
+    problems.push(`${site}: versions.kubernetes: ${JSON.stringify(after.facts.kubernetes)} — ${after.host} runs ${before.facts.kubernetes}; kubeadm upgrades are not automated `
+      + '(kubeadm upgrade apply/node one node at a time): keep the running version, upgrade by hand, then set the new one');
+  }
+  return problems;
+}
+
+/** Servers leaving at once (removed or replaced): more than one, or fewer than etcd's quorum of the previous members. */
+function serverRemovalProblems(site: string, previous: Map<string, HostRecord>, next: Map<string, HostRecord>, leaving: readonly string[]): string[] {
+  const before = [...previous.values()].filter(isControlPlane);
+  const gone = before.filter((record) => leaving.includes(record.host));
+  const allowed = [...next.values()].some((record) => isControlPlane(record) && Number(record.facts.allowUnsafeServerRemoval ?? 0) === 1);
+  if (gone.length === 0 || allowed) {
+    return [];
+  }
+  const problems: string[] = [];
+  const names = gone.map((record) => record.host).join(', ');
+  if (gone.length > 1) {
+    problems.push(`${site}: hosts: ${names} — ${gone.length} servers would leave at once; remove or rebuild one server per change (or set rollout.allowUnsafeServerRemoval)`);
+  }
+  const embeddedEtcd = before.some((record) => Number(record.facts.embeddedEtcd ?? 0) === 1);
+  const quorum = Math.floor(before.length / 2) + 1;
+  if (embeddedEtcd && before.length - gone.length < quorum) {
+    problems.push(`${site}: hosts: ${names} — leaves ${before.length - gone.length} of ${before.length} etcd members, below the quorum of ${quorum}: the cluster would stop `
+      + '(add a server first, or set rollout.allowUnsafeServerRemoval)');
+  }
+  return problems;
+}
+
+/** Compares two syntheses of one stack; `previous` undefined means a new site (every host new). */
+export function compareSyntheses(site: string, previousStack: unknown | undefined, nextStack: unknown): ChangeReport {
+  const previous = previousStack ? hostRecords(previousStack) : new Map<string, HostRecord>();
+  const next = hostRecords(nextStack);
+  const hosts: HostChange[] = [];
+  const problems: string[] = [];
+  const leaving: string[] = [];
+  for (const record of next.values()) {
+    const before = previous.get(record.host);
+    if (!before) {
+      hosts.push({ host: record.host, action: 'new', files: [], services: [] });
+      continue;
+    }
+    problems.push(...versionProblems(site, before, record));
+    const reason = replacementReason(before, record);
+    if (reason) {
+      leaving.push(record.host);
+      hosts.push({ host: record.host, action: 'replaced', files: [], services: [], reason });
+      continue;
+    }
+    const files = Object.keys(record.files).filter((path) => before.files[path] !== record.files[path]).sort();
+    const services = record.services.filter((service) => service.watches.some((path) => files.includes(path))).map((service) => `${service.unit} ${service.onChange}`);
+    const action = before.configuration === record.configuration ? 'unchanged' : 'converge';
+    hosts.push({ host: record.host, action, files, services });
+  }
+  for (const before of previous.values()) {
+    if (!next.has(before.host)) {
+      leaving.push(before.host);
+      hosts.push({ host: before.host, action: 'removed', files: [], services: [] });
+    }
+  }
+  problems.push(...serverRemovalProblems(site, previous, next, leaving));
+  const order = [...next.values()].sort((a, b) => a.position - b.position).map((record) => record.host);
+  return { hosts, order, problems };
+}
+
+/** The report as text, one line per host that changes, then the rollout order. */
+export function formatChangeReport(site: string, report: ChangeReport): string {
+  const lines = [`site ${site}`];
+  const counts = new Map<string, number>();
+  for (const change of report.hosts) {
+    counts.set(change.action, (counts.get(change.action) ?? 0) + 1);
+    if (change.action === 'unchanged') {
+      continue;
+    }
+    const detail = change.action === 'converge'
+      ? `converge in place${change.files.length > 0 ? `: ${change.files.join(', ')}` : ' (converge script only, no file changes)'}${change.services.length > 0 ? ` → ${change.services.join(', ')}` : ''}`
+      : change.action === 'replaced' ? `REPLACED (${change.reason})` : change.action;
+    lines.push(`  ${change.host}: ${detail}`);
+  }
+  const converging = new Set(report.hosts.filter((c) => c.action !== 'unchanged' && c.action !== 'removed').map((c) => c.host));
+  const order = report.order.filter((host) => converging.has(host));
+  lines.push(`  rollout order: ${order.length > 0 ? order.join(' → ') : 'nothing to roll out'}`);
+  lines.push(`  ${['new', 'converge', 'replaced', 'removed', 'unchanged'].map((action) => `${counts.get(action) ?? 0} ${action}`).join(', ')}`);
+  report.problems.forEach((problem) => lines.push(`  UNSAFE: ${problem}`));
+  return lines.join('\n');
+}

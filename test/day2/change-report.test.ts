@@ -1,0 +1,111 @@
+import { HostRole, SiteSpec, defineSite } from '../../constructs';
+import { compareSyntheses, formatChangeReport } from '../../constructs/tf';
+import homelab from '../../sites/homelab';
+import kubeadmMulti from '../../sites/kubeadm-multi';
+import lab from '../../sites/lab';
+import prod from '../../sites/prod';
+import { synthSite } from '../support/synth';
+
+/** The site's synthesized Terraform JSON. */
+const synth = (spec: SiteSpec) => synthSite(defineSite(spec)).json;
+
+/** The change report from `before` to `after`. */
+function report(before: SiteSpec, after: SiteSpec) {
+  return compareSyntheses(after.name, synth(before), synth(after));
+}
+
+const hostsWith = (r: ReturnType<typeof report>, action: string) => r.hosts.filter((h) => h.action === action).map((h) => h.host).sort();
+const bumpPatch = (version: string) => version.replace(/^(v1\.\d+\.)(\d+)/, (_, head, patch) => `${head}${Number(patch) + 1}`);
+const k3sVersionOf = (spec: SiteSpec) => defineSite(spec).versions.k3s;
+const withHosts = (spec: SiteSpec, hosts: SiteSpec['hosts']): SiteSpec => ({ ...spec, hosts });
+
+describe('the three day-2 changes of issue 10 converge in place and replace nothing', () => {
+  test.each([homelab, lab, prod])('$name: a K3s patch bump converges exactly the K3s nodes, servers before agents, each restarting k3s', (site) => {
+    const r = report(site, { ...site, versions: { ...site.versions, k3s: bumpPatch(k3sVersionOf(site)) } });
+    const plan = defineSite(site);
+    const k3sNodes = plan.hosts.filter((h) => h.roles.some((role) => role === HostRole.K3S_SERVER || role === HostRole.K3S_AGENT)).map((h) => h.name).sort();
+    expect(hostsWith(r, 'replaced')).toEqual([]);
+    expect(hostsWith(r, 'converge')).toEqual(k3sNodes);
+    for (const change of r.hosts.filter((h) => h.action === 'converge')) {
+      expect(change.files).toContain('/usr/local/lib/proxmox-k3s-ha/install-k3s.sh');
+      expect(change.services.some((s) => /^k3s(-agent)? restart$/.test(s))).toBe(true);
+    }
+    const order = r.order.filter((host) => k3sNodes.includes(host));
+    const lastServer = Math.max(...order.map((host, i) => (plan.hosts.find((h) => h.name === host)!.roles.includes(HostRole.K3S_SERVER) ? i : -1)));
+    const firstAgent = order.findIndex((host) => plan.hosts.find((h) => h.name === host)!.roles.includes(HostRole.K3S_AGENT));
+    expect(firstAgent === -1 || firstAgent > lastServer).toBe(true);
+    expect(r.problems).toEqual([]);
+  });
+
+  test('prod: adding a server converges the three running servers (tls-san) and the load balancers, one new host', () => {
+    const added = { ...prod.hosts.find((h) => h.name === 'k3s-prod-cp-03')!, name: 'k3s-prod-cp-04', ip: '192.168.0.204', vmId: 204 };
+    // A fourth server is the step towards five (the site model wants an odd count unless told).
+    const r = report(prod, { ...withHosts(prod, [...prod.hosts, added]), controlPlane: { ...prod.controlPlane, allowEvenServerCount: true } });
+    expect(hostsWith(r, 'replaced')).toEqual([]);
+    expect(hostsWith(r, 'new')).toEqual(['k3s-prod-cp-04']);
+    expect(hostsWith(r, 'converge')).toEqual(['k3s-prod-cp-01', 'k3s-prod-cp-02', 'k3s-prod-cp-03', 'k3s-prod-lb-01', 'k3s-prod-lb-02', 'k3s-prod-lb-03']);
+    const server = r.hosts.find((h) => h.host === 'k3s-prod-cp-01')!;
+    expect(server.files).toEqual(['/etc/rancher/k3s/config.yaml']);
+    expect(server.services).toEqual(['k3s restart']);
+    const lb = r.hosts.find((h) => h.host === 'k3s-prod-lb-01')!;
+    expect(lb.files).toEqual(['/etc/haproxy/haproxy.cfg']);
+    expect(lb.services).toEqual(['haproxy reload']);
+    expect(formatChangeReport('prod', r)).toContain('k3s-prod-cp-01: converge in place: /etc/rancher/k3s/config.yaml → k3s restart');
+  });
+
+  test('lab: adding an agent converges only the two Bind9 hosts (zone), which reload or restart named, not k3s', () => {
+    const added = { ...lab.hosts.find((h) => h.name === 'lx-k3s-agent-02')!, name: 'lx-k3s-agent-03', ip: '192.168.168.123', vmId: 123, roles: [HostRole.K3S_AGENT] };
+    const r = report(lab, withHosts(lab, [...lab.hosts, added]));
+    expect(hostsWith(r, 'replaced')).toEqual([]);
+    expect(hostsWith(r, 'new')).toEqual(['lx-k3s-agent-03']);
+    expect(hostsWith(r, 'converge')).toEqual(['lx-k3s-agent-01', 'lx-k3s-agent-02']);
+    for (const change of r.hosts.filter((h) => h.action === 'converge')) {
+      expect(change.files.every((path) => path.startsWith('/var/lib/bind/'))).toBe(true);
+      expect(change.services).toHaveLength(1);
+      expect(change.services[0]).toMatch(/^named (reload|restart)$/);
+    }
+  });
+});
+
+describe('unsafe changes are rejected against the previous synthesis, naming the field and the value', () => {
+  test('a K3s downgrade and a skipped minor', () => {
+    const version = k3sVersionOf(prod);
+    const minor = Number(/^v1\.(\d+)\./.exec(version)![1]);
+    const down = report(prod, { ...prod, versions: { ...prod.versions, k3s: version.replace(/^v1\.\d+\./, `v1.${minor - 1}.`) } });
+    expect(down.problems.length).toBeGreaterThan(0);
+    expect(down.problems[0]).toMatch(/^prod: versions\.k3s: "v1\.\d+\.\d+\+k3s\d+" — a downgrade from /);
+    const skip = report(prod, { ...prod, versions: { ...prod.versions, k3s: `v1.${minor + 2}.0+k3s1` } });
+    expect(skip.problems[0]).toContain(`skips minor releases after ${version}`);
+    expect(skip.problems[0]).toContain(`v1.${minor + 1}.x first`);
+    const next = report(prod, { ...prod, versions: { ...prod.versions, k3s: `v1.${minor + 1}.0+k3s1` } });
+    expect(next.problems).toEqual([]);
+  });
+
+  test('a kubeadm version change is rejected (kubeadm upgrades are not automated), never a silent replacement', () => {
+    const r = report(kubeadmMulti, { ...kubeadmMulti, versions: { kubernetes: '1.30.15', crio: '1.30.14' } });
+    expect(hostsWith(r, 'replaced')).toEqual([]);
+    expect(r.problems.length).toBeGreaterThan(0);
+    expect(r.problems[0]).toMatch(/^kubeadm-multi: versions\.kubernetes: "1\.30\.15" — .* runs 1\.30\.14; kubeadm upgrades are not automated/);
+  });
+
+  test('two servers removed at once, and one of three is fine unless it breaks quorum', () => {
+    const servers = ['k3s-prod-cp-02', 'k3s-prod-cp-03'];
+    const two = report(prod, withHosts(prod, prod.hosts.filter((h) => !servers.includes(h.name))));
+    expect(two.problems.join('\n')).toContain('k3s-prod-cp-02, k3s-prod-cp-03 — 2 servers would leave at once');
+    expect(two.problems.join('\n')).toContain('leaves 1 of 3 etcd members, below the quorum of 2');
+    const one = report(prod, withHosts(prod, prod.hosts.filter((h) => h.name !== 'k3s-prod-cp-03')));
+    expect(one.problems).toEqual([]);
+    expect(hostsWith(one, 'removed')).toEqual(['k3s-prod-cp-03']);
+    const allowed = report(prod, { ...withHosts(prod, prod.hosts.filter((h) => !servers.includes(h.name))), rollout: { allowUnsafeServerRemoval: true } });
+    expect(allowed.problems).toEqual([]);
+  });
+
+  test('a raised generation replaces exactly that host, on purpose; a second server rebuilt at once is unsafe', () => {
+    const rebuilt = (names: string[]) => withHosts(prod, prod.hosts.map((h) => (names.includes(h.name) ? { ...h, generation: 1 } : h)));
+    const one = report(prod, rebuilt(['k3s-prod-cp-01']));
+    expect(hostsWith(one, 'replaced')).toEqual(['k3s-prod-cp-01']);
+    expect(one.hosts.find((h) => h.host === 'k3s-prod-cp-01')!.reason).toBe('generation raised (rebuild on purpose): 0 → 1');
+    expect(one.problems).toEqual([]);
+    expect(report(prod, rebuilt(['k3s-prod-cp-01', 'k3s-prod-cp-02'])).problems[0]).toContain('2 servers would leave at once');
+  });
+});
