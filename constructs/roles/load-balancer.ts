@@ -63,7 +63,8 @@ export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostN
       unit: 'keepalived',
       watches: [KEEPALIVED_CONFIG_PATH, KEEPALIVED_NOTIFY_PATH],
       onChange: ServiceChange.RELOAD,
-      validate: [`keepalived -t -f ${KEEPALIVED_CONFIG_PATH}`],
+      // No `keepalived -t` here: run from a script it took the whole script down with it (SIGTERM) in the rolling
+      // lab; a reload with a bad file keeps the running configuration, and the gate below still checks the daemon.
     });
   }
   const backendsUrl = `http://127.0.0.1:${lb.healthPort}${HAPROXY_API_BACKENDS_PATH}`;

@@ -266,11 +266,14 @@ export class SiteStack extends TerraformStack {
           ...(site.loadBalancer.vrrpAuthentication ? { vrrpAuthPass: secretVariable('vrrp_auth_pass', 'VRRPv2 auth_pass (8 letters and digits)') } : {}),
         } : {}),
       });
-      new TerraformOutput(this, 'haproxy_stats_password', {
-        value: this.loadBalancers.statsPassword,
-        sensitive: true,
-        description: `password of user "admin" on the HAProxy stats pages (http://<load balancer>:${site.loadBalancer.statsPort}/)`,
-      });
+      if (!secretsFromVariables) {
+        // With secrets from variables the operator set it already (and the variable has this name).
+        new TerraformOutput(this, 'haproxy_stats_password', {
+          value: this.loadBalancers.statsPassword,
+          sensitive: true,
+          description: `password of user "admin" on the HAProxy stats pages (http://<load balancer>:${site.loadBalancer.statsPort}/)`,
+        });
+      }
     }
 
     if (site.dns) {

@@ -216,7 +216,10 @@ describe('the LXC shell rendering carries what the cloud-config carries, in the 
   });
 
   test('the packages and the users', () => {
-    expect(section('packages')).toContain(`apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${document.packages.map((p: string) => `'${p}'`).join(' ')}`);
+    // apt runs only when a package is missing, so converging an installed host needs no repository.
+    const packages = section('packages (apt only when one is missing, so converging an installed host needs no repository)');
+    expect(packages[0]).toBe(`if ! { ${document.packages.map((p: string) => `installed '${p}'`).join(' && ')}; }; then`);
+    expect(packages).toContain(`  apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${document.packages.map((p: string) => `'${p}'`).join(' ')}`);
     for (const user of document.users) {
       expect(section('users').join('\n')).toContain(`useradd --create-home --shell '${user.shell ?? '/bin/bash'}' '${user.name}'`);
     }

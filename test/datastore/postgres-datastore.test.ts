@@ -59,7 +59,7 @@ describe('applyDatastoreRole', () => {
       ['/usr/local/lib/proxmox-k3s-ha/postgres-tls-install.sh', '0755', 'root:root', '#!/bin/sh'],
     ]);
     expect(config.commands).toEqual(['systemctl daemon-reload', POSTGRES_TLS_INSTALL_PATH, POSTGRES_PRIMARY_INIT_PATH,
-      'systemctl enable --now postgres-role-check.socket']);
+      expect.stringMatching(/^if pkh_pending [^]*\n {2}systemctl reload-or-restart postgresql@16-main\n[^]*pending_restart[^]*systemctl restart postgresql@16-main; fi\n/), 'systemctl enable --now postgres-role-check.socket']);
   });
 
   test('fails without the TLS files when postgres.tls is on, and with them when it is off', () => {
@@ -74,8 +74,11 @@ describe('applyDatastoreRole', () => {
     const second = builder(plain, 'pg-node-2');
     applyDatastoreRole(first, plain, 'pg-node-1', secrets);
     applyDatastoreRole(second, plain, 'pg-node-2', secrets);
-    expect(first.commands).toEqual(['systemctl daemon-reload', POSTGRES_PRIMARY_INIT_PATH, 'systemctl enable --now postgres-role-check.socket']);
-    expect(second.commands).toEqual(['systemctl daemon-reload', POSTGRES_REPLICA_INIT_PATH, 'systemctl enable --now postgres-role-check.socket']);
+    const serviceStep = expect.stringMatching(/^if pkh_pending '\/etc\/postgresql\/16\/main\/conf.d\/50-proxmox-k3s-ha.conf'/);
+    expect(first.commands).toEqual(['systemctl daemon-reload', POSTGRES_PRIMARY_INIT_PATH, serviceStep, 'systemctl enable --now postgres-role-check.socket']);
+    expect(second.commands).toEqual(['systemctl daemon-reload', POSTGRES_REPLICA_INIT_PATH, serviceStep, 'systemctl enable --now postgres-role-check.socket']);
+    expect(first.gates[0].description).toBe('postgresql accepts connections and streams to at least as many replicas as before');
+    expect(second.gates[0].description).toBe('the replica streams from the primary');
   });
 
   test('co-located with the load balancer role (seed 000): no conflict, the writer port is claimed by HAProxy', () => {

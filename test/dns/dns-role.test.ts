@@ -36,28 +36,34 @@ describe('applyDnsRole', () => {
     expect(() => config.claimPort('other', { port: 53, protocol: Protocol.TCP, description: 'dnsmasq' })).toThrow(CloudConfigConflictError);
   });
 
-  const checks = [
-    'named-checkconf /etc/bind/named.conf',
-    'named-checkzone -i local k3s.test.local /var/lib/bind/db.k3s.test.local',
-    'named-checkzone -i local 168.168.192.in-addr.arpa /var/lib/bind/db.168.168.192.in-addr.arpa',
-    'systemctl enable named',
-  ];
+  const watched = "'/etc/bind/named.conf.options' '/etc/bind/named.conf.local' '/var/lib/bind/db.k3s.test.local' '/var/lib/bind/db.168.168.192.in-addr.arpa'";
+  /** The service step: validate every file, then enable and reload or restart named, only when a watched file changed (or it is stopped). */
+  const serviceStep = (apply: string) => [
+    `if pkh_pending ${watched} || ! systemctl is-active --quiet named; then`,
+    '  named-checkconf /etc/bind/named.conf',
+    '  named-checkzone -i local k3s.test.local /var/lib/bind/db.k3s.test.local',
+    '  named-checkzone -i local 168.168.192.in-addr.arpa /var/lib/bind/db.168.168.192.in-addr.arpa',
+    '  systemctl enable named',
+    `  ${apply}`,
+    `  pkh_applied ${watched}`,
+    'fi',
+  ].join('\n');
 
   test('the primary checks the configuration and every zone before enabling and (re)loading named', () => {
     const primary = configFor('lx-dns-01');
     applyDnsRole(primary, plan2, 'lx-dns-01');
-    expect(primary.commands).toEqual([...checks, 'systemctl reload-or-restart named']);
+    expect(primary.commands).toEqual([serviceStep('systemctl reload-or-restart named')]);
+    expect(primary.gates.map((gate) => gate.check)).toEqual([expect.stringContaining('@192.168.168.53 SOA k3s.test.local')]);
   });
 
   test('a secondary also waits, bounded, until the primary serves this synthesis\'s serials, then restarts named', () => {
     const [forward, reverse] = renderBind9Zones(plan2);
     expect(config.commands).toEqual([
-      ...checks,
       'i=0; until { '
         + `[ "$(dig +short +time=2 +tries=1 @192.168.168.53 SOA k3s.test.local | cut -d ' ' -f 3)" = ${forward.serial} ] && `
         + `[ "$(dig +short +time=2 +tries=1 @192.168.168.53 SOA 168.168.192.in-addr.arpa | cut -d ' ' -f 3)" = ${reverse.serial} ]; `
         + '} || [ "$i" -ge 60 ]; do i=$((i + 1)); sleep 5; done',
-      'systemctl restart named',
+      serviceStep('systemctl restart named'),
     ]);
   });
 

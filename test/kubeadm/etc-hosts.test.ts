@@ -5,6 +5,7 @@ import { applyEtcHostsRole, siteEtcHostsEntries } from '../../constructs/roles';
 import kubeadmMulti from '../../sites/kubeadm-multi';
 import { lxcSite } from '../fixtures/sites';
 import { resourcesByPath, synthSite } from '../support/synth';
+import { convergeScripts } from '../support/user-data';
 import { describeWithTools } from '../support/tools';
 import { cloudInitSchema, shellcheck } from '../support/validators';
 
@@ -105,7 +106,7 @@ describe('SiteStack with network.etcHosts', () => {
 
   test('VMs and LXC containers alike get the site\'s /etc/hosts', () => {
     const vmData = Object.values(resourcesByPath(json, 'proxmox_virtual_environment_file')).map((f) => f.source_raw.data as string);
-    const lxcScripts = Object.values(resourcesByPath(json, 'terraform_data')).map((d) => d.provisioner[0].file.content as string);
+    const lxcScripts = [...convergeScripts(site, json, true).values()];
     expect(vmData).toHaveLength(3);
     expect(lxcScripts).toHaveLength(2);
     for (const data of vmData) {

@@ -48,14 +48,27 @@ export function deliveredHosts(site: SitePlan, json: TfJson = synthSite(site).js
   const provisioners = resourcesByPath(json, 'terraform_data');
   return site.hosts.map((host) => {
     const lxc = host.kind === HostKind.LXC;
-    const path = `${site.name}/${host.name}/${lxc ? 'Provision' : 'UserData'}`;
-    const raw: string | undefined = lxc ? provisioners[path]?.provisioner[0].file.content : snippets[path]?.source_raw.data;
+    const path = lxc ? `${site.name}/${host.name}/Converge/Resource` : `${site.name}/${host.name}/UserData`;
+    const raw: string | undefined = lxc ? convergeScriptOf(provisioners[path]) : snippets[path]?.source_raw.data;
     if (raw === undefined) {
       throw new Error(`${site.name}: no synthesized ${lxc ? 'provisioning script' : 'user-data snippet'} for host ${host.name} (expected ${path})`);
     }
     const text = interpolateForValidation(raw);
     return { site, host, path, text, files: lxc ? scriptFiles(text) : cloudConfigFiles(text) };
   });
+}
+
+/** The script a converge step (`terraform_data`) uploads and runs. */
+export function convergeScriptOf(resource: TfJson | undefined): string | undefined {
+  return resource?.provisioner.find((p: TfJson) => p.file)?.file.content;
+}
+
+/** The converge scripts of a synthesized site by host name; only those of LXC containers with `lxcOnly`. */
+export function convergeScripts(site: SitePlan, json: TfJson, lxcOnly = false): Map<string, string> {
+  const resources = resourcesByPath(json, 'terraform_data');
+  return new Map(site.hosts.filter((host) => !lxcOnly || host.kind === HostKind.LXC)
+    .map((host) => [host.name, convergeScriptOf(resources[`${site.name}/${host.name}/Converge/Resource`])])
+    .filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /** The shell a script's `#!` line names (`sh`, `bash`, `dash`), undefined when it is no shell script. */

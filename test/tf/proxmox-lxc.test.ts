@@ -27,7 +27,7 @@ function synthLxc(overrides: Partial<ProxmoxLxcProps> = {}, after?: (lxc: Proxmo
   const json = JSON.parse(Testing.synth(stack, true));
   return {
     ct: Object.values(json.resource.proxmox_virtual_environment_container)[0] as TfJson,
-    provision: Object.values(json.resource.terraform_data)[0] as TfJson,
+    provision: Object.values(json.resource.terraform_data).find((d) => (d as TfJson).provisioner) as TfJson,
     json,
   };
 }
@@ -62,19 +62,20 @@ describe('ProxmoxLxc', () => {
 
   test('the provisioning script is uploaded and run over SSH with the private key from a sensitive variable', () => {
     const { provision, json } = synthLxc({}, (lxc) => lxc.cloudConfig.addPackages('load-balancer', 'haproxy'));
-    expect(provision.connection).toEqual({ type: 'ssh', host: '198.18.0.31', user: 'root', private_key: '${var.private_key}' });
+    expect(provision.connection).toEqual({ type: 'ssh', host: '198.18.0.31', user: 'root', private_key: '${var.private_key}', timeout: '10m' });
     expect(json.variable.private_key.sensitive).toBe(true);
-    const [upload, run] = provision.provisioner;
-    expect(upload.file.destination).toBe('/root/proxmox-k3s-ha-provision.sh');
+    const [prepare, upload, run] = provision.provisioner;
+    expect(prepare['remote-exec'].inline).toEqual(['umask 077 && mkdir -p /root/.proxmox-k3s-ha && chmod 0700 /root/.proxmox-k3s-ha']);
+    expect(upload.file.destination).toBe('/root/.proxmox-k3s-ha/converge.sh');
     expect(upload.file.content).toMatch(/^#!\/bin\/sh\n/);
-    expect(upload.file.content).toContain("apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold 'haproxy'");
-    expect(run['remote-exec'].inline).toEqual(['sh /root/proxmox-k3s-ha-provision.sh']);
+    expect(upload.file.content).toContain("  apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold 'haproxy'");
+    expect(run['remote-exec'].inline).toEqual(['sh /root/.proxmox-k3s-ha/converge.sh']);
     expect(provision.depends_on).toEqual([expect.stringMatching(/^proxmox_virtual_environment_container\.Lb_[0-9A-F]{8}$/)]);
   });
 
   test('a changed script changes the trigger, so it re-runs on the existing container', () => {
-    const a = synthLxc().provision.triggers_replace.script;
-    const b = synthLxc({}, (lxc) => lxc.cloudConfig.addCommand('r', 'true')).provision.triggers_replace.script;
+    const a = synthLxc().provision.triggers_replace.configuration;
+    const b = synthLxc({}, (lxc) => lxc.cloudConfig.addCommand('r', 'true')).provision.triggers_replace.configuration;
     expect(a).toMatch(/^[0-9a-f]{12}$/);
     expect(b).not.toBe(a);
   });

@@ -55,7 +55,7 @@ describe('ProxmoxVm', () => {
     expect(vm.initialization.datastore_id).toBe('fast-lvm');
     expect(vm.initialization.user_data_file_id).toMatch(/^\$\{proxmox_virtual_environment_file\.Vm_UserData_[0-9A-F]+\.id\}$/);
     expect(file).toMatchObject({ content_type: 'snippets', datastore_id: 'snip', node_name: 'pve-a' });
-    expect(file.source_raw.file_name).toMatch(/^node-1-user-data-[0-9a-f]{12}\.yaml$/);
+    expect(file.source_raw.file_name).toBe('node-1-user-data.yaml');
     expect(file.source_raw.data).toMatch(/^#cloud-config\nhostname: node-1\nfqdn: node-1\.fixture\.test\n/);
   });
 
@@ -82,13 +82,13 @@ describe('ProxmoxVm', () => {
     expect(file.source_raw.data).toContain('packages:\n  - haproxy\n');
   });
 
-  test('changed user data changes the snippet name, which replaces the VM; without replacement the name is fixed', () => {
-    const before = synthVm(vmProps()).file.source_raw.file_name;
-    const after = synthVm(vmProps(), (vm) => vm.cloudConfig.addCommand('r', 'echo changed')).file.source_raw.file_name;
-    expect(after).not.toBe(before);
-    expect(synthVm(vmProps()).file.source_raw.file_name).toBe(before);
-    const fixed = synthVm(vmProps({ cloudInitCausesReplacement: false }), (vm) => vm.cloudConfig.addCommand('r', 'echo changed'));
-    expect(fixed.file.source_raw.file_name).toBe('node-1-user-data.yaml');
+  test('changed user data keeps the snippet name and the VM ignores its user data reference: no replacement', () => {
+    const before = synthVm(vmProps());
+    const after = synthVm(vmProps(), (vm) => vm.cloudConfig.addCommand('r', 'echo changed'));
+    expect(after.file.source_raw.file_name).toBe('node-1-user-data.yaml');
+    expect(before.file.source_raw.file_name).toBe('node-1-user-data.yaml');
+    expect(after.file.source_raw.data).not.toBe(before.file.source_raw.data);
+    expect(after.vm.lifecycle.ignore_changes).toEqual(['initialization[0].user_data_file_id']);
   });
 
   test('literal ${ and %{ in files are escaped for Terraform, while references stay interpolations', () => {

@@ -9,6 +9,7 @@ import { pgHomelabSite } from '../datastore/fixtures';
 import { lxcSite, vmSite } from '../fixtures/sites';
 import { checkTerraformJson, formatProblems, loadProviderSchema } from '../support/provider-schema-checker';
 import { resourcesByPath, synthSite } from '../support/synth';
+import { convergeScripts } from '../support/user-data';
 
 const schema = loadProviderSchema(process.env.PROXMOX_SCHEMA ?? resolve(__dirname, '../../../shared/providers/bpg-proxmox/schema.json'));
 const SITES = { lab: defineSite(lab), 'fixture-vm': defineSite(vmSite), 'fixture-lxc': defineSite(lxcSite) };
@@ -54,7 +55,7 @@ describe('SiteStack for the lab (seed 002)', () => {
     expect(json.variable.proxmox_api_token).toMatchObject({ type: 'string', sensitive: true });
     expect(json.variable.proxmox_api_token.default).toBeUndefined();
     expect(json.variable.admin_ssh_public_key).toMatchObject({ type: 'string' });
-    expect(json.variable.lxc_ssh_private_key).toBeUndefined();
+    expect(json.variable.ssh_private_key).toMatchObject({ type: 'string', sensitive: true });
     expect(json.terraform.required_providers.proxmox).toEqual({ source: 'bpg/proxmox', version: '0.111.1' });
   });
 
@@ -97,13 +98,13 @@ describe('SiteStack with LXC load balancers', () => {
     const containers = resourcesByPath(json, 'proxmox_virtual_environment_container');
     expect(Object.keys(containers)).toEqual(['fixture-lxc/lb-1/Resource', 'fixture-lxc/lb-2/Resource']);
     expect(containers['fixture-lxc/lb-1/Resource']).toMatchObject({ unprivileged: true, cpu: { cores: 2 }, memory: { dedicated: 512 } });
-    expect(json.variable.lxc_ssh_private_key).toMatchObject({ sensitive: true });
+    expect(json.variable.ssh_private_key).toMatchObject({ sensitive: true });
     const templates = resourcesByPath(json, 'proxmox_download_file');
     expect(Object.values(templates).map((t) => `${t.node_name}:${t.content_type}`).sort()).toEqual(['pve-a:import', 'pve-a:vztmpl', 'pve-b:import', 'pve-b:vztmpl', 'pve-c:import']);
   });
 
   test('containers get no guest agent or time sync (they share the host kernel and clock)', () => {
-    const scripts = Object.values(resourcesByPath(json, 'terraform_data')).map((p) => p.provisioner[0].file.content as string);
+    const scripts = [...convergeScripts(SITES['fixture-lxc'], json, true).values()];
     expect(scripts).toHaveLength(2);
     for (const script of scripts) {
       expect(script).not.toContain('qemu-guest-agent');
@@ -177,7 +178,7 @@ describe('SiteStack K3s wiring', () => {
       expect(data(name)).toContain('/usr/local/lib/proxmox-k3s-ha/wait-for-api.sh');
       expect(data(name)).toContain('server: https://192.168.168.100:8443');
     }
-    expect(data('lx-k3s-agent-02')).toContain('systemctl enable --now k3s-agent');
+    expect(data('lx-k3s-agent-02')).toMatch(/\n +systemctl enable k3s-agent\n +systemctl restart k3s-agent\n/);
   });
 
   test('with k3sServerManifests(site) the first server, and only it, carries the Cilium bootstrap HelmChart (K3s runs without flannel)', () => {
@@ -261,8 +262,7 @@ describe('SiteStack for prod (seed 001): LXC load balancers, embedded etcd', () 
   const site = loadSites().find((s) => s.name === 'prod')!;
   const { json } = synthSite(site);
   const containers = resourcesByPath(json, 'proxmox_virtual_environment_container');
-  const scripts = Object.fromEntries(Object.entries(resourcesByPath(json, 'terraform_data'))
-    .map(([path, data]) => [path.split('/')[1], data.provisioner[0].file.content as string]));
+  const scripts = Object.fromEntries(convergeScripts(site, json, true));
   const userData = Object.fromEntries(Object.entries(resourcesByPath(json, 'proxmox_virtual_environment_file'))
     .map(([path, file]) => [path.split('/')[1], file.source_raw.data as string]));
   /** A file the provisioning script installs, unquoted as sh would (`'\''` is one quote). */

@@ -1,0 +1,138 @@
+import { App } from 'cdktf';
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { HostKind, HostRole, SiteSpec, SiteStack, defineSite } from '../../constructs';
+import { API_PORT, API_SERVERS, LAB_SITE, LOAD_BALANCERS } from '../failover/configs';
+import { LAB_VIP, labAddress } from '../failover/lab';
+import { LabNode } from '../failover/lab';
+import { JournalEntry, LabHost, RollingLab } from './lab';
+
+/**
+ * A rolling update for real: the failover lab's site (three load balancers in front of three API servers) as a
+ * site of existing hosts, synthesized by SiteStack and applied by the real Terraform CLI, whose SSH provisioners
+ * converge real HAProxy + Keepalived on lab hosts. The API servers are stand-ins the stack does not manage.
+ */
+
+/** The stats password the run passes as a sensitive variable; it must never show in Terraform's output. */
+export const STATS_PASSWORD = 'RollingLabStats0nly';
+const K3S_TOKEN = 'RollingLabToken0nly';
+
+/** What can change between applies: extra API servers (backends) and HAProxy's check `fall`. */
+export interface RollingChange {
+  readonly extraServers: number;
+  readonly healthCheckFall: number;
+}
+
+export const EXTRA_SERVERS = [{ name: 'api-4', ip: labAddress(24) }];
+
+/** The lab site with the given change, its load balancers as existing LXC-like hosts with pinned host keys. */
+export function rollingSiteSpec(hosts: ReadonlyMap<string, LabHost>, change: RollingChange): SiteSpec {
+  const extra = EXTRA_SERVERS.slice(0, change.extraServers).map((server, i) => ({ ...server, vmId: 224 + i, proxmoxNode: 'pve1', roles: [HostRole.K3S_SERVER] }));
+  return {
+    ...LAB_SITE,
+    name: 'rolling-lab',
+    hosts: [
+      ...LAB_SITE.hosts.map((host) => (hosts.has(host.name) ? { ...host, kind: HostKind.LXC, sshHostKey: hosts.get(host.name)!.hostKey } : host)),
+      ...extra,
+    ],
+    loadBalancer: { ...LAB_SITE.loadBalancer, healthCheckFall: change.healthCheckFall },
+    controlPlane: { allowEvenServerCount: true },
+  };
+}
+
+/** A running lab: three SSH load balancer hosts, the stand-in API servers, a Terraform working directory. */
+export class RollingRun {
+  public readonly lab = new RollingLab();
+  public readonly loadBalancers = new Map<string, LabHost>();
+  public readonly terraformDir: string;
+  private readonly apiNodes: LabNode[] = [];
+
+  private constructor() {
+    this.terraformDir = join(this.lab.workDir, 'terraform');
+    mkdirSync(this.terraformDir, { recursive: true });
+  }
+
+  /** Starts the lab; `stop()` it in every case. */
+  public static async start(): Promise<RollingRun> {
+    const run = new RollingRun();
+    for (const lb of LOAD_BALANCERS) {
+      run.loadBalancers.set(lb.name, await run.lab.addSshHost(lb.name, lb.ip));
+    }
+    for (const server of [...API_SERVERS, ...EXTRA_SERVERS]) {
+      const node = run.lab.addNode(server.name, server.ip);
+      run.lab.startApiStandin(node);
+      run.apiNodes.push(node);
+    }
+    return run;
+  }
+
+  /** Synthesizes the site with `change` into the Terraform directory (`cdk.tf.json`), as `cdktf synth` would. */
+  public synth(change: RollingChange): void {
+    const outdir = join(this.lab.workDir, 'cdktf.out');
+    const app = new App({ outdir });
+    const site = defineSite(rollingSiteSpec(this.loadBalancers, change));
+    new SiteStack(app, site.name, {
+      site,
+      existingHosts: true,
+      unmanagedHosts: site.hosts.filter((host) => !this.loadBalancers.has(host.name)).map((host) => host.name),
+      secrets: 'variables',
+      serverManifests: [],
+    });
+    app.synth();
+    const json = readFileSync(join(outdir, 'stacks', site.name, 'cdk.tf.json'), 'utf8');
+    writeFileSync(join(this.terraformDir, 'cdk.tf.json'), json);
+  }
+
+  /** `terraform init` (offline: terraform_data is built in). */
+  public async init(): Promise<void> {
+    const result = await this.lab.runTerraform(this.terraformDir, ['init', '-input=false', '-no-color']);
+    if (result.status !== 0) {
+      throw new Error(`terraform init failed: ${result.stdout}${result.stderr}`);
+    }
+  }
+
+  /** `terraform apply` with the secrets as sensitive variables; returns its result and how long it took. */
+  public async apply(): Promise<{ status: number | null; output: string; ms: number }> {
+    const started = Date.now();
+    const result = await this.lab.runTerraform(this.terraformDir, ['apply', '-auto-approve', '-input=false', '-no-color'], {
+      TF_VAR_ssh_private_key: this.lab.privateKey,
+      TF_VAR_admin_ssh_public_key: this.lab.publicKey,
+      TF_VAR_haproxy_stats_password: STATS_PASSWORD,
+      TF_VAR_k3s_token: K3S_TOKEN,
+    }, 600_000);
+    return { status: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };
+  }
+
+  /** The systemctl calls of every load balancer since `since`, in time order. */
+  public journal(since = 0): JournalEntry[] {
+    return [...this.loadBalancers.values()].flatMap((host) => this.lab.systemctlJournal(host)).filter((e) => e.t >= since).sort((a, b) => a.t - b.t);
+  }
+
+  /** Starts the client probe through the VIP's API frontend and a VIP watch; `stop` returns failures and VIP moves. */
+  public observe(): { stop(): Promise<{ probes: number; failed: number; vipMoves: number; holders: string[][] }> } {
+    const probe = this.lab.startProbe(LAB_VIP, API_PORT, { mode: 'tls' });
+    const watch = this.lab.watchVip([...this.loadBalancers.values()], LAB_VIP);
+    return {
+      stop: async () => {
+        const report = await probe.stop();
+        const changes = watch.stop();
+        return { probes: report.probes.length, failed: report.failed.length, vipMoves: changes.length - 1, holders: changes.map((c) => [...c.holders]) };
+      },
+    };
+  }
+
+  public async stop(): Promise<void> {
+    await this.lab.stop();
+  }
+}
+
+/** The hosts in the order of their first `verb unit` call in `entries`. */
+export function orderOf(entries: readonly JournalEntry[], verb: string, unit: string): string[] {
+  const hosts: string[] = [];
+  for (const entry of entries) {
+    if (entry.args[0] === verb && entry.args.includes(unit) && !hosts.includes(entry.host)) {
+      hosts.push(entry.host);
+    }
+  }
+  return hosts;
+}
