@@ -91,7 +91,8 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
     block('global', [
       'log /dev/log local0 info',
       'chroot /var/lib/haproxy',
-      'stats socket /run/haproxy/admin.sock mode 660 level admin',
+      // expose-fd listeners: on a reload the new worker takes the listening sockets over (-x), no refused connection.
+      'stats socket /run/haproxy/admin.sock mode 660 level admin expose-fd listeners',
       'user haproxy',
       'group haproxy',
       // Each connection takes two descriptors: 8000 stays under a 20000-descriptor hard limit (containers, labs).

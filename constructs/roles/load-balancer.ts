@@ -4,7 +4,7 @@ import { HAPROXY_API_BACKENDS_PATH, HAPROXY_CONFIG_PATH, renderHaproxyConfig, re
 import {
   KEEPALIVED_CONFIG_PATH, KEEPALIVED_NOTIFY_PATH, KEEPALIVED_NOTIFY_SCRIPT, KEEPALIVED_SCRIPT_USER, renderKeepalivedConfig,
 } from '../renderers/keepalived';
-import { SitePlan } from '../site/plan';
+import { SitePlan, controlPlaneHosts } from '../site/plan';
 
 const ROLE = 'load-balancer';
 
@@ -68,10 +68,12 @@ export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostN
     });
   }
   const backendsUrl = `http://127.0.0.1:${lb.healthPort}${HAPROXY_API_BACKENDS_PATH}`;
+  // As many as before, but no more than the new configuration has (a change may remove a server).
+  const servers = controlPlaneHosts(plan).length;
   config.addGate(ROLE, {
-    description: `haproxy serves and sees at least as many API servers in rotation as before (${backendsUrl})`,
+    description: `haproxy serves and sees as many API servers in rotation as before, at most ${servers} (${backendsUrl})`,
     before: `curl -fsS --max-time 2 ${backendsUrl}`,
-    check: `systemctl is-active --quiet haproxy && n=$(curl -fsS --max-time 2 ${backendsUrl}) && [ "$n" -ge "\${before:-0}" ]`,
+    check: `systemctl is-active --quiet haproxy && n=$(curl -fsS --max-time 2 ${backendsUrl}) && want=\${before:-0} && [ "$want" -le ${servers} ] || want=${servers}; [ "\${n:-0}" -ge "$want" ]`,
     timeoutSeconds: 60,
   });
   if (plan.apiEndpoint.floating) {
