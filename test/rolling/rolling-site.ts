@@ -8,9 +8,10 @@ import { LabNode } from '../failover/lab';
 import { JournalEntry, LabHost, RollingLab } from './lab';
 
 /**
- * A rolling update for real: the failover lab's site (three load balancers in front of three API servers) as a
- * site of existing hosts, synthesized by SiteStack and applied by the real Terraform CLI, whose SSH provisioners
- * converge real HAProxy + Keepalived on lab hosts. The API servers are stand-ins the stack does not manage.
+ * A rolling update for real: the failover lab's site (three load balancers in front of three API servers, and two
+ * Bind9 servers for the DNS run) as a site of existing hosts, synthesized by SiteStack and applied by the real
+ * Terraform CLI, whose SSH provisioners converge the real daemons on lab hosts. Hosts without SSH (the API servers)
+ * are stand-ins the stack does not manage.
  */
 
 /** The stats password the run passes as a sensitive variable; it must never show in Terraform's output. */
@@ -40,9 +41,26 @@ export function rollingSiteSpec(hosts: ReadonlyMap<string, LabHost>, change: Rol
   };
 }
 
-/** A running lab: three SSH load balancer hosts, the stand-in API servers, a Terraform working directory. */
+/** The Bind9 servers of the DNS run (the first is the primary). */
+export const DNS_SERVERS = [{ name: 'dns-1', ip: labAddress(31) }, { name: 'dns-2', ip: labAddress(32) }];
+
+/** The lab site with two Bind9 servers on SSH hosts; `extraServers` adds API servers, so records to the zone. */
+export function dnsSiteSpec(hosts: ReadonlyMap<string, LabHost>, extraServers: number): SiteSpec {
+  const base = rollingSiteSpec(new Map(), { extraServers, healthCheckFall: 2 });
+  return {
+    ...base,
+    hosts: [
+      ...base.hosts,
+      ...DNS_SERVERS.map((server, i) => ({ ...server, vmId: 231 + i, proxmoxNode: `pve${i + 1}`, roles: [HostRole.DNS], kind: HostKind.LXC, sshHostKey: hosts.get(server.name)!.hostKey })),
+    ],
+    dns: {},
+  };
+}
+
+/** A running lab: SSH hosts (the load balancers by default), the stand-in API servers, a Terraform working directory. */
 export class RollingRun {
   public readonly lab = new RollingLab();
+  /** The SSH hosts by name (the load balancers, or the DNS servers). */
   public readonly loadBalancers = new Map<string, LabHost>();
   public readonly terraformDir: string;
   private readonly apiNodes: LabNode[] = [];
@@ -52,11 +70,11 @@ export class RollingRun {
     mkdirSync(this.terraformDir, { recursive: true });
   }
 
-  /** Starts the lab; `stop()` it in every case. */
-  public static async start(): Promise<RollingRun> {
+  /** Starts the lab with `sshHosts` as SSH hosts; `stop()` it in every case. */
+  public static async start(sshHosts: readonly { name: string; ip: string }[] = LOAD_BALANCERS): Promise<RollingRun> {
     const run = new RollingRun();
-    for (const lb of LOAD_BALANCERS) {
-      run.loadBalancers.set(lb.name, await run.lab.addSshHost(lb.name, lb.ip));
+    for (const host of sshHosts) {
+      run.loadBalancers.set(host.name, await run.lab.addSshHost(host.name, host.ip));
     }
     for (const server of [...API_SERVERS, ...EXTRA_SERVERS]) {
       const node = run.lab.addNode(server.name, server.ip);
@@ -66,11 +84,19 @@ export class RollingRun {
     return run;
   }
 
-  /** Synthesizes the site with `change` into the Terraform directory (`cdk.tf.json`), as `cdktf synth` would. */
+  /** Synthesizes the load balancer site with `change` into the Terraform directory. */
   public synth(change: RollingChange): void {
+    this.synthSpec(rollingSiteSpec(this.loadBalancers, change));
+  }
+
+  /**
+   * Synthesizes `spec` into the Terraform directory (`cdk.tf.json`), as `cdktf synth` would: hosts are existing
+   * ones, the lab's SSH hosts are managed and every other host is left to the lab.
+   */
+  public synthSpec(spec: SiteSpec): void {
     const outdir = join(this.lab.workDir, 'cdktf.out');
     const app = new App({ outdir });
-    const site = defineSite(rollingSiteSpec(this.loadBalancers, change));
+    const site = defineSite(spec);
     new SiteStack(app, site.name, {
       site,
       existingHosts: true,
