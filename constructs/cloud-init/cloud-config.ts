@@ -190,6 +190,16 @@ export class CloudConfig {
     this.commandList.push({ role, value: command });
   }
 
+  /** Replaces the content of a file the same role added before (a construct that re-renders it after an `add…` call). */
+  public replaceFile(role: string, file: CloudFile): void {
+    const existing = this.fileMap.get(file.path);
+    if (!existing || existing.role !== role) {
+      throw new CloudConfigConflictError(`${this.hostname}: role "${role}" cannot replace file ${file.path}: ${existing ? `it belongs to role "${existing.role}"` : 'it was never added'}`);
+    }
+    this.fileMap.delete(file.path);
+    this.addFile(role, file);
+  }
+
   /**
    * A service and the files it reads, as a configuration step at this point of the command order: at first
    * configuration it is validated, enabled and started; later, only a change of a watched file reloads or restarts

@@ -1,7 +1,6 @@
 import { INGRESS_HEALTH_PATH } from '../site/defaults';
 import { ApiHealthCheck, HostRole } from '../site/spec';
 import { LoadBalancerPlan, SitePlan, controlPlaneHosts } from '../site/plan';
-import { renderPostgresWriterHaproxySections } from './postgres';
 
 /** Where K3s's API server (via its supervisor) listens on every server. */
 export const K3S_API_SERVER_PORT = 6443;
@@ -78,8 +77,9 @@ export function requireLoadBalancer(plan: SitePlan): LoadBalancerPlan {
  * Frontends bind every address (`*:port`), so backups need no `ip_nonlocal_bind` for the VIP.
  *
  * @param statsPassword the stats page password; pass a Terraform reference, never a literal
+ * @param services sections other constructs add (e.g. the PostgreSQL datastore's writer endpoint), appended as given
  */
-export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassword: string): string {
+export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassword: string, services: readonly string[] = []): string {
   const lb = requireLoadBalancer(plan);
   const node = lb.nodes.find((n) => n.name === nodeName);
   if (!node) {
@@ -164,9 +164,6 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
     `http-request return status 200 content-type text/plain lf-string "%[nbsrv(${API_BACKEND})]" if { path ${HAPROXY_API_BACKENDS_PATH} }`,
     'timeout client 5s',
   ]));
-  // The PostgreSQL datastore's writer endpoint (always the current primary): see renderers/postgres.ts.
-  if (plan.postgres) {
-    sections.push(...renderPostgresWriterHaproxySections(plan));
-  }
+  sections.push(...services);
   return `# Rendered by proxmox-k3s-ha for ${node.name} (site ${plan.name}); do not edit by hand.\n${sections.join('\n\n')}\n`;
 }

@@ -16,6 +16,37 @@ export interface LoadBalancerSecrets {
   readonly vrrpAuthPass?: string;
 }
 
+/** A TCP service another construct puts on the load balancers (e.g. the PostgreSQL writer endpoint). */
+export interface LoadBalancerService {
+  /** What listens, for port conflicts, e.g. `haproxy postgres writer frontend`. */
+  readonly description: string;
+  /** The frontend's port, claimed on every address of the host. */
+  readonly port: number;
+  /** HAProxy sections (frontend, backend) appended to haproxy.cfg as given. */
+  readonly sections: readonly string[];
+}
+
+/** haproxy.cfg of one load balancer with the services added so far. */
+function haproxyFile(plan: SitePlan, hostName: string, statsPassword: string, services: readonly LoadBalancerService[]) {
+  // Readable by the haproxy group only: it holds the stats password.
+  return {
+    path: HAPROXY_CONFIG_PATH,
+    content: renderHaproxyConfig(plan, hostName, statsPassword, services.flatMap((service) => service.sections)),
+    mode: '0640',
+    owner: 'root:haproxy',
+  };
+}
+
+/**
+ * Adds a TCP service to a load balancer host the role was applied to: claims its port and re-renders haproxy.cfg
+ * with every service so far (`services` includes the new one, last).
+ */
+export function addLoadBalancerService(config: CloudConfig, plan: SitePlan, hostName: string, secrets: LoadBalancerSecrets, services: readonly LoadBalancerService[]): void {
+  const service = services[services.length - 1];
+  config.claimPort(ROLE, { port: service.port, protocol: Protocol.TCP, description: service.description });
+  config.replaceFile(ROLE, haproxyFile(plan, hostName, secrets.statsPassword, services));
+}
+
 /**
  * Attaches HAProxy (and Keepalived, when the site has a VIP) to one load balancer host.
  *
@@ -38,11 +69,7 @@ export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostN
   }
   config.claimPort(ROLE, { port: lb.statsPort, protocol: Protocol.TCP, address: node.ip, description: 'haproxy stats page' });
   config.claimPort(ROLE, { port: lb.healthPort, protocol: Protocol.TCP, address: '127.0.0.1', description: 'haproxy health page for keepalived' });
-  if (plan.postgres) {
-    config.claimPort(ROLE, { port: plan.postgres.writerPort, protocol: Protocol.TCP, description: 'haproxy postgres writer frontend' });
-  }
-  // Readable by the haproxy group only: it holds the stats password.
-  config.addFile(ROLE, { path: HAPROXY_CONFIG_PATH, content: renderHaproxyConfig(plan, hostName, secrets.statsPassword), mode: '0640', owner: 'root:haproxy' });
+  config.addFile(ROLE, haproxyFile(plan, hostName, secrets.statsPassword, []));
 
   if (plan.apiEndpoint.floating) {
     config.addPackages(ROLE, 'keepalived', 'curl');

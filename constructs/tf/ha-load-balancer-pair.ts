@@ -2,7 +2,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { requireLoadBalancer } from '../renderers/haproxy';
-import { applyLoadBalancerRole } from '../roles/load-balancer';
+import { LoadBalancerService, addLoadBalancerService, applyLoadBalancerRole } from '../roles/load-balancer';
 import { SitePlan } from '../site/plan';
 
 /** A host the load balancer role attaches to. */
@@ -51,6 +51,9 @@ export class HaLoadBalancerPair extends Construct {
   public readonly statsPassword: string;
   /** The VRRPv2 auth pass (a Terraform reference), when enabled. */
   public readonly vrrpAuthPass?: string;
+  private readonly site: SitePlan;
+  private readonly hosts: readonly LoadBalancerHost[];
+  private readonly services: LoadBalancerService[] = [];
 
   constructor(scope: Construct, id: string, props: HaLoadBalancerPairProps) {
     super(scope, id);
@@ -68,11 +71,24 @@ export class HaLoadBalancerPair extends Construct {
       // keepalived silently truncates auth_pass after 8 characters.
       this.vrrpAuthPass = props.vrrpAuthPass ?? new Password(this, 'VrrpAuthPass', { length: 8, special: false }).result;
     }
+    this.site = props.site;
+    this.hosts = props.hosts;
     for (const host of props.hosts) {
       applyLoadBalancerRole(host.cloudConfig, props.site, host.name, {
         statsPassword: this.statsPassword,
         vrrpAuthPass: this.vrrpAuthPass,
       });
+    }
+  }
+
+  /**
+   * Puts a TCP service on every load balancer: its port is claimed on each host and its HAProxy sections are
+   * appended to haproxy.cfg (the PostgreSQL datastore adds its writer endpoint this way).
+   */
+  public addTcpService(service: LoadBalancerService): void {
+    this.services.push(service);
+    for (const host of this.hosts) {
+      addLoadBalancerService(host.cloudConfig, this.site, host.name, { statsPassword: this.statsPassword, vrrpAuthPass: this.vrrpAuthPass }, this.services);
     }
   }
 }

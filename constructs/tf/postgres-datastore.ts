@@ -9,7 +9,9 @@ import { CloudConfig } from '../cloud-init/cloud-config';
 import {
   K3S_DATASTORE_CA_PATH, postgresDatastoreCaInstallCommand, postgresDatastoreEndpoint, postgresServerCertificateNames, postgresTlsBase64Path,
   postgresWriterAddress, requirePostgres,
+  renderPostgresWriterHaproxySections,
 } from '../renderers/postgres';
+import { HaLoadBalancerPair } from './ha-load-balancer-pair';
 import { applyDatastoreRole } from '../roles/datastore';
 import { IK3sDatastore, K3sDatastoreBinding } from '../roles/k3s-datastore';
 import { SitePlan, hostsWithRole } from '../site/plan';
@@ -34,6 +36,13 @@ export interface PostgresDatastoreProps {
   readonly site: SitePlan;
   /** The hosts with role `datastore`, in site order: the first is the initial primary. */
   readonly hosts: readonly DatastoreHost[];
+  /**
+   * The site's load balancers, which get the writer endpoint (`postgres.writerPort`, to whichever node is primary).
+   * Required when the site has load balancers.
+   *
+   * @default - none (a site without load balancers: K3s reaches the single node directly)
+   */
+  readonly loadBalancers?: HaLoadBalancerPair;
 }
 
 /**
@@ -91,6 +100,14 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     const writer = postgresWriterAddress(props.site);
     this.datastoreEndpointAddress = writer.address;
     this.datastoreEndpointPort = writer.port;
+    if (props.site.loadBalancer && !props.loadBalancers) {
+      throw new Error(`loadBalancers: undefined — the site's HaLoadBalancerPair, which carries the writer endpoint on port ${postgres.writerPort} (site ${props.site.name} has load balancers)`);
+    }
+    props.loadBalancers?.addTcpService({
+      description: 'haproxy postgres writer frontend',
+      port: postgres.writerPort,
+      sections: renderPostgresWriterHaproxySections(props.site),
+    });
     this.k3sPassword = new Password(this, 'K3sPassword', { length: 32, special: false });
     this.replicationPassword = new Password(this, 'ReplicationPassword', { length: 32, special: false });
     const serverKeys = new Map<string, PrivateKey>();

@@ -282,7 +282,7 @@ export class SiteStack extends TerraformStack {
     const withRole = (role: HostRole) => site.hosts.filter((h) => hasRole(h, role)).map((h) => ({ name: h.name, cloudConfig: hosts.get(h.name)!.cloudConfig }));
     if (site.controlPlane.distribution === Distribution.K3S) {
       const datastore = site.controlPlane.datastore === DatastoreKind.POSTGRES
-        ? new PostgresDatastore(this, 'Datastore', { site, hosts: withRole(HostRole.DATASTORE) })
+        ? new PostgresDatastore(this, 'Datastore', { site, hosts: withRole(HostRole.DATASTORE), loadBalancers: this.loadBalancers })
         : new EmbeddedEtcdDatastore();
       this.controlPlane = new K3sControlPlane(this, 'ControlPlane', {
         site, servers: withRole(HostRole.K3S_SERVER), datastore,

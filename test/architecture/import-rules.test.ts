@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'path';
 const ROOT = resolve(__dirname, '../..');
 
 interface ImportRule {
-  /** Folder (repository-relative) whose files the rule applies to. */
+  /** Folder (repository-relative) whose files the rule applies to, or one file. */
   readonly from: string;
   /** Forbidden targets: package names, or repository-relative folders written `./folder`. */
   readonly forbidden: readonly string[];
@@ -22,6 +22,11 @@ const RULES: readonly ImportRule[] = [
     from: 'constructs/renderers',
     forbidden: ['constructs', 'cdktf', 'cdk8s', 'cdk8s-plus-29', './constructs/tf', './constructs/k8s', './constructs/roles'],
     why: 'renderers are pure functions of the site plan',
+  },
+  {
+    from: 'constructs/renderers/haproxy.ts',
+    forbidden: ['./constructs/renderers/postgres'],
+    why: 'the load balancer renderer knows no datastore: the datastore adds its writer service (HaLoadBalancerPair.addTcpService)',
   },
   { from: 'infra', forbidden: ['./k8s'], why: 'the cdktf app does not load the cdk8s app' },
   { from: 'k8s', forbidden: ['./infra'], why: 'the cdk8s app does not load the cdktf app' },
@@ -43,11 +48,14 @@ function target(file: string, specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
+/** True when `file` is the rule's file or inside its folder. */
+const covers = (rule: ImportRule, file: string) => file === rule.from || file.startsWith(`${rule.from}/`);
+
 /** The rule violations of `files` (repository-relative path → source). */
 export function violations(files: ReadonlyMap<string, string>, rules: readonly ImportRule[] = RULES): string[] {
   const found: string[] = [];
   for (const [file, source] of files) {
-    for (const rule of rules.filter((r) => file.startsWith(`${r.from}/`))) {
+    for (const rule of rules.filter((r) => covers(r, file))) {
       for (const specifier of importsOf(source)) {
         const name = target(file, specifier);
         const hit = rule.forbidden.find((forbidden) => name === forbidden || name.startsWith(`${forbidden}/`));
@@ -75,7 +83,7 @@ describe('import rules', () => {
 
   test('the rules cover real files (a rule on an empty folder would prove nothing)', () => {
     for (const rule of RULES) {
-      expect({ rule: rule.from, files: [...files.keys()].filter((f) => f.startsWith(`${rule.from}/`)).length > 0 }).toEqual({ rule: rule.from, files: true });
+      expect({ rule: rule.from, files: [...files.keys()].filter((f) => covers(rule, f)).length > 0 }).toEqual({ rule: rule.from, files: true });
     }
   });
 
@@ -90,6 +98,7 @@ describe('import rules', () => {
       ['constructs/renderers/z.ts', "import { Construct } from 'constructs';\nconst roles = require('../roles/base-host');"],
       ['k8s/main.ts', "import { selectSites } from '../infra/select-sites';"],
       ['constructs/renderers/fine.ts', "import { SitePlan } from '../site/plan';\nimport { stringify } from 'yaml';"],
+      ['constructs/renderers/haproxy.ts', "import { renderPostgresWriterHaproxySections } from './postgres';"],
     ]);
     expect(violations(bad)).toEqual([
       'constructs/tf/x.ts imports "cdk8s" (cdk8s): the Terraform constructs stay free of cdk8s',
@@ -97,6 +106,7 @@ describe('import rules', () => {
       'constructs/k8s/y.ts imports "cdktf" (cdktf): the Kubernetes constructs stay free of cdktf',
       'constructs/renderers/z.ts imports "constructs" (constructs): renderers are pure functions of the site plan',
       'constructs/renderers/z.ts imports "../roles/base-host" (./constructs/roles): renderers are pure functions of the site plan',
+      'constructs/renderers/haproxy.ts imports "./postgres" (./constructs/renderers/postgres): the load balancer renderer knows no datastore: the datastore adds its writer service (HaLoadBalancerPair.addTcpService)',
       'k8s/main.ts imports "../infra/select-sites" (./infra): the cdk8s app does not load the cdktf app',
     ]);
   });

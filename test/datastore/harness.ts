@@ -6,6 +6,7 @@ import { join } from 'path';
 import { DatastoreKind, HostRole, SitePlan, defineSite } from '../../constructs';
 import {
   postgresDatastoreEndpoint, postgresServerCertificateNames, renderHaproxyConfig, renderPgHba, renderPostgresEnvironmentFile, renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresSettings, renderPostgresTlsInstallScript,
+  renderPostgresWriterHaproxySections,
 } from '../../constructs/renderers';
 import { run, sh, uniqueName, tearDownLab } from '../support/netns';
 import { pgHomelabSite } from './fixtures';
@@ -391,7 +392,7 @@ export class PostgresLab {
 
   /** Starts HAProxy on a node with the generated haproxy.cfg for it (writer sections included), `global` adapted. */
   public startHaproxy(node: PgNode): string {
-    const generated = renderHaproxyConfig(this.plan, node.name, alphanumeric(24));
+    const generated = renderHaproxyConfig(this.plan, node.name, alphanumeric(24), renderPostgresWriterHaproxySections(this.plan));
     const sections = generated.split('\n\n');
     const globalIndex = sections.findIndex((s) => s.split('\n').some((line) => line === 'global'));
     sections[globalIndex] = ['global', '    maxconn 2000', `    pidfile ${join(node.dir, 'haproxy.pid')}`].join('\n');

@@ -1,12 +1,15 @@
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
-import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
-import { CloudConfig, CloudConfigConflictError, DatastoreKind, PostgresDatastore, Protocol, SitePlan, defineSite } from '../../constructs';
-import { POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_REPLICA_INIT_PATH, POSTGRES_TLS_INSTALL_PATH } from '../../constructs/renderers';
-import { applyDatastoreRole, applyLoadBalancerRole } from '../../constructs/roles';
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { CloudConfig, CloudConfigConflictError, DatastoreKind, HaLoadBalancerPair, PostgresDatastore, Protocol, SitePlan, defineSite } from '../../constructs';
+import { POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_REPLICA_INIT_PATH, POSTGRES_TLS_INSTALL_PATH, renderPostgresWriterHaproxySections } from '../../constructs/renderers';
+import { addLoadBalancerService, applyDatastoreRole, applyLoadBalancerRole } from '../../constructs/roles';
 import { renderCloudConfig } from '../../constructs/cloud-init';
 import lab from '../../sites/lab';
 import { pgHomelabSite } from './fixtures';
+
+/** The writer endpoint as PostgresDatastore adds it to the load balancers. */
+const writerService = (plan: SitePlan) => ({ description: 'haproxy postgres writer frontend', port: plan.postgres!.writerPort, sections: renderPostgresWriterHaproxySections(plan) });
 
 const homelab = defineSite(pgHomelabSite);
 const plain = defineSite({ ...pgHomelabSite, postgres: { tls: false } });
@@ -83,7 +86,10 @@ describe('applyDatastoreRole', () => {
 
   test('co-located with the load balancer role (seed 000): no conflict, the writer port is claimed by HAProxy', () => {
     const config = builder(homelab, 'pg-node-2');
-    applyLoadBalancerRole(config, homelab, 'pg-node-2', { statsPassword: '${random_password.stats.result}' });
+    const lbSecrets = { statsPassword: '${random_password.stats.result}' };
+    applyLoadBalancerRole(config, homelab, 'pg-node-2', lbSecrets);
+    // What PostgresDatastore does through HaLoadBalancerPair.addTcpService.
+    addLoadBalancerService(config, homelab, 'pg-node-2', lbSecrets, [writerService(homelab)]);
     applyDatastoreRole(config, homelab, 'pg-node-2', secrets, tls);
     expect(config.ports.find((p) => p.port === 5433)).toMatchObject({ role: 'load-balancer', description: 'haproxy postgres writer frontend' });
     expect(config.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content).toContain('backend postgres_writer');
@@ -93,6 +99,7 @@ describe('applyDatastoreRole', () => {
     const plan = defineSite({ ...pgHomelabSite, postgres: { writerPort: 5432 } });
     const config = builder(plan, 'pg-node-1');
     applyLoadBalancerRole(config, plan, 'pg-node-1', { statsPassword: 'x' });
+    addLoadBalancerService(config, plan, 'pg-node-1', { statsPassword: 'x' }, [writerService(plan)]);
     expect(() => applyDatastoreRole(config, plan, 'pg-node-1', secrets, tls)).toThrow(CloudConfigConflictError);
     expect(() => applyDatastoreRole(builder(plan, 'pg-node-1'), plan, 'pg-node-1', secrets, tls)).not.toThrow();
   });
@@ -110,8 +117,17 @@ describe('PostgresDatastore', () => {
     const stack = new TerraformStack(app, 'test');
     new RandomProvider(stack, 'random');
     new TlsProvider(stack, 'tls');
-    const hosts = plan.postgres!.nodes.map((n) => ({ name: n.name, cloudConfig: builder(plan, n.name) }));
-    const datastore = new PostgresDatastore(stack, 'Datastore', { site: plan, hosts });
+    const configs = new Map(plan.hosts.map((h) => [h.name, builder(plan, h.name)]));
+    const loadBalancers = plan.loadBalancer
+      ? new HaLoadBalancerPair(stack, 'LoadBalancers', {
+        site: plan,
+        hosts: plan.loadBalancer.nodes.map((n) => ({ name: n.name, cloudConfig: configs.get(n.name)! })),
+        // From a variable: this suite counts the datastore's own random_password resources.
+        statsPassword: new TerraformVariable(stack, 'stats_password', { type: 'string', sensitive: true }).stringValue,
+      })
+      : undefined;
+    const hosts = plan.postgres!.nodes.map((n) => ({ name: n.name, cloudConfig: configs.get(n.name)! }));
+    const datastore = new PostgresDatastore(stack, 'Datastore', { site: plan, hosts, loadBalancers });
     const binding = datastore.bind('cp2', 1);
     // Outputs resolve the tokens the way the host snippets will.
     hosts.forEach((host) => new TerraformOutput(stack, `user_data_${host.name}`, { value: renderCloudConfig(host.cloudConfig), sensitive: true }));
@@ -203,6 +219,17 @@ describe('PostgresDatastore', () => {
     expect(json.resource.random_password.Datastore_K3sPassword_63D76CFE.result).toBeUndefined();
     expect(text).not.toMatch(/PGHA_(K3S|REPLICATION)_PASSWORD=(?!\$\{random_password\.)/);
     expect(text).not.toMatch(/postgres:\/\/k3s:(?!\$\{random_password\.)/);
+  });
+
+  test('the writer endpoint reaches the load balancers through HaLoadBalancerPair.addTcpService; without them it is an error', () => {
+    const { json } = synth();
+    const userData = JSON.stringify(json.output);
+    expect(userData).toContain('backend postgres_writer');
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'test');
+    const hosts = homelab.postgres!.nodes.map((n) => ({ name: n.name, cloudConfig: builder(homelab, n.name) }));
+    expect(() => new PostgresDatastore(stack, 'Datastore', { site: homelab, hosts }))
+      .toThrow(`loadBalancers: undefined — the site's HaLoadBalancerPair, which carries the writer endpoint on port ${homelab.postgres!.writerPort} (site ${homelab.name} has load balancers)`);
   });
 
   test('fails when the hosts are not the datastore nodes in site order', () => {

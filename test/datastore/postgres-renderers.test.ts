@@ -173,8 +173,8 @@ describe('writer endpoint', () => {
     ]);
   });
 
-  test('renderHaproxyConfig appends the writer sections only for a postgres site', () => {
-    const cfg = renderHaproxyConfig(colocated, 'server-2', 'pw');
+  test('renderHaproxyConfig appends the sections it is given (the datastore adds the writer endpoint)', () => {
+    const cfg = renderHaproxyConfig(colocated, 'server-2', 'pw', renderPostgresWriterHaproxySections(colocated));
     expect(cfg.endsWith(`${renderPostgresWriterHaproxySections(colocated).join('\n\n')}\n`)).toBe(true);
     expect(cfg).toContain('bind *:15432');
     expect(renderHaproxyConfig(labPlan, 'lx-k3s-server-01', 'pw')).not.toContain('postgres');

@@ -4,8 +4,9 @@ import { join } from 'path';
 import { CloudConfig, SitePlan, defineSite } from '../../constructs';
 import {
   POSTGRES_ROLE_CHECK_PATH, renderHaproxyConfig, renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript, renderPostgresTlsInstallScript, renderPostgresRoleCheckService, renderPostgresRoleCheckSocket,
+  renderPostgresWriterHaproxySections,
 } from '../../constructs/renderers';
-import { applyDatastoreRole, applyLoadBalancerRole } from '../../constructs/roles';
+import { addLoadBalancerService, applyDatastoreRole, applyLoadBalancerRole } from '../../constructs/roles';
 import { renderCloudConfig, renderShellScript } from '../../constructs/cloud-init';
 import { run } from '../support/netns';
 import { describeWithTools } from '../support/tools';
@@ -52,7 +53,7 @@ describeWithTools(['haproxy'], 'haproxy -c accepts load balancer configs with th
     .flatMap((plan) => plan.loadBalancer!.nodes.map((node) => [`${plan.name}/${node.name}`, plan, node.name] as const));
 
   test.each(loadBalancers)('%s', (_, plan, node) => {
-    const cfg = renderHaproxyConfig(plan, node, 'S3cretFromTerraform');
+    const cfg = renderHaproxyConfig(plan, node, 'S3cretFromTerraform', plan.postgres ? renderPostgresWriterHaproxySections(plan) : []);
     expect(cfg).toContain('backend postgres_writer');
     const result = runOnFile('haproxy', ['-c', '-f'], cfg, 'haproxy.cfg');
     expect(result.output).toContain('Configuration file is valid');
@@ -60,7 +61,7 @@ describeWithTools(['haproxy'], 'haproxy -c accepts load balancer configs with th
   });
 
   test('the check can fail: a bad health check expectation is rejected', () => {
-    const broken = renderHaproxyConfig(PLANS[0], 'pg-node-1', 'pw').replace('http-check expect status 200', 'http-check expect statuz 200');
+    const broken = renderHaproxyConfig(PLANS[0], 'pg-node-1', 'pw', renderPostgresWriterHaproxySections(PLANS[0])).replace('http-check expect status 200', 'http-check expect statuz 200');
     expect(runOnFile('haproxy', ['-c', '-f'], broken, 'haproxy.cfg').ok).toBe(false);
   });
 });
@@ -97,6 +98,8 @@ function datastoreHost(): CloudConfig {
   const plan = PLANS[0];
   const config = new CloudConfig({ hostname: 'pg-node-1', fqdn: 'pg-node-1.homelab.test' });
   applyLoadBalancerRole(config, plan, 'pg-node-1', { statsPassword: '${random_password.stats.result}' });
+  addLoadBalancerService(config, plan, 'pg-node-1', { statsPassword: '${random_password.stats.result}' },
+    [{ description: 'haproxy postgres writer frontend', port: plan.postgres!.writerPort, sections: renderPostgresWriterHaproxySections(plan) }]);
   applyDatastoreRole(config, plan, 'pg-node-1', { k3sPassword: '${random_password.k3s.result}', replicationPassword: '${random_password.repl.result}' }, {
     caCertificateBase64: '${base64encode(tls_self_signed_cert.ca.cert_pem)}',
     certificateBase64: '${base64encode(tls_locally_signed_cert.node.cert_pem)}',
