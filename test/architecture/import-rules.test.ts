@@ -106,8 +106,8 @@ describe('import rules', () => {
       'constructs/k8s/y.ts imports "cdktf" (cdktf): the Kubernetes constructs stay free of cdktf',
       'constructs/renderers/z.ts imports "constructs" (constructs): renderers are pure functions of the site plan',
       'constructs/renderers/z.ts imports "../roles/base-host" (./constructs/roles): renderers are pure functions of the site plan',
-      'constructs/renderers/haproxy.ts imports "./postgres" (./constructs/renderers/postgres): the load balancer renderer knows no datastore: the datastore adds its writer service (HaLoadBalancerPair.addTcpService)',
       'k8s/main.ts imports "../infra/select-sites" (./infra): the cdk8s app does not load the cdktf app',
+      'constructs/renderers/haproxy.ts imports "./postgres" (./constructs/renderers/postgres): the load balancer renderer knows no datastore: the datastore adds its writer service (HaLoadBalancerPair.addTcpService)',
     ]);
   });
 });
