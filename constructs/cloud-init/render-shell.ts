@@ -1,7 +1,7 @@
 import { CloudConfig } from './cloud-config';
 import { CONFIGURE_SCRIPT_PATH, renderConfigureScript } from './configure-script';
 import { aptKeyPath, provisioningCommands } from './render-cloud-config';
-import { PENDING_CHANGES_PATH } from './service-step';
+import { PENDING_CHANGES_SHELL } from './service-step';
 import { shellQuote } from './shell-quote';
 
 
@@ -16,8 +16,9 @@ export const SHELL_PRELUDE = `#!/bin/sh
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
+pending=${PENDING_CHANGES_SHELL}
 # install_file PATH MODE OWNER < CONTENT: replaces PATH only when the content differs, and then records it in the
-# ledger of pending changes (once the first configuration completed), so the services reading it take the change.
+# ledger of pending changes (once the first configuration completed) when a service reads it, so it takes the change.
 install_file() {
   mkdir -p "$(dirname "$1")"
   tmp=$(mktemp "$1.XXXXXX")
@@ -26,8 +27,8 @@ install_file() {
     rm -f "$tmp"
   else
     mv -f "$tmp" "$1"
-    if [ -f ${shellQuote(PENDING_CHANGES_PATH)} ] && ! grep -qxF "$1" ${shellQuote(PENDING_CHANGES_PATH)}; then
-      printf '%s\\n' "$1" >> ${shellQuote(PENDING_CHANGES_PATH)}
+    if [ -f "$pending" ] && watched "$1" && ! grep -qxF "$1" "$pending"; then
+      printf '%s\\n' "$1" >> "$pending"
     fi
   fi
   chmod "$2" "$1"
@@ -111,6 +112,8 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
   }
   if (config.files.length > 0) {
     section('files');
+    const watched = config.services.flatMap((service) => service.watches);
+    lines.push(`watched() { case "$1" in ${watched.length > 0 ? `${watched.map(shellQuote).join(' | ')}) return 0 ;; ` : ''}*) return 1 ;; esac; }`);
     for (const file of config.files) {
       lines.push(writeFile(file.path, file.content, file.mode, file.owner));
     }

@@ -12,6 +12,12 @@ import { shellQuote } from './shell-quote';
  */
 export const PENDING_CHANGES_PATH = '/var/lib/proxmox-k3s-ha/pending-changes';
 
+/**
+ * The ledger's path as the scripts read it: `PKH_PENDING_CHANGES` overrides it, so tests that run the scripts on a
+ * development machine keep it in their own directory.
+ */
+export const PENDING_CHANGES_SHELL = `"\${PKH_PENDING_CHANGES:-${PENDING_CHANGES_PATH}}"`;
+
 /** How a service takes a change of the files it reads. */
 export enum ServiceChange {
   /** `systemctl reload-or-restart`: reload a running service (no dropped connections), start a stopped one. */
@@ -45,7 +51,7 @@ export interface CloudService {
 }
 
 /** Shell functions the configure script defines for service steps (POSIX sh). */
-export const SERVICE_STEP_FUNCTIONS = `pending=${shellQuote(PENDING_CHANGES_PATH)}
+export const SERVICE_STEP_FUNCTIONS = `pending=${PENDING_CHANGES_SHELL}
 # pkh_pending PATH...: true before the first configuration completed, or when one of the paths changed since.
 pkh_pending() {
   [ -f "$pending" ] || return 0

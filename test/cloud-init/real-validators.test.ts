@@ -3,12 +3,15 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { spawnSync } from 'child_process';
 import { parse } from 'yaml';
-import { CloudConfig } from '../../constructs';
+import { CloudConfig, ServiceChange } from '../../constructs';
 import { CONFIGURE_SCRIPT_PATH, renderCloudConfig, renderShellScript } from '../../constructs/cloud-init';
 import { describeWithTools } from '../support/tools';
 import { scriptFiles } from '../support/user-data';
 import { cloudInitSchema, shellcheck } from '../support/validators';
 import { richCloudConfig } from './fixtures';
+
+/** The scripts' environment, with the ledger of pending changes in the test's directory, not on this machine. */
+const inTestDir = (dir: string) => ({ ...process.env, PKH_PENDING_CHANGES: join(dir, 'pending-changes') });
 
 describeWithTools(['cloud-init'], 'cloud-init schema accepts rendered cloud-configs', () => {
   test('a config using every builder feature', () => {
@@ -52,7 +55,7 @@ describe('provisioning script file handling (run for real, files only, in a temp
     require('fs').writeFileSync(script, renderShellScript(config));
     chmodSync(script, 0o755);
 
-    const first = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000 });
+    const first = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000, env: inTestDir(dir) });
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
     expect(readFileSync(join(dir, 'etc/app/tricky.conf'), 'utf8')).toBe(tricky);
@@ -60,7 +63,7 @@ describe('provisioning script file handling (run for real, files only, in a temp
     expect(statSync(join(dir, 'etc/app/tricky.conf')).mode & 0o777).toBe(0o640);
 
     const inodeBefore = statSync(join(dir, 'etc/app/tricky.conf')).ino;
-    const second = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000 });
+    const second = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000, env: inTestDir(dir) });
     expect(second.status).toBe(0);
     // Unchanged content is not rewritten (same inode), so services watching files are not disturbed.
     expect(statSync(join(dir, 'etc/app/tricky.conf')).ino).toBe(inodeBefore);
@@ -91,7 +94,7 @@ describe('the step script stops at the first failing step, says which, and a re-
   test('step 2 fails: step 3 does not run, the failure names step 2 and its status; after the fix a re-run completes', () => {
     const script = join(dir, 'configure.sh');
     writeFileSync(script, stepScript(threeSteps()));
-    const failed = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000 });
+    const failed = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000, env: inTestDir(dir) });
     expect(failed.status).toBe(1);
     expect(existsSync(join(dir, 'one'))).toBe(true);
     expect(existsSync(join(dir, 'three'))).toBe(false);
@@ -100,7 +103,7 @@ describe('the step script stops at the first failing step, says which, and a re-
     expect(failed.stderr).toContain(`proxmox-k3s-ha: configuration FAILED at step 2/3: test -e "${dir}/fixed" (exit status 1); fix the cause, then run ${CONFIGURE_SCRIPT_PATH} again`);
 
     writeFileSync(join(dir, 'fixed'), '');
-    const rerun = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000 });
+    const rerun = spawnSync('sh', [script], { encoding: 'utf8', timeout: 30_000, env: inTestDir(dir) });
     expect(rerun.stderr).toBe('');
     expect(rerun.status).toBe(0);
     expect(existsSync(join(dir, 'three'))).toBe(true);
@@ -135,3 +138,52 @@ describeWithTools(['shellcheck'], 'shellcheck accepts the step script', () => {
 function stepScript(cloudConfig: string): string {
   return parse(cloudConfig).write_files.find((f: { path: string }) => f.path === CONFIGURE_SCRIPT_PATH).content as string;
 }
+
+describe('service steps take a change only when a file they read changed; a failed step stays pending (run for real)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pkh-service-'));
+    // systemctl is the one thing stood in here (this machine runs no systemd): it logs its calls; `demo` is active.
+    writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" >> '${dir}/calls'\n[ "$1" != is-active ] || exit 0\n`);
+    chmodSync(join(dir, 'systemctl'), 0o755);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const render = (watchedContent: string, otherContent: string) => {
+    const config = new CloudConfig({ hostname: 'h1', fqdn: 'h1.example.net' });
+    const owner = `${process.getuid!()}:${process.getgid!()}`;
+    config.addFile('demo', { path: join(dir, 'demo.conf'), content: watchedContent, owner });
+    config.addFile('other', { path: join(dir, 'other.conf'), content: otherContent, owner });
+    config.addService('demo', { unit: 'demo', watches: [join(dir, 'demo.conf')], onChange: ServiceChange.RELOAD, validate: [`test -e '${dir}/valid'`] });
+    // The step script goes into the test's directory instead of /usr/local/lib on this machine.
+    writeFileSync(join(dir, 'converge.sh'), renderShellScript(config).split(CONFIGURE_SCRIPT_PATH).join(join(dir, 'configure.sh')));
+  };
+  const converge = () => {
+    writeFileSync(join(dir, 'calls'), '');
+    const result = spawnSync('sh', [join(dir, 'converge.sh')], { encoding: 'utf8', timeout: 30_000, env: { ...inTestDir(dir), PATH: `${dir}:${process.env.PATH}` } });
+    return { status: result.status, calls: readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter((l) => !l.startsWith('is-active') && l !== '') };
+  };
+  const ledger = () => readFileSync(join(dir, 'pending-changes'), 'utf8');
+
+  test('first run applies, unchanged and unwatched changes do not, a watched change reloads once, a failed validation is retried', () => {
+    writeFileSync(join(dir, 'valid'), '');
+    render('a\n', 'x\n');
+    expect(converge()).toEqual({ status: 0, calls: ['enable demo', 'reload-or-restart demo'] });
+    expect(ledger()).toBe('');
+    expect(converge()).toEqual({ status: 0, calls: [] });
+    render('a\n', 'y\n');
+    expect(converge()).toEqual({ status: 0, calls: [] });
+    render('b\n', 'y\n');
+    expect(converge()).toEqual({ status: 0, calls: ['enable demo', 'reload-or-restart demo'] });
+    expect(ledger()).toBe('');
+
+    rmSync(join(dir, 'valid'));
+    render('c\n', 'y\n');
+    expect(converge()).toEqual({ status: 1, calls: [] });
+    expect(ledger()).toBe(`${join(dir, 'demo.conf')}\n`);
+    writeFileSync(join(dir, 'valid'), '');
+    // Nothing differs on disk any more; the ledger alone says the change was not taken.
+    expect(converge()).toEqual({ status: 0, calls: ['enable demo', 'reload-or-restart demo'] });
+    expect(ledger()).toBe('');
+  });
+});

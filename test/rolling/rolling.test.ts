@@ -66,4 +66,16 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter'
       expect(result.output).not.toMatch(/lb-1_[0-9A-F]+ \(remote-exec\)/);
       run.lab.exec(lb2, 'umount /usr/sbin/haproxy');
     }, 600_000);
+
+    test('once the cause is fixed, the next apply finishes the rollout: the change still pending on lb-2 is reloaded, then lb-1', async () => {
+      // lb-2's haproxy.cfg was rewritten before its check failed: only the ledger of pending changes knows it was not taken.
+      expect(run.lab.readHostFile(run.loadBalancers.get('lb-2')!, '/etc/haproxy/haproxy.cfg')).toContain(' fall 4 ');
+      expect(run.lab.readHostFile(run.loadBalancers.get('lb-2')!, '/var/lib/proxmox-k3s-ha/pending-changes')).toBe('/etc/haproxy/haproxy.cfg\n');
+      const since = Date.now();
+      const result = await run.apply();
+      expect(result.status).toBe(0);
+      expect(orderOf(run.journal(since), 'reload-or-restart', 'haproxy')).toEqual(['lb-2', 'lb-1']);
+      expect(run.lab.readHostFile(run.loadBalancers.get('lb-1')!, '/etc/haproxy/haproxy.cfg')).toContain(' fall 4 ');
+      expect(run.lab.readHostFile(run.loadBalancers.get('lb-2')!, '/var/lib/proxmox-k3s-ha/pending-changes')).toBe('');
+    }, 600_000);
   }, { needsRoot: true });
