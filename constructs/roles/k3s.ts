@@ -89,7 +89,8 @@ function addK3sServerGates(config: CloudConfig, plan: SitePlan): void {
   });
   config.addGate(SERVER_ROLE, { description: 'the API server is ready (/readyz)', check: `${kubectl} get --raw /readyz | grep -qx ok`, timeoutSeconds: K3S_SERVER_GATE_SECONDS });
   if (plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD) {
-    const servers = hostsWithRole(plan, HostRole.K3S_SERVER).length;
+    // A decommissioned server has left etcd.
+    const servers = hostsWithRole(plan, HostRole.K3S_SERVER).filter((host) => !host.decommission).length;
     config.addGate(SERVER_ROLE, {
       description: `all ${servers} etcd members are Ready nodes (full quorum)`,
       check: `[ "$(${kubectl} get nodes -l node-role.kubernetes.io/etcd=true -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}' | grep -cx True)" -ge ${servers} ]`,

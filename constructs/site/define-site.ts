@@ -121,6 +121,7 @@ function resolveHost(host: HostSpec, spec: SiteSpec, prefixLength: number): Host
     nodeLabels: { ...host.nodeLabels },
     nodeTaints: [...(host.nodeTaints ?? [])],
     generation: host.generation ?? 0,
+    decommission: host.decommission ?? false,
     ...(host.sshHostKey ? { sshHostKey: host.sshHostKey } : {}),
   };
 }

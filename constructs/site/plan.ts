@@ -46,6 +46,8 @@ export interface HostPlan {
   readonly generation: number;
   /** The pinned SSH host key, when the site gave one. */
   readonly sshHostKey?: string;
+  /** Being taken out (`HostSpec.decommission`): out of the cluster, converged no more; its machine stays until removed. */
+  readonly decommission: boolean;
 }
 
 /** A download with its checksum algorithm resolved. */

@@ -209,6 +209,14 @@ export interface HostSpec {
    * @default - not pinned
    */
   readonly sshHostKey?: string;
+  /**
+   * Take the host out, in place, before removing it: a K3s node is drained, its service stopped and its Node (with
+   * its etcd member) deleted from another server; the host is converged no more. Remove it from the site in a later
+   * change to destroy its machine (removing a K3s node that was not decommissioned first is rejected).
+   *
+   * @default false
+   */
+  readonly decommission?: boolean;
 }
 
 /** How configuration changes roll through a running site. */

@@ -2,8 +2,8 @@
  * What a new synthesis changes on a running site, read from two synthesized Terraform JSON documents of one stack
  * (the previous one, e.g. the last `cdktf.out/`, and the new one): per host new, converged in place (which files,
  * which services reload or restart), replaced or removed, and the rollout order. Unsafe changes (a K3s downgrade or
- * skipped minor, a kubeadm version change, more than one server gone at once or below etcd quorum) are listed as
- * problems. Pure: reads JSON, loads no construct library.
+ * skipped minor, a kubeadm version change, more than one server gone at once or below etcd quorum, a K3s node
+ * removed without being decommissioned first) are listed as problems. Pure: reads JSON, loads no construct library.
  */
 
 /** One host as its converge step recorded it (`terraform_data` `input`), plus its trigger. */
@@ -21,7 +21,7 @@ export interface HostRecord {
 /** What happens to one host. */
 export interface HostChange {
   readonly host: string;
-  readonly action: 'new' | 'converge' | 'unchanged' | 'replaced' | 'removed';
+  readonly action: 'new' | 'converge' | 'unchanged' | 'replaced' | 'decommission' | 'removed';
   /** Changed (or added) files, for `converge`. */
   readonly files: readonly string[];
   /** `unit reload` / `unit restart`, for `converge`. */
@@ -46,15 +46,19 @@ export function hostRecords(stack: unknown): Map<string, HostRecord> {
   const records = new Map<string, HostRecord>();
   for (const resource of Object.values(resources)) {
     const input = resource.input as Partial<HostRecord> | undefined;
-    if (input && typeof input.host === 'string' && input.files && resource.triggers_replace?.configuration) {
-      records.set(input.host, { ...(input as HostRecord), configuration: resource.triggers_replace.configuration });
+    if (input && typeof input.host === 'string' && input.files) {
+      // A decommissioned host's record comes from its decommissioning step, which has no configuration.
+      records.set(input.host, { ...(input as HostRecord), configuration: resource.triggers_replace?.configuration ?? 'decommissioned' });
     }
   }
   return records;
 }
 
 const CONTROL_PLANE_ROLES = ['k3s-server', 'control-plane'];
-const isControlPlane = (record: HostRecord) => String(record.facts.roles ?? '').split(',').some((role) => CONTROL_PLANE_ROLES.includes(role));
+const K3S_ROLES = ['k3s-server', 'k3s-agent'];
+const rolesOf = (record: HostRecord) => String(record.facts.roles ?? '').split(',');
+const isControlPlane = (record: HostRecord) => rolesOf(record).some((role) => CONTROL_PLANE_ROLES.includes(role));
+const isDecommissioned = (record: HostRecord) => Number(record.facts.decommissioned ?? 0) === 1;
 
 /** `v1.34.2+k3s1` → [1, 34, 2, 1]. */
 function k3sVersionParts(version: string): number[] | undefined {
@@ -103,7 +107,8 @@ function versionProblems(site: string, before: HostRecord, after: HostRecord): s
 
 /** Servers leaving at once (removed or replaced): more than one, or fewer than etcd's quorum of the previous members. */
 function serverRemovalProblems(site: string, previous: Map<string, HostRecord>, next: Map<string, HostRecord>, leaving: readonly string[]): string[] {
-  const before = [...previous.values()].filter(isControlPlane);
+  // Servers already decommissioned left etcd before.
+  const before = [...previous.values()].filter((record) => isControlPlane(record) && !isDecommissioned(record));
   const gone = before.filter((record) => leaving.includes(record.host));
   const allowed = [...next.values()].some((record) => isControlPlane(record) && Number(record.facts.allowUnsafeServerRemoval ?? 0) === 1);
   if (gone.length === 0 || allowed) {
@@ -112,7 +117,7 @@ function serverRemovalProblems(site: string, previous: Map<string, HostRecord>, 
   const problems: string[] = [];
   const names = gone.map((record) => record.host).join(', ');
   if (gone.length > 1) {
-    problems.push(`${site}: hosts: ${names} — ${gone.length} servers would leave at once; remove or rebuild one server per change (or set rollout.allowUnsafeServerRemoval)`);
+    problems.push(`${site}: hosts: ${names} — ${gone.length} servers would leave at once; decommission, remove or rebuild one server per change (or set rollout.allowUnsafeServerRemoval)`);
   }
   const embeddedEtcd = before.some((record) => Number(record.facts.embeddedEtcd ?? 0) === 1);
   const quorum = Math.floor(before.length / 2) + 1;
@@ -137,6 +142,13 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
       continue;
     }
     problems.push(...versionProblems(site, before, record));
+    if (isDecommissioned(record)) {
+      if (!isDecommissioned(before)) {
+        leaving.push(record.host);
+      }
+      hosts.push({ host: record.host, action: isDecommissioned(before) ? 'unchanged' : 'decommission', files: [], services: [] });
+      continue;
+    }
     const reason = replacementReason(before, record);
     if (reason) {
       leaving.push(record.host);
@@ -148,10 +160,18 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
     const action = before.configuration === record.configuration ? 'unchanged' : 'converge';
     hosts.push({ host: record.host, action, files, services });
   }
+  const allowed = [...next.values()].some((record) => Number(record.facts.allowUnsafeServerRemoval ?? 0) === 1);
   for (const before of previous.values()) {
     if (!next.has(before.host)) {
-      leaving.push(before.host);
       hosts.push({ host: before.host, action: 'removed', files: [], services: [] });
+      if (isDecommissioned(before)) {
+        continue;
+      }
+      leaving.push(before.host);
+      if (rolesOf(before).some((role) => K3S_ROLES.includes(role)) && !allowed) {
+        problems.push(`${site}: hosts: ${before.host} — a K3s node would leave without being decommissioned: set its decommission: true and apply `
+          + '(it is drained, its service stopped and its Node deleted from another server), then remove it from the site');
+      }
     }
   }
   problems.push(...serverRemovalProblems(site, previous, next, leaving));
@@ -170,13 +190,14 @@ export function formatChangeReport(site: string, report: ChangeReport): string {
     }
     const detail = change.action === 'converge'
       ? `converge in place${change.files.length > 0 ? `: ${change.files.join(', ')}` : ' (converge script only, no file changes)'}${change.services.length > 0 ? ` → ${change.services.join(', ')}` : ''}`
-      : change.action === 'replaced' ? `REPLACED (${change.reason})` : change.action;
+      : change.action === 'replaced' ? `REPLACED (${change.reason})`
+        : change.action === 'decommission' ? 'decommission: drained, service stopped, Node deleted (the machine stays until removed)' : change.action;
     lines.push(`  ${change.host}: ${detail}`);
   }
   const converging = new Set(report.hosts.filter((c) => c.action !== 'unchanged' && c.action !== 'removed').map((c) => c.host));
   const order = report.order.filter((host) => converging.has(host));
   lines.push(`  rollout order: ${order.length > 0 ? order.join(' → ') : 'nothing to roll out'}`);
-  lines.push(`  ${['new', 'converge', 'replaced', 'removed', 'unchanged'].map((action) => `${counts.get(action) ?? 0} ${action}`).join(', ')}`);
+  lines.push(`  ${['new', 'converge', 'replaced', 'decommission', 'removed', 'unchanged'].map((action) => `${counts.get(action) ?? 0} ${action}`).join(', ')}`);
   report.problems.forEach((problem) => lines.push(`  UNSAFE: ${problem}`));
   return lines.join('\n');
 }

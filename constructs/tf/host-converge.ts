@@ -1,4 +1,4 @@
-import { DataResource, Lazy, TerraformResource, dependable } from 'cdktf';
+import { DataResource, IResolveContext, Lazy, TerraformResource, dependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { renderConvergeScript } from '../cloud-init/render-converge';
@@ -79,10 +79,16 @@ export class HostConverge extends Construct {
   /** The host's name. */
   public readonly hostName: string;
   private readonly order: { position: number; after: string[] } = { position: 0, after: [] };
+  private readonly cloudConfig: CloudConfig;
+  /** What the previous rollout step must finish before: the converge step, or a drain before it. */
+  private first: DataResource;
+  /** What the next rollout step waits for: the converge step, or an uncordon after it. */
+  private last: DataResource;
 
   constructor(scope: Construct, id: string, props: HostConvergeProps) {
     super(scope, id);
     this.hostName = props.hostName;
+    this.cloudConfig = props.cloudConfig;
     const config = props.cloudConfig;
     const script = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderConvergeScript(config, { waitForCloudInit: props.waitForCloudInit })) });
     const { connection } = props;
@@ -127,13 +133,36 @@ export class HostConverge extends Construct {
         { type: 'remote-exec', inline: [`${asRoot}sh ${scriptPath}`] },
       ],
     });
+    this.first = this.resource;
+    this.last = this.resource;
   }
 
-  /** Converge only after `others` converged and passed their gates. */
+  /** Converge only after `others` converged and passed their gates (and finished what brackets them). */
   public runAfter(...others: HostConverge[]): void {
     for (const other of others) {
-      this.resource.dependsOn = [...(this.resource.dependsOn ?? []), dependable(other.resource)];
+      this.first.dependsOn = [...(this.first.dependsOn ?? []), dependable(other.last)];
     }
+  }
+
+  /**
+   * Puts a step before and one after this converge step in the rollout (a drain and an uncordon): `before` runs
+   * first, the converge waits for it, `after` waits for the converge, and the next host waits for `after`.
+   */
+  public bracket(before: DataResource, after: DataResource): void {
+    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), dependable(before)];
+    after.dependsOn = [...(after.dependsOn ?? []), dependable(this.resource)];
+    this.first = before;
+    this.last = after;
+  }
+
+  /** A fingerprint of the files `unit` reads (its service's watched files), resolved as synthesized. */
+  public serviceFingerprint(unit: string, context: IResolveContext): string {
+    const service = this.cloudConfig.services.find((s) => s.unit === unit);
+    if (!service) {
+      throw new Error(`${this.hostName}: no service ${unit} on this host (services: ${this.cloudConfig.services.map((s) => s.unit).join(', ') || 'none'})`);
+    }
+    const files = this.cloudConfig.files.filter((file) => service.watches.includes(file.path));
+    return fingerprint(files.map((file) => `${file.path}\n${String(context.resolve(file.content))}`).join('\n'));
   }
 
   /** Records the host's place in the rollout for the change report (the dependencies themselves: {@link runAfter}). */

@@ -16,3 +16,4 @@ export * from './site-hosts';
 export * from './host-converge';
 export * from './change-report';
 export * from '../site/rollout';
+export * from './node-lifecycle';

@@ -44,6 +44,12 @@ export interface ProxmoxLxcProps extends ProxmoxHostProps {
    * @default - not pinned, direct connection
    */
   readonly convergeConnection?: Pick<ConvergeConnection, 'hostKey' | 'bastion'>;
+  /**
+   * The container is being taken out of the site: it keeps running but gets no converge step.
+   *
+   * @default false
+   */
+  readonly decommissioned?: boolean;
   /** Facts the converge step records for the change report. @default {} */
   readonly convergeFacts?: Readonly<Record<string, string | number>>;
 }
@@ -60,10 +66,10 @@ export interface ProxmoxLxcProps extends ProxmoxHostProps {
 export class ProxmoxLxc extends Construct {
   /** The container resource. */
   public readonly resource: VirtualEnvironmentContainer;
-  /** Runs the provisioning (converge) script on the new container and whenever it changes. */
-  public readonly converge: HostConverge;
+  /** Runs the provisioning (converge) script on the new container and whenever it changes; none when decommissioned. */
+  public readonly converge?: HostConverge;
   /** The converge step's `terraform_data` resource (`converge.resource`). */
-  public readonly provisioner: DataResource;
+  public readonly provisioner?: DataResource;
   /** The container's configuration builder; rendered to the provisioning script at synthesis, so roles may still add to it. */
   public readonly cloudConfig: CloudConfig;
   /** The container's static IPv4 address (without prefix); the provisioner connects to it over SSH. */
@@ -98,6 +104,9 @@ export class ProxmoxLxc extends Construct {
       },
     });
 
+    if (props.decommissioned) {
+      return;
+    }
     this.converge = new HostConverge(this, 'Converge', {
       hostName: props.name,
       cloudConfig: this.cloudConfig,

@@ -19,6 +19,12 @@ import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
 import { ConvergeConnection, HostConverge } from './host-converge';
 import { rolloutOrder } from '../site/rollout';
+import { NodeDecommission, NodeDrain, restartTrigger } from './node-lifecycle';
+
+/** A host of the site this stack neither makes nor configures (`unmanagedHosts`). */
+function unmanagedHost(host: SiteHost): boolean {
+  return !host.machine && !host.converge && !host.plan.decommission;
+}
 
 /** What the change report needs to know of a host besides its files: its machine and versions. */
 function convergeFacts(site: SitePlan, host: HostPlan): Record<string, string | number> {
@@ -173,6 +179,7 @@ export class SiteStack extends TerraformStack {
     };
 
     const hosts = new Map<string, SiteHost>();
+    const connections = new Map<string, ConvergeConnection>();
     for (const host of site.hosts) {
       const cloudConfig = new CloudConfig({ hostname: host.name, fqdn: host.fqdn });
       applyBaseHost(cloudConfig, site, host, [adminKey.stringValue]);
@@ -191,12 +198,14 @@ export class SiteStack extends TerraformStack {
         ...(site.rollout.bastion ? { bastion: site.rollout.bastion } : {}),
       };
       const facts = convergeFacts(site, host);
+      connections.set(host.name, connection);
       if (unmanaged.has(host.name)) {
         hosts.set(host.name, { plan: host, cloudConfig });
         continue;
       }
       if (existing) {
-        const converge = new HostConverge(this, host.name, { hostName: host.name, cloudConfig, connection, waitForCloudInit: host.kind === HostKind.VM, facts });
+        const converge = host.decommission ? undefined
+          : new HostConverge(this, host.name, { hostName: host.name, cloudConfig, connection, waitForCloudInit: host.kind === HostKind.VM, facts });
         hosts.set(host.name, { plan: host, cloudConfig, converge });
         continue;
       }
@@ -224,7 +233,7 @@ export class SiteStack extends TerraformStack {
           ...common,
           imageFileId: downloadOn(host.proxmoxNode, HostKind.VM).fileId,
           snippetsDatastoreId: site.proxmox.datastores.snippets,
-          converge: connection,
+          converge: host.decommission ? undefined : connection,
           convergeFacts: facts,
         })
         : new ProxmoxLxc(this, host.name, {
@@ -234,6 +243,7 @@ export class SiteStack extends TerraformStack {
           sshAuthorizedKeys: [adminKey.stringValue, ...site.access.sshAuthorizedKeys],
           sshPrivateKey: sshKey.stringValue,
           convergeConnection: { hostKey: connection.hostKey, bastion: connection.bastion },
+          decommissioned: host.decommission,
           convergeFacts: facts,
         });
       hosts.set(host.name, { plan: host, cloudConfig, machine, converge: machine.converge });
@@ -295,6 +305,10 @@ export class SiteStack extends TerraformStack {
       new KubeadmWorkers(this, 'Workers', { site, workers: withRole(HostRole.WORKER), joinSecrets: controlPlane.joinSecrets });
     }
 
+    if (site.controlPlane.distribution === Distribution.K3S) {
+      this.addNodeLifecycle(site, hosts, connections);
+    }
+
     // Hosts converge one after another, each only once the previous one passed its gates.
     for (const step of rolloutOrder(site, new Set([...hosts.values()].filter((h) => h.converge).map((h) => h.plan.name)))) {
       const converge = hosts.get(step.host)!.converge!;
@@ -318,5 +332,35 @@ export class SiteStack extends TerraformStack {
       description: 'static IPv4 address of every host',
     });
   }
-}
 
+  /**
+   * K3s nodes this stack manages: agents are drained around a converge that restarts k3s-agent, and a node marked
+   * `decommission` is taken out of the cluster from another server. Needs a second server to act from; a
+   * single-server site gets neither.
+   */
+  private addNodeLifecycle(site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
+    const servers = site.hosts.filter((host) => hasRole(host, HostRole.K3S_SERVER) && hosts.get(host.name)!.converge);
+    for (const host of site.hosts) {
+      const siteHost = hosts.get(host.name)!;
+      const server = hasRole(host, HostRole.K3S_SERVER);
+      const peer = servers.find((candidate) => candidate.name !== host.name);
+      if (!peer || !(server || hasRole(host, HostRole.K3S_AGENT)) || unmanagedHost(siteHost)) {
+        continue;
+      }
+      const via = { connection: connections.get(peer.name)!, kubectl: '/usr/local/bin/k3s kubectl' };
+      if (host.decommission) {
+        new NodeDecommission(this, `${host.name}-Decommission`, {
+          node: host.name,
+          via,
+          nodeConnection: connections.get(host.name)!,
+          unit: server ? 'k3s' : 'k3s-agent',
+          etcdMember: server && site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD,
+          machines: [siteHost.machine?.resource, hosts.get(peer.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
+          record: { host: host.name, files: {}, services: [], position: 0, after: [], facts: { ...convergeFacts(site, host), decommissioned: 1 } },
+        });
+      } else if (!server) {
+        new NodeDrain(this, `${host.name}-Drain`, { node: host.name, via, converge: siteHost.converge!, restartTrigger: restartTrigger(siteHost.converge!, 'k3s-agent') });
+      }
+    }
+  }
+}

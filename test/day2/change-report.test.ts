@@ -88,14 +88,26 @@ describe('unsafe changes are rejected against the previous synthesis, naming the
     expect(r.problems[0]).toMatch(/^kubeadm-multi: versions\.kubernetes: "1\.30\.15" — .* runs 1\.30\.14; kubeadm upgrades are not automated/);
   });
 
-  test('two servers removed at once, and one of three is fine unless it breaks quorum', () => {
+  test('a server leaves in two changes: decommission (drained, out of etcd), then removal; never directly', () => {
+    const decommissioned = (names: string[], spec: SiteSpec = prod) => withHosts(spec, spec.hosts.map((h) => (names.includes(h.name) ? { ...h, decommission: true } : h)));
+    const step1 = report(prod, decommissioned(['k3s-prod-cp-03']));
+    expect(step1.problems).toEqual([]);
+    expect(hostsWith(step1, 'decommission')).toEqual(['k3s-prod-cp-03']);
+    expect(formatChangeReport('prod', step1)).toContain('k3s-prod-cp-03: decommission: drained, service stopped, Node deleted (the machine stays until removed)');
+    const step2 = compareSyntheses('prod', synth(decommissioned(['k3s-prod-cp-03'])), synth(withHosts(prod, prod.hosts.filter((h) => h.name !== 'k3s-prod-cp-03'))));
+    expect(step2.problems).toEqual([]);
+    expect(hostsWith(step2, 'removed')).toEqual(['k3s-prod-cp-03']);
+
+    const direct = report(prod, withHosts(prod, prod.hosts.filter((h) => h.name !== 'k3s-prod-cp-03')));
+    expect(direct.problems).toEqual(['prod: hosts: k3s-prod-cp-03 — a K3s node would leave without being decommissioned: set its decommission: true and apply '
+      + '(it is drained, its service stopped and its Node deleted from another server), then remove it from the site']);
+  });
+
+  test('two servers leaving at once, or below quorum, is rejected unless the site says so', () => {
     const servers = ['k3s-prod-cp-02', 'k3s-prod-cp-03'];
-    const two = report(prod, withHosts(prod, prod.hosts.filter((h) => !servers.includes(h.name))));
+    const two = report(prod, withHosts(prod, prod.hosts.map((h) => (servers.includes(h.name) ? { ...h, decommission: true } : h))));
     expect(two.problems.join('\n')).toContain('k3s-prod-cp-02, k3s-prod-cp-03 — 2 servers would leave at once');
     expect(two.problems.join('\n')).toContain('leaves 1 of 3 etcd members, below the quorum of 2');
-    const one = report(prod, withHosts(prod, prod.hosts.filter((h) => h.name !== 'k3s-prod-cp-03')));
-    expect(one.problems).toEqual([]);
-    expect(hostsWith(one, 'removed')).toEqual(['k3s-prod-cp-03']);
     const allowed = report(prod, { ...withHosts(prod, prod.hosts.filter((h) => !servers.includes(h.name))), rollout: { allowUnsafeServerRemoval: true } });
     expect(allowed.problems).toEqual([]);
   });

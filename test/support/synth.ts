@@ -34,3 +34,12 @@ export function resourcesByPath(json: TfJson, type: string): Record<string, TfJs
   }
   return Object.fromEntries(Object.entries(json.resource?.[type] ?? {}).map(([id, resource]) => [paths.get(id) ?? id, resource as TfJson]));
 }
+
+/** The logical id of the element at a construct path, e.g. for `depends_on` entries. Only for JSON from {@link synthSite}. */
+export function logicalIdOf(json: TfJson, path: string): string {
+  const entry = [...(PATHS.get(json) ?? new Map<string, string>()).entries()].find(([, p]) => p === path);
+  if (!entry) {
+    throw new Error(`no element at ${path}`);
+  }
+  return entry[0];
+}

@@ -30,7 +30,10 @@ export interface HostsContext {
 }
 
 function validateHost(problems: ProblemCollector, path: string, host: Record<string, unknown>, context: HostsContext): void {
-  reportUnknownKeys(problems, path, host, ['name', 'ip', 'vmId', 'proxmoxNode', 'roles', 'kind', 'size', 'nodeLabels', 'nodeTaints', 'generation', 'sshHostKey']);
+  reportUnknownKeys(problems, path, host, ['name', 'ip', 'vmId', 'proxmoxNode', 'roles', 'kind', 'size', 'nodeLabels', 'nodeTaints', 'generation', 'sshHostKey', 'decommission']);
+  if (host.decommission !== undefined) {
+    problems.check(typeof host.decommission === 'boolean', `${path}.decommission`, host.decommission, 'true or false');
+  }
   if (host.generation !== undefined) {
     problems.check(isIntegerInRange(host.generation, 0, 1_000_000), `${path}.generation`, host.generation, 'a rebuild counter, an integer from 0');
   }

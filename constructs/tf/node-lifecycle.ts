@@ -1,0 +1,152 @@
+import { DataResource, Lazy, TerraformResource } from 'cdktf';
+import { Construct } from 'constructs';
+import { ConvergeConnection, HostConverge } from './host-converge';
+
+/** How to run kubectl with admin rights on a control-plane host. */
+export interface ControlPlaneAccess {
+  /** The control-plane host to run kubectl on. */
+  readonly connection: ConvergeConnection;
+  /** The kubectl command there, e.g. `/usr/local/bin/k3s kubectl`. */
+  readonly kubectl: string;
+}
+
+function sshConnection(connection: ConvergeConnection) {
+  return {
+    type: 'ssh' as const,
+    host: connection.host,
+    user: connection.user,
+    privateKey: connection.privateKey,
+    timeout: '10m',
+    ...(connection.hostKey ? { hostKey: connection.hostKey } : {}),
+    ...(connection.bastion ? {
+      bastionHost: connection.bastion.host,
+      bastionUser: connection.bastion.user ?? connection.user,
+      bastionPort: connection.bastion.port ?? 22,
+      bastionPrivateKey: connection.privateKey,
+    } : {}),
+  };
+}
+
+const asRoot = (connection: ConvergeConnection) => (connection.user === 'root' ? '' : 'sudo ');
+
+/** Seconds `kubectl drain` may take (PodDisruptionBudgets may hold evictions back) before the rollout stops. */
+export const DRAIN_TIMEOUT_SECONDS = 600;
+
+/**
+ * The commands that cordon and drain a node through the API (evictions honour PodDisruptionBudgets); nothing for a
+ * node that has not registered yet.
+ */
+export function drainCommand(kubectl: string, node: string): string {
+  return `if ${kubectl} get node ${node} >/dev/null 2>&1; then ${kubectl} cordon ${node} && ${kubectl} drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT_SECONDS}s; fi`;
+}
+
+/** Properties of a {@link NodeDrain}. */
+export interface NodeDrainProps {
+  /** The Kubernetes node (the host name). */
+  readonly node: string;
+  /** Where kubectl runs with admin rights. */
+  readonly via: ControlPlaneAccess;
+  /** The node's converge step, which the drain brackets. */
+  readonly converge: HostConverge;
+  /**
+   * Changes exactly when the node's Kubernetes service will restart (a fingerprint of the files it reads): only
+   * then is the node drained.
+   */
+  readonly restartTrigger: string;
+}
+
+/**
+ * Cordons and drains a worker before a converge that restarts its Kubernetes service, and uncordons it after the
+ * converge passed its gates: two `terraform_data` resources run on a control-plane host, around the converge step
+ * (`drain` → converge → `uncordon`), both triggered by the restart fingerprint only, so a change that does not
+ * restart the node's service (a DNS zone on the same host) drains nothing.
+ */
+export class NodeDrain extends Construct {
+  /** Cordons and drains the node. */
+  public readonly drain: DataResource;
+  /** Uncordons the node. */
+  public readonly uncordon: DataResource;
+
+  constructor(scope: Construct, id: string, props: NodeDrainProps) {
+    super(scope, id);
+    const sudo = asRoot(props.via.connection);
+    const kubectl = `${sudo}${props.via.kubectl}`;
+    this.drain = new DataResource(this, 'Drain', {
+      triggersReplace: { restart: props.restartTrigger, node: props.node },
+      connection: sshConnection(props.via.connection),
+      provisioners: [{ type: 'remote-exec', inline: [drainCommand(kubectl, props.node)] }],
+    });
+    this.uncordon = new DataResource(this, 'Uncordon', {
+      triggersReplace: { restart: props.restartTrigger, node: props.node },
+      connection: sshConnection(props.via.connection),
+      provisioners: [{ type: 'remote-exec', inline: [`if ${kubectl} get node ${props.node} >/dev/null 2>&1; then ${kubectl} uncordon ${props.node}; fi`] }],
+    });
+    props.converge.bracket(this.drain, this.uncordon);
+  }
+}
+
+/** Properties of a {@link NodeDecommission}. */
+export interface NodeDecommissionProps {
+  /** The Kubernetes node (the host name). */
+  readonly node: string;
+  /** Where kubectl runs with admin rights: another control-plane host, which stays. */
+  readonly via: ControlPlaneAccess;
+  /** How to reach the node itself, to stop its Kubernetes service. */
+  readonly nodeConnection: ConvergeConnection;
+  /** The node's Kubernetes service (`k3s` or `k3s-agent`). */
+  readonly unit: string;
+  /** The node is an embedded etcd member: after its Node is deleted, etcd must report ready without it. */
+  readonly etcdMember: boolean;
+  /** The machines that must exist while it runs (the node's and the control-plane host's). */
+  readonly machines: readonly TerraformResource[];
+  /** What the change report records for the host (its facts, marked decommissioned). */
+  readonly record: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Takes a node out of the cluster, in place, while its machine still runs (the site marked the host
+ * `decommission: true`): from another control-plane host it drains the node (evictions honour
+ * PodDisruptionBudgets), then stops and disables the node's Kubernetes service on the node itself (so it cannot
+ * register again), deletes its Node (K3s removes the etcd member of a deleted server node), waits until the Node is
+ * gone and, for an etcd member, until etcd reports ready without it. A failure stops there, with the machine
+ * running. A later change that removes the host from the site destroys the machine.
+ *
+ * Done with create-time provisioners on purpose: Terraform runs no destroy-time provisioner of a resource whose
+ * block left the configuration, which is what removing a host from the site does.
+ */
+export class NodeDecommission extends Construct {
+  /** The resource whose creation runs the decommissioning. */
+  public readonly resource: DataResource;
+
+  constructor(scope: Construct, id: string, props: NodeDecommissionProps) {
+    super(scope, id);
+    const kubectl = `${asRoot(props.via.connection)}${props.via.kubectl}`;
+    const node = props.node;
+    const bounded = (condition: string, what: string) =>
+      `i=0; ${condition}; do i=$((i + 1)); [ "$i" -le 60 ] || { echo "proxmox-k3s-ha: ${what} after 300 s" >&2; exit 1; }; sleep 5; done`;
+    this.resource = new DataResource(this, 'Resource', {
+      dependsOn: [...props.machines],
+      triggersReplace: { node, decommissioned: 'decommissioned' },
+      input: props.record,
+      connection: sshConnection(props.via.connection),
+      provisioners: [
+        { type: 'remote-exec', inline: [drainCommand(kubectl, node)] },
+        { type: 'remote-exec', connection: sshConnection(props.nodeConnection), inline: [`${asRoot(props.nodeConnection)}systemctl disable --now ${props.unit}`] },
+        {
+          type: 'remote-exec',
+          inline: [
+            `if ${kubectl} get node ${node} >/dev/null 2>&1; then ${kubectl} delete node ${node} --timeout=120s; fi`,
+            bounded(`while ${kubectl} get node ${node} >/dev/null 2>&1`, `node ${node} still registered`),
+            ...(props.etcdMember ? [bounded(`until ${kubectl} get --raw /readyz/etcd >/dev/null 2>&1`, `etcd not ready without ${node}`)] : []),
+            `echo 'proxmox-k3s-ha: node ${node} is out of the cluster; remove it from the site to destroy its machine'`,
+          ],
+        },
+      ],
+    });
+  }
+}
+
+/** A fingerprint of the files a service reads on a host, for {@link NodeDrainProps.restartTrigger}. */
+export function restartTrigger(converge: HostConverge, unit: string): string {
+  return Lazy.stringValue({ produce: (context) => converge.serviceFingerprint(unit, context) });
+}

@@ -1,0 +1,75 @@
+import { HostRole, SiteSpec, defineSite } from '../../constructs';
+import lab from '../../sites/lab';
+import { logicalIdOf, resourcesByPath, synthSite } from '../support/synth';
+import { describeWithTools } from '../support/tools';
+import { shellcheck } from '../support/validators';
+
+const dataOf = (spec: SiteSpec) => resourcesByPath(synthSite(defineSite(spec)).json, 'terraform_data');
+const labJson = synthSite(defineSite(lab)).json;
+const idOf = (_data: unknown, path: string) => `terraform_data.${logicalIdOf(labJson, path)}`;
+
+describe('K3s agents are drained around a converge that restarts k3s-agent, and only then', () => {
+  const data = dataOf(lab);
+
+  test('the chain: last server → drain → converge → uncordon → next agent\'s drain', () => {
+    expect(data['lab/lx-k3s-agent-01-Drain/Drain'].depends_on).toEqual([idOf(data, 'lab/lx-k3s-server-03/Converge/Resource')]);
+    expect(data['lab/lx-k3s-agent-01/Converge/Resource'].depends_on).toContain(idOf(data, 'lab/lx-k3s-agent-01-Drain/Drain'));
+    expect(data['lab/lx-k3s-agent-01-Drain/Uncordon'].depends_on).toEqual([idOf(data, 'lab/lx-k3s-agent-01/Converge/Resource')]);
+    expect(data['lab/lx-k3s-agent-02-Drain/Drain'].depends_on).toEqual([idOf(data, 'lab/lx-k3s-agent-01-Drain/Uncordon')]);
+  });
+
+  test('the drain runs on the first server, evicts through the API (PodDisruptionBudgets honoured), bounded', () => {
+    const drain = data['lab/lx-k3s-agent-01-Drain/Drain'];
+    expect(drain.connection).toMatchObject({ host: '192.168.168.111', user: 'k3sadmin' });
+    expect((drain.provisioner as { 'remote-exec': { inline: string[] } }[])[0]['remote-exec'].inline).toEqual([
+      'if sudo /usr/local/bin/k3s kubectl get node lx-k3s-agent-01 >/dev/null 2>&1; then sudo /usr/local/bin/k3s kubectl cordon lx-k3s-agent-01 && '
+        + 'sudo /usr/local/bin/k3s kubectl drain lx-k3s-agent-01 --ignore-daemonsets --delete-emptydir-data --timeout=600s; fi',
+    ]);
+  });
+
+  test('a zone change on an agent (it also serves DNS) converges it without a drain; a K3s upgrade drains it', () => {
+    const trigger = (d: typeof data) => (d['lab/lx-k3s-agent-01-Drain/Drain'].triggers_replace as { restart: string }).restart;
+    const added = { ...lab.hosts.find((h) => h.name === 'lx-k3s-agent-02')!, name: 'lx-k3s-agent-03', ip: '192.168.168.123', vmId: 123, roles: [HostRole.K3S_AGENT] };
+    const withAgent = dataOf({ ...lab, hosts: [...lab.hosts, added] });
+    expect(trigger(withAgent)).toBe(trigger(data));
+    expect((withAgent['lab/lx-k3s-agent-01/Converge/Resource'].triggers_replace as { configuration: string }).configuration)
+      .not.toBe((data['lab/lx-k3s-agent-01/Converge/Resource'].triggers_replace as { configuration: string }).configuration);
+    const upgraded = dataOf({ ...lab, versions: { k3s: defineSite(lab).versions.k3s.replace(/\+k3s(\d+)$/, (_, n) => `+k3s${Number(n) + 1}`) } });
+    expect(trigger(upgraded)).not.toBe(trigger(data));
+  });
+});
+
+describe('a decommissioned K3s node leaves the cluster in place, before its machine is removed', () => {
+  const decommissioned = (names: string[]) => dataOf({ ...lab, hosts: lab.hosts.map((h) => (names.includes(h.name) ? { ...h, decommission: true } : h)) });
+  const data = decommissioned(['lx-k3s-server-02', 'lx-k3s-agent-01']);
+  type Provisioner = { 'remote-exec': { inline: string[]; connection?: Record<string, unknown> } };
+  const steps = (name: string) => data[`lab/${name}-Decommission/Resource`].provisioner as Provisioner[];
+
+  test('drain from another server, stop the service on the node, delete the Node, wait; the node gets no converge step', () => {
+    const server2 = steps('lx-k3s-server-02');
+    expect(data['lab/lx-k3s-server-02-Decommission/Resource'].connection).toMatchObject({ host: '192.168.168.111', user: 'k3sadmin' });
+    expect(server2[0]['remote-exec'].inline[0]).toContain('kubectl drain lx-k3s-server-02 --ignore-daemonsets --delete-emptydir-data --timeout=600s');
+    expect(server2[1]['remote-exec']).toEqual({ connection: expect.objectContaining({ host: '192.168.168.112' }), inline: ['sudo systemctl disable --now k3s'] });
+    expect(server2[2]['remote-exec'].inline[0]).toContain('kubectl delete node lx-k3s-server-02');
+    expect(server2[2]['remote-exec'].inline[2]).toContain('get --raw /readyz/etcd');
+    expect(steps('lx-k3s-agent-01')[1]['remote-exec'].inline).toEqual(['sudo systemctl disable --now k3s-agent']);
+    expect(steps('lx-k3s-agent-01')[2]['remote-exec'].inline.join('\n')).not.toContain('/readyz/etcd');
+    expect(data['lab/lx-k3s-server-02/Converge/Resource']).toBeUndefined();
+    expect(data['lab/lx-k3s-agent-01-Drain/Drain']).toBeUndefined();
+    // The first server's decommissioning would go through the second: a peer is never the node itself.
+    expect(decommissioned(['lx-k3s-server-01'])['lab/lx-k3s-server-01-Decommission/Resource'].connection).toMatchObject({ host: '192.168.168.112' });
+  });
+
+  test('the remaining servers\' quorum gate counts only servers still in etcd', () => {
+    const script = (data['lab/lx-k3s-server-01/Converge/Resource'].provisioner as { file?: { content: string } }[]).find((p) => p.file)!.file!.content;
+    expect(script).toContain('all 2 etcd members are Ready nodes (full quorum)');
+  });
+
+  describeWithTools(['shellcheck'], 'shellcheck', () => {
+    test('accepts the decommissioning and drain commands', () => {
+      for (const name of ['lx-k3s-server-02', 'lx-k3s-agent-01']) {
+        expect(shellcheck(`#!/bin/sh\nset -eu\n${steps(name).flatMap((step) => step['remote-exec'].inline).join('\n')}\n`).output).toBe('');
+      }
+    });
+  });
+});
