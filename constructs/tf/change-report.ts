@@ -6,14 +6,22 @@
  * removed without being decommissioned first) are listed as problems. Pure: reads JSON, loads no construct library.
  */
 
-/** One host as its converge step recorded it (`terraform_data` `input`), plus its trigger. */
-export interface HostRecord {
+/** What a converge step records in its `input` for the change report: fingerprints only, never contents. */
+export interface ConvergeRecord {
   readonly host: string;
+  /** File path → fingerprint of the rendered content (secrets appear only as Terraform references). */
   readonly files: Readonly<Record<string, string>>;
+  /** The services and what they watch. */
   readonly services: readonly { readonly unit: string; readonly watches: readonly string[]; readonly onChange: string }[];
+  /** Position in the rollout and the hosts it waits for, filled in by the stack. */
   readonly position: number;
   readonly after: readonly string[];
+  /** Roles, machine placement, versions: what the unsafe-change checks read. */
   readonly facts: Readonly<Record<string, string | number>>;
+}
+
+/** One host as its converge step recorded it (`terraform_data` `input`), plus its trigger. */
+export interface HostRecord extends ConvergeRecord {
   /** Fingerprint of the whole converge script (the step's trigger). */
   readonly configuration: string;
 }

@@ -2,6 +2,7 @@ import { DataResource, IResolveContext, Lazy, TerraformResource, dependable } fr
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { renderConvergeScript } from '../cloud-init/render-converge';
+import { ConvergeRecord } from './change-report';
 import { escapeTerraformTemplate, fingerprint } from './terraform-template';
 
 /** How a converge step reaches its host over SSH. */
@@ -26,6 +27,24 @@ export interface ConvergeConnection {
   readonly bastion?: { readonly host: string; readonly user?: string; readonly port?: number };
 }
 
+/** A Terraform `connection` block for a {@link ConvergeConnection} (the bastion reached with the same key). */
+export function sshConnection(connection: ConvergeConnection) {
+  return {
+    type: 'ssh' as const,
+    host: connection.host,
+    user: connection.user,
+    privateKey: connection.privateKey,
+    timeout: '10m',
+    ...(connection.hostKey ? { hostKey: connection.hostKey } : {}),
+    ...(connection.bastion ? {
+      bastionHost: connection.bastion.host,
+      bastionUser: connection.bastion.user ?? connection.user,
+      bastionPort: connection.bastion.port ?? 22,
+      bastionPrivateKey: connection.privateKey,
+    } : {}),
+  };
+}
+
 /** Properties of a {@link HostConverge}. */
 export interface HostConvergeProps {
   /** The host's name (for messages and the change report). */
@@ -48,19 +67,6 @@ export interface HostConvergeProps {
    * @default {}
    */
   readonly facts?: Readonly<Record<string, string | number>>;
-}
-
-/** What a converge step records in its `input` for the change report: fingerprints only, never contents. */
-export interface ConvergeRecord {
-  readonly host: string;
-  /** File path → fingerprint of the rendered content (secrets appear only as Terraform references). */
-  readonly files: Readonly<Record<string, string>>;
-  /** The services and what they watch. */
-  readonly services: readonly { readonly unit: string; readonly watches: readonly string[]; readonly onChange: string }[];
-  /** Position in the rollout and the hosts it waits for, filled in by the stack. */
-  readonly position: number;
-  readonly after: readonly string[];
-  readonly facts: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -113,20 +119,7 @@ export class HostConverge extends Construct {
         configuration: Lazy.stringValue({ produce: (context) => fingerprint(String(context.resolve(script))) }),
       },
       input: record,
-      connection: {
-        type: 'ssh',
-        host: connection.host,
-        user: connection.user,
-        privateKey: connection.privateKey,
-        timeout: '10m',
-        ...(connection.hostKey ? { hostKey: connection.hostKey } : {}),
-        ...(connection.bastion ? {
-          bastionHost: connection.bastion.host,
-          bastionUser: connection.bastion.user ?? connection.user,
-          bastionPort: connection.bastion.port ?? 22,
-          bastionPrivateKey: connection.privateKey,
-        } : {}),
-      },
+      connection: sshConnection(connection),
       provisioners: [
         { type: 'remote-exec', inline: [`umask 077 && mkdir -p ${directory} && chmod 0700 ${directory}`] },
         { type: 'file', content: script, destination: scriptPath },

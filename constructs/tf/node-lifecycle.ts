@@ -1,6 +1,6 @@
 import { DataResource, Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { ConvergeConnection, HostConverge } from './host-converge';
+import { ConvergeConnection, HostConverge, sshConnection } from './host-converge';
 
 /** How to run kubectl with admin rights on a control-plane host. */
 export interface ControlPlaneAccess {
@@ -8,23 +8,6 @@ export interface ControlPlaneAccess {
   readonly connection: ConvergeConnection;
   /** The kubectl command there, e.g. `/usr/local/bin/k3s kubectl`. */
   readonly kubectl: string;
-}
-
-function sshConnection(connection: ConvergeConnection) {
-  return {
-    type: 'ssh' as const,
-    host: connection.host,
-    user: connection.user,
-    privateKey: connection.privateKey,
-    timeout: '10m',
-    ...(connection.hostKey ? { hostKey: connection.hostKey } : {}),
-    ...(connection.bastion ? {
-      bastionHost: connection.bastion.host,
-      bastionUser: connection.bastion.user ?? connection.user,
-      bastionPort: connection.bastion.port ?? 22,
-      bastionPrivateKey: connection.privateKey,
-    } : {}),
-  };
 }
 
 const asRoot = (connection: ConvergeConnection) => (connection.user === 'root' ? '' : 'sudo ');

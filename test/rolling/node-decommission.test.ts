@@ -1,4 +1,4 @@
-import { App, TerraformStack, TerraformVariable } from 'cdktf';
+import { App, LocalBackend, TerraformStack, TerraformVariable } from 'cdktf';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { NodeDecommission } from '../../constructs/tf';
@@ -49,6 +49,8 @@ describeWithTools(['sshd', 'terraform', 'named', 'ip', 'nsenter', 'unshare', 'ss
     const outdir = join(lab.workDir, 'cdktf.out');
     const app = new App({ outdir });
     const stack = new TerraformStack(app, 'decommission');
+    // cdktf's default local backend writes the state into the current directory (the repository): keep it in the lab.
+    new LocalBackend(stack, { path: join(dir(), 'terraform.tfstate') });
     const key = new TerraformVariable(stack, 'ssh_private_key', { type: 'string', sensitive: true }).stringValue;
     new NodeDecommission(stack, 'node-2-Decommission', {
       node: 'node-2',

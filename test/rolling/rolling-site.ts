@@ -1,4 +1,4 @@
-import { App } from 'cdktf';
+import { App, LocalBackend } from 'cdktf';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { HostKind, HostRole, SiteSpec, SiteStack, defineSite } from '../../constructs';
@@ -97,13 +97,15 @@ export class RollingRun {
     const outdir = join(this.lab.workDir, 'cdktf.out');
     const app = new App({ outdir });
     const site = defineSite(spec);
-    new SiteStack(app, site.name, {
+    const stack = new SiteStack(app, site.name, {
       site,
       existingHosts: true,
       unmanagedHosts: site.hosts.filter((host) => !this.loadBalancers.has(host.name)).map((host) => host.name),
       secrets: 'variables',
       serverManifests: [],
     });
+    // cdktf's default local backend writes the state into the current directory (the repository): keep it in the lab.
+    new LocalBackend(stack, { path: join(this.terraformDir, 'terraform.tfstate') });
     app.synth();
     const json = readFileSync(join(outdir, 'stacks', site.name, 'cdk.tf.json'), 'utf8');
     writeFileSync(join(this.terraformDir, 'cdk.tf.json'), json);
