@@ -5,10 +5,14 @@ import { HostRole } from './spec';
 export enum RolloutStage {
   /** Bind9: the primary first (the secondaries then wait for its serials). */
   DNS = 'dns',
-  /** PostgreSQL: replicas first, the primary last. */
-  DATASTORE = 'datastore',
   /** HAProxy + Keepalived: lowest VRRP priority first, so the VIP holder goes last and the VIP moves at most once. */
   LOAD_BALANCER = 'load-balancer',
+  /**
+   * PostgreSQL (and load balancers on the same hosts): the primary first, then the replicas. A replica is cloned
+   * from the primary, so on a host whose converge step is also its first provisioning (LXC, existing hosts) the
+   * primary must exist first; each replica's gate then waits until it streams again.
+   */
+  DATASTORE = 'datastore',
   /** K3s servers or kubeadm control planes: one at a time, in site order, each gated on quorum. */
   CONTROL_PLANE = 'control-plane',
   /** K3s agents or kubeadm workers: `rollout.agentConcurrency` at a time (servers first: Kubernetes' version skew). */
@@ -49,11 +53,8 @@ function keyInStage(plan: SitePlan, host: HostPlan, stage: RolloutStage): number
   switch (stage) {
     case RolloutStage.DNS:
       return plan.dns?.servers.findIndex((server) => server.name === host.name) ?? 0;
-    case RolloutStage.DATASTORE: {
-      // The configured primary last: its restart is the one K3s notices.
-      const index = plan.postgres?.nodes.findIndex((node) => node.name === host.name) ?? 0;
-      return index === 0 ? Number.MAX_SAFE_INTEGER : index;
-    }
+    case RolloutStage.DATASTORE:
+      return plan.postgres?.nodes.findIndex((node) => node.name === host.name) ?? 0;
     case RolloutStage.LOAD_BALANCER:
       return plan.loadBalancer?.nodes.find((node) => node.name === host.name)?.priority ?? 0;
     default:
@@ -62,7 +63,7 @@ function keyInStage(plan: SitePlan, host: HostPlan, stage: RolloutStage): number
 }
 
 /**
- * The order in which hosts converge after a change: stage by stage (DNS, datastore, load balancers, control plane,
+ * The order in which hosts converge after a change: stage by stage (DNS, load balancers, datastore, control plane,
  * workers), one host at a time, except workers, `rollout.agentConcurrency` at a time. Each step names the hosts
  * it waits for; a failed gate on one host therefore leaves every later host untouched.
  *

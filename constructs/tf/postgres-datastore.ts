@@ -43,6 +43,12 @@ export interface PostgresDatastoreProps {
    * @default - none (a site without load balancers: K3s reaches the single node directly)
    */
   readonly loadBalancers?: HaLoadBalancerPair;
+  /**
+   * The K3s user's and the replication role's passwords, as references to sensitive variables (letters and digits).
+   *
+   * @default - generated (`random_password`, 32 letters and digits each)
+   */
+  readonly passwords?: { readonly k3s: string; readonly replication: string };
 }
 
 /**
@@ -70,10 +76,10 @@ export interface PostgresDatastoreProps {
 export class PostgresDatastore extends Construct implements IK3sDatastore {
   /** Always {@link DatastoreKind.POSTGRES}. */
   public readonly kind = DatastoreKind.POSTGRES;
-  /** Password of the K3s database user (sensitive Terraform reference). */
-  public readonly k3sPassword: Password;
-  /** Password of the replication role (sensitive Terraform reference). */
-  public readonly replicationPassword: Password;
+  /** The generated password of the K3s database user (escape hatch); none when `passwords` were given. */
+  public readonly k3sPassword?: Password;
+  /** The generated password of the replication role (escape hatch); none when `passwords` were given. */
+  public readonly replicationPassword?: Password;
   /** Where K3s reaches the primary: the writer endpoint (the VIP when it floats). */
   public readonly datastoreEndpointAddress: string;
   /** The writer endpoint's port: `postgres.writerPort` on the load balancers, or `postgres.port` of a single node without them. */
@@ -87,6 +93,7 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
   /** Each datastore node's server certificate, by node name (empty without TLS). */
   public readonly tlsServerCertificates: ReadonlyMap<string, LocallySignedCert>;
   private readonly site: SitePlan;
+  private readonly k3sPasswordValue: string;
 
   constructor(scope: Construct, id: string, props: PostgresDatastoreProps) {
     super(scope, id);
@@ -108,8 +115,12 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
       port: postgres.writerPort,
       sections: renderPostgresWriterHaproxySections(props.site),
     });
-    this.k3sPassword = new Password(this, 'K3sPassword', { length: 32, special: false });
-    this.replicationPassword = new Password(this, 'ReplicationPassword', { length: 32, special: false });
+    if (!props.passwords) {
+      this.k3sPassword = new Password(this, 'K3sPassword', { length: 32, special: false });
+      this.replicationPassword = new Password(this, 'ReplicationPassword', { length: 32, special: false });
+    }
+    this.k3sPasswordValue = props.passwords?.k3s ?? this.k3sPassword!.result;
+    const replicationPasswordValue = props.passwords?.replication ?? this.replicationPassword!.result;
     const serverKeys = new Map<string, PrivateKey>();
     const serverCertificates = new Map<string, LocallySignedCert>();
     if (postgres.tls) {
@@ -145,8 +156,8 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     this.tlsServerCertificates = serverCertificates;
     for (const host of props.hosts) {
       applyDatastoreRole(host.cloudConfig, props.site, host.name, {
-        k3sPassword: this.k3sPassword.result,
-        replicationPassword: this.replicationPassword.result,
+        k3sPassword: this.k3sPasswordValue,
+        replicationPassword: replicationPasswordValue,
       }, this.tlsCaCertificate ? {
         caCertificateBase64: Fn.base64encode(this.tlsCaCertificate.certPem),
         certificateBase64: Fn.base64encode(serverCertificates.get(host.name)!.certPem),
@@ -166,7 +177,7 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     if (!servers.includes(serverName)) {
       throw new Error(`serverName: ${JSON.stringify(serverName)} — one of the site's K3s servers (${servers.join(', ')})`);
     }
-    const environment = { K3S_DATASTORE_ENDPOINT: postgresDatastoreEndpoint(this.site, this.k3sPassword.result) };
+    const environment = { K3S_DATASTORE_ENDPOINT: postgresDatastoreEndpoint(this.site, this.k3sPasswordValue) };
     if (!this.tlsCaCertificate) {
       return { serverConfig: {}, serverEnvironment: environment, serverFiles: [] };
     }

@@ -76,7 +76,9 @@ export interface SiteStackProps {
   /**
    * Where the site's secrets come from: `generated` (`random_password` resources, in the state) or `variables`
    * (sensitive Terraform variables you set: `TF_VAR_haproxy_stats_password`, `TF_VAR_k3s_token`,
-   * `TF_VAR_vrrp_auth_pass`). `variables` needs no provider at all, but covers load balancers and K3s only.
+   * `TF_VAR_vrrp_auth_pass`, `TF_VAR_postgres_k3s_password`, `TF_VAR_postgres_replication_password`; letters and
+   * digits). `variables` needs no provider at all; it covers load balancers, K3s and a PostgreSQL datastore without
+   * TLS (kubeadm and the datastore's TLS need generated keys and certificates).
    *
    * @default 'generated'
    */
@@ -130,9 +132,9 @@ export class SiteStack extends TerraformStack {
       throw new Error(`site ${site.name}: SiteStackProps.unmanagedHosts: ${JSON.stringify(unknown)} — expected names of the site's hosts (${site.hosts.map((h) => h.name).join(', ')})`);
     }
     const secretsFromVariables = props.secrets === 'variables';
-    if (secretsFromVariables && (site.postgres || site.controlPlane.distribution === Distribution.KUBEADM)) {
-      throw new Error(`site ${site.name}: SiteStackProps.secrets: "variables" — covers load balancers and K3s with embedded etcd; `
-        + 'the PostgreSQL datastore and kubeadm generate keys and certificates, use "generated"');
+    if (secretsFromVariables && (site.postgres?.tls || site.controlPlane.distribution === Distribution.KUBEADM)) {
+      throw new Error(`site ${site.name}: SiteStackProps.secrets: "variables" — covers load balancers, K3s and a PostgreSQL datastore without TLS; `
+        + `${site.postgres?.tls ? 'the datastore\'s TLS' : 'kubeadm'} needs generated keys and certificates: use "generated"${site.postgres?.tls ? ' or postgres.tls: false' : ''}`);
     }
     const adminKey = new TerraformVariable(this, 'admin_ssh_public_key', {
       type: 'string',
@@ -292,7 +294,15 @@ export class SiteStack extends TerraformStack {
     const withRole = (role: HostRole) => site.hosts.filter((h) => hasRole(h, role)).map((h) => ({ name: h.name, cloudConfig: hosts.get(h.name)!.cloudConfig }));
     if (site.controlPlane.distribution === Distribution.K3S) {
       const datastore = site.controlPlane.datastore === DatastoreKind.POSTGRES
-        ? new PostgresDatastore(this, 'Datastore', { site, hosts: withRole(HostRole.DATASTORE), loadBalancers: this.loadBalancers })
+        ? new PostgresDatastore(this, 'Datastore', {
+          site, hosts: withRole(HostRole.DATASTORE), loadBalancers: this.loadBalancers,
+          ...(secretsFromVariables ? {
+            passwords: {
+              k3s: secretVariable('postgres_k3s_password', 'password of the K3s database user (letters and digits)'),
+              replication: secretVariable('postgres_replication_password', 'password of the PostgreSQL replication role (letters and digits)'),
+            },
+          } : {}),
+        })
         : new EmbeddedEtcdDatastore();
       this.controlPlane = new K3sControlPlane(this, 'ControlPlane', {
         site, servers: withRole(HostRole.K3S_SERVER), datastore,

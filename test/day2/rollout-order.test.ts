@@ -29,11 +29,11 @@ describe('rollout order: stage by stage, one host at a time, the VIP holder last
     expect(chain(steps).slice(3)).toEqual(['lx-k3s-agent-01<lx-k3s-server-03', 'lx-k3s-agent-02<lx-k3s-server-03']);
   });
 
-  test('homelab: the datastore replica before its primary', () => {
+  test('homelab: the datastore primary before its replica (a replica is cloned from it), load balancers on them included', () => {
     const plan = defineSite(homelab);
     const steps = rolloutOrder(plan);
     const datastore = steps.filter((s) => s.stage === RolloutStage.DATASTORE || plan.postgres!.nodes.some((n) => n.name === s.host)).map((s) => s.host);
-    expect(datastore).toEqual([plan.postgres!.nodes[1].name, plan.postgres!.nodes[0].name]);
+    expect(datastore).toEqual([plan.postgres!.nodes[0].name, plan.postgres!.nodes[1].name]);
     expect(steps.every((step, i) => i === 0 || step.after.length === 1)).toBe(true);
   });
 
