@@ -65,7 +65,9 @@ export interface ShellSectionOptions {
 
 /** The body of {@link renderShellScript} (everything after the prelude), as lines; the converge script reuses it. */
 export function shellScriptSections(config: CloudConfig, options: ShellSectionOptions): string[] {
-  const lines: string[] = [];
+  // The files a service reads: install_file records only these in the ledger of pending changes.
+  const watched = config.services.flatMap((service) => service.watches);
+  const lines: string[] = [`watched() { case "$1" in ${watched.length > 0 ? `${watched.map(shellQuote).join(' | ')}) return 0 ;; ` : ''}*) return 1 ;; esac; }`];
   const section = (title: string) => lines.push('', `# --- ${title}`);
 
   if (config.users.length > 0) {
@@ -112,8 +114,6 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
   }
   if (config.files.length > 0) {
     section('files');
-    const watched = config.services.flatMap((service) => service.watches);
-    lines.push(`watched() { case "$1" in ${watched.length > 0 ? `${watched.map(shellQuote).join(' | ')}) return 0 ;; ` : ''}*) return 1 ;; esac; }`);
     for (const file of config.files) {
       lines.push(writeFile(file.path, file.content, file.mode, file.owner));
     }

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { LAB_VIP, labAddress } from '../failover/lab';
 import { run } from '../support/netns';
@@ -250,5 +251,180 @@ describeWithTools(TOOLS, 'rolling-update lab: SSH hosts in namespaces', () => {
     expect(processes.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
     expect(existsSync(lab.workDir)).toBe(filesKept);
     expect(readFileSync('/etc/passwd', 'utf8')).toBe(REAL_PASSWD);
+  });
+}, { needsRoot: true });
+
+/**
+ * The stand-in's PostgreSQL units: Debian's postgresql@<version>-<cluster> run by the real pg_ctlcluster inside the
+ * hosts (their overlays keep this machine's cluster untouched), and the role check's socket unit (Accept=yes) played
+ * by test/datastore/inetd-standin.js.
+ */
+const PG_TOOLS = ['sshd', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'node', 'pg_ctlcluster', 'pg_lsclusters', 'pg_createcluster', 'psql', 'runuser'];
+const PG_HOSTS = [{ name: 'pg-1', ip: labAddress(31) }, { name: 'pg-2', ip: labAddress(32) }];
+const ROLE_CHECK_PORT = 8008;
+
+/** This machine's cluster (the first pg_lsclusters lists), else `main` of the newest installed version (the hosts create it). */
+function labCluster(): { version: string; cluster: string; dataDir: string } {
+  const [version, cluster, , , , dataDir] = run('pg_lsclusters', ['-h']).output.split('\n')[0]?.split(/\s+/) ?? [];
+  if (version && cluster && dataDir) {
+    return { version, cluster, dataDir };
+  }
+  const installed = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((x, y) => Number(y) - Number(x)) : [];
+  const newest = installed[0] ?? '15';
+  return { version: newest, cluster: 'main', dataDir: `/var/lib/postgresql/${newest}/main` };
+}
+
+/** What this machine's PostgreSQL files look like, for telling that the hosts never touched them. */
+function realPostgresState(dataDir: string): string {
+  const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '(none)');
+  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort().join(',') : '(none)');
+  return [read(join(dataDir, 'postmaster.pid')), list('/var/run/postgresql'), list('/var/log/postgresql'), list(dataDir)].join('\n');
+}
+
+describeWithTools(PG_TOOLS, 'rolling-update lab: PostgreSQL clusters and the role-check socket in the hosts', () => {
+  const { version, cluster, dataDir } = labCluster();
+  const unit = `postgresql@${version}-${cluster}`;
+  const realBefore = realPostgresState(dataDir);
+  let lab: RollingLab;
+  let hosts: LabHost[];
+
+  beforeAll(async () => {
+    lab = new RollingLab();
+    hosts = await Promise.all(PG_HOSTS.map((host) => lab.addSshHost(host.name, host.ip)));
+    for (const host of hosts) {
+      // Inside the host's overlays: this machine keeps no cluster it did not have.
+      expect(lab.exec(host, `pg_lsclusters -h ${version} ${cluster} >/dev/null 2>&1 || pg_createcluster ${version} ${cluster} >/dev/null`)).toMatchObject({ status: 0 });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  const postmaster = (host: LabHost) => lab.readHostFile(host, join(dataDir, 'postmaster.pid'))?.split('\n')[0];
+  const psql = (host: LabHost, sql: string) => lab.exec(host, `runuser -u postgres -- psql -XAt -p "$(pg_lsclusters -h ${version} ${cluster} | awk '{ print $3 }')" -c "${sql}"`);
+
+  test('1. start, reload and restart run the real cluster through pg_ctlcluster; stop stops it', () => {
+    const [one] = hosts;
+    expect(lab.ssh(one, `systemctl start ${unit} && systemctl is-active --quiet ${unit}`)).toMatchObject({ status: 0 });
+    expect(psql(one, 'select 1')).toMatchObject({ status: 0, stdout: '1\n' });
+    const first = postmaster(one);
+    expect(first).toMatch(/^\d+$/);
+    expect(lab.ssh(one, `systemctl status ${unit}`).stdout).toBe(`● ${unit}.service - active (running), main pid ${first}\n`);
+    // The server's own log is the unit's, between the stand-in's marks.
+    expect(lab.daemonLog(one, unit)).toMatch(/ --- start\n(.*\n)*.*database system is ready to accept connections/);
+    // Its own IPC namespace and /dev/shm: a postmaster killed by the teardown leaves no segment on this machine.
+    const namespaces = lab.exec(one, `readlink /proc/1/ns/ipc /proc/${first}/ns/ipc`).stdout.trim().split('\n');
+    expect(namespaces).toHaveLength(2);
+    expect(namespaces[0]).not.toBe(namespaces[1]);
+    const segments = lab.exec(one, `ls /proc/${first}/root/dev/shm`).stdout.split('\n').filter(Boolean);
+    expect(segments.some((name) => name.startsWith('PostgreSQL.'))).toBe(true);
+    expect(segments.filter((name) => existsSync(join('/dev/shm', name)))).toEqual([]);
+
+    expect(lab.ssh(one, `systemctl reload ${unit}.service && systemctl is-active ${unit}`)).toMatchObject({ status: 0, stdout: 'active\n' });
+    expect(postmaster(one)).toBe(first);
+    expect(lab.ssh(one, `systemctl reload-or-restart ${unit}`)).toMatchObject({ status: 0 });
+    expect(postmaster(one)).toBe(first);
+    expect(lab.daemonLog(one, unit)).toMatch(/ --- reload\n(.*\n)*.*received SIGHUP, reloading configuration files/);
+
+    expect(lab.ssh(one, `systemctl restart ${unit}`)).toMatchObject({ status: 0 });
+    const second = postmaster(one);
+    expect(second).toMatch(/^\d+$/);
+    expect(second).not.toBe(first);
+    expect(lab.exec(one, `kill -0 ${first}`).status).not.toBe(0);
+    expect(psql(one, 'select 2')).toMatchObject({ status: 0, stdout: '2\n' });
+
+    expect(lab.ssh(one, `systemctl stop ${unit}; systemctl is-active ${unit}`)).toMatchObject({ status: 3, stdout: 'inactive\n' });
+    expect(lab.exec(one, `kill -0 ${second}`).status).not.toBe(0);
+    expect(psql(one, 'select 1').status).not.toBe(0);
+    expect(lab.ssh(one, `systemctl reload-or-restart ${unit} && systemctl is-active --quiet ${unit}`)).toMatchObject({ status: 0 });
+    expect(postmaster(one)).not.toBe(second);
+
+    expect(lab.systemctlJournal(one).map((e) => e.args.join(' '))).toEqual([
+      `start ${unit}`, `is-active --quiet ${unit}`, `status ${unit}`, `reload ${unit}.service`, `is-active ${unit}`, `reload-or-restart ${unit}`,
+      `restart ${unit}`, `stop ${unit}`, `is-active ${unit}`, `reload-or-restart ${unit}`, `is-active --quiet ${unit}`,
+    ]);
+    expect(realPostgresState(dataDir)).toBe(realBefore);
+  }, 60_000);
+
+  test('2. a second host runs its own cluster on the same port at the same time; this machine\'s is untouched', () => {
+    const [one, two] = hosts;
+    expect(lab.ssh(two, `systemctl enable --now ${unit} && systemctl is-enabled ${unit} && systemctl is-active ${unit}`))
+      .toMatchObject({ status: 0, stdout: 'enabled\nactive\n' });
+    expect(psql(one, 'create table only_on_pg_1 (id int)')).toMatchObject({ status: 0 });
+    expect(psql(two, "select count(*) from pg_tables where tablename = 'only_on_pg_1'")).toMatchObject({ status: 0, stdout: '0\n' });
+    expect(psql(one, "select count(*) from pg_tables where tablename = 'only_on_pg_1'")).toMatchObject({ status: 0, stdout: '1\n' });
+    for (const host of hosts) {
+      expect(lab.exec(host, 'ss -Hltn "sport = :5432"').stdout).not.toBe('');
+    }
+    expect(postmaster(one)).not.toBe(undefined);
+    expect(realPostgresState(dataDir)).toBe(realBefore);
+
+    // pg-1 stops, pg-2 keeps running: the teardown (test 5) must end it.
+    expect(lab.ssh(one, `systemctl disable --now ${unit}; systemctl is-active --quiet ${unit}`).status).toBe(3);
+    expect(lab.ssh(two, `systemctl is-active --quiet ${unit}`).status).toBe(0);
+    expect(lab.exec(one, `test -e ${join(dataDir, 'postmaster.pid')}`).status).not.toBe(0);
+  }, 60_000);
+
+  test('3. the role-check socket unit runs the service template per connection, as its user, on the connection', () => {
+    const [one] = hosts;
+    const files = {
+      '/etc/systemd/system/postgres-role-check.socket': `[Socket]\nListenStream=${one.ip}:${ROLE_CHECK_PORT}\nAccept=yes\n\n[Install]\nWantedBy=sockets.target\n`,
+      '/etc/systemd/system/postgres-role-check@.service': "[Service]\nExecStart=/bin/sh /usr/local/lib/pkh-lab-test/hello.sh 'two words'\n"
+        + 'StandardInput=socket\nStandardOutput=socket\nUser=postgres\nGroup=postgres\n',
+      '/usr/local/lib/pkh-lab-test/hello.sh': 'read -r line\nprintf \'hello-from-%s:%s [%s] %s %s\\n\' "$(id -un)" "$(id -gn)" "$1" "$HOME" "$line"\n',
+    };
+    for (const [path, content] of Object.entries(files)) {
+      expect(lab.exec(one, `mkdir -p "$(dirname ${path})" && cat > ${path} <<'EOF'\n${content}EOF`)).toMatchObject({ status: 0 });
+    }
+    const connect = () => spawnSync('ip', ['netns', 'exec', lab.client.namespace, process.execPath, '-e', `
+      const socket = require('net').connect(Number(process.argv[2]), process.argv[1], () => socket.end('ping\\n'));
+      let output = '';
+      socket.setEncoding('utf8').on('data', (chunk) => { output += chunk; }).on('end', () => process.stdout.write(output));
+      socket.on('error', (error) => { process.stdout.write(error.code); process.exitCode = 2; });
+      setTimeout(() => process.exit(3), 5000).unref();`, one.ip, String(ROLE_CHECK_PORT)], { encoding: 'utf8', timeout: 10_000 });
+
+    expect(connect()).toMatchObject({ status: 2, stdout: 'ECONNREFUSED' });
+    expect(lab.ssh(one, 'systemctl enable --now postgres-role-check.socket && systemctl is-active postgres-role-check.socket'))
+      .toMatchObject({ status: 0, stdout: 'active\n' });
+    for (let i = 0; i < 3; i++) {
+      expect(connect()).toMatchObject({ status: 0, stdout: 'hello-from-postgres:postgres [two words] /var/lib/postgresql ping\n' });
+    }
+    expect(lab.ssh(one, 'systemctl reload postgres-role-check.socket').status).toBe(1);
+    const inetd = lab.readHostFile(one, '/run/pkh-systemctl/postgres-role-check.socket.pid')?.trim();
+    expect(lab.ssh(one, 'systemctl restart postgres-role-check.socket')).toMatchObject({ status: 0 });
+    expect(lab.readHostFile(one, '/run/pkh-systemctl/postgres-role-check.socket.pid')?.trim()).not.toBe(inetd);
+    expect(connect()).toMatchObject({ status: 0, stdout: 'hello-from-postgres:postgres [two words] /var/lib/postgresql ping\n' });
+
+    expect(lab.ssh(one, 'systemctl stop postgres-role-check.socket; systemctl is-active postgres-role-check.socket')).toMatchObject({ status: 3, stdout: 'inactive\n' });
+    expect(connect()).toMatchObject({ status: 2, stdout: 'ECONNREFUSED' });
+    expect(lab.daemonLog(one, 'postgres-role-check.socket')).toContain(`inetd-standin: listening on ${one.ip}:${ROLE_CHECK_PORT}`);
+    // Left running for the teardown.
+    expect(lab.ssh(one, 'systemctl start postgres-role-check.socket')).toMatchObject({ status: 0 });
+  }, 60_000);
+
+  test('4. unknown units still exit 5; a missing cluster fails its start; daemon-reload is a no-op', () => {
+    const [one] = hosts;
+    expect(lab.ssh(one, 'systemctl daemon-reload')).toMatchObject({ status: 0, stdout: '', stderr: '' });
+    for (const [name, message] of [['postgresql@x-main', 'postgresql@x-main.service'], ['postgresql', 'postgresql.service'], ['other.socket', 'other.socket']]) {
+      const unknown = lab.ssh(one, `systemctl start ${name}`);
+      expect(unknown.status).toBe(5);
+      expect(unknown.stderr).toContain(`Unit ${message} not found.`);
+    }
+    const missing = lab.ssh(one, `systemctl start postgresql@${version}-nosuchcluster`);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`Job for postgresql@${version}-nosuchcluster.service failed`);
+    expect(lab.ssh(one, `systemctl is-active postgresql@${version}-nosuchcluster`)).toMatchObject({ status: 3, stdout: 'inactive\n' });
+  });
+
+  test('5. stop ends the running cluster and socket with every other process of the lab', async () => {
+    const [one, two] = hosts;
+    expect(lab.ssh(two, `systemctl is-active --quiet ${unit}`).status).toBe(0);
+    expect(lab.ssh(one, 'systemctl is-active --quiet postgres-role-check.socket').status).toBe(0);
+    const processes = lab.processes();
+    await lab.stop();
+    expect(processes.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
+    expect(run('ip', ['netns', 'list']).output.split('\n').filter((line) => line.startsWith(lab.namespacePrefix))).toEqual([]);
+    expect(realPostgresState(dataDir)).toBe(realBefore);
   });
 }, { needsRoot: true });

@@ -85,6 +85,9 @@ const STAND_IN_PROGRAMS = ['systemctl', 'timedatectl'];
 const HOST_LAB_DIR = '/run/pkh-lab';
 const HOST_STANDIN_DIR = '/run/pkh-systemctl';
 
+/** This repository (visible inside the hosts, unlike the work dir): the stand-in reads it from its state dir's `repository`. */
+const REPOSITORY = join(__dirname, '..', '..');
+
 /** Environment of commands run with {@link RollingLab.exec}: a root login's, not this test process's. */
 const HOST_ENV = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', USER: 'root', LOGNAME: 'root', SHELL: '/bin/sh', LANG: 'C.UTF-8',
@@ -264,6 +267,7 @@ export class RollingLab {
     const hostKey = withoutComment(makeSshKey(join(dir, 'ssh_host_ed25519_key'), `pkh-lab-${name}`));
     writeFileSync(join(dir, 'authorized_keys'), `${this.publicKey}\n`);
     writeFileSync(join(dir, 'sshd_config'), sshdConfig(ip));
+    writeFileSync(join(dir, 'systemctl', 'repository'), `${REPOSITORY}\n`);
     this.network.spawnIn(node, 'unshare', ['--pid', '--fork', '--mount-proc', '--mount', '--propagation', 'private', '--uts',
       'sh', '-c', HOST_INIT, 'pkh-init', name, dir, state, this.standIn, copies], `${name}-init`);
     let initPid: number | undefined;

@@ -1,7 +1,7 @@
 import { App, LocalBackend } from 'cdktf';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { HostKind, HostRole, SiteSpec, SiteStack, defineSite } from '../../constructs';
+import { DatastoreKind, HostKind, HostRole, SiteSpec, SiteStack, defineSite } from '../../constructs';
 import { API_PORT, API_SERVERS, LAB_SITE, LOAD_BALANCERS } from '../failover/configs';
 import { LAB_VIP, labAddress } from '../failover/lab';
 import { LabNode } from '../failover/lab';
@@ -17,6 +17,8 @@ import { JournalEntry, LabHost, RollingLab } from './lab';
 /** The stats password the run passes as a sensitive variable; it must never show in Terraform's output. */
 export const STATS_PASSWORD = 'RollingLabStats0nly';
 const K3S_TOKEN = 'RollingLabToken0nly';
+/** The K3s database user's password in the datastore run (the writer client logs in with it). */
+export const POSTGRES_K3S_PASSWORD = 'RollingLabK3sDb0nly';
 
 /** What can change between applies: extra API servers (backends) and HAProxy's check `fall`. */
 export interface RollingChange {
@@ -54,6 +56,33 @@ export function dnsSiteSpec(hosts: ReadonlyMap<string, LabHost>, extraServers: n
       ...DNS_SERVERS.map((server, i) => ({ ...server, vmId: 231 + i, proxmoxNode: `pve${i + 1}`, roles: [HostRole.DNS], kind: HostKind.LXC, sshHostKey: hosts.get(server.name)!.hostKey })),
     ],
     dns: {},
+  };
+}
+
+/** The PostgreSQL pair of the datastore run (the first is the primary); they also run the load balancers (seed 000). */
+export const PG_NODES = [{ name: 'pg-1', ip: labAddress(61) }, { name: 'pg-2', ip: labAddress(62) }];
+/** The datastore run's VIP (the writer endpoint's address). */
+export const PG_VIP = labAddress(60);
+
+/**
+ * Seed 000's shape in the lab: two PostgreSQL nodes that also run HAProxy + Keepalived (the writer endpoint on the
+ * VIP), without TLS (its keys would need Terraform's tls provider), K3s servers left to the lab (not started).
+ */
+export function postgresSiteSpec(hosts: ReadonlyMap<string, LabHost>, version: number, synchronousCommit: boolean): SiteSpec {
+  return {
+    ...LAB_SITE,
+    name: 'rolling-pg',
+    hosts: [
+      ...PG_NODES.map((node, i) => ({
+        ...node, vmId: 261 + i, proxmoxNode: `pve${i + 1}`, roles: [HostRole.DATASTORE, HostRole.LOAD_BALANCER], kind: HostKind.LXC,
+        sshHostKey: hosts.get(node.name)!.hostKey, size: { memoryMiB: 1024 },
+      })),
+      ...API_SERVERS.map((server, i) => ({ ...server, vmId: 221 + i, proxmoxNode: `pve${i + 1}`, roles: [HostRole.K3S_SERVER] })),
+    ],
+    apiEndpoint: { vip: PG_VIP, port: API_PORT },
+    loadBalancer: {},
+    controlPlane: { datastore: DatastoreKind.POSTGRES },
+    postgres: { version, tls: false, synchronousCommit },
   };
 }
 
@@ -127,6 +156,8 @@ export class RollingRun {
       TF_VAR_admin_ssh_public_key: this.lab.publicKey,
       TF_VAR_haproxy_stats_password: STATS_PASSWORD,
       TF_VAR_k3s_token: K3S_TOKEN,
+      TF_VAR_postgres_k3s_password: POSTGRES_K3S_PASSWORD,
+      TF_VAR_postgres_replication_password: 'RollingLabReplication0nly',
     }, 600_000);
     return { status: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };
   }

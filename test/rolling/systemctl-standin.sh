@@ -1,11 +1,16 @@
 #!/bin/sh
 # Stand-in for systemctl (and timedatectl) inside the rolling-update lab's hosts, which have no systemd: the lab
 # bind-mounts this file over /usr/bin/systemctl and /usr/bin/timedatectl. It runs the REAL daemons the generated
-# scripts manage (haproxy, keepalived, named), with their own reload mechanisms, so a rolling update exercises what a
-# real host would do: HAProxy's seamless master-worker reload (SIGUSR2), Keepalived's SIGHUP, `rndc reload`.
+# scripts manage (haproxy, keepalived, named, PostgreSQL clusters as postgresql@<version>-<cluster>), with their own
+# reload mechanisms, so a rolling update exercises what a real host would do: HAProxy's seamless master-worker reload
+# (SIGUSR2), Keepalived's SIGHUP, `rndc reload`, `pg_ctlcluster reload`. The PostgreSQL role check's socket unit
+# (postgres-role-check.socket, Accept=yes) is played by test/datastore/inetd-standin.js, found through the repository
+# path in $PKH_REPOSITORY or, as the lab writes it, in $PKH_STANDIN_DIR/repository (the stand-in is a copy of this
+# file in the lab's work dir, so its own path does not lead to the repository).
 #
 # Every call is appended to $PKH_STANDIN_DIR/journal.log as "<epoch ms> <host> <program> <arguments>", the only way a
-# test can tell which host was touched when. Daemon output goes to $PKH_STANDIN_DIR/<unit>.log.
+# test can tell which host was touched when. Daemon output goes to $PKH_STANDIN_DIR/<unit>.log (the PostgreSQL
+# server's log too, instead of /var/log/postgresql).
 # timedatectl is a logged no-op: a script must not change the real machine's clock or time zone.
 set -u
 
@@ -29,29 +34,72 @@ fail() {
   printf '%s\n' "$*" >&2
 }
 
-# The unit's canonical name (haproxy, keepalived or named), or nothing when this stand-in does not know it.
+# The unit name systemctl would print: a name without a type is a service.
+full_name() {
+  case "$1" in
+    *.service | *.socket | *.target | *.timer | *.mount | *.path) echo "$1" ;;
+    *) echo "$1.service" ;;
+  esac
+}
+
+# The role check's socket unit and its per-connection service template (Accept=yes), as the datastore role writes them.
+ROLE_CHECK=postgres-role-check.socket
+ROLE_CHECK_SOCKET=/etc/systemd/system/postgres-role-check.socket
+ROLE_CHECK_SERVICE=/etc/systemd/system/postgres-role-check@.service
+
+# The unit's canonical name (haproxy, keepalived, named, postgresql@<version>-<cluster> or postgres-role-check.socket),
+# or nothing when this stand-in does not know it.
 unit_of() {
   case "${1%.service}" in
     haproxy) echo haproxy ;;
     keepalived) echo keepalived ;;
     # bind9 is only an alias of named on Debian 12 (systemctl enable refuses it; see enable below).
     named | bind9) echo named ;;
+    # Debian's template unit: the instance is "<version>-<cluster>" (the version has no dash, the cluster may).
+    postgresql@?*-?*)
+      instance=${1%.service}
+      instance=${instance#postgresql@}
+      case "${instance%%-*}" in
+        *[!0-9.]*) ;;
+        *) if command -v pg_ctlcluster >/dev/null; then echo "postgresql@$instance"; fi ;;
+      esac
+      ;;
+    "$ROLE_CHECK") echo "$ROLE_CHECK" ;;
     *) ;;
   esac
 }
 
-# The main process id of a unit: HAProxy's master, Keepalived's parent, named.
+# Sets pg_version and pg_cluster from a postgresql@<version>-<cluster> unit.
+pg_instance() {
+  pg_version=${1#postgresql@}
+  pg_version=${pg_version%%-*}
+  pg_cluster=${1#postgresql@*-}
+}
+
+# A column of the cluster's pg_lsclusters line (5: owner, 6: data directory); empty when there is no such cluster.
+pg_column() {
+  pg_instance "$1"
+  pg_lsclusters -h "$pg_version" "$pg_cluster" 2>/dev/null | awk -v column="$2" 'NR == 1 { print $column }'
+}
+
+# The file holding a unit's main process id: HAProxy's master, Keepalived's parent, named, the postmaster (its own
+# postmaster.pid in the data directory), the role check's inetd stand-in.
 pid_file() {
   case "$1" in
     haproxy) echo /run/haproxy.pid ;;
     keepalived) echo /run/keepalived.pid ;;
     named) echo "$STATE/named.pid" ;;
+    postgresql@*)
+      data=$(pg_column "$1" 6)
+      if [ -n "$data" ]; then echo "$data/postmaster.pid"; fi
+      ;;
+    "$ROLE_CHECK") echo "$STATE/$ROLE_CHECK.pid" ;;
   esac
 }
 
 main_pid() {
   file=$(pid_file "$1")
-  [ -s "$file" ] && head -n 1 "$file"
+  [ -n "$file" ] && [ -s "$file" ] && head -n 1 "$file"
 }
 
 # True when the process exists and is not a zombie (a dead daemon not yet reaped must not count as running).
@@ -70,7 +118,12 @@ active() {
 # shellcheck disable=SC2317 # called through wait_for
 ready() {
   active "$1" || return 1
-  [ "$1" != named ] || awk '/ --- start$/ { ready = 0 } / running$/ { ready = 1 } END { exit !ready }' "$STATE/named.log"
+  case "$1" in
+    named) awk '/ --- start$/ { ready = 0 } / running$/ { ready = 1 } END { exit !ready }' "$STATE/named.log" ;;
+    # Listening, as a socket unit is once started.
+    "$ROLE_CHECK") [ -n "$(ss -Hltn "sport = :$socket_port")" ] ;;
+    *) ;;
+  esac
 }
 
 # shellcheck disable=SC2317 # called through wait_for
@@ -99,6 +152,122 @@ log_event() {
 
 haproxy_check() {
   haproxy -c -q -f /etc/haproxy/haproxy.cfg >>"$STATE/haproxy.log" 2>&1
+}
+
+# Starts a PostgreSQL cluster as Debian's postgresql@.service does (pg_ctlcluster daemonizes the postmaster and returns
+# once it accepts connections), with two differences a lab needs:
+# - the server's log goes to the unit's log (pg_ctl's last -l wins over pg_ctlcluster's /var/log/postgresql file,
+#   which pg_ctlcluster still creates, empty), when the cluster owner may write it there;
+# - the postmaster gets its own IPC namespace and /dev/shm: the hosts share this machine's, where a postmaster killed
+#   by the lab's teardown would leave its System V segment and its /dev/shm/PostgreSQL.* segments behind. Both now go
+#   with the postmaster's last process (its mount namespace is a copy of the host's: same overlays, same /run).
+pg_start() {
+  pg_instance "$1"
+  log="$STATE/$1.log"
+  owner=$(pg_column "$1" 5)
+  set -- pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$pg_cluster" start
+  if [ -n "$owner" ] && chown "$owner" "$log" 2>/dev/null && runuser -u "$owner" -- test -w "$log" 2>/dev/null; then
+    set -- "$@" -- -l "$log"
+  fi
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  unshare --ipc --mount sh -c 'mount -t tmpfs -o mode=1777,nosuid,nodev pkh-shm /dev/shm && exec "$@"' pkh-postgres "$@" \
+    </dev/null >>"$log" 2>&1
+}
+
+# The value of a setting in a unit file (the last one wins, as in systemd; sections are not told apart).
+unit_setting() {
+  sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$1" | tail -n 1 | sed 's/[[:space:]]*$//'
+}
+
+# Starts the role check's socket unit: inetd-standin.js listens on the socket unit's ListenStream= and runs the
+# service template's ExecStart= per connection, as its User= and Group=, with the connection as stdin and stdout.
+# Not supported: specifiers (%i...), $VARIABLE expansion in ExecStart=, FreeBind= (the address must exist already).
+socket_start() {
+  log="$STATE/$ROLE_CHECK.log"
+  for file in "$ROLE_CHECK_SOCKET" "$ROLE_CHECK_SERVICE"; do
+    if ! [ -r "$file" ]; then
+      fail "Unit ${file##*/} not found."
+      return 5
+    fi
+  done
+  repository=${PKH_REPOSITORY:-}
+  if [ -z "$repository" ] && [ -r "$STATE/repository" ]; then
+    repository=$(head -n 1 "$STATE/repository")
+  fi
+  inetd="$repository/test/datastore/inetd-standin.js"
+  if [ -z "$repository" ] || ! [ -r "$inetd" ]; then
+    fail "systemctl stand-in: no inetd-standin.js (set PKH_REPOSITORY, or write the repository's path to $STATE/repository)"
+    return 1
+  fi
+  if ! node=$(command -v node); then
+    fail "systemctl stand-in: node is not installed"
+    return 1
+  fi
+
+  listen=$(unit_setting "$ROLE_CHECK_SOCKET" ListenStream)
+  case "$listen" in
+    \[*\]:*)
+      address=${listen%]:*}
+      address=${address#[}
+      ;;
+    *:*) address=${listen%:*} ;;
+    # A port alone: every address, IPv4 too.
+    *) address=:: ;;
+  esac
+  socket_port=${listen##*:}
+  case "$socket_port" in
+    '' | *[!0-9]*)
+      fail "$ROLE_CHECK: ListenStream=$listen is not ADDRESS:PORT or PORT"
+      return 1
+      ;;
+  esac
+
+  command_line=$(unit_setting "$ROLE_CHECK_SERVICE" ExecStart)
+  # The prefixes systemd allows before the path (ignore failure, full privileges...) mean nothing here.
+  while :; do
+    case "$command_line" in
+      [-@:+!]*) command_line=${command_line#?} ;;
+      *) break ;;
+    esac
+  done
+  # The words as systemd splits them (quotes, backslashes), without a shell expanding anything: xargs does that.
+  if ! words=$(printf '%s\n' "$command_line" | xargs printf '%s\n'); then
+    fail "$ROLE_CHECK: cannot parse ExecStart=$command_line"
+    return 1
+  fi
+  set --
+  while IFS= read -r word; do
+    set -- "$@" "$word"
+  done <<WORDS
+$words
+WORDS
+  if [ -z "${1:-}" ]; then
+    fail "$ROLE_CHECK: $ROLE_CHECK_SERVICE has no ExecStart="
+    return 1
+  fi
+
+  # As systemd: root unless User= says otherwise, the user's group unless Group= says otherwise, and the user's
+  # environment (HOME, USER...), not the caller's.
+  user=$(unit_setting "$ROLE_CHECK_SERVICE" User)
+  group=$(unit_setting "$ROLE_CHECK_SERVICE" Group)
+  if ! entry=$(getent passwd "${user:-root}"); then
+    fail "$ROLE_CHECK: no user ${user:-root}"
+    return 1
+  fi
+  account=$(echo "$entry" | cut -d: -f1)
+  uid=$(echo "$entry" | cut -d: -f3)
+  gid=$(echo "$entry" | cut -d: -f4)
+  if [ -n "$group" ]; then
+    gid=$(getent group "$group" | cut -d: -f3)
+    if [ -z "$gid" ]; then
+      fail "$ROLE_CHECK: no group $group"
+      return 1
+    fi
+  fi
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 USER="$account" LOGNAME="$account" \
+    HOME="$(echo "$entry" | cut -d: -f6)" SHELL="$(echo "$entry" | cut -d: -f7)" \
+    setsid "$node" "$inetd" "$address" "$socket_port" "$uid" "$gid" "$@" </dev/null >>"$log" 2>&1 &
+  echo "$!" >"$STATE/$ROLE_CHECK.pid"
 }
 
 start_unit() {
@@ -133,9 +302,22 @@ start_unit() {
       setsid named -g ${user:+-u "$user"} -c /etc/bind/named.conf </dev/null >>"$STATE/named.log" 2>&1 &
       echo "$!" >"$STATE/named.pid"
       ;;
+    postgresql@*)
+      if ! pg_start "$1"; then
+        fail "Job for $1.service failed because the control process exited with error code."
+        return 1
+      fi
+      ;;
+    "$ROLE_CHECK")
+      socket_start
+      result=$?
+      if [ "$result" -ne 0 ]; then
+        return "$result"
+      fi
+      ;;
   esac
   if ! wait_for ready "$1"; then
-    fail "Job for $1.service failed because the control process exited with error code."
+    fail "Job for $(full_name "$1") failed because the control process exited with error code."
     return 1
   fi
 }
@@ -144,12 +326,23 @@ stop_unit() {
   pid=$(main_pid "$1")
   alive "$pid" || return 0
   log_event "$1" stop
-  kill -TERM "$pid" 2>/dev/null
+  case "$1" in
+    postgresql@*)
+      # As postgresql@.service's ExecStop (fast: sessions are ended, not waited for); postgres removes its pid file.
+      # Should it fail, the SIGKILL below ends it, as systemd would after its stop timeout.
+      pg_instance "$1"
+      pg_ctlcluster --skip-systemctl-redirect -m fast "$pg_version" "$pg_cluster" stop </dev/null >>"$STATE/$1.log" 2>&1
+      ;;
+    *) kill -TERM "$pid" 2>/dev/null ;;
+  esac
   if ! wait_for dead "$pid"; then
     kill -KILL "$pid" 2>/dev/null
     wait_for dead "$pid" || return 1
   fi
-  rm -f "$(pid_file "$1")"
+  case "$1" in
+    postgresql@*) ;;
+    *) rm -f "$(pid_file "$1")" ;;
+  esac
 }
 
 # Worker processes of HAProxy's master, for telling when a reload has started new ones.
@@ -165,6 +358,10 @@ haproxy_reloaded() {
 }
 
 reload_unit() {
+  if [ "$1" = "$ROLE_CHECK" ]; then
+    fail "Failed to reload $ROLE_CHECK: Job type reload is not applicable for unit $ROLE_CHECK."
+    return 1
+  fi
   if ! active "$1"; then
     fail "$1.service is not active, cannot reload."
     return 1
@@ -189,6 +386,11 @@ reload_unit() {
         kill -HUP "$pid"
       fi
       ;;
+    # As postgresql@.service's ExecReload: SIGHUP to the postmaster, which keeps running (and its pid).
+    postgresql@*)
+      pg_instance "$1"
+      pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$pg_cluster" reload </dev/null >>"$STATE/$1.log" 2>&1
+      ;;
   esac
 }
 
@@ -198,7 +400,7 @@ run_verb() {
   name=$2
   unit=$(unit_of "$name")
   if [ -z "$unit" ]; then
-    fail "Unit ${name%.service}.service not found."
+    fail "Unit $(full_name "${name%.service}") not found."
     return 5
   fi
   case "$verb" in
@@ -221,7 +423,7 @@ run_verb() {
       if active "$unit"; then say active; else say inactive; return 3; fi
       ;;
     status)
-      if active "$unit"; then say "● $unit.service - active (running), main pid $(main_pid "$unit")"; else say "○ $unit.service - inactive (dead)"; return 3; fi
+      if active "$unit"; then say "● $(full_name "$unit") - active (running), main pid $(main_pid "$unit")"; else say "○ $(full_name "$unit") - inactive (dead)"; return 3; fi
       ;;
     start) start_unit "$unit" ;;
     stop) stop_unit "$unit" ;;
@@ -232,11 +434,24 @@ run_verb() {
       if active "$unit"; then stop_unit "$unit" && start_unit "$unit"; fi
       ;;
     reload) reload_unit "$unit" ;;
+    # A socket unit cannot reload: systemd restarts it instead.
     reload-or-restart)
-      if active "$unit"; then reload_unit "$unit"; else start_unit "$unit"; fi
+      if ! active "$unit"; then
+        start_unit "$unit"
+      elif [ "$unit" = "$ROLE_CHECK" ]; then
+        stop_unit "$unit" && start_unit "$unit"
+      else
+        reload_unit "$unit"
+      fi
       ;;
     try-reload-or-restart)
-      if active "$unit"; then reload_unit "$unit"; fi
+      if ! active "$unit"; then
+        :
+      elif [ "$unit" = "$ROLE_CHECK" ]; then
+        stop_unit "$unit" && start_unit "$unit"
+      else
+        reload_unit "$unit"
+      fi
       ;;
   esac
 }
