@@ -1,6 +1,8 @@
 import { DataResource, Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
+import { shellQuote } from '../cloud-init/shell-quote';
 import { ConvergeConnection, HostConverge, sshConnection } from './host-converge';
+import { escapeTerraformTemplate } from './terraform-template';
 
 /** How to run kubectl with admin rights on a control-plane host. */
 export interface ControlPlaneAccess {
@@ -132,4 +134,61 @@ export class NodeDecommission extends Construct {
 /** A fingerprint of the files a service reads on a host, for {@link NodeDrainProps.restartTrigger}. */
 export function restartTrigger(converge: HostConverge, unit: string): string {
   return Lazy.stringValue({ produce: (context) => converge.serviceFingerprint(unit, context) });
+}
+
+/**
+ * What a control plane runs before a kubeadm node joins after the cluster's first day: the bootstrap token again
+ * (its 24 h TTL has long passed; the same value, read from the control plane's own init configuration, so no secret
+ * is in the command) and, for a joining control plane, the cluster certificates uploaded again under the same
+ * certificate key (kubeadm deletes them 2 hours after an upload).
+ */
+export function kubeadmJoinPreparation(initConfigPath: string, controlPlane: boolean): string[] {
+  return [
+    `token=$(sed -n 's/^[ -]*token: *//p' ${initConfigPath} | head -n 1)`,
+    '[ -n "$token" ] || { echo "proxmox-k3s-ha: no bootstrap token in the init configuration" >&2; exit 1; }',
+    // Deleting first refreshes the TTL of a token that still exists.
+    'kubeadm token delete "${token%%.*}" >/dev/null 2>&1 || true',
+    'kubeadm token create "$token" --ttl 2h >/dev/null',
+    ...(controlPlane ? [`kubeadm init phase upload-certs --upload-certs --config ${initConfigPath} >/dev/null`] : []),
+  ];
+}
+
+/** Properties of a {@link KubeadmJoinPreparation}. */
+export interface KubeadmJoinPreparationProps {
+  /** The joining node (the host name). */
+  readonly node: string;
+  /** The joining node is a control plane: the certificates are uploaded again too. */
+  readonly controlPlane: boolean;
+  /** The first control plane, which holds the init configuration. */
+  readonly firstControlPlane: ConvergeConnection;
+  /** The init configuration's path on the first control plane. */
+  readonly initConfigPath: string;
+  /** The node's rebuild counter: a rebuilt node is prepared for again. */
+  readonly generation: number;
+  /** What must exist first: the first control plane's converge step. */
+  readonly after: DataResource;
+}
+
+/**
+ * Prepares the cluster for a kubeadm node that joins later (a new or rebuilt node): a `terraform_data` resource run
+ * on the first control plane after its converge step (see {@link kubeadmJoinPreparation}). The stack makes the
+ * node's machine (or, for an existing host, its converge step) wait for it, so the node's first boot finds a valid
+ * token.
+ */
+export class KubeadmJoinPreparation extends Construct {
+  /** The resource that prepares the join. */
+  public readonly resource: DataResource;
+
+  constructor(scope: Construct, id: string, props: KubeadmJoinPreparationProps) {
+    super(scope, id);
+    const sudo = asRoot(props.firstControlPlane);
+    // Literal `${` of the shell escaped for Terraform.
+    const script = escapeTerraformTemplate(kubeadmJoinPreparation(props.initConfigPath, props.controlPlane).join('\n'));
+    this.resource = new DataResource(this, 'Resource', {
+      dependsOn: [props.after],
+      triggersReplace: { node: props.node, generation: props.generation },
+      connection: sshConnection(props.firstControlPlane),
+      provisioners: [{ type: 'remote-exec', inline: [sudo ? `sudo sh -eu -c ${shellQuote(script)}` : script] }],
+    });
+  }
 }

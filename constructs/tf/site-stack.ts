@@ -1,4 +1,4 @@
-import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Annotations, TerraformOutput, TerraformStack, TerraformVariable, dependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { applyBaseHost } from '../roles/base-host';
@@ -19,7 +19,8 @@ import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
 import { ConvergeConnection, HostConverge } from './host-converge';
 import { rolloutOrder } from '../site/rollout';
-import { NodeDecommission, NodeDrain, restartTrigger } from './node-lifecycle';
+import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, restartTrigger } from './node-lifecycle';
+import { KUBEADM_INIT_CONFIG_PATH } from '../renderers/kubeadm';
 
 /** A host of the site this stack neither makes nor configures (`unmanagedHosts`). */
 function unmanagedHost(host: SiteHost): boolean {
@@ -317,6 +318,8 @@ export class SiteStack extends TerraformStack {
 
     if (site.controlPlane.distribution === Distribution.K3S) {
       this.addNodeLifecycle(site, hosts, connections);
+    } else {
+      this.addKubeadmJoinPreparation(site, hosts, connections);
     }
 
     // Hosts converge one after another, each only once the previous one passed its gates.
@@ -371,6 +374,35 @@ export class SiteStack extends TerraformStack {
       } else if (!server) {
         new NodeDrain(this, `${host.name}-Drain`, { node: host.name, via, converge: siteHost.converge!, restartTrigger: restartTrigger(siteHost.converge!, 'k3s-agent') });
       }
+    }
+  }
+
+  /**
+   * kubeadm nodes that join after the first control plane: the token (and, for control planes, the uploaded
+   * certificates) are made valid again on the first control plane before the node's machine is created (or, for an
+   * existing host, before its converge step), so a node added or rebuilt months later still joins.
+   */
+  private addKubeadmJoinPreparation(site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
+    const first = controlPlaneHosts(site)[0];
+    const firstConverge = hosts.get(first.name)?.converge;
+    if (!firstConverge) {
+      return;
+    }
+    for (const host of site.hosts.filter((h) => h !== first && (hasRole(h, HostRole.CONTROL_PLANE) || hasRole(h, HostRole.WORKER)))) {
+      const siteHost = hosts.get(host.name)!;
+      if (!siteHost.converge) {
+        continue;
+      }
+      const preparation = new KubeadmJoinPreparation(this, `${host.name}-JoinPreparation`, {
+        node: host.name,
+        controlPlane: hasRole(host, HostRole.CONTROL_PLANE),
+        firstControlPlane: connections.get(first.name)!,
+        initConfigPath: KUBEADM_INIT_CONFIG_PATH,
+        generation: host.generation,
+        after: firstConverge.resource,
+      });
+      const waiting = siteHost.machine?.resource ?? siteHost.converge.resource;
+      waiting.dependsOn = [...(waiting.dependsOn ?? []), dependable(preparation.resource)];
     }
   }
 }

@@ -1,5 +1,7 @@
 import { HostRole, SiteSpec, defineSite } from '../../constructs';
+import kubeadmMulti from '../../sites/kubeadm-multi';
 import lab from '../../sites/lab';
+import { kubeadmJoinPreparation } from '../../constructs/tf';
 import { logicalIdOf, resourcesByPath, synthSite } from '../support/synth';
 import { describeWithTools } from '../support/tools';
 import { shellcheck } from '../support/validators';
@@ -70,6 +72,35 @@ describe('a decommissioned K3s node leaves the cluster in place, before its mach
       for (const name of ['lx-k3s-server-02', 'lx-k3s-agent-01']) {
         expect(shellcheck(`#!/bin/sh\nset -eu\n${steps(name).flatMap((step) => step['remote-exec'].inline).join('\n')}\n`).output).toBe('');
       }
+    });
+  });
+});
+
+describe('a kubeadm node that joins later finds a valid token (and control planes the uploaded certificates)', () => {
+  const json = synthSite(defineSite(kubeadmMulti)).json;
+  const data = resourcesByPath(json, 'terraform_data');
+  const vms = resourcesByPath(json, 'proxmox_virtual_environment_vm');
+
+  test('the joining node\'s machine waits for the preparation, which runs on the first control plane after its converge step', () => {
+    const preparation = data['kubeadm-multi/worker1-JoinPreparation/Resource'];
+    expect(preparation.depends_on).toEqual([`terraform_data.${logicalIdOf(json, 'kubeadm-multi/master1/Converge/Resource')}`]);
+    expect(preparation.connection).toMatchObject({ host: '10.0.1.11', user: 'k3sadmin' });
+    expect(preparation.triggers_replace).toEqual({ node: 'worker1', generation: 0 });
+    expect(vms['kubeadm-multi/worker1/Resource'].depends_on).toEqual([`terraform_data.${logicalIdOf(json, 'kubeadm-multi/worker1-JoinPreparation/Resource')}`]);
+    expect(vms['kubeadm-multi/master1/Resource'].depends_on).toBeUndefined();
+  });
+
+  test('the token is created again from the init configuration (no secret in the command); certificates only for control planes', () => {
+    const inline = (name: string) => (data[`kubeadm-multi/${name}-JoinPreparation/Resource`].provisioner as { 'remote-exec': { inline: string[] } }[])[0]['remote-exec'].inline[0];
+    expect(inline('worker1')).toContain('kubeadm token create "$token" --ttl 2h');
+    expect(inline('worker1')).toContain('kubeadm token delete "$${token%%.*}"');
+    expect(inline('worker1')).not.toContain('upload-certs');
+    expect(inline('master2')).toContain('kubeadm init phase upload-certs --upload-certs --config /etc/kubernetes/kubeadm/init.yaml');
+  });
+
+  describeWithTools(['shellcheck'], 'shellcheck', () => {
+    test('accepts the preparation script', () => {
+      expect(shellcheck(`#!/bin/sh\nset -eu\n${kubeadmJoinPreparation('/etc/kubernetes/kubeadm/init.yaml', true).join('\n')}\n`).output).toBe('');
     });
   });
 });
