@@ -1,4 +1,4 @@
-import { Annotations, TerraformOutput, TerraformStack, TerraformVariable, dependable } from 'cdktf';
+import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { applyBaseHost } from '../roles/base-host';
@@ -19,30 +19,7 @@ import { ProxmoxLxc } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
 import { ConvergeConnection, HostConverge } from './host-converge';
 import { rolloutOrder } from '../site/rollout';
-import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, restartTrigger } from './node-lifecycle';
-import { KUBEADM_INIT_CONFIG_PATH } from '../renderers/kubeadm';
-
-/** A host of the site this stack neither makes nor configures (`unmanagedHosts`). */
-function unmanagedHost(host: SiteHost): boolean {
-  return !host.machine && !host.converge && !host.plan.decommission;
-}
-
-/** What the change report needs to know of a host besides its files: its machine and versions. */
-function convergeFacts(site: SitePlan, host: HostPlan): Record<string, string | number> {
-  const kubernetesNode = [HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER].some((role) => hasRole(host, role));
-  return {
-    roles: host.roles.join(','),
-    kind: host.kind,
-    vmId: host.vmId,
-    proxmoxNode: host.proxmoxNode,
-    generation: host.generation,
-    ...(kubernetesNode ? (site.controlPlane.distribution === Distribution.K3S ? { k3s: site.versions.k3s } : { kubernetes: site.versions.kubernetes }) : {}),
-    ...(controlPlaneHosts(site).includes(host) ? {
-      embeddedEtcd: site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD || site.controlPlane.distribution === Distribution.KUBEADM ? 1 : 0,
-      allowUnsafeServerRemoval: site.rollout.allowUnsafeServerRemoval ? 1 : 0,
-    } : {}),
-  };
-}
+import { addKubeadmJoinPreparation, addNodeLifecycle, convergeFacts } from './site-lifecycle';
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -317,9 +294,9 @@ export class SiteStack extends TerraformStack {
     }
 
     if (site.controlPlane.distribution === Distribution.K3S) {
-      this.addNodeLifecycle(site, hosts, connections);
+      addNodeLifecycle(this, site, hosts, connections);
     } else {
-      this.addKubeadmJoinPreparation(site, hosts, connections);
+      addKubeadmJoinPreparation(this, site, hosts, connections);
     }
 
     // Hosts converge one after another, each only once the previous one passed its gates.
@@ -344,65 +321,5 @@ export class SiteStack extends TerraformStack {
       value: Object.fromEntries(site.hosts.map((host) => [host.name, host.ip])),
       description: 'static IPv4 address of every host',
     });
-  }
-
-  /**
-   * K3s nodes this stack manages: agents are drained around a converge that restarts k3s-agent, and a node marked
-   * `decommission` is taken out of the cluster from another server. Needs a second server to act from; a
-   * single-server site gets neither.
-   */
-  private addNodeLifecycle(site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
-    const servers = site.hosts.filter((host) => hasRole(host, HostRole.K3S_SERVER) && hosts.get(host.name)!.converge);
-    for (const host of site.hosts) {
-      const siteHost = hosts.get(host.name)!;
-      const server = hasRole(host, HostRole.K3S_SERVER);
-      const peer = servers.find((candidate) => candidate.name !== host.name);
-      if (!peer || !(server || hasRole(host, HostRole.K3S_AGENT)) || unmanagedHost(siteHost)) {
-        continue;
-      }
-      const via = { connection: connections.get(peer.name)!, kubectl: '/usr/local/bin/k3s kubectl' };
-      if (host.decommission) {
-        new NodeDecommission(this, `${host.name}-Decommission`, {
-          node: host.name,
-          via,
-          nodeConnection: connections.get(host.name)!,
-          unit: server ? 'k3s' : 'k3s-agent',
-          etcdMember: server && site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD,
-          machines: [siteHost.machine?.resource, hosts.get(peer.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
-          record: { host: host.name, files: {}, services: [], position: 0, after: [], facts: { ...convergeFacts(site, host), decommissioned: 1 } },
-        });
-      } else if (!server) {
-        new NodeDrain(this, `${host.name}-Drain`, { node: host.name, via, converge: siteHost.converge!, restartTrigger: restartTrigger(siteHost.converge!, 'k3s-agent') });
-      }
-    }
-  }
-
-  /**
-   * kubeadm nodes that join after the first control plane: the token (and, for control planes, the uploaded
-   * certificates) are made valid again on the first control plane before the node's machine is created (or, for an
-   * existing host, before its converge step), so a node added or rebuilt months later still joins.
-   */
-  private addKubeadmJoinPreparation(site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
-    const first = controlPlaneHosts(site)[0];
-    const firstConverge = hosts.get(first.name)?.converge;
-    if (!firstConverge) {
-      return;
-    }
-    for (const host of site.hosts.filter((h) => h !== first && (hasRole(h, HostRole.CONTROL_PLANE) || hasRole(h, HostRole.WORKER)))) {
-      const siteHost = hosts.get(host.name)!;
-      if (!siteHost.converge) {
-        continue;
-      }
-      const preparation = new KubeadmJoinPreparation(this, `${host.name}-JoinPreparation`, {
-        node: host.name,
-        controlPlane: hasRole(host, HostRole.CONTROL_PLANE),
-        firstControlPlane: connections.get(first.name)!,
-        initConfigPath: KUBEADM_INIT_CONFIG_PATH,
-        generation: host.generation,
-        after: firstConverge.resource,
-      });
-      const waiting = siteHost.machine?.resource ?? siteHost.converge.resource;
-      waiting.dependsOn = [...(waiting.dependsOn ?? []), dependable(preparation.resource)];
-    }
   }
 }

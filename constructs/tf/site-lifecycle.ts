@@ -1,0 +1,95 @@
+import { dependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { KUBEADM_INIT_CONFIG_PATH } from '../renderers/kubeadm';
+import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
+import { DatastoreKind, Distribution, HostRole } from '../site/spec';
+import { ConvergeConnection } from './host-converge';
+import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, restartTrigger } from './node-lifecycle';
+import type { SiteHost } from './site-stack';
+
+/*
+ * What a site stack adds around its hosts' converge steps over the site's life: the facts the change report reads,
+ * K3s drains and decommissioning, kubeadm join preparation.
+ */
+
+/** What the change report needs to know of a host besides its files: its machine and versions. */
+export function convergeFacts(site: SitePlan, host: HostPlan): Record<string, string | number> {
+  const kubernetesNode = [HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER].some((role) => hasRole(host, role));
+  return {
+    roles: host.roles.join(','),
+    kind: host.kind,
+    vmId: host.vmId,
+    proxmoxNode: host.proxmoxNode,
+    generation: host.generation,
+    ...(kubernetesNode ? (site.controlPlane.distribution === Distribution.K3S ? { k3s: site.versions.k3s } : { kubernetes: site.versions.kubernetes }) : {}),
+    ...(controlPlaneHosts(site).includes(host) ? {
+      embeddedEtcd: site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD || site.controlPlane.distribution === Distribution.KUBEADM ? 1 : 0,
+      allowUnsafeServerRemoval: site.rollout.allowUnsafeServerRemoval ? 1 : 0,
+    } : {}),
+  };
+}
+
+/** A host of the site this stack neither makes nor configures (`unmanagedHosts`). */
+function unmanagedHost(host: SiteHost): boolean {
+  return !host.machine && !host.converge && !host.plan.decommission;
+}
+
+/**
+ * K3s nodes this stack manages: agents are drained around a converge that restarts k3s-agent, and a node marked
+ * `decommission` is taken out of the cluster from another server. Needs a second server to act from; a
+ * single-server site gets neither.
+ */
+export function addNodeLifecycle(scope: Construct, site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
+  const servers = site.hosts.filter((host) => hasRole(host, HostRole.K3S_SERVER) && hosts.get(host.name)!.converge);
+  for (const host of site.hosts) {
+    const siteHost = hosts.get(host.name)!;
+    const server = hasRole(host, HostRole.K3S_SERVER);
+    const peer = servers.find((candidate) => candidate.name !== host.name);
+    if (!peer || !(server || hasRole(host, HostRole.K3S_AGENT)) || unmanagedHost(siteHost)) {
+      continue;
+    }
+    const via = { connection: connections.get(peer.name)!, kubectl: '/usr/local/bin/k3s kubectl' };
+    if (host.decommission) {
+      new NodeDecommission(scope, `${host.name}-Decommission`, {
+        node: host.name,
+        via,
+        nodeConnection: connections.get(host.name)!,
+        unit: server ? 'k3s' : 'k3s-agent',
+        etcdMember: server && site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD,
+        machines: [siteHost.machine?.resource, hosts.get(peer.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
+        record: { host: host.name, files: {}, services: [], position: 0, after: [], facts: { ...convergeFacts(site, host), decommissioned: 1 } },
+      });
+    } else if (!server) {
+      new NodeDrain(scope, `${host.name}-Drain`, { node: host.name, via, converge: siteHost.converge!, restartTrigger: restartTrigger(siteHost.converge!, 'k3s-agent') });
+    }
+  }
+}
+
+/**
+ * kubeadm nodes that join after the first control plane: the token (and, for control planes, the uploaded
+ * certificates) are made valid again on the first control plane before the node's machine is created (or, for an
+ * existing host, before its converge step), so a node added or rebuilt months later still joins.
+ */
+export function addKubeadmJoinPreparation(scope: Construct, site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
+  const first = controlPlaneHosts(site)[0];
+  const firstConverge = hosts.get(first.name)?.converge;
+  if (!firstConverge) {
+    return;
+  }
+  for (const host of site.hosts.filter((h) => h !== first && (hasRole(h, HostRole.CONTROL_PLANE) || hasRole(h, HostRole.WORKER)))) {
+    const siteHost = hosts.get(host.name)!;
+    if (!siteHost.converge) {
+      continue;
+    }
+    const preparation = new KubeadmJoinPreparation(scope, `${host.name}-JoinPreparation`, {
+      node: host.name,
+      controlPlane: hasRole(host, HostRole.CONTROL_PLANE),
+      firstControlPlane: connections.get(first.name)!,
+      initConfigPath: KUBEADM_INIT_CONFIG_PATH,
+      generation: host.generation,
+      after: firstConverge.resource,
+    });
+    const waiting = siteHost.machine?.resource ?? siteHost.converge.resource;
+    waiting.dependsOn = [...(waiting.dependsOn ?? []), dependable(preparation.resource)];
+  }
+}
