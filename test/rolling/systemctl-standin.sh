@@ -4,9 +4,9 @@
 # scripts manage (haproxy, keepalived, named, PostgreSQL clusters as postgresql@<version>-<cluster>), with their own
 # reload mechanisms, so a rolling update exercises what a real host would do: HAProxy's seamless master-worker reload
 # (SIGUSR2), Keepalived's SIGHUP, `rndc reload`, `pg_ctlcluster reload`. The PostgreSQL role check's socket unit
-# (postgres-role-check.socket, Accept=yes) is played by test/datastore/inetd-standin.js, found through the repository
-# path in $PKH_REPOSITORY or, as the lab writes it, in $PKH_STANDIN_DIR/repository (the stand-in is a copy of this
-# file in the lab's work dir, so its own path does not lead to the repository).
+# (postgres-role-check.socket, Accept=yes) is played by test/datastore/inetd-standin.js, which the lab copies into
+# $PKH_STANDIN_DIR with the path of the Node.js to run it with ($PKH_STANDIN_DIR/node): a checkout under /tmp is
+# not visible inside a host.
 #
 # Every call is appended to $PKH_STANDIN_DIR/journal.log as "<epoch ms> <host> <program> <arguments>", the only way a
 # test can tell which host was touched when. Daemon output goes to $PKH_STANDIN_DIR/<unit>.log (the PostgreSQL
@@ -190,17 +190,14 @@ socket_start() {
       return 5
     fi
   done
-  repository=${PKH_REPOSITORY:-}
-  if [ -z "$repository" ] && [ -r "$STATE/repository" ]; then
-    repository=$(head -n 1 "$STATE/repository")
-  fi
-  inetd="$repository/test/datastore/inetd-standin.js"
-  if [ -z "$repository" ] || ! [ -r "$inetd" ]; then
-    fail "systemctl stand-in: no inetd-standin.js (set PKH_REPOSITORY, or write the repository's path to $STATE/repository)"
+  inetd="$STATE/inetd-standin.js"
+  if ! [ -r "$inetd" ]; then
+    fail "systemctl stand-in: no $inetd (the lab copies it there)"
     return 1
   fi
-  if ! node=$(command -v node); then
-    fail "systemctl stand-in: node is not installed"
+  node=$( [ -r "$STATE/node" ] && head -n 1 "$STATE/node" || command -v node || true)
+  if ! [ -x "$node" ]; then
+    fail "systemctl stand-in: no Node.js to run $inetd"
     return 1
   fi
 
