@@ -4,6 +4,11 @@ import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
 import { ApiHealthCheck, CniKind, DatastoreKind, HostRole } from '../site/spec';
 import { renderWaitLoop } from './shell-wait';
 
+/** Where the pinned K3s binary is installed. */
+export const K3S_BINARY_PATH = '/usr/local/bin/k3s';
+/** kubectl with the server's admin credentials, on a K3s server. */
+export const K3S_KUBECTL = `${K3S_BINARY_PATH} kubectl`;
+
 /** K3s's configuration file (server or agent), read at every start. */
 export const K3S_CONFIG_PATH = '/etc/rancher/k3s/config.yaml';
 /** The cluster token (0600), which `config.yaml` names as `token-file` so it never appears in the config itself. */
@@ -150,7 +155,7 @@ Restart=always
 RestartSec=5s
 ExecStartPre=-/sbin/modprobe br_netfilter
 ExecStartPre=-/sbin/modprobe overlay
-ExecStart=/usr/local/bin/k3s ${mode}
+ExecStart=${K3S_BINARY_PATH} ${mode}
 `;
 }
 
@@ -164,7 +169,7 @@ export function renderK3sInstallScript(version: string, sha256?: string): string
 set -eu
 version='${version}'
 expected_sha256='${sha256 ?? ''}'
-if [ -x /usr/local/bin/k3s ] && /usr/local/bin/k3s --version | grep -qF "$version"; then
+if [ -x ${K3S_BINARY_PATH} ] && ${K3S_BINARY_PATH} --version | grep -qF "$version"; then
   exit 0
 fi
 case "$(uname -m)" in
@@ -182,7 +187,7 @@ else
   curl -fsSL --retry 5 -o "$tmp/$sums" "$base/$sums"
   (cd "$tmp" && grep " $binary\\$" "$sums" | sha256sum -c -)
 fi
-install -m 0755 "$tmp/$binary" /usr/local/bin/k3s
+install -m 0755 "$tmp/$binary" ${K3S_BINARY_PATH}
 for tool in kubectl crictl ctr; do
   ln -sf k3s "/usr/local/bin/$tool"
 done

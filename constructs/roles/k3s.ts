@@ -1,7 +1,7 @@
 import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
 import { ServiceChange } from '../cloud-init/service-step';
 import {
-  K3S_AUTHENTICATION_CONFIG, K3S_AUTH_CONFIG_PATH, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_INSTALL_SCRIPT_PATH, K3S_TOKEN_PATH, K3S_WAIT_SCRIPT_PATH,
+  K3S_AUTHENTICATION_CONFIG, K3S_AUTH_CONFIG_PATH, K3S_KUBECTL, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_INSTALL_SCRIPT_PATH, K3S_TOKEN_PATH, K3S_WAIT_SCRIPT_PATH,
   k3sAgentConfig, k3sServerConfig, renderK3sConfig, renderK3sInstallScript, renderK3sUnit, renderWaitForApiScript,
 } from '../renderers/k3s';
 import { SitePlan, hostsWithRole } from '../site/plan';
@@ -81,7 +81,7 @@ const K3S_SERVER_GATE_SECONDS = 600;
  * only with full quorum.
  */
 function addK3sServerGates(config: CloudConfig, plan: SitePlan): void {
-  const kubectl = '/usr/local/bin/k3s kubectl';
+  const kubectl = K3S_KUBECTL;
   config.addGate(SERVER_ROLE, {
     description: 'this node is Ready',
     check: `${kubectl} get node "$(hostname)" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True`,

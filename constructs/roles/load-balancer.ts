@@ -100,7 +100,8 @@ export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostN
   config.addGate(ROLE, {
     description: `haproxy serves and sees as many API servers in rotation as before, at most ${servers} (${backendsUrl})`,
     before: `curl -fsS --max-time 2 ${backendsUrl}`,
-    check: `systemctl is-active --quiet haproxy && n=$(curl -fsS --max-time 2 ${backendsUrl}) && want=\${before:-0} && [ "$want" -le ${servers} ] || want=${servers}; [ "\${n:-0}" -ge "$want" ]`,
+    check: `want=\${before:-0}; [ "$want" -le ${servers} ] || want=${servers}; `
+      + `systemctl is-active --quiet haproxy && n=$(curl -fsS --max-time 2 ${backendsUrl}) && [ "$n" -ge "$want" ]`,
     timeoutSeconds: 60,
   });
   if (plan.apiEndpoint.floating) {

@@ -113,13 +113,17 @@ function versionProblems(site: string, before: HostRecord, after: HostRecord): s
   return problems;
 }
 
+/** The new synthesis says `rollout.allowUnsafeServerRemoval` (recorded on its control-plane hosts). */
+function unsafeRemovalAllowed(next: Map<string, HostRecord>): boolean {
+  return [...next.values()].some((record) => Number(record.facts.allowUnsafeServerRemoval ?? 0) === 1);
+}
+
 /** Servers leaving at once (removed or replaced): more than one, or fewer than etcd's quorum of the previous members. */
-function serverRemovalProblems(site: string, previous: Map<string, HostRecord>, next: Map<string, HostRecord>, leaving: readonly string[]): string[] {
+function serverRemovalProblems(site: string, previous: Map<string, HostRecord>, leaving: readonly string[]): string[] {
   // Servers already decommissioned left etcd before.
   const before = [...previous.values()].filter((record) => isControlPlane(record) && !isDecommissioned(record));
   const gone = before.filter((record) => leaving.includes(record.host));
-  const allowed = [...next.values()].some((record) => isControlPlane(record) && Number(record.facts.allowUnsafeServerRemoval ?? 0) === 1);
-  if (gone.length === 0 || allowed) {
+  if (gone.length === 0) {
     return [];
   }
   const problems: string[] = [];
@@ -149,7 +153,8 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
       hosts.push({ host: record.host, action: 'new', files: [], services: [] });
       continue;
     }
-    problems.push(...versionProblems(site, before, record));
+    // Every Kubernetes node carries the site's version: one report per site, not per node.
+    problems.push(...versionProblems(site, before, record).filter((problem) => !problems.some((p) => p.split(' — ')[0] === problem.split(' — ')[0])));
     if (isDecommissioned(record)) {
       if (!isDecommissioned(before)) {
         leaving.push(record.host);
@@ -168,7 +173,7 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
     const action = before.configuration === record.configuration ? 'unchanged' : 'converge';
     hosts.push({ host: record.host, action, files, services });
   }
-  const allowed = [...next.values()].some((record) => Number(record.facts.allowUnsafeServerRemoval ?? 0) === 1);
+  const allowed = unsafeRemovalAllowed(next);
   for (const before of previous.values()) {
     if (!next.has(before.host)) {
       hosts.push({ host: before.host, action: 'removed', files: [], services: [] });
@@ -182,7 +187,7 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
       }
     }
   }
-  problems.push(...serverRemovalProblems(site, previous, next, leaving));
+  problems.push(...(allowed ? [] : serverRemovalProblems(site, previous, leaving)));
   const order = [...next.values()].sort((a, b) => a.position - b.position).map((record) => record.host);
   return { hosts, order, problems };
 }

@@ -27,6 +27,11 @@ export interface ConvergeConnection {
   readonly bastion?: { readonly host: string; readonly user?: string; readonly port?: number };
 }
 
+/** `sudo ` for a connection that does not log in as root (VMs' admin user), else nothing. */
+export function sudoFor(connection: ConvergeConnection): string {
+  return connection.user === 'root' ? '' : 'sudo ';
+}
+
 /** A Terraform `connection` block for a {@link ConvergeConnection} (the bastion reached with the same key). */
 export function sshConnection(connection: ConvergeConnection) {
   return {
@@ -74,7 +79,7 @@ export interface HostConvergeProps {
  * `resource`) whose trigger is the fingerprint of the host's converge script, running that script over SSH with
  * a `file` and a `remote-exec` provisioner. The script rewrites only files that differ, reloads or restarts only
  * the services reading them, and ends with the host's health gates; a failure fails the resource, so hosts that
- * depend on it (see {@link runAfter}) stay untouched.
+ * depend on it (see {@link placeInRollout}) stay untouched.
  *
  * The script holds the host's secrets as Terraform references; it is uploaded into a directory only root (or
  * the admin user) can read, and the command Terraform shows in its log holds no secret.
@@ -101,7 +106,6 @@ export class HostConverge extends Construct {
     const home = connection.user === 'root' ? '/root' : `/home/${connection.user}`;
     const directory = `${home}/.proxmox-k3s-ha`;
     const scriptPath = `${directory}/converge.sh`;
-    const asRoot = connection.user === 'root' ? '' : 'sudo ';
     const record = Lazy.anyValue({
       produce: (context): ConvergeRecord => ({
         host: props.hostName,
@@ -123,18 +127,23 @@ export class HostConverge extends Construct {
       provisioners: [
         { type: 'remote-exec', inline: [`umask 077 && mkdir -p ${directory} && chmod 0700 ${directory}`] },
         { type: 'file', content: script, destination: scriptPath },
-        { type: 'remote-exec', inline: [`${asRoot}sh ${scriptPath}`] },
+        { type: 'remote-exec', inline: [`${sudoFor(connection)}sh ${scriptPath}`] },
       ],
     });
     this.first = this.resource;
     this.last = this.resource;
   }
 
-  /** Converge only after `others` converged and passed their gates (and finished what brackets them). */
-  public runAfter(...others: HostConverge[]): void {
-    for (const other of others) {
+  /**
+   * Places the host in the rollout: it converges only after `previous` converged and passed their gates (and
+   * finished what brackets them), and the change report records its position.
+   */
+  public placeInRollout(position: number, previous: readonly HostConverge[]): void {
+    for (const other of previous) {
       this.first.dependsOn = [...(this.first.dependsOn ?? []), dependable(other.last)];
     }
+    this.order.position = position;
+    this.order.after = previous.map((other) => other.hostName);
   }
 
   /**
@@ -158,9 +167,4 @@ export class HostConverge extends Construct {
     return fingerprint(files.map((file) => `${file.path}\n${String(context.resolve(file.content))}`).join('\n'));
   }
 
-  /** Records the host's place in the rollout for the change report (the dependencies themselves: {@link runAfter}). */
-  public setRolloutPosition(position: number, after: readonly string[]): void {
-    this.order.position = position;
-    this.order.after = [...after];
-  }
 }

@@ -1,18 +1,16 @@
 import { DataResource, Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { shellQuote } from '../cloud-init/shell-quote';
-import { ConvergeConnection, HostConverge, sshConnection } from './host-converge';
+import { ConvergeConnection, HostConverge, sshConnection, sudoFor } from './host-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 
 /** How to run kubectl with admin rights on a control-plane host. */
 export interface ControlPlaneAccess {
   /** The control-plane host to run kubectl on. */
   readonly connection: ConvergeConnection;
-  /** The kubectl command there, e.g. `/usr/local/bin/k3s kubectl`. */
+  /** The kubectl command there, e.g. `K3S_KUBECTL`. */
   readonly kubectl: string;
 }
-
-const asRoot = (connection: ConvergeConnection) => (connection.user === 'root' ? '' : 'sudo ');
 
 /** Seconds `kubectl drain` may take (PodDisruptionBudgets may hold evictions back) before the rollout stops. */
 export const DRAIN_TIMEOUT_SECONDS = 600;
@@ -54,7 +52,7 @@ export class NodeDrain extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeDrainProps) {
     super(scope, id);
-    const sudo = asRoot(props.via.connection);
+    const sudo = sudoFor(props.via.connection);
     const kubectl = `${sudo}${props.via.kubectl}`;
     this.drain = new DataResource(this, 'Drain', {
       triggersReplace: { restart: props.restartTrigger, node: props.node },
@@ -105,7 +103,7 @@ export class NodeDecommission extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeDecommissionProps) {
     super(scope, id);
-    const kubectl = `${asRoot(props.via.connection)}${props.via.kubectl}`;
+    const kubectl = `${sudoFor(props.via.connection)}${props.via.kubectl}`;
     const node = props.node;
     const bounded = (condition: string, what: string) =>
       `i=0; ${condition}; do i=$((i + 1)); [ "$i" -le 60 ] || { echo "proxmox-k3s-ha: ${what} after 300 s" >&2; exit 1; }; sleep 5; done`;
@@ -116,7 +114,7 @@ export class NodeDecommission extends Construct {
       connection: sshConnection(props.via.connection),
       provisioners: [
         { type: 'remote-exec', inline: [drainCommand(kubectl, node)] },
-        { type: 'remote-exec', connection: sshConnection(props.nodeConnection), inline: [`${asRoot(props.nodeConnection)}systemctl disable --now ${props.unit}`] },
+        { type: 'remote-exec', connection: sshConnection(props.nodeConnection), inline: [`${sudoFor(props.nodeConnection)}systemctl disable --now ${props.unit}`] },
         {
           type: 'remote-exec',
           inline: [
@@ -181,7 +179,7 @@ export class KubeadmJoinPreparation extends Construct {
 
   constructor(scope: Construct, id: string, props: KubeadmJoinPreparationProps) {
     super(scope, id);
-    const sudo = asRoot(props.firstControlPlane);
+    const sudo = sudoFor(props.firstControlPlane);
     // Literal `${` of the shell escaped for Terraform.
     const script = escapeTerraformTemplate(kubeadmJoinPreparation(props.initConfigPath, props.controlPlane).join('\n'));
     this.resource = new DataResource(this, 'Resource', {

@@ -1,5 +1,6 @@
 import { dependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { K3S_KUBECTL } from '../renderers/k3s';
 import { KUBEADM_INIT_CONFIG_PATH } from '../renderers/kubeadm';
 import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
 import { DatastoreKind, Distribution, HostRole } from '../site/spec';
@@ -48,7 +49,7 @@ export function addNodeLifecycle(scope: Construct, site: SitePlan, hosts: Readon
     if (!peer || !(server || hasRole(host, HostRole.K3S_AGENT)) || unmanagedHost(siteHost)) {
       continue;
     }
-    const via = { connection: connections.get(peer.name)!, kubectl: '/usr/local/bin/k3s kubectl' };
+    const via = { connection: connections.get(peer.name)!, kubectl: K3S_KUBECTL };
     if (host.decommission) {
       new NodeDecommission(scope, `${host.name}-Decommission`, {
         node: host.name,

@@ -302,8 +302,7 @@ export class SiteStack extends TerraformStack {
     // Hosts converge one after another, each only once the previous one passed its gates.
     for (const step of rolloutOrder(site, new Set([...hosts.values()].filter((h) => h.converge).map((h) => h.plan.name)))) {
       const converge = hosts.get(step.host)!.converge!;
-      converge.runAfter(...step.after.map((name) => hosts.get(name)!.converge!));
-      converge.setRolloutPosition(step.position, step.after);
+      converge.placeInRollout(step.position, step.after.map((name) => hosts.get(name)!.converge!));
     }
 
     new TerraformOutput(this, 'kubeconfig_command', {

@@ -1,5 +1,5 @@
-import { spawn } from 'child_process';
 import { RollingLab } from './lab';
+import { startProbeLoop } from './probe-loop';
 
 /** What a DNS probe saw: every round asks each server once. */
 export interface DnsProbeReport {
@@ -10,16 +10,10 @@ export interface DnsProbeReport {
   readonly failedByServer: Readonly<Record<string, number>>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** One `dig` from the client namespace: true when `server` answered `name` with an address. */
-function ask(lab: RollingLab, server: string, name: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', lab.client.namespace, 'dig', '+short', '+norec', '+time=1', '+tries=1', `@${server}`, name, 'A'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => { output += chunk; });
-    child.on('close', (status) => resolve(status === 0 && /^\d+\.\d+\.\d+\.\d+$/m.test(output)));
-  });
+async function ask(lab: RollingLab, server: string, name: string): Promise<boolean> {
+  const { status, stdout } = await lab.runInClient(['dig', '+short', '+norec', '+time=1', '+tries=1', `@${server}`, name, 'A']);
+  return status === 0 && /^\d+\.\d+\.\d+\.\d+$/m.test(stdout);
 }
 
 /**
@@ -27,25 +21,20 @@ function ask(lab: RollingLab, server: string, name: string): Promise<boolean> {
  * stub resolver with the site's resolvers would.
  */
 export function startDnsProbe(lab: RollingLab, servers: readonly { name: string; ip: string }[], name: string, everyMs = 100, maxRounds = 6000): { stop(): Promise<DnsProbeReport> } {
-  let stopped = false;
   let rounds = 0;
   let unanswered = 0;
   const failedByServer: Record<string, number> = Object.fromEntries(servers.map((s) => [s.name, 0]));
-  const loop = (async () => {
-    while (!stopped && rounds < maxRounds) {
-      const answers = await Promise.all(servers.map((server) => ask(lab, server.ip, name)));
-      rounds += 1;
-      answers.forEach((ok, i) => { if (!ok) failedByServer[servers[i].name] += 1; });
-      if (!answers.some(Boolean)) {
-        unanswered += 1;
-      }
-      await sleep(everyMs);
+  const loop = startProbeLoop(async () => {
+    const answers = await Promise.all(servers.map((server) => ask(lab, server.ip, name)));
+    rounds += 1;
+    answers.forEach((ok, i) => { if (!ok) failedByServer[servers[i].name] += 1; });
+    if (!answers.some(Boolean)) {
+      unanswered += 1;
     }
-  })();
+  }, everyMs, maxRounds);
   return {
     stop: async () => {
-      stopped = true;
-      await loop;
+      await loop.stop();
       return { rounds, unanswered, failedByServer };
     },
   };

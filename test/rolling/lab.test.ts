@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { API_PORT } from '../failover/configs';
 import { LAB_VIP, labAddress } from '../failover/lab';
 import { run } from '../support/netns';
 import { describeWithTools } from '../support/tools';
@@ -14,7 +15,6 @@ import { LabHost, RollingLab } from './lab';
 const TOOLS = ['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter', 'unshare', 'ssh-keygen'];
 const HOSTS = [{ name: 'host-1', ip: labAddress(11) }, { name: 'host-2', ip: labAddress(12) }];
 const API = { name: 'api-1', ip: labAddress(21) };
-const API_PORT = 6443;
 const EXTRA_PORT = 7000;
 
 /** A minimal HAProxy configuration passing the API through (TCP), plus an extra frontend in the second version. */

@@ -288,6 +288,25 @@ export class RollingLab {
   }
 
   /** Runs a shell command as root inside a host (its network, PID, mount and UTS namespaces), for assertions. */
+  /**
+   * Runs `argv` in the client namespace without blocking the event loop (probes run while Terraform does);
+   * resolves with its exit status (null when killed after `timeoutMs`) and standard output.
+   */
+  public runInClient(argv: readonly string[], env: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ status: number | null; stdout: string }> {
+    return new Promise((resolve) => {
+      const child = spawn('ip', ['netns', 'exec', this.client.namespace, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      let stdout = '';
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.on('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout });
+      });
+    });
+  }
+
   public exec(host: LabHost, command: string, timeoutMs = 30_000): CommandResult {
     const result = spawnSync('nsenter', ['-t', String(host.initPid), '-n', '-p', '-m', '-u', '--root', '--wd=/', 'sh', '-c', command],
       { encoding: 'utf8', env: HOST_ENV, timeout: timeoutMs });

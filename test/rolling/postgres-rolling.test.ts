@@ -1,46 +1,36 @@
-import { spawn } from 'child_process';
+import { defineSite } from '../../constructs';
 import { installedPostgresVersion } from '../datastore/harness';
 import { describeWithTools } from '../support/tools';
 import { LabHost } from './lab';
+import { startProbeLoop } from './probe-loop';
 import { PG_NODES, PG_VIP, POSTGRES_K3S_PASSWORD, RollingRun, orderOf, postgresSiteSpec } from './rolling-site';
 
 const VERSION = installedPostgresVersion() ?? 15;
-const WRITER_PORT = 5433;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The writer endpoint's port, from the site plan (set once the lab's hosts exist). */
+let writerPort = 0;
 
 /** Runs psql as the K3s user through the writer endpoint from the client namespace; resolves with its output, or undefined on failure. */
-function writerSql(run: RollingRun, sql: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', run.lab.client.namespace, `/usr/lib/postgresql/${VERSION}/bin/psql`, '-XAtq', '-v', 'ON_ERROR_STOP=1',
-      '-h', PG_VIP, '-p', String(WRITER_PORT), '-U', 'k3s', '-d', 'k3s', '-c', sql], {
-      env: { ...process.env, PGPASSWORD: POSTGRES_K3S_PASSWORD, PGCONNECT_TIMEOUT: '2' }, stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => { output += chunk; });
-    child.on('close', (status) => resolve(status === 0 ? output.trim() : undefined));
-  });
+async function writerSql(run: RollingRun, sql: string): Promise<string | undefined> {
+  const { status, stdout } = await run.lab.runInClient([`/usr/lib/postgresql/${VERSION}/bin/psql`, '-XAtq', '-v', 'ON_ERROR_STOP=1',
+    '-h', PG_VIP, '-p', String(writerPort), '-U', 'k3s', '-d', 'k3s', '-c', sql], { PGPASSWORD: POSTGRES_K3S_PASSWORD, PGCONNECT_TIMEOUT: '2' });
+  return status === 0 ? stdout.trim() : undefined;
 }
 
 /** Writes a row through the writer endpoint every `everyMs` until stopped; records every acknowledged id and every failure. */
 function startWriter(run: RollingRun, everyMs = 100, maxWrites = 3000) {
-  let stopped = false;
   const acknowledged: number[] = [];
   let failed = 0;
-  const loop = (async () => {
-    for (let id = 1; !stopped && id <= maxWrites; id++) {
-      const ok = await writerSql(run, `INSERT INTO rolling_probe (id) VALUES (${id})`);
-      if (ok !== undefined) {
-        acknowledged.push(id);
-      } else {
-        failed += 1;
-      }
-      await sleep(everyMs);
+  const loop = startProbeLoop(async (id) => {
+    if ((await writerSql(run, `INSERT INTO rolling_probe (id) VALUES (${id})`)) !== undefined) {
+      acknowledged.push(id);
+    } else {
+      failed += 1;
     }
-  })();
+  }, everyMs, maxWrites);
   return {
     stop: async () => {
-      stopped = true;
-      await loop;
+      await loop.stop();
       return { acknowledged, failed };
     },
   };
@@ -55,6 +45,7 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
     let run: RollingRun;
     beforeAll(async () => {
       run = await RollingRun.start(PG_NODES);
+      writerPort = defineSite(postgresSiteSpec(run.loadBalancers, VERSION, true)).postgres!.writerPort;
       // As on a host where the postgresql package was just installed: Debian's default cluster runs (the replica
       // init replaces a fresh running cluster, and refuses a stopped one it cannot vouch for).
       for (const host of run.loadBalancers.values()) {

@@ -1,6 +1,8 @@
 import { describeWithTools } from '../support/tools';
 import { LOAD_BALANCERS } from '../failover/configs';
-import { RollingRun, STATS_PASSWORD, orderOf } from './rolling-site';
+import { K3S_API_SERVER_PORT } from '../../constructs/renderers';
+import { LAB_VIP } from '../failover/lab';
+import { EXTRA_SERVERS, RollingRun, STATS_PASSWORD, orderOf } from './rolling-site';
 
 // The VIP holder (highest VRRP priority) is lb-1: the rollout goes lb-3, lb-2, then lb-1.
 const ROLLOUT_ORDER = [...LOAD_BALANCERS].reverse().map((lb) => lb.name);
@@ -25,7 +27,7 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter'
       expect(orderOf(run.journal(since), 'reload-or-restart', 'haproxy')).toEqual(ROLLOUT_ORDER);
       expect(result.output).not.toContain(STATS_PASSWORD);
       expect(run.lab.readHostFile(run.loadBalancers.get('lb-1')!, '/etc/haproxy/haproxy.cfg')).toContain(`stats auth admin:${STATS_PASSWORD}`);
-      expect(await run.lab.network.waitFor(() => run.lab.network.vipHolders([...run.loadBalancers.values()], '198.18.0.10').join() === 'lb-1', 30_000)).toBe(true);
+      expect(await run.lab.network.waitFor(() => run.lab.network.vipHolders([...run.loadBalancers.values()], LAB_VIP).join() === 'lb-1', 30_000)).toBe(true);
     }, 600_000);
 
     test('adding a backend and changing a check: reloads one host at a time in order, 0 failed probes, the VIP never moves', async () => {
@@ -42,7 +44,8 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter'
       expect(journal.filter((e) => e.args[0] === 'restart' || e.args.includes('keepalived') && e.args[0] !== 'is-active')).toEqual([]);
       for (const host of run.loadBalancers.values()) {
         const config = run.lab.readHostFile(host, '/etc/haproxy/haproxy.cfg')!;
-        expect(config).toContain('server api-4 198.18.0.24:6443');
+        // The new API server, on K3s's API port (the backends' port, not the frontend's).
+        expect(config).toContain(`server ${EXTRA_SERVERS[0].name} ${EXTRA_SERVERS[0].ip}:${K3S_API_SERVER_PORT}`);
         expect(config).toContain(' fall 3 ');
       }
       expect(seen.probes).toBeGreaterThan(20);

@@ -2,6 +2,7 @@ import { Ipv4Cidr, isIpv4 } from '../../core/ipv4';
 import { isIntegerInRange, isRfc1123Label } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
 import { HostKind, HostRole } from '../spec';
+import { SSH_PUBLIC_KEY } from './misc';
 import { expectNonEmptyArray, expectObject, isObject, reportDuplicates, reportUnknownKeys } from './shape';
 
 /** Roles that need a full kernel (K3s runs its own containers and netfilter rules). */
@@ -38,8 +39,8 @@ function validateHost(problems: ProblemCollector, path: string, host: Record<str
     problems.check(isIntegerInRange(host.generation, 0, 1_000_000), `${path}.generation`, host.generation, 'a rebuild counter, an integer from 0');
   }
   if (host.sshHostKey !== undefined) {
-    problems.check(typeof host.sshHostKey === 'string' && /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/.test(host.sshHostKey.trim()),
-      `${path}.sshHostKey`, host.sshHostKey, 'an SSH host public key "ssh-ed25519 AAAA…" (type and key, no comment)');
+    problems.check(typeof host.sshHostKey === 'string' && SSH_PUBLIC_KEY.test(host.sshHostKey), `${path}.sshHostKey`, host.sshHostKey,
+      'an SSH host public key line, e.g. the content of /etc/ssh/ssh_host_ed25519_key.pub ("ssh-ed25519 AAAA…")');
   }
   if (host.nodeLabels !== undefined && expectObject(problems, `${path}.nodeLabels`, host.nodeLabels)) {
     for (const [key, value] of Object.entries(host.nodeLabels)) {

@@ -4,7 +4,8 @@ import { DEFAULT_CRIO_VERSION, DEFAULT_KUBERNETES_VERSION } from '../defaults';
 import { ApiHealthCheck, Distribution } from '../spec';
 import { expectObject, reportUnknownKeys } from './shape';
 
-const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
+/** An OpenSSH public key line (type, base64 key, optional comment): user keys and host keys alike. */
+export const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 const K3S_VERSION = /^v1\.\d+\.\d+\+k3s\d+$/;
 
 export function validateName(problems: ProblemCollector, name: unknown): void {
