@@ -10,7 +10,7 @@ export { Problem, ValidationError } from './core/problems';
 
 // The per-host configuration builder roles add to.
 export {
-  AptSource, CloudConfig, CloudConfigConflictError, CloudConfigProps, CloudFile, CloudUser, EtcHostsEntry, PortClaim, Protocol,
+  AptSource, CloudConfig, CloudConfigConflictError, CloudConfigProps, CloudFile, CloudUser, EtcHostsEntry, FileEncoding, PortClaim, Protocol,
 } from './cloud-init/cloud-config';
 export { CloudGate, CloudService, ServiceChange } from './cloud-init/service-step';
 

@@ -25,6 +25,21 @@ export interface CloudFile {
   readonly mode?: string;
   /** `user:group`. @default 'root:root' */
   readonly owner?: string;
+  /**
+   * How `content` is encoded: `base64` for a value that must stay on one line in the cloud-config YAML (a PEM file
+   * from a Terraform reference: `Fn.base64encode(cert.certPem)`); the file gets the decoded bytes.
+   *
+   * @default FileEncoding.TEXT
+   */
+  readonly encoding?: FileEncoding;
+}
+
+/** How a {@link CloudFile}'s content is given. */
+export enum FileEncoding {
+  /** The content as is. */
+  TEXT = 'text',
+  /** Base64 of the content. */
+  BASE64 = 'base64',
 }
 
 /** A login user. */
@@ -172,13 +187,15 @@ export class CloudConfig {
       // cloud-init (manage_etc_hosts) or Proxmox would overwrite a plain file at the next boot.
       throw new CloudConfigConflictError(`role "${role}": ${ETC_HOSTS_FILE} is rendered from writeEtcHosts, which also stops cloud-init and Proxmox managing it; use that`);
     }
-    const value: Required<CloudFile> = { path: file.path, content: file.content, mode: file.mode ?? DEFAULT_FILE_MODE, owner: file.owner ?? DEFAULT_FILE_OWNER };
+    const value: Required<CloudFile> = {
+      path: file.path, content: file.content, mode: file.mode ?? DEFAULT_FILE_MODE, owner: file.owner ?? DEFAULT_FILE_OWNER, encoding: file.encoding ?? FileEncoding.TEXT,
+    };
     if (!/^0?[0-7]{3,4}$/.test(value.mode)) {
       throw new CloudConfigConflictError(`role "${role}": file ${file.path} mode ${JSON.stringify(value.mode)} must be octal, e.g. "0644"`);
     }
     const existing = this.fileMap.get(file.path);
     if (existing && !sameJson(existing.value, value)) {
-      const what = ['content', 'mode', 'owner'].filter((key) => existing.value[key as keyof CloudFile] !== value[key as keyof CloudFile]).join(', ');
+      const what = ['content', 'mode', 'owner', 'encoding'].filter((key) => existing.value[key as keyof CloudFile] !== value[key as keyof CloudFile]).join(', ');
       throw new CloudConfigConflictError(
         `${this.hostname}: file ${file.path} is written by role "${existing.role}" and differently (${what}) by role "${role}"`);
     }
@@ -354,14 +371,14 @@ export class CloudConfig {
   public get files(): readonly Required<CloudFile>[] {
     const files = [...this.fileMap.values()].map((f) => f.value);
     if (this.sysctlMap.size > 0) {
-      files.push({ path: SYSCTL_FILE, content: this.sysctls.map(([k, v]) => `${k} = ${v}\n`).join(''), mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER });
+      files.push({ path: SYSCTL_FILE, content: this.sysctls.map(([k, v]) => `${k} = ${v}\n`).join(''), mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER, encoding: FileEncoding.TEXT });
     }
     if (this.moduleSet.size > 0) {
-      files.push({ path: MODULES_FILE, content: this.kernelModules.map((m) => `${m}\n`).join(''), mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER });
+      files.push({ path: MODULES_FILE, content: this.kernelModules.map((m) => `${m}\n`).join(''), mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER, encoding: FileEncoding.TEXT });
     }
     if (this.etcHosts) {
       const lines = [...ETC_HOSTS_LOOPBACK, ...this.etcHosts.value].map((entry) => `${entry.address} ${entry.names.join(' ')}\n`).join('');
-      files.push({ path: ETC_HOSTS_FILE, content: `# Written by proxmox-k3s-ha; cloud-init and Proxmox leave this file alone.\n${lines}`, mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER });
+      files.push({ path: ETC_HOSTS_FILE, content: `# Written by proxmox-k3s-ha; cloud-init and Proxmox leave this file alone.\n${lines}`, mode: DEFAULT_FILE_MODE, owner: DEFAULT_FILE_OWNER, encoding: FileEncoding.TEXT });
     }
     return files.sort((a, b) => byCodeUnits(a.path, b.path));
   }

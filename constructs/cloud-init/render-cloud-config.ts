@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { CloudConfig, SYSCTL_FILE } from './cloud-config';
+import { CloudConfig, FileEncoding, SYSCTL_FILE } from './cloud-config';
 import { CONFIGURE_SCRIPT_PATH, renderConfigureScript } from './configure-script';
 
 /** Where `$KEY_FILE` points for an apt source's key (the same path on VMs and LXC). */
@@ -63,9 +63,11 @@ export function renderCloudConfig(config: CloudConfig): string {
   const commands = provisioningCommands(config);
   // runcmd would run its list as one plain sh script, going on after a failed step; the step script stops there.
   const configureScript = commands.length > 0
-    ? [{ path: CONFIGURE_SCRIPT_PATH, content: renderConfigureScript(commands), mode: '0755', owner: 'root:root' }] : [];
+    ? [{ path: CONFIGURE_SCRIPT_PATH, content: renderConfigureScript(commands), mode: '0755', owner: 'root:root', encoding: FileEncoding.TEXT }] : [];
   const files = [...config.files, ...configureScript]
-    .map((file) => ({ path: file.path, content: file.content, permissions: file.mode, owner: file.owner, defer: true }));
+    .map((file) => ({
+      path: file.path, content: file.content, ...(file.encoding === FileEncoding.BASE64 ? { encoding: 'b64' } : {}), permissions: file.mode, owner: file.owner, defer: true,
+    }));
   if (keyFiles.length + files.length > 0) {
     // Keys must exist before apt reads the sources, so they are not deferred.
     document.write_files = [...keyFiles, ...files];

@@ -1,4 +1,4 @@
-import { CloudConfig } from './cloud-config';
+import { CloudConfig, CloudFile, FileEncoding } from './cloud-config';
 import { CONFIGURE_SCRIPT_PATH, renderConfigureScript } from './configure-script';
 import { aptKeyPath, provisioningCommands } from './render-cloud-config';
 import { PENDING_CHANGES_SHELL } from './service-step';
@@ -44,8 +44,13 @@ installed() {
 }
 `;
 
-function writeFile(path: string, content: string, mode: string, owner: string): string {
-  return `printf '%s' ${shellQuote(content)} | install_file ${shellQuote(path)} ${mode} ${shellQuote(owner)}`;
+function writeFile(file: Required<CloudFile>): string {
+  const decode = file.encoding === FileEncoding.BASE64 ? ' | base64 -d' : '';
+  return `printf '%s' ${shellQuote(file.content)}${decode} | install_file ${shellQuote(file.path)} ${file.mode} ${shellQuote(file.owner)}`;
+}
+
+function writeTextFile(path: string, content: string, mode: string, owner: string): string {
+  return writeFile({ path, content, mode, owner, encoding: FileEncoding.TEXT });
 }
 
 /**
@@ -79,11 +84,11 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
         lines.push(`usermod --append --groups ${shellQuote(user.groups.join(','))} ${name}`);
       }
       lines.push(`home=$(getent passwd ${name} | cut -d: -f6)`);
-      lines.push(writeFile('$home/.ssh/authorized_keys', user.sshAuthorizedKeys.map((k) => `${k}\n`).join(''), '0600', `${user.name}:${user.name}`)
+      lines.push(writeTextFile('$home/.ssh/authorized_keys', user.sshAuthorizedKeys.map((k) => `${k}\n`).join(''), '0600', `${user.name}:${user.name}`)
         .replace(shellQuote('$home/.ssh/authorized_keys'), '"$home/.ssh/authorized_keys"'));
       lines.push(`chmod 0700 "$home/.ssh" && chown ${shellQuote(`${user.name}:${user.name}`)} "$home/.ssh"`);
       if (user.sudo) {
-        lines.push(writeFile(`/etc/sudoers.d/90-${user.name}`, `${user.name} ALL=(ALL) NOPASSWD:ALL\n`, '0440', 'root:root'));
+        lines.push(writeTextFile(`/etc/sudoers.d/90-${user.name}`, `${user.name} ALL=(ALL) NOPASSWD:ALL\n`, '0440', 'root:root'));
       }
     }
   }
@@ -91,10 +96,10 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
     section('apt sources');
     for (const source of config.aptSources) {
       if (source.key) {
-        lines.push(writeFile(aptKeyPath(source.name), source.key, '0644', 'root:root'));
+        lines.push(writeTextFile(aptKeyPath(source.name), source.key, '0644', 'root:root'));
       }
       const line = source.key ? source.source.split('$KEY_FILE').join(aptKeyPath(source.name)) : source.source;
-      lines.push(writeFile(`/etc/apt/sources.list.d/${source.name}.list`, `${line}\n`, '0644', 'root:root'));
+      lines.push(writeTextFile(`/etc/apt/sources.list.d/${source.name}.list`, `${line}\n`, '0644', 'root:root'));
     }
   }
   if (config.packages.length > 0) {
@@ -110,20 +115,20 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
   }
   if (!config.manageEtcHosts) {
     section('/etc/hosts is written below: Proxmox must not rewrite it when the container starts');
-    lines.push(writeFile('/etc/.pve-ignore.hosts', '', '0644', 'root:root'));
+    lines.push(writeTextFile('/etc/.pve-ignore.hosts', '', '0644', 'root:root'));
   }
   if (config.files.length > 0) {
     section('files');
     for (const file of config.files) {
-      lines.push(writeFile(file.path, file.content, file.mode, file.owner));
+      lines.push(writeFile(file));
     }
   }
   if (options.bootCommands && config.bootCommands.length > 0) {
     section('boot commands (every boot)');
     const script = `#!/bin/sh\nset -eu\n${config.bootCommands.join('\n')}\n`;
-    lines.push(writeFile(BOOT_SCRIPT, script, '0755', 'root:root'));
+    lines.push(writeTextFile(BOOT_SCRIPT, script, '0755', 'root:root'));
     const unit = `[Unit]\nDescription=proxmox-k3s-ha boot commands\nDefaultDependencies=no\nAfter=local-fs.target\n\n[Service]\nType=oneshot\nExecStart=${BOOT_SCRIPT}\n\n[Install]\nWantedBy=multi-user.target\n`;
-    lines.push(writeFile(BOOT_UNIT, unit, '0644', 'root:root'));
+    lines.push(writeTextFile(BOOT_UNIT, unit, '0644', 'root:root'));
     lines.push('systemctl daemon-reload', 'systemctl enable proxmox-k3s-ha-boot.service', BOOT_SCRIPT);
   }
   const commands = provisioningCommands(config).map((command) => {
@@ -135,7 +140,7 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
   });
   if (commands.length > 0) {
     section('commands: the same step script a VM runs from runcmd');
-    lines.push(writeFile(CONFIGURE_SCRIPT_PATH, renderConfigureScript(commands), '0755', 'root:root'), CONFIGURE_SCRIPT_PATH);
+    lines.push(writeTextFile(CONFIGURE_SCRIPT_PATH, renderConfigureScript(commands), '0755', 'root:root'), CONFIGURE_SCRIPT_PATH);
   }
   return lines;
 }

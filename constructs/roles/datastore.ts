@@ -1,114 +1,152 @@
 import { ServiceChange } from '../cloud-init/service-step';
-import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
+import { CloudConfig, FileEncoding, Protocol } from '../cloud-init/cloud-config';
 import {
-  POSTGRES_ENV_PATH, POSTGRES_PRIMARY_INIT_PATH, POSTGRES_PROMOTE_PATH, POSTGRES_REPLICA_INIT_PATH, POSTGRES_ROLE_CHECK_PATH, POSTGRES_ROLE_CHECK_PORT,
-  POSTGRES_ROLE_CHECK_SERVICE_PATH, POSTGRES_ROLE_CHECK_SOCKET_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH,
-  POSTGRES_TLS_INSTALL_PATH, POSTGRES_TLS_KEY_PATH, postgresPaths, postgresTlsBase64Path, renderPostgresTlsInstallScript, renderPgHba, renderPostgresEnvironmentFile,
-  renderPostgresPrimaryInitScript, renderPostgresPromoteScript, renderPostgresReplicaInitScript, renderPostgresRoleCheckScript,
-  renderPostgresRoleCheckService, renderPostgresRoleCheckSocket, renderPostgresRunbook, renderPostgresServiceDropIn, renderPostgresSettings,
-  requirePostgres,
+  ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
+  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
+  POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
+  patroniEditConfigArguments, postgresAsset, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
+  renderPatroniServiceDropIn, renderPostgresRunbook, requireDatastoreNode, requireEtcdMember,
 } from '../renderers/postgres';
 import { SitePlan } from '../site/plan';
 
 const ROLE = 'datastore';
+const WITNESS_ROLE = 'datastore-witness';
 
-/** Passwords the datastore role writes into its environment file, as Terraform references (never literal values). */
-export interface DatastoreSecrets {
-  /** Password of the K3s database user. */
-  readonly k3sPassword: string;
-  /** Password of the `replicator` role streaming replication connects as. */
-  readonly replicationPassword: string;
-}
+export { PatroniSecrets as DatastoreSecrets };
 
 /**
- * The node's TLS material with `postgres.tls`, as Terraform expressions of the base64 of each PEM (e.g.
+ * A host's TLS material with `postgres.tls`, as Terraform expressions of the base64 of each PEM (e.g.
  * `Fn.base64encode(cert.certPem)`), never literal values: the key is a secret.
  */
 export interface DatastoreTlsFiles {
-  /** Base64 of the datastore CA certificate's PEM (replicas verify their primary against it). */
+  /** Base64 of the datastore CA certificate's PEM. */
   readonly caCertificateBase64: string;
-  /** Base64 of this node's server certificate's PEM. */
+  /** Base64 of this host's certificate's PEM (server and client: PostgreSQL, Patroni's REST API, etcd). */
   readonly certificateBase64: string;
-  /** Base64 of this node's server private key's PEM. */
+  /** Base64 of this host's private key's PEM. */
   readonly privateKeyBase64: string;
 }
 
-/**
- * Attaches a PostgreSQL datastore node to a host: the distribution's `postgresql-<version>` package, the settings
- * drop-in and `pg_hba.conf` at the Debian paths, the passwords in a root-only environment file, the setup and
- * promotion scripts with the runbook, and the role check HAProxy's writer backend asks (a systemd socket on port
- * 8008). The first datastore node initializes the primary; the others clone it and stream from it. The role check
- * is enabled last, so a node only ever reports the role it was set up for.
- *
- * With `postgres.tls`, `tls` is required: the CA, certificate and key are written base64-encoded (root, 0600) and
- * decoded into the files PostgreSQL reads by the TLS install script, before the init scripts run.
- *
- * @param tls the node's TLS files (Terraform references); required with `postgres.tls`, refused without it
- */
-export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName: string, secrets: DatastoreSecrets, tls?: DatastoreTlsFiles): void {
-  const postgres = requirePostgres(plan);
-  const index = postgres.nodes.findIndex((n) => n.name === hostName);
-  if (index < 0) {
-    throw new Error(`site ${plan.name}: host ${JSON.stringify(hostName)} is not a datastore node (datastore nodes: ${postgres.nodes.map((n) => n.name).join(', ')})`);
-  }
-  const node = postgres.nodes[index];
-  if (postgres.tls !== (tls !== undefined)) {
-    throw new Error(`tls: ${tls === undefined ? 'undefined' : 'TLS files'} — ${postgres.tls
-      ? `the node's CA, certificate and key, since postgres.tls is true for site ${plan.name}`
+function checkTls(plan: SitePlan, tls: DatastoreTlsFiles | undefined): void {
+  if (requireEtcdMemberPlan(plan).tls !== (tls !== undefined)) {
+    throw new Error(`tls: ${tls === undefined ? 'undefined' : 'TLS files'} — ${plan.postgres!.tls
+      ? `the host's CA, certificate and key, since postgres.tls is true for site ${plan.name}`
       : `undefined, since postgres.tls is false for site ${plan.name}`}`);
   }
-  const paths = postgresPaths(plan);
-  // curl: the role check asks its peers, the replica init asks which peer is primary.
-  config.addPackages(ROLE, `postgresql-${postgres.version}`, 'curl');
-  config.claimPort(ROLE, { port: postgres.port, protocol: Protocol.TCP, address: node.ip, description: 'postgresql' });
-  config.claimPort(ROLE, { port: postgres.port, protocol: Protocol.TCP, address: '127.0.0.1', description: 'postgresql (local)' });
-  config.claimPort(ROLE, { port: POSTGRES_ROLE_CHECK_PORT, protocol: Protocol.TCP, address: node.ip, description: 'postgresql role check for the writer endpoint' });
+}
 
-  config.addFile(ROLE, { path: paths.settingsPath, content: renderPostgresSettings(plan, hostName), owner: 'postgres:postgres' });
-  config.addFile(ROLE, { path: paths.hbaPath, content: renderPgHba(plan, hostName), mode: '0640', owner: 'postgres:postgres' });
-  config.addFile(ROLE, { path: paths.serviceDropInPath, content: renderPostgresServiceDropIn() });
-  config.addFile(ROLE, { path: POSTGRES_ENV_PATH, content: renderPostgresEnvironmentFile(secrets.k3sPassword, secrets.replicationPassword), mode: '0600' });
-  config.addFile(ROLE, { path: POSTGRES_PRIMARY_INIT_PATH, content: renderPostgresPrimaryInitScript(plan, hostName), mode: '0755' });
-  config.addFile(ROLE, { path: POSTGRES_REPLICA_INIT_PATH, content: renderPostgresReplicaInitScript(plan, hostName), mode: '0755' });
-  config.addFile(ROLE, { path: POSTGRES_PROMOTE_PATH, content: renderPostgresPromoteScript(plan, hostName), mode: '0755' });
-  config.addFile(ROLE, { path: POSTGRES_ROLE_CHECK_PATH, content: renderPostgresRoleCheckScript(plan, hostName), mode: '0755' });
-  config.addFile(ROLE, { path: POSTGRES_RUNBOOK_PATH, content: renderPostgresRunbook(plan) });
-  config.addFile(ROLE, { path: POSTGRES_ROLE_CHECK_SOCKET_PATH, content: renderPostgresRoleCheckSocket(plan, hostName) });
-  config.addFile(ROLE, { path: POSTGRES_ROLE_CHECK_SERVICE_PATH, content: renderPostgresRoleCheckService() });
-
-  if (tls) {
-    for (const [path, content] of [[POSTGRES_TLS_CA_PATH, tls.caCertificateBase64], [POSTGRES_TLS_CERT_PATH, tls.certificateBase64],
-      [POSTGRES_TLS_KEY_PATH, tls.privateKeyBase64]] as const) {
-      config.addFile(ROLE, { path: postgresTlsBase64Path(path), content: `${content}\n`, mode: '0600' });
-    }
-    config.addFile(ROLE, { path: POSTGRES_TLS_INSTALL_PATH, content: renderPostgresTlsInstallScript(plan, hostName), mode: '0755' });
+const requireEtcdMemberPlan = (plan: SitePlan) => {
+  if (!plan.postgres) {
+    throw new Error(`site ${plan.name}: no PostgreSQL datastore (controlPlane.datastore is ${JSON.stringify(plan.controlPlane.datastore)})`);
   }
+  return plan.postgres;
+};
 
-  config.addCommand(ROLE, 'systemctl daemon-reload');
+/** Writes the three PEM files (decoded by cloud-init / the converge script) with an owner. */
+function addTlsFiles(config: CloudConfig, role: string, tls: DatastoreTlsFiles, paths: { ca: string; cert: string; key: string }, owner: string): void {
+  config.addFile(role, { path: paths.ca, content: tls.caCertificateBase64, encoding: FileEncoding.BASE64, mode: '0644', owner });
+  config.addFile(role, { path: paths.cert, content: tls.certificateBase64, encoding: FileEncoding.BASE64, mode: '0644', owner });
+  config.addFile(role, { path: paths.key, content: tls.privateKeyBase64, encoding: FileEncoding.BASE64, mode: '0600', owner });
+}
+
+/**
+ * The etcd member every datastore node and the witness run: Debian's `etcd-server` with our settings through a
+ * drop-in, a restart when they change (one member at a time in the rollout, so the quorum holds), and a gate that
+ * waits for the member to be healthy.
+ */
+function addEtcdMember(config: CloudConfig, role: string, plan: SitePlan, hostName: string, tls: DatastoreTlsFiles | undefined): void {
+  const { host } = requireEtcdMember(plan, hostName);
+  config.addPackages(role, 'etcd-server', 'etcd-client');
+  config.claimPort(role, { port: ETCD_CLIENT_PORT, protocol: Protocol.TCP, address: host.ip, description: 'etcd client (datastore DCS)' });
+  config.claimPort(role, { port: ETCD_CLIENT_PORT, protocol: Protocol.TCP, address: '127.0.0.1', description: 'etcd client (local)' });
+  config.claimPort(role, { port: ETCD_PEER_PORT, protocol: Protocol.TCP, address: host.ip, description: 'etcd peer (datastore DCS)' });
+  config.addFile(role, { path: ETCD_ENV_PATH, content: renderEtcdEnvironmentFile(plan, hostName) });
+  config.addFile(role, { path: ETCD_DROP_IN_PATH, content: renderEtcdServiceDropIn() });
+  const tlsPaths = tls ? [ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH] : [];
   if (tls) {
-    config.addCommand(ROLE, POSTGRES_TLS_INSTALL_PATH);
+    addTlsFiles(config, role, tls, { ca: ETCD_TLS_CA_PATH, cert: ETCD_TLS_CERT_PATH, key: ETCD_TLS_KEY_PATH }, 'etcd:etcd');
   }
-  config.addCommand(ROLE, index === 0 ? POSTGRES_PRIMARY_INIT_PATH : POSTGRES_REPLICA_INIT_PATH);
-  // A reload takes most settings; the few that need a restart (pg_settings.pending_restart) get one.
-  const psql = `runuser -u postgres -- psql -X -A -t -p ${postgres.port} -h ${paths.socketDir}`;
-  config.addService(ROLE, {
-    unit: paths.service,
-    watches: [paths.settingsPath, paths.hbaPath, paths.serviceDropInPath],
-    onChange: ServiceChange.RELOAD,
-    apply: `systemctl reload-or-restart ${paths.service}
-if [ "$(${psql} -c 'SELECT count(*) FROM pg_settings WHERE pending_restart')" != 0 ]; then systemctl restart ${paths.service}; fi`,
+  config.addCommand(role, 'systemctl daemon-reload');
+  config.addService(role, { unit: 'etcd', watches: [ETCD_ENV_PATH, ETCD_DROP_IN_PATH, ...tlsPaths], onChange: ServiceChange.RESTART });
+  config.addGate(role, {
+    description: 'the etcd member of the datastore is healthy',
+    check: `${etcdctlCommand(plan, hostName)} endpoint health`,
+    timeoutSeconds: 120,
   });
-  config.addGate(ROLE, index === 0
-    ? {
-      description: 'postgresql accepts connections and streams to at least as many replicas as before',
-      before: `${psql} -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"`,
-      check: `n=$(${psql} -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") && [ "$n" -ge "\${before:-0}" ]`,
-      timeoutSeconds: 120,
-    }
-    : {
-      description: 'the replica streams from the primary',
-      check: `[ "$(${psql} -c 'SELECT status FROM pg_stat_wal_receiver')" = streaming ]`,
-      timeoutSeconds: 120,
-    });
-  config.addCommand(ROLE, 'systemctl enable --now postgres-role-check.socket');
+}
+
+/**
+ * Attaches a datastore node to a host: PostgreSQL managed by Patroni (Debian's `patroni` package), whose leader key
+ * lives in the datastore's etcd (a member runs here too), the post-bootstrap script that creates the K3s user and
+ * database, the runbook, and the gates a rollout waits for.
+ *
+ * First boot: Debian's fresh cluster `main` is dropped (the preparation script refuses when it holds a datastore
+ * from before Patroni), etcd starts, Patroni starts: the first node to take the leader key initializes the
+ * cluster, the others clone it. Later converges: a changed Patroni configuration reloads Patroni (no restart of
+ * PostgreSQL) and pushes the cluster-wide settings (`patronictl edit-config`); PostgreSQL settings that need a
+ * restart show as "Pending restart" in `patronictl list` for the operator to schedule.
+ *
+ * With `postgres.tls`, `tls` is required: the CA, certificate and key are written for PostgreSQL and Patroni
+ * (owner postgres) and for etcd (owner etcd).
+ *
+ * @param secrets the datastore passwords (Terraform references), written only into Patroni's root-only environment file
+ * @param tls the node's TLS files (Terraform references); required with `postgres.tls`, refused without it
+ */
+export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName: string, secrets: PatroniSecrets, tls?: DatastoreTlsFiles): void {
+  const { postgres, host } = requireDatastoreNode(plan, hostName);
+  checkTls(plan, tls);
+  config.addPackages(ROLE, `postgresql-${postgres.version}`, 'patroni', 'curl');
+  config.claimPort(ROLE, { port: postgres.port, protocol: Protocol.TCP, address: host.ip, description: 'postgresql' });
+  config.claimPort(ROLE, { port: postgres.port, protocol: Protocol.TCP, address: '127.0.0.1', description: 'postgresql (local)' });
+  config.claimPort(ROLE, { port: PATRONI_API_PORT, protocol: Protocol.TCP, address: host.ip, description: 'patroni REST API (the writer endpoint checks /primary)' });
+
+  config.addFile(ROLE, { path: POSTGRES_CREATECLUSTER_PATH, content: '# Rendered by proxmox-k3s-ha: Patroni creates the clusters.\ncreate_main_cluster = false\n' });
+  config.addFile(ROLE, { path: PATRONI_CONFIG_PATH, content: renderPatroniConfig(plan, hostName), mode: '0640', owner: 'root:postgres' });
+  config.addFile(ROLE, { path: PATRONI_ENV_PATH, content: renderPatroniEnvironmentFile(secrets), mode: '0600' });
+  config.addFile(ROLE, { path: PATRONI_DROP_IN_PATH, content: renderPatroniServiceDropIn() });
+  config.addFile(ROLE, { path: POSTGRES_PREPARE_PATH, content: postgresAsset(PostgresAsset.PREPARE), mode: '0755' });
+  config.addFile(ROLE, { path: PATRONI_POST_BOOTSTRAP_PATH, content: postgresAsset(PostgresAsset.POST_BOOTSTRAP), mode: '0755' });
+  config.addFile(ROLE, { path: POSTGRES_RUNBOOK_PATH, content: renderPostgresRunbook(plan) });
+  if (tls) {
+    addTlsFiles(config, ROLE, tls, { ca: POSTGRES_TLS_CA_PATH, cert: POSTGRES_TLS_CERT_PATH, key: POSTGRES_TLS_KEY_PATH }, 'postgres:postgres');
+  }
+
+  config.addCommand(ROLE, `${POSTGRES_PREPARE_PATH} ${postgres.version}`);
+  addEtcdMember(config, ROLE, plan, hostName, tls);
+  const patronictl = `patronictl -c ${PATRONI_CONFIG_PATH}`;
+  config.addService(ROLE, {
+    unit: 'patroni',
+    watches: [PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_DROP_IN_PATH, ...(tls ? [POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH] : [])],
+    onChange: ServiceChange.RELOAD,
+    // A running Patroni reloads (PostgreSQL keeps running) and the cluster-wide settings follow the site; a first
+    // start bootstraps them from the configuration.
+    apply: `if systemctl is-active --quiet patroni; then
+  systemctl reload patroni
+  ${patronictl} ${patroniEditConfigArguments(plan).join(' ')}
+else
+  systemctl start patroni
+fi`,
+  });
+  const scheme = postgres.tls ? 'https' : 'http';
+  const curl = `curl -fsS --max-time 5${postgres.tls ? ` --cacert ${POSTGRES_TLS_CA_PATH}` : ''}`;
+  config.addGate(ROLE, {
+    description: 'patroni runs postgresql here and the datastore has a primary',
+    check: `${curl} -o /dev/null ${scheme}://${host.ip}:${PATRONI_API_PORT}/health && ${curl} ${scheme}://${host.ip}:${PATRONI_API_PORT}/cluster | grep -q '"role": "leader"'`,
+    timeoutSeconds: 600,
+  });
+}
+
+/**
+ * Attaches the etcd witness to a host (`postgres.witness`): an etcd member and nothing else, so the datastore's
+ * etcd keeps its quorum when one datastore node fails.
+ *
+ * @param tls the witness's TLS files (Terraform references); required with `postgres.tls`, refused without it
+ */
+export function applyDatastoreWitnessRole(config: CloudConfig, plan: SitePlan, hostName: string, tls?: DatastoreTlsFiles): void {
+  const postgres = requireEtcdMemberPlan(plan);
+  if (postgres.witness?.name !== hostName) {
+    throw new Error(`site ${plan.name}: host ${JSON.stringify(hostName)} is not the datastore's etcd witness (${postgres.witness ? JSON.stringify(postgres.witness.name) : 'the site has none'})`);
+  }
+  checkTls(plan, tls);
+  addEtcdMember(config, WITNESS_ROLE, plan, hostName, tls);
 }

@@ -1,4 +1,4 @@
-import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
+import { CloudConfig, CloudFile, Protocol } from '../cloud-init/cloud-config';
 import { ServiceChange } from '../cloud-init/service-step';
 import { HAPROXY_API_BACKENDS_PATH, HAPROXY_CONFIG_PATH, renderHaproxyConfig, requireLoadBalancer } from '../renderers/haproxy';
 import {
@@ -24,6 +24,8 @@ export interface LoadBalancerService {
   readonly port: number;
   /** HAProxy sections (frontend, backend) appended to haproxy.cfg as given. */
   readonly sections: readonly string[];
+  /** Files the sections refer to (e.g. a CA for checks over TLS), written on every load balancer. @default [] */
+  readonly files?: readonly CloudFile[];
 }
 
 /** haproxy.cfg of one load balancer with the services added so far. */
@@ -44,6 +46,9 @@ function haproxyFile(plan: SitePlan, hostName: string, statsPassword: string, se
 export function addLoadBalancerService(config: CloudConfig, plan: SitePlan, hostName: string, secrets: LoadBalancerSecrets, services: readonly LoadBalancerService[]): void {
   const service = services[services.length - 1];
   config.claimPort(ROLE, { port: service.port, protocol: Protocol.TCP, description: service.description });
+  for (const file of service.files ?? []) {
+    config.addFile(ROLE, file);
+  }
   config.replaceFile(ROLE, haproxyFile(plan, hostName, secrets.statsPassword, services));
 }
 

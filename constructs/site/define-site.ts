@@ -9,6 +9,7 @@ import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, Distribution
 import { validateCluster, validateIngress } from './validate/cluster';
 import { validateLoadBalancer } from './validate/load-balancer';
 import { validateControlPlane } from './validate/control-plane';
+import { DEFAULT_POSTGRES_FAILOVER, defaultDatastoreWitness } from './validate/postgres';
 import { validateDns } from './validate/dns';
 import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';
@@ -203,6 +204,9 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
         user: spec.postgres?.user ?? 'k3s',
         tls: spec.postgres?.tls ?? true,
         nodes: hostsWithRole(partial, HostRole.DATASTORE).map((host) => ({ name: host.name, ip: host.ip })),
+        synchronousModeStrict: spec.postgres?.synchronousModeStrict ?? false,
+        ...datastoreWitness(spec, hosts),
+        failover: { ...DEFAULT_POSTGRES_FAILOVER, ...spec.postgres?.failover },
       },
     } : {}),
     rollout: {
@@ -248,4 +252,13 @@ function deepFreeze<T>(value: T): T {
     Object.values(value).forEach(deepFreeze);
   }
   return value;
+}
+
+/** The etcd witness and the etcd members (datastore nodes first, then the witness) of a PostgreSQL site. */
+function datastoreWitness(spec: SiteSpec, hosts: readonly HostPlan[]): Pick<NonNullable<SitePlan['postgres']>, 'witness' | 'etcdMembers'> {
+  const nodes = hosts.filter((host) => host.roles.includes(HostRole.DATASTORE)).map((host) => ({ name: host.name, ip: host.ip }));
+  const witnessName = defaultDatastoreWitness(spec.hosts as unknown as Record<string, unknown>[], spec.postgres?.witness);
+  const witnessHost = hosts.find((host) => host.name === witnessName);
+  const witness = witnessHost ? { name: witnessHost.name, ip: witnessHost.ip } : undefined;
+  return { ...(witness ? { witness } : {}), etcdMembers: [...nodes, ...(witness ? [witness] : [])] };
 }

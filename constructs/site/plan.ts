@@ -196,6 +196,14 @@ export interface SitePlan {
     readonly tls: boolean;
     /** The datastore hosts in site order: the first is the initial primary. */
     readonly nodes: readonly { readonly name: string; readonly ip: string }[];
+    /** Patroni's `synchronous_mode_strict`. */
+    readonly synchronousModeStrict: boolean;
+    /** The etcd witness host, when the number of datastore nodes is even. */
+    readonly witness?: { readonly name: string; readonly ip: string };
+    /** The etcd cluster Patroni keeps its state in: the datastore nodes, then the witness. */
+    readonly etcdMembers: readonly { readonly name: string; readonly ip: string }[];
+    /** Patroni's failure detection, in seconds. */
+    readonly failover: { readonly ttlSeconds: number; readonly loopWaitSeconds: number; readonly retryTimeoutSeconds: number };
   };
   /** How changes roll through the running site. */
   readonly rollout: {

@@ -497,8 +497,38 @@ export interface PostgresSpec {
   readonly port?: number;
   /** Port of the writer endpoint on the load balancers (always the current primary). @default 5433 */
   readonly writerPort?: number;
-  /** Wait for the replica before a commit is acknowledged (no acknowledged write is lost on failover). @default true */
+  /**
+   * Patroni's `synchronous_mode`: a commit is acknowledged only once a synchronous replica has it, and only that
+   * replica may be promoted, so an automatic failover loses no acknowledged write. With every replica down the
+   * primary keeps writing alone (Patroni drops the synchronous standby), unless `synchronousModeStrict`.
+   *
+   * @default true
+   */
   readonly synchronousCommit?: boolean;
+  /**
+   * Patroni's `synchronous_mode_strict`: with no synchronous replica left, commits wait instead of going on
+   * without one (no write is ever acknowledged by one node alone, at the price of K3s stalling while the replica is
+   * down). Needs `synchronousCommit`.
+   *
+   * @default false
+   */
+  readonly synchronousModeStrict?: boolean;
+  /**
+   * The host of the etcd witness: a third etcd member (Patroni's DCS) beside the datastore nodes, so two datastore
+   * nodes keep a quorum when either fails. Needed when the number of datastore nodes is even; must not be one.
+   *
+   * @default - the first load balancer that is not a datastore node, else the first K3s server that is not one
+   */
+  readonly witness?: string;
+  /**
+   * Patroni's failure detection, in seconds. A primary that cannot renew its leader key in etcd for `ttlSeconds`
+   * loses it and a replica takes over; Patroni wakes every `loopWaitSeconds`; an etcd or PostgreSQL call is
+   * retried for `retryTimeoutSeconds` before the primary demotes itself. Patroni needs
+   * `loopWaitSeconds + 2 × retryTimeoutSeconds ≤ ttlSeconds`.
+   *
+   * @default - { ttlSeconds: 10, loopWaitSeconds: 2, retryTimeoutSeconds: 4 }
+   */
+  readonly failover?: PostgresFailoverSpec;
   /**
    * Database K3s keeps the cluster state in (created on the primary, owned by `user`).
    *
@@ -521,6 +551,16 @@ export interface PostgresSpec {
    * @default true
    */
   readonly tls?: boolean;
+}
+
+/** Patroni's failure-detection timing (see {@link PostgresSpec.failover}). */
+export interface PostgresFailoverSpec {
+  /** The leader key's time to live. @default 10 */
+  readonly ttlSeconds?: number;
+  /** Seconds between two runs of Patroni's loop. @default 2 */
+  readonly loopWaitSeconds?: number;
+  /** How long an etcd or PostgreSQL call is retried. @default 4 */
+  readonly retryTimeoutSeconds?: number;
 }
 
 /** The site's DNS zone, served by Bind9 on the hosts with role `dns`. */

@@ -29,6 +29,13 @@ export function siteWarnings(plan: Omit<SitePlan, 'warnings'>): SiteWarning[] {
   } else if (loadBalancers.length === 0 && servers.length > 1) {
     warnings.push({ path: 'apiEndpoint', message: `no load balancer: the API endpoint is server "${servers[0].name}" alone, so clients lose the API when it fails` });
   }
+  if (plan.postgres && plan.postgres.etcdMembers.length > 1) {
+    const members = plan.postgres.etcdMembers.map((member) => plan.hosts.find((host) => host.name === member.name)!);
+    const memberNode = allOnOneProxmoxNode(members);
+    if (memberNode) {
+      warnings.push({ path: 'postgres.witness', message: `all ${members.length} etcd members of the datastore (${members.map((m) => m.name).join(', ')}) run on Proxmox node "${memberNode}": losing that node stops automatic failover and demotes the primary` });
+    }
+  }
   const downloads = [['proxmox.cloudImage', plan.proxmox.cloudImage], ['proxmox.lxcTemplate', plan.proxmox.lxcTemplate]] as const;
   for (const [path, download] of downloads) {
     if (download && !download.checksum) {

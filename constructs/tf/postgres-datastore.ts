@@ -5,21 +5,35 @@ import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { CloudConfig } from '../cloud-init/cloud-config';
+import { CloudConfig, FileEncoding } from '../cloud-init/cloud-config';
 import {
-  K3S_DATASTORE_CA_PATH, postgresDatastoreCaInstallCommand, postgresDatastoreEndpoint, postgresServerCertificateNames, postgresTlsBase64Path,
+  HAPROXY_DATASTORE_CA_PATH, K3S_DATASTORE_CA_PATH, pemInstallCommand, postgresDatastoreEndpoint, postgresServerCertificateNames, postgresTlsBase64Path,
   postgresWriterAddress, requirePostgres,
   renderPostgresWriterHaproxySections,
 } from '../renderers/postgres';
 import { HaLoadBalancerPair } from './ha-load-balancer-pair';
-import { applyDatastoreRole } from '../roles/datastore';
+import { DatastoreTlsFiles, applyDatastoreRole, applyDatastoreWitnessRole } from '../roles/datastore';
 import { IK3sDatastore, K3sDatastoreBinding } from '../roles/k3s-datastore';
 import { SitePlan, hostsWithRole } from '../site/plan';
 import { DatastoreKind, HostRole } from '../site/spec';
 
 /** Validity of the datastore CA: 10 years. */
 const CA_VALIDITY_HOURS = 10 * 365 * 24;
-/** Validity of a datastore node's server certificate: 5 years. */
+/** The datastore's passwords (letters and digits), as Terraform references. */
+export interface PostgresDatastorePasswords {
+  /** The K3s database user's. */
+  readonly k3s: string;
+  /** The replication role's. */
+  readonly replication: string;
+  /** The PostgreSQL superuser's (Patroni's local connection). */
+  readonly superuser: string;
+  /** pg_rewind's role's. */
+  readonly rewind: string;
+  /** The Patroni REST API user's (switchover, restart, reinit). */
+  readonly restApi: string;
+}
+
+/** Validity of a datastore host's certificate: 5 years. */
 const SERVER_CERTIFICATE_VALIDITY_HOURS = 5 * 365 * 24;
 
 /** A host the datastore role attaches to. */
@@ -44,42 +58,49 @@ export interface PostgresDatastoreProps {
    */
   readonly loadBalancers?: HaLoadBalancerPair;
   /**
-   * The K3s user's and the replication role's passwords, as references to sensitive variables (letters and digits).
+   * The host of the etcd witness (`postgres.witness` of the plan), which gets an etcd member. Required when the
+   * plan has a witness.
+   *
+   * @default - none (an odd number of datastore nodes)
+   */
+  readonly witness?: DatastoreHost;
+  /**
+   * The datastore's passwords, as references to sensitive variables (letters and digits).
    *
    * @default - generated (`random_password`, 32 letters and digits each)
    */
-  readonly passwords?: { readonly k3s: string; readonly replication: string };
+  readonly passwords?: PostgresDatastorePasswords;
 }
 
 /**
- * The external K3s datastore: PostgreSQL on the hosts with role `datastore`, one primary and streaming replicas
- * (synchronous by default, so promoting a replica loses no acknowledged write), and a writer endpoint on the load
- * balancers that always reaches the current primary. Promotion is manual: see the runbook installed on each node.
+ * The external K3s datastore: PostgreSQL managed by Patroni on the hosts with role `datastore`, its leader key in a
+ * 3-member etcd (the datastore nodes and, with an even number of them, a witness member on `postgres.witness`),
+ * and a writer endpoint on the load balancers that checks Patroni's `GET /primary` and so always reaches the
+ * current primary. Failover is automatic; with synchronous mode (the default) it loses no acknowledged write.
  *
- * Generates the K3s user's and the replication role's passwords as `random_password` resources (letters and
- * digits: they go into a URL and SQL unescaped); rendered files reference them, so no secret is a literal in the
- * synthesized JSON. The stack must configure the `random` provider.
+ * Generates the datastore's passwords (K3s user, replication, superuser, pg_rewind, REST API) as
+ * `random_password` resources (letters and digits: they go into a URL and SQL unescaped); rendered files reference
+ * them, so no secret is a literal in the synthesized JSON. The stack must configure the `random` provider.
  *
  * With `postgres.tls` (the default) it also generates, with the `tls` provider (the stack must configure it):
  * - the datastore CA (`tls_private_key` ECDSA P-256 + `tls_self_signed_cert`, 10 years);
- * - per datastore node a key and a server certificate signed by the CA (`tls_cert_request` +
- *   `tls_locally_signed_cert`, 5 years) for the node's address and FQDN and the writer endpoint's address and DNS
- *   name (HAProxy passes TLS through, so the primary's certificate must name the address K3s dials).
+ * - per etcd member host (datastore nodes and the witness) a key and a certificate signed by the CA
+ *   (`tls_cert_request` + `tls_locally_signed_cert`, 5 years, server and client use) for the host's address and
+ *   FQDN and, on datastore nodes, the writer endpoint's address and DNS name (HAProxy passes TLS through, so the
+ *   primary's certificate must name the address K3s dials).
  *
  * PostgreSQL then accepts the K3s user and replication over TLS only, K3s gets the CA as `datastore-cafile` and
- * connects with `sslmode=verify-full`. Keys are in the Terraform state and in the datastore nodes' user-data
- * snippets: protect both. Replacing a certificate (e.g. `terraform taint`) changes the node's user-data.
- * With `tls: false` no tls resource is created and the datastore traffic is plain text.
+ * connects with `sslmode=verify-full`, Patroni's REST API serves TLS (HAProxy verifies it), and etcd accepts only
+ * clients and peers with a certificate from the CA. Keys are in the Terraform state and in the hosts' user-data
+ * snippets: protect both. With `tls: false` no tls resource is created and all of that traffic is plain text.
  *
- * Escape hatch: the passwords and TLS resources are public (`k3sPassword.addOverride(...)`).
+ * Escape hatch: the generated passwords and TLS resources are public (`generatedPasswords.get('k3s')!.addOverride(...)`).
  */
 export class PostgresDatastore extends Construct implements IK3sDatastore {
   /** Always {@link DatastoreKind.POSTGRES}. */
   public readonly kind = DatastoreKind.POSTGRES;
-  /** The generated password of the K3s database user (escape hatch); none when `passwords` were given. */
-  public readonly k3sPassword?: Password;
-  /** The generated password of the replication role (escape hatch); none when `passwords` were given. */
-  public readonly replicationPassword?: Password;
+  /** The generated passwords by name (`k3s`, `replication`, `superuser`, `rewind`, `restApi`); empty when `passwords` were given. */
+  public readonly generatedPasswords: ReadonlyMap<keyof PostgresDatastorePasswords, Password>;
   /** Where K3s reaches the primary: the writer endpoint (the VIP when it floats). */
   public readonly datastoreEndpointAddress: string;
   /** The writer endpoint's port: `postgres.writerPort` on the load balancers, or `postgres.port` of a single node without them. */
@@ -88,9 +109,9 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
   public readonly tlsCaPrivateKey?: PrivateKey;
   /** The datastore CA certificate, with `postgres.tls`: K3s's `datastore-cafile`. */
   public readonly tlsCaCertificate?: SelfSignedCert;
-  /** Each datastore node's server key, by node name (empty without TLS). */
+  /** Each etcd member host's key (datastore nodes and the witness), by host name (empty without TLS). */
   public readonly tlsServerKeys: ReadonlyMap<string, PrivateKey>;
-  /** Each datastore node's server certificate, by node name (empty without TLS). */
+  /** Each etcd member host's certificate, by host name (empty without TLS). */
   public readonly tlsServerCertificates: ReadonlyMap<string, LocallySignedCert>;
   private readonly site: SitePlan;
   private readonly k3sPasswordValue: string;
@@ -103,6 +124,9 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     if (expected !== given) {
       throw new Error(`hosts: ${JSON.stringify(given)} — the site's hosts with role ${HostRole.DATASTORE} in site order (${expected})`);
     }
+    if (props.witness?.name !== postgres.witness?.name) {
+      throw new Error(`witness: ${JSON.stringify(props.witness?.name)} — ${postgres.witness ? `the host of the etcd witness, ${JSON.stringify(postgres.witness.name)}` : 'undefined: the site has no etcd witness'}`);
+    }
     this.site = props.site;
     const writer = postgresWriterAddress(props.site);
     this.datastoreEndpointAddress = writer.address;
@@ -110,17 +134,20 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     if (props.site.loadBalancer && !props.loadBalancers) {
       throw new Error(`loadBalancers: undefined — the site's HaLoadBalancerPair, which carries the writer endpoint on port ${postgres.writerPort} (site ${props.site.name} has load balancers)`);
     }
-    props.loadBalancers?.addTcpService({
-      description: 'haproxy postgres writer frontend',
-      port: postgres.writerPort,
-      sections: renderPostgresWriterHaproxySections(props.site),
-    });
-    if (!props.passwords) {
-      this.k3sPassword = new Password(this, 'K3sPassword', { length: 32, special: false });
-      this.replicationPassword = new Password(this, 'ReplicationPassword', { length: 32, special: false });
-    }
-    this.k3sPasswordValue = props.passwords?.k3s ?? this.k3sPassword!.result;
-    const replicationPasswordValue = props.passwords?.replication ?? this.replicationPassword!.result;
+    const generated = new Map<keyof PostgresDatastorePasswords, Password>();
+    const passwordIds: Record<keyof PostgresDatastorePasswords, string> = {
+      k3s: 'K3sPassword', replication: 'ReplicationPassword', superuser: 'SuperuserPassword', rewind: 'RewindPassword', restApi: 'RestApiPassword',
+    };
+    const passwords = props.passwords ?? Object.fromEntries(Object.entries(passwordIds).map(([name, id]) => {
+      const password = new Password(this, id, { length: 32, special: false });
+      generated.set(name as keyof PostgresDatastorePasswords, password);
+      return [name, password.result];
+    })) as unknown as PostgresDatastorePasswords;
+    this.generatedPasswords = generated;
+    this.k3sPasswordValue = passwords.k3s;
+
+    const memberHosts = [...props.hosts, ...(props.witness ? [props.witness] : [])];
+    const tlsFiles = new Map<string, DatastoreTlsFiles>();
     const serverKeys = new Map<string, PrivateKey>();
     const serverCertificates = new Map<string, LocallySignedCert>();
     if (postgres.tls) {
@@ -133,7 +160,7 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
         validityPeriodHours: CA_VALIDITY_HOURS,
         allowedUses: ['cert_signing', 'crl_signing', 'digital_signature'],
       });
-      for (const host of props.hosts) {
+      for (const host of memberHosts) {
         const names = postgresServerCertificateNames(props.site, host.name);
         const key = new PrivateKey(this, `TlsKey-${host.name}`, { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
         const request = new CertRequest(this, `TlsCertRequest-${host.name}`, {
@@ -142,27 +169,43 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
           dnsNames: [...names.dnsNames],
           ipAddresses: [...names.ipAddresses],
         });
-        serverKeys.set(host.name, key);
-        serverCertificates.set(host.name, new LocallySignedCert(this, `TlsCertificate-${host.name}`, {
+        const certificate = new LocallySignedCert(this, `TlsCertificate-${host.name}`, {
           certRequestPem: request.certRequestPem,
           caPrivateKeyPem: this.tlsCaPrivateKey.privateKeyPem,
           caCertPem: this.tlsCaCertificate.certPem,
           validityPeriodHours: SERVER_CERTIFICATE_VALIDITY_HOURS,
-          allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
-        }));
+          // Client use too: etcd peers and Patroni authenticate to etcd with it.
+          allowedUses: ['digital_signature', 'key_encipherment', 'server_auth', 'client_auth'],
+        });
+        serverKeys.set(host.name, key);
+        serverCertificates.set(host.name, certificate);
+        tlsFiles.set(host.name, {
+          caCertificateBase64: Fn.base64encode(this.tlsCaCertificate.certPem),
+          certificateBase64: Fn.base64encode(certificate.certPem),
+          privateKeyBase64: Fn.base64encode(key.privateKeyPem),
+        });
       }
     }
     this.tlsServerKeys = serverKeys;
     this.tlsServerCertificates = serverCertificates;
+    props.loadBalancers?.addTcpService({
+      description: 'haproxy postgres writer frontend',
+      port: postgres.writerPort,
+      sections: renderPostgresWriterHaproxySections(props.site),
+      files: this.tlsCaCertificate
+        ? [{ path: HAPROXY_DATASTORE_CA_PATH, content: Fn.base64encode(this.tlsCaCertificate.certPem), encoding: FileEncoding.BASE64, mode: '0644' }] : [],
+    });
     for (const host of props.hosts) {
       applyDatastoreRole(host.cloudConfig, props.site, host.name, {
-        k3sPassword: this.k3sPasswordValue,
-        replicationPassword: replicationPasswordValue,
-      }, this.tlsCaCertificate ? {
-        caCertificateBase64: Fn.base64encode(this.tlsCaCertificate.certPem),
-        certificateBase64: Fn.base64encode(serverCertificates.get(host.name)!.certPem),
-        privateKeyBase64: Fn.base64encode(serverKeys.get(host.name)!.privateKeyPem),
-      } : undefined);
+        k3sPassword: passwords.k3s,
+        replicationPassword: passwords.replication,
+        superuserPassword: passwords.superuser,
+        rewindPassword: passwords.rewind,
+        restApiPassword: passwords.restApi,
+      }, tlsFiles.get(host.name));
+    }
+    if (props.witness) {
+      applyDatastoreWitnessRole(props.witness.cloudConfig, props.site, props.witness.name, tlsFiles.get(props.witness.name));
     }
   }
 
@@ -185,7 +228,7 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
       serverConfig: { 'datastore-cafile': K3S_DATASTORE_CA_PATH },
       serverEnvironment: environment,
       serverFiles: [{ path: postgresTlsBase64Path(K3S_DATASTORE_CA_PATH), content: `${Fn.base64encode(this.tlsCaCertificate.certPem)}\n`, mode: '0644' }],
-      serverCommands: [postgresDatastoreCaInstallCommand()],
+      serverCommands: [pemInstallCommand(K3S_DATASTORE_CA_PATH)],
     };
   }
 }

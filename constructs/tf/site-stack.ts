@@ -274,10 +274,14 @@ export class SiteStack extends TerraformStack {
       const datastore = site.controlPlane.datastore === DatastoreKind.POSTGRES
         ? new PostgresDatastore(this, 'Datastore', {
           site, hosts: withRole(HostRole.DATASTORE), loadBalancers: this.loadBalancers,
+          ...(site.postgres?.witness ? { witness: { name: site.postgres.witness.name, cloudConfig: hosts.get(site.postgres.witness.name)!.cloudConfig } } : {}),
           ...(secretsFromVariables ? {
             passwords: {
               k3s: secretVariable('postgres_k3s_password', 'password of the K3s database user (letters and digits)'),
               replication: secretVariable('postgres_replication_password', 'password of the PostgreSQL replication role (letters and digits)'),
+              superuser: secretVariable('postgres_superuser_password', 'password of the PostgreSQL superuser Patroni connects as (letters and digits)'),
+              rewind: secretVariable('postgres_rewind_password', 'password of the role pg_rewind connects as (letters and digits)'),
+              restApi: secretVariable('patroni_api_password', 'password of the Patroni REST API user "patroni" (letters and digits)'),
             },
           } : {}),
         })

@@ -1,5 +1,5 @@
 import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
-import { CloudConfig, CloudConfigConflictError, DnsZone, Protocol, defineSite } from '../../constructs';
+import { CloudConfig, CloudConfigConflictError, DnsZone, FileEncoding, Protocol, defineSite } from '../../constructs';
 import { applyDnsRole } from '../../constructs/roles';
 import { renderBind9Zones, renderNamedConfLocal, renderNamedConfOptions } from '../../constructs/renderers';
 import lab from '../../sites/lab';
@@ -19,10 +19,10 @@ describe('applyDnsRole', () => {
   test('writes the rendered options, local config and every zone file at Debian\'s paths, readable by group bind', () => {
     const zones = renderBind9Zones(plan2);
     expect(config.files).toEqual([
-      { path: '/etc/bind/named.conf.local', content: renderNamedConfLocal(plan2, 'lx-dns-02'), mode: '0644', owner: 'root:bind' },
-      { path: '/etc/bind/named.conf.options', content: renderNamedConfOptions(plan2, 'lx-dns-02'), mode: '0644', owner: 'root:bind' },
+      { path: '/etc/bind/named.conf.local', content: renderNamedConfLocal(plan2, 'lx-dns-02'), mode: '0644', owner: 'root:bind', encoding: FileEncoding.TEXT },
+      { path: '/etc/bind/named.conf.options', content: renderNamedConfOptions(plan2, 'lx-dns-02'), mode: '0644', owner: 'root:bind', encoding: FileEncoding.TEXT },
       // Files come sorted by path: the reverse zone's file name sorts first.
-      ...[...zones].reverse().map((z) => ({ path: z.path, content: z.content, mode: '0644', owner: 'root:bind' })),
+      ...[...zones].reverse().map((z) => ({ path: z.path, content: z.content, mode: '0644', owner: 'root:bind', encoding: FileEncoding.TEXT })),
     ]);
     expect(zones.map((z) => z.path)).toEqual(['/var/lib/bind/db.k3s.test.local', '/var/lib/bind/db.168.168.192.in-addr.arpa']);
   });

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { ApiHealthCheck, HostKind, HostRole, SitePlan, VrrpVersion, defineSite, hostsWithRole } from '../../constructs';
-import { KEEPALIVED_SCRIPT_USER, renderHaproxyConfig, renderKeepalivedConfig } from '../../constructs/renderers';
+import { HAPROXY_DATASTORE_CA_PATH, KEEPALIVED_SCRIPT_USER, renderHaproxyConfig, renderKeepalivedConfig } from '../../constructs/renderers';
+import { createLabCa } from '../datastore/harness';
 import { loadSites } from '../../sites';
 import lab from '../../sites/lab';
 import { lxcSite, vmSite } from '../fixtures/sites';
@@ -46,6 +50,13 @@ test('the files read back from an LXC provisioning script are the rendered ones 
 });
 
 describeWithTools(['haproxy'], 'haproxy -c accepts every rendered haproxy.cfg', () => {
+  let caDir: string | undefined;
+  const labCa = () => {
+    caDir ??= mkdtempSync(join(tmpdir(), 'pkh-lb-ca-'));
+    return createLabCa(caDir, 'a stand-in datastore CA');
+  };
+  afterAll(() => caDir && rmSync(caDir, { recursive: true, force: true }));
+
   test.each(CASES)('%s', (_, plan, node) => {
     const result = runOnFile('haproxy', ['-c', '-f'], renderHaproxyConfig(plan, node, 'S3cretFromTerraform'), 'haproxy.cfg');
     expect(result.output).toContain('Configuration file is valid');
@@ -53,7 +64,9 @@ describeWithTools(['haproxy'], 'haproxy -c accepts every rendered haproxy.cfg', 
   });
 
   test.each(SYNTHESIZED_HAPROXY)('%s', (_, __, text) => {
-    const result = runOnFile('haproxy', ['-c', '-f'], text, 'haproxy.cfg');
+    // The writer endpoint's checks verify Patroni against the datastore CA, which Terraform generates: haproxy -c
+    // opens the file, so a real CA stands in for it.
+    const result = runOnFile('haproxy', ['-c', '-f'], text.split(HAPROXY_DATASTORE_CA_PATH).join(labCa()), 'haproxy.cfg');
     expect(result.output).toContain('Configuration file is valid');
     expect(result.ok).toBe(true);
   });

@@ -239,7 +239,8 @@ describe('SiteStack for the homelab (seed 000): external PostgreSQL', () => {
       expect(text).toMatch(/K3S_DATASTORE_ENDPOINT=postgres:\/\/k3s:\$\{random_password\.\w+\.result\}@10\.10\.10\.150:5433\/k3s\?sslmode=verify-full\n/);
       expect(text).toMatch(/path: \/etc\/rancher\/k3s\/datastore-ca\.crt\.b64\n {4}content: \|\n {6}\$\{base64encode\(tls_self_signed_cert\.Datastore_TlsCaCertificate_\w+\.cert_pem\)\}\n/);
     }
-    expect(Object.keys(json.resource.tls_locally_signed_cert)).toHaveLength(2);
+    // The two datastore nodes and the etcd witness (cp1, the first K3s server: the load balancers are the database nodes).
+    expect(Object.keys(json.resource.tls_locally_signed_cert)).toHaveLength(3);
   });
 
   test('with postgres.tls: false no tls provider or resource, and a DSN without sslmode', () => {
@@ -251,10 +252,19 @@ describe('SiteStack for the homelab (seed 000): external PostgreSQL', () => {
     expect(cp1).not.toContain('datastore-cafile');
   });
 
-  test('the load balancers on the database nodes carry the writer frontend; the first node initializes the primary', () => {
+  test('the load balancers on the database nodes carry the writer frontend checking Patroni; Patroni and etcd on both nodes, etcd on the witness', () => {
     expect(data('pg-node-1')).toContain('bind *:5433');
-    expect(data('pg-node-1')).toContain('postgres-primary-init.sh');
-    expect(data('pg-node-2')).toContain('postgres-replica-init.sh');
+    // Patroni on both nodes (whichever takes the leader key first initializes), etcd on both and on the witness cp1.
+    for (const node of ['pg-node-1', 'pg-node-2']) {
+      expect(data(node)).toContain('path: /etc/patroni/config.yml');
+      expect(data(node)).toContain('path: /etc/proxmox-k3s-ha/etcd.env');
+      expect(data(node)).toMatch(/- patroni\n/);
+    }
+    expect(data('cp1')).toContain('ETCD_NAME=cp1');
+    expect(data('cp1')).toContain('ETCD_INITIAL_CLUSTER=pg-node-1=https://10.10.10.151:2380,pg-node-2=https://10.10.10.152:2380,cp1=https://10.10.10.153:2380');
+    expect(data('cp1')).not.toContain('patroni');
+    expect(data('cp2')).not.toContain('ETCD_NAME');
+    expect(data('pg-node-1')).toContain('option httpchk GET /primary');
   });
 });
 

@@ -1,10 +1,10 @@
-import { isIntegerInRange, isPort } from '../../core/names';
+import { isIntegerInRange } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
 import { DatastoreKind, Distribution, HostRole } from '../spec';
+import { validatePostgres } from './postgres';
 import { expectObject, reportUnknownKeys } from './shape';
 
 const CRON = /^(\S+\s+){4}\S+$/;
-const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function countWithRole(hosts: readonly Record<string, unknown>[], role: HostRole): number {
   return hosts.filter((host) => Array.isArray(host.roles) && host.roles.includes(role)).length;
@@ -71,25 +71,6 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
     problems.check(postgres === undefined, 'postgres', postgres, `no postgres settings unless controlPlane.datastore is "${DatastoreKind.POSTGRES}"`);
   }
   if (postgres !== undefined && expectObject(problems, 'postgres', postgres)) {
-    reportUnknownKeys(problems, 'postgres', postgres, ['version', 'port', 'writerPort', 'synchronousCommit', 'database', 'user', 'tls']);
-    if (postgres.version !== undefined) {
-      problems.check(isIntegerInRange(postgres.version, 13, 30), 'postgres.version', postgres.version, 'a PostgreSQL major version from 13');
-    }
-    for (const key of ['port', 'writerPort'] as const) {
-      if (postgres[key] !== undefined) {
-        problems.check(isPort(postgres[key]), `postgres.${key}`, postgres[key], 'a TCP port from 1 to 65535');
-      }
-    }
-    for (const key of ['synchronousCommit', 'tls'] as const) {
-      if (postgres[key] !== undefined) {
-        problems.check(typeof postgres[key] === 'boolean', `postgres.${key}`, postgres[key], 'true or false');
-      }
-    }
-    for (const key of ['database', 'user'] as const) {
-      if (postgres[key] !== undefined) {
-        problems.check(typeof postgres[key] === 'string' && SQL_NAME.test(postgres[key] as string), `postgres.${key}`, postgres[key],
-          'a lower-case SQL identifier of letters, digits and _');
-      }
-    }
+    validatePostgres(problems, postgres, hosts);
   }
 }

@@ -1,0 +1,81 @@
+import { SitePlan } from '../../site/plan';
+import {
+  ETCD_CLIENT_PORT, ETCD_DATA_DIR, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, renderedHeader, requireEtcdMember,
+} from './paths';
+
+/**
+ * etcd's heartbeat and election timeout, in ms (the defaults for a LAN: a member that misses 10 heartbeats
+ * starts an election). Patroni's own timing (seconds) sits well above them.
+ */
+export const ETCD_HEARTBEAT_MS = 100;
+export const ETCD_ELECTION_TIMEOUT_MS = 1000;
+
+/**
+ * The settings of one etcd member of the datastore (a datastore node or the witness), as the `ETCD_*` variables
+ * etcd reads, in {@link ETCD_ENV_PATH}. The members form one cluster named after the site; with `postgres.tls`
+ * clients and peers need a certificate signed by the datastore CA (`client-cert-auth`, `peer-client-cert-auth`).
+ * The member listens on its own address (peers, Patroni) and on loopback (etcdctl on the host).
+ */
+export function renderEtcdEnvironmentFile(plan: SitePlan, hostName: string): string {
+  const { postgres, host } = requireEtcdMember(plan, hostName);
+  const scheme = postgres.tls ? 'https' : 'http';
+  const lines = [
+    renderedHeader(plan, hostName),
+    `ETCD_NAME=${hostName}`,
+    `ETCD_DATA_DIR=${ETCD_DATA_DIR}`,
+    `ETCD_LISTEN_PEER_URLS=${scheme}://${host.ip}:${ETCD_PEER_PORT}`,
+    `ETCD_LISTEN_CLIENT_URLS=${scheme}://${host.ip}:${ETCD_CLIENT_PORT},${scheme}://127.0.0.1:${ETCD_CLIENT_PORT}`,
+    `ETCD_ADVERTISE_CLIENT_URLS=${scheme}://${host.ip}:${ETCD_CLIENT_PORT}`,
+    `ETCD_INITIAL_ADVERTISE_PEER_URLS=${scheme}://${host.ip}:${ETCD_PEER_PORT}`,
+    `ETCD_INITIAL_CLUSTER=${postgres.etcdMembers.map((m) => `${m.name}=${scheme}://${m.ip}:${ETCD_PEER_PORT}`).join(',')}`,
+    // Only read when the data directory is empty: a member added later must be added with `etcdctl member add` first.
+    'ETCD_INITIAL_CLUSTER_STATE=new',
+    `ETCD_INITIAL_CLUSTER_TOKEN=${plan.name}-k3s-datastore`,
+    `ETCD_HEARTBEAT_INTERVAL=${ETCD_HEARTBEAT_MS}`,
+    `ETCD_ELECTION_TIMEOUT=${ETCD_ELECTION_TIMEOUT_MS}`,
+    // Patroni keeps a few keys; compaction keeps the revision history (and the database) small.
+    'ETCD_AUTO_COMPACTION_MODE=periodic',
+    'ETCD_AUTO_COMPACTION_RETENTION=1h',
+    'ETCD_ENABLE_V2=false',
+  ];
+  if (postgres.tls) {
+    lines.push(
+      `ETCD_CERT_FILE=${ETCD_TLS_CERT_PATH}`,
+      `ETCD_KEY_FILE=${ETCD_TLS_KEY_PATH}`,
+      `ETCD_TRUSTED_CA_FILE=${ETCD_TLS_CA_PATH}`,
+      'ETCD_CLIENT_CERT_AUTH=true',
+      `ETCD_PEER_CERT_FILE=${ETCD_TLS_CERT_PATH}`,
+      `ETCD_PEER_KEY_FILE=${ETCD_TLS_KEY_PATH}`,
+      `ETCD_PEER_TRUSTED_CA_FILE=${ETCD_TLS_CA_PATH}`,
+      'ETCD_PEER_CLIENT_CERT_AUTH=true',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A drop-in for Debian's `etcd.service`: our settings after the package's `/etc/default/etcd` (a later
+ * `EnvironmentFile` wins), started once the network is online. A new member's start waits until a quorum of the
+ * initial cluster is up, which on first boot depends on the other machines: give it longer than systemd's 90 s.
+ */
+export function renderEtcdServiceDropIn(): string {
+  return [
+    '# Rendered by proxmox-k3s-ha; do not edit by hand.',
+    '[Unit]',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    '',
+    '[Service]',
+    `EnvironmentFile=${ETCD_ENV_PATH}`,
+    'TimeoutStartSec=30min',
+    '',
+  ].join('\n');
+}
+
+/** `etcdctl` on a member with the member's certificate (ETCDCTL_API=3 is etcdctl 3.4's default). */
+export function etcdctlCommand(plan: SitePlan, hostName: string): string {
+  const { postgres } = requireEtcdMember(plan, hostName);
+  const scheme = postgres.tls ? 'https' : 'http';
+  const tls = postgres.tls ? ` --cacert ${ETCD_TLS_CA_PATH} --cert ${ETCD_TLS_CERT_PATH} --key ${ETCD_TLS_KEY_PATH}` : '';
+  return `etcdctl --endpoints ${scheme}://127.0.0.1:${ETCD_CLIENT_PORT}${tls}`;
+}

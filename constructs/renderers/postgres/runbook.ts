@@ -1,0 +1,89 @@
+import { SitePlan } from '../../site/plan';
+import { etcdctlCommand } from './etcd';
+import {
+  K3S_DATASTORE_CA_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_SCOPE, POSTGRES_TLS_CA_PATH, postgresPaths, requirePostgres,
+} from './paths';
+import { postgresWriterAddress } from './writer-endpoint';
+
+/**
+ * The operator's runbook for the datastore, installed on every datastore node: what Patroni does by itself, and
+ * the commands for what a human decides (switchover for maintenance, reinit of a broken node, quorum loss,
+ * backup and restore of the K3s database).
+ */
+export function renderPostgresRunbook(plan: SitePlan): string {
+  const postgres = requirePostgres(plan);
+  const writer = postgresWriterAddress(plan);
+  const paths = postgresPaths(plan);
+  const sync = postgres.synchronousCommit && postgres.nodes.length > 1;
+  const ctl = `patronictl -c ${PATRONI_CONFIG_PATH}`;
+  const members = postgres.etcdMembers.map((m) => `${m.name} (${m.ip})${postgres.witness?.name === m.name ? ', the witness' : ''}`).join(', ');
+  const first = postgres.nodes[0].name;
+  const { ttlSeconds, loopWaitSeconds, retryTimeoutSeconds } = postgres.failover;
+  const scheme = postgres.tls ? 'https' : 'http';
+  const curlCa = postgres.tls ? ` --cacert ${POSTGRES_TLS_CA_PATH}` : '';
+  return `# K3s datastore runbook (site ${plan.name})
+
+PostgreSQL ${postgres.version} managed by Patroni on ${postgres.nodes.map((n) => `${n.name} (${n.ip})`).join(', ')}; database
+\`${postgres.database}\`, user \`${postgres.user}\`, port ${postgres.port}. Patroni keeps the leader key in etcd, on ${members}.
+K3s reaches the primary at ${writer.address}:${writer.port}${plan.loadBalancer ? ` (the writer endpoint: HAProxy on ${plan.loadBalancer.nodes.map((n) => n.name).join(', ')}, which
+asks every node's Patroni \`GET /primary\` on port ${PATRONI_API_PORT})` : ''}.
+${postgres.tls ? `PostgreSQL, Patroni's REST API and etcd use TLS with the datastore CA (${POSTGRES_TLS_CA_PATH} here,
+${K3S_DATASTORE_CA_PATH} on the K3s servers); etcd accepts only clients with a certificate it signed.` : 'TLS is off (`postgres.tls: false`): datastore, REST API and etcd traffic crosses the network in plain text.'}
+Run the commands below as root on a datastore node. \`patronictl\` reads etcd itself; commands that change the
+cluster through the REST API need its password: \`set -a; . ${PATRONI_ENV_PATH}; set +a\` first.
+
+## What is automatic
+
+- **Failover.** When the primary's host, PostgreSQL or Patroni fails, its leader key expires within ${ttlSeconds} s
+  (\`ttl\`; Patroni runs every ${loopWaitSeconds} s and retries etcd for ${retryTimeoutSeconds} s before a primary demotes itself), a
+  replica${sync ? ' that is the synchronous standby' : ''} takes it and is promoted, and the writer endpoint follows within 2 s. A PostgreSQL crash on the
+  primary fails over at once (\`primary_start_timeout: ${sync ? 0 : 300}\`).
+- ${sync ? `**No acknowledged write is lost.** \`synchronous_mode\`: a commit returns only once the synchronous standby has it, and
+  only that standby may be promoted.${postgres.synchronousModeStrict ? ' `synchronous_mode_strict`: with no replica left, commits wait (K3s stalls) rather than be acknowledged by one node.' : ` With every replica down, Patroni drops the synchronous standby and the primary goes on alone
+  (K3s keeps working; a failover in that window would lose those writes, and none is possible without a replica).`}` : '**Replication is asynchronous**: a failover may lose the last commits the replica had not received.'}
+- **The old primary comes back as a replica**, rewound with \`pg_rewind\` when its timeline diverged.
+- **No split brain.** A primary that cannot renew its key in etcd (its host is cut off, or etcd lost its quorum)
+  demotes itself to read-only: K3s writes fail until a quorum is back, then resume by themselves.
+
+## Look
+
+- \`${ctl} list\`: members, roles, timelines, lag.
+- \`curl -s${curlCa} ${scheme}://<node>:${PATRONI_API_PORT}/patroni\`: one node's state; \`/primary\` answers 200 only on the primary.
+- \`${etcdctlCommand(plan, first)} endpoint health --cluster\` (on ${first}; the same on every member).
+
+## Planned switchover (maintenance of the primary's host)
+
+\`${ctl} switchover ${PATRONI_SCOPE} --primary <current primary> --candidate <replica> --force\`
+(\`--scheduled <ISO time>\` for later). The writer endpoint follows within seconds; K3s reconnects by itself.
+Then update or reboot the old primary; it rejoins as a replica. To pause automatic failover (e.g. while both
+datastore hosts are worked on): \`${ctl} pause --wait\`, and \`${ctl} resume --wait\` afterwards.
+
+## Reinit a broken node
+
+A replica that cannot stream any more (its WAL was recycled past \`max_slot_wal_keep_size\`, or its disk was
+damaged) is re-cloned from the primary: \`${ctl} reinit ${PATRONI_SCOPE} <node> --force\`.
+
+## etcd lost its quorum
+
+With ${Math.floor(postgres.etcdMembers.length / 2) + 1} of ${postgres.etcdMembers.length} members down, Patroni cannot renew the leader key: the primary demotes itself to
+read-only after ${ttlSeconds} s and the writer endpoint has no primary, so K3s writes fail (its API server keeps serving reads
+from its cache). Bring the members' hosts back (\`systemctl status etcd\` on each); when a quorum is back, Patroni
+elects a primary again without help. A member whose data is lost for good is replaced with
+\`etcdctl member remove <id>\` and \`etcdctl member add <name> --peer-urls=...\` on a healthy member, then starting it with
+\`ETCD_INITIAL_CLUSTER_STATE=existing\` and an empty data directory.
+
+## Backup and restore of the K3s database
+
+- Backup (any node, a replica spares the primary): \`runuser -u postgres -- pg_dump -Fc -h ${paths.socketDir} -d ${postgres.database} -f /var/backups/${postgres.database}-$(date +%F).dump\`.
+  K3s's own \`k3s etcd-snapshot\` does not apply to an external datastore; this dump is the cluster state.
+- Restore: stop K3s on every server (\`systemctl stop k3s\`), then on the primary
+  \`runuser -u postgres -- pg_restore --clean --if-exists -h ${paths.socketDir} -d ${postgres.database} <file>\`, and start K3s again.
+  The replicas receive the restore through replication.
+
+## Move a datastore to Patroni
+
+A datastore set up by an earlier version of this project (Debian's cluster at ${paths.debianConfigDir}) is not dropped:
+the first converge stops with a message. Dump it (above), drop it (\`pg_dropcluster --stop ${postgres.version} main\`) on
+every datastore node, run the converge again, and restore the dump into the new primary.
+`;
+}

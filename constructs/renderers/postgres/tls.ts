@@ -1,0 +1,46 @@
+import { SitePlan } from '../../site/plan';
+import { requireEtcdMember } from './paths';
+import { postgresWriterAddress } from './writer-endpoint';
+
+/** Subject alternative names of a datastore host's certificate. */
+export interface PostgresCertificateNames {
+  /** The host's FQDN, and the API endpoint's DNS name on datastore nodes when the writer endpoint is on load balancers. */
+  readonly dnsNames: readonly string[];
+  /** The host's address, and on datastore nodes the writer endpoint's address (the VIP). */
+  readonly ipAddresses: readonly string[];
+}
+
+/**
+ * The names the certificate of an etcd member (a datastore node or the witness) must be valid for. One
+ * certificate per host serves PostgreSQL, Patroni's REST API and etcd (server and client: etcd members and Patroni
+ * authenticate to etcd with it). K3s connects to the writer endpoint and HAProxy passes TLS through to the primary,
+ * so with `sslmode=verify-full` a datastore node's certificate must also name the address K3s dials.
+ */
+export function postgresServerCertificateNames(plan: SitePlan, hostName: string): PostgresCertificateNames {
+  const { postgres, host } = requireEtcdMember(plan, hostName);
+  if (!postgres.nodes.some((node) => node.name === hostName)) {
+    return { dnsNames: [host.fqdn], ipAddresses: [host.ip] };
+  }
+  const writer = postgresWriterAddress(plan);
+  return {
+    dnsNames: [...new Set([host.fqdn, ...(plan.loadBalancer ? [plan.apiEndpoint.dnsName] : [])])],
+    ipAddresses: [...new Set([host.ip, writer.address])],
+  };
+}
+
+/**
+ * Where cloud-init writes the base64 of a PEM file K3s reads (`<path>.b64`): interpolated into a YAML block
+ * scalar, a PEM's second and later lines would lose their indentation. Base64 is one line.
+ */
+export function postgresTlsBase64Path(path: string): string {
+  return `${path}.b64`;
+}
+
+/**
+ * The command that installs the datastore CA on a K3s server (with `postgres.tls`): cloud-init writes its base64
+ * next to the path; this decodes it (0644: a certificate is not secret) before K3s starts.
+ */
+export function pemInstallCommand(path: string): string {
+  const temporary = `${path}.tmp`;
+  return `base64 -d < ${postgresTlsBase64Path(path)} > ${temporary} && chmod 0644 ${temporary} && mv ${temporary} ${path}`;
+}
