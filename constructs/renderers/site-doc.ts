@@ -131,7 +131,7 @@ function datastoreStep(plan: SitePlan): string {
   }
   return `4. **Datastore:** the writer endpoint reaches the primary (${plan.postgres?.tls
     ? `on a server, \`psql "host=<endpoint> port=<writer port> user=k3s dbname=k3s sslmode=verify-full sslrootcert=${K3S_DATASTORE_CA_PATH}" -c "select pg_is_in_recovery()"\``
-    : '`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"`'} returns f); follow the promotion runbook to fail over.`;
+    : '`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"`'} returns f), and \`patronictl -c /etc/patroni/config.yml list\` on a datastore node shows a Leader and a Sync Standby. Then switch over (\`patronictl -c /etc/patroni/config.yml switchover --force\`): the same psql check answers f again within seconds, from the other node.`;
 }
 
 /**

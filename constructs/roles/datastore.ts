@@ -1,7 +1,7 @@
 import { ServiceChange } from '../cloud-init/service-step';
 import { CloudConfig, FileEncoding, Protocol } from '../cloud-init/cloud-config';
 import {
-  ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
+  ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_WAIT_READY_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
   PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
   POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
   patroniEditConfigArguments, postgresAsset, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
@@ -68,9 +68,13 @@ function addEtcdMember(config: CloudConfig, role: string, plan: SitePlan, hostNa
   }
   config.addCommand(role, 'systemctl daemon-reload');
   config.addService(role, { unit: 'etcd', watches: [ETCD_ENV_PATH, ETCD_DROP_IN_PATH, ...tlsPaths], onChange: ServiceChange.RESTART });
+  // Healthy means serving with a quorum; on a first rollout the first members wait for the later ones, so only a
+  // member that was healthy before must be healthy again.
+  const health = `${etcdctlCommand(plan, hostName)} endpoint health`;
   config.addGate(role, {
-    description: 'the etcd member of the datastore is healthy',
-    check: `${etcdctlCommand(plan, hostName)} endpoint health`,
+    description: 'the etcd member of the datastore is healthy again (when it was before)',
+    before: `${health} >/dev/null 2>&1 && echo healthy || true`,
+    check: `[ "$before" != healthy ] || ${health}`,
     timeoutSeconds: 120,
   });
 }
@@ -103,7 +107,8 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
   config.addFile(ROLE, { path: POSTGRES_CREATECLUSTER_PATH, content: '# Rendered by proxmox-k3s-ha: Patroni creates the clusters.\ncreate_main_cluster = false\n' });
   config.addFile(ROLE, { path: PATRONI_CONFIG_PATH, content: renderPatroniConfig(plan, hostName), mode: '0640', owner: 'root:postgres' });
   config.addFile(ROLE, { path: PATRONI_ENV_PATH, content: renderPatroniEnvironmentFile(secrets), mode: '0600' });
-  config.addFile(ROLE, { path: PATRONI_DROP_IN_PATH, content: renderPatroniServiceDropIn() });
+  config.addFile(ROLE, { path: PATRONI_DROP_IN_PATH, content: renderPatroniServiceDropIn(plan, hostName) });
+  config.addFile(ROLE, { path: ETCD_WAIT_READY_PATH, content: postgresAsset(PostgresAsset.ETCD_WAIT_READY), mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_PREPARE_PATH, content: postgresAsset(PostgresAsset.PREPARE), mode: '0755' });
   config.addFile(ROLE, { path: PATRONI_POST_BOOTSTRAP_PATH, content: postgresAsset(PostgresAsset.POST_BOOTSTRAP), mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_RUNBOOK_PATH, content: renderPostgresRunbook(plan) });
@@ -118,21 +123,25 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
     unit: 'patroni',
     watches: [PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_DROP_IN_PATH, ...(tls ? [POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH] : [])],
     onChange: ServiceChange.RELOAD,
-    // A running Patroni reloads (PostgreSQL keeps running) and the cluster-wide settings follow the site; a first
-    // start bootstraps them from the configuration.
+    // A running Patroni reloads (PostgreSQL keeps running) and the cluster-wide settings follow the site. A first
+    // start bootstraps them from the configuration, and does not block: Patroni waits for an etcd quorum that
+    // the next hosts of the rollout may only bring (systemd retries it).
     apply: `if systemctl is-active --quiet patroni; then
   systemctl reload patroni
   ${patronictl} ${patroniEditConfigArguments(plan).join(' ')}
 else
-  systemctl start patroni
+  systemctl start --no-block patroni
 fi`,
   });
   const scheme = postgres.tls ? 'https' : 'http';
   const curl = `curl -fsS --max-time 5${postgres.tls ? ` --cacert ${POSTGRES_TLS_CA_PATH}` : ''}`;
+  // As for etcd: on a first rollout the first node waits for an etcd quorum, so only a node that ran before must run again.
+  const healthy = `${curl} -o /dev/null ${scheme}://${host.ip}:${PATRONI_API_PORT}/health && ${curl} ${scheme}://${host.ip}:${PATRONI_API_PORT}/cluster | grep -q '"role": "leader"'`;
   config.addGate(ROLE, {
-    description: 'patroni runs postgresql here and the datastore has a primary',
-    check: `${curl} -o /dev/null ${scheme}://${host.ip}:${PATRONI_API_PORT}/health && ${curl} ${scheme}://${host.ip}:${PATRONI_API_PORT}/cluster | grep -q '"role": "leader"'`,
-    timeoutSeconds: 600,
+    description: 'patroni runs postgresql here and the datastore has a primary (when it did before)',
+    before: `{ ${healthy}; } >/dev/null 2>&1 && echo healthy || true`,
+    check: `[ "$before" != healthy ] || { ${healthy}; }`,
+    timeoutSeconds: 300,
   });
 }
 

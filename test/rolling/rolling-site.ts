@@ -59,14 +59,17 @@ export function dnsSiteSpec(hosts: ReadonlyMap<string, LabHost>, extraServers: n
   };
 }
 
-/** The PostgreSQL pair of the datastore run (the first is the primary); they also run the load balancers (seed 000). */
+/** The PostgreSQL pair of the datastore run; they also run the load balancers (seed 000). */
 export const PG_NODES = [{ name: 'pg-1', ip: labAddress(61) }, { name: 'pg-2', ip: labAddress(62) }];
+/** The third load balancer of the datastore run, which hosts the etcd witness (the default witness: a load balancer outside the datastore). */
+export const PG_WITNESS = { name: 'pg-witness', ip: labAddress(63) };
 /** The datastore run's VIP (the writer endpoint's address). */
 export const PG_VIP = labAddress(60);
 
 /**
- * Seed 000's shape in the lab: two PostgreSQL nodes that also run HAProxy + Keepalived (the writer endpoint on the
- * VIP), without TLS (its keys would need Terraform's tls provider), K3s servers left to the lab (not started).
+ * Seed 000's shape in the lab: two PostgreSQL nodes (Patroni) that also run HAProxy + Keepalived (the writer
+ * endpoint on the VIP), plus a third load balancer that hosts the etcd witness; without TLS (its keys would need
+ * Terraform's tls provider), K3s servers left to the lab (not started).
  */
 export function postgresSiteSpec(hosts: ReadonlyMap<string, LabHost>, version: number, synchronousCommit: boolean): SiteSpec {
   return {
@@ -77,6 +80,7 @@ export function postgresSiteSpec(hosts: ReadonlyMap<string, LabHost>, version: n
         ...node, vmId: 261 + i, proxmoxNode: `pve${i + 1}`, roles: [HostRole.DATASTORE, HostRole.LOAD_BALANCER], kind: HostKind.LXC,
         sshHostKey: hosts.get(node.name)!.hostKey, size: { memoryMiB: 1024 },
       })),
+      { ...PG_WITNESS, vmId: 263, proxmoxNode: 'pve3', roles: [HostRole.LOAD_BALANCER], kind: HostKind.LXC, sshHostKey: hosts.get(PG_WITNESS.name)!.hostKey },
       ...API_SERVERS.map((server, i) => ({ ...server, vmId: 221 + i, proxmoxNode: `pve${i + 1}`, roles: [HostRole.K3S_SERVER] })),
     ],
     apiEndpoint: { vip: PG_VIP, port: API_PORT },
@@ -158,6 +162,9 @@ export class RollingRun {
       TF_VAR_k3s_token: K3S_TOKEN,
       TF_VAR_postgres_k3s_password: POSTGRES_K3S_PASSWORD,
       TF_VAR_postgres_replication_password: 'RollingLabReplication0nly',
+      TF_VAR_postgres_superuser_password: 'RollingLabSuperuser0nly',
+      TF_VAR_postgres_rewind_password: 'RollingLabRewind0nly',
+      TF_VAR_patroni_api_password: 'RollingLabPatroniApi0nly',
     }, 600_000);
     return { status: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };
   }

@@ -65,6 +65,8 @@ unit_of() {
       esac
       ;;
     "$ROLE_CHECK") echo "$ROLE_CHECK" ;;
+    etcd) if command -v etcd >/dev/null; then echo etcd; fi ;;
+    patroni) if [ -x /usr/bin/patroni ]; then echo patroni; fi ;;
     *) ;;
   esac
 }
@@ -94,6 +96,7 @@ pid_file() {
       if [ -n "$data" ]; then echo "$data/postmaster.pid"; fi
       ;;
     "$ROLE_CHECK") echo "$STATE/$ROLE_CHECK.pid" ;;
+    etcd | patroni) echo "$STATE/$1.pid" ;;
   esac
 }
 
@@ -267,6 +270,42 @@ WORDS
   echo "$!" >"$STATE/$ROLE_CHECK.pid"
 }
 
+# The EnvironmentFile= lines of a unit's drop-ins, in order (a later file wins, as in systemd; a leading - means optional).
+unit_environment_files() {
+  for dropin in /etc/systemd/system/"$1".service.d/*.conf; do
+    [ -r "$dropin" ] && sed -n 's/^EnvironmentFile=//p' "$dropin"
+  done
+}
+
+# etcd and patroni as their Debian units run them (etcd.service as Type=exec through the datastore's drop-in, so the
+# start does not wait for a quorum; patroni.service as user postgres), with the drop-ins' environment files and
+# ExecStartPre.
+unit_exec_start() {
+  # In a session of its own (setsid), like every daemon of the stand-in: the caller's SSH session ends long before a
+  # retried ExecStartPre passes, and its hangup must not end the unit. The environment files are split on purpose.
+  # shellcheck disable=SC2016,SC2046
+  setsid sh -c '
+    unit=$1
+    state=$2
+    shift 2
+    set -a
+    for file in "$@"; do
+      [ -r "${file#-}" ] && . "${file#-}"
+    done
+    set +a
+    # ExecStartPre= with Restart=on-failure, RestartSec=5s and no start limit: retried until it passes.
+    pre=$(cat /etc/systemd/system/"$unit".service.d/*.conf 2>/dev/null | sed -n "s/^ExecStartPre=//p")
+    if [ -n "$pre" ]; then
+      until sh -c "$pre"; do sleep 5; done
+    fi
+    case "$unit" in
+      etcd) exec etcd ;;
+      patroni) exec setpriv --reuid=postgres --regid=postgres --init-groups /usr/bin/patroni /etc/patroni/config.yml ;;
+    esac
+  ' sh "$1" "$STATE" $(unit_environment_files "$1") </dev/null >>"$STATE/$1.log" 2>&1 &
+  echo "$!" >"$STATE/$1.pid"
+}
+
 start_unit() {
   active "$1" && return 0
   log_event "$1" start
@@ -312,6 +351,7 @@ start_unit() {
         return "$result"
       fi
       ;;
+    etcd | patroni) unit_exec_start "$1" ;;
   esac
   if ! wait_for ready "$1"; then
     fail "Job for $(full_name "$1") failed because the control process exited with error code."
@@ -375,7 +415,7 @@ reload_unit() {
       wait_for haproxy_reloaded "$pid" "$before" ||
         fail "haproxy: no new worker after the reload"
       ;;
-    keepalived) kill -HUP "$pid" ;;
+    keepalived | patroni) kill -HUP "$pid" ;;
     named)
       if [ -r /etc/bind/rndc.key ] || [ -r /etc/bind/rndc.conf ]; then
         rndc reload >>"$STATE/named.log" 2>&1 || kill -HUP "$pid"

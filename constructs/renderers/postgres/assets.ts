@@ -7,6 +7,8 @@ export enum PostgresAsset {
   PREPARE = 'postgres-prepare.sh',
   /** Patroni's `post_bootstrap`: creates the K3s user and database. */
   POST_BOOTSTRAP = 'patroni-post-bootstrap.sh',
+  /** Patroni's ExecStartPre: waits until the local etcd member serves a cluster at version 3.4 or later. */
+  ETCD_WAIT_READY = 'etcd-wait-ready.sh',
 }
 
 /** The directory of the asset files, beside this module (the build copies them next to the compiled code). */

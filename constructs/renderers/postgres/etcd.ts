@@ -55,8 +55,9 @@ export function renderEtcdEnvironmentFile(plan: SitePlan, hostName: string): str
 
 /**
  * A drop-in for Debian's `etcd.service`: our settings after the package's `/etc/default/etcd` (a later
- * `EnvironmentFile` wins), started once the network is online. A new member's start waits until a quorum of the
- * initial cluster is up, which on first boot depends on the other machines: give it longer than systemd's 90 s.
+ * `EnvironmentFile` wins), started once the network is online. `Type=exec`: the package's `notify` makes a start
+ * wait until the member has joined a quorum, so on a first rollout, where the members come up one host after the
+ * other, the first start would wait for hosts that are only configured after it. The gates check health instead.
  */
 export function renderEtcdServiceDropIn(): string {
   return [
@@ -66,8 +67,8 @@ export function renderEtcdServiceDropIn(): string {
     'After=network-online.target',
     '',
     '[Service]',
+    'Type=exec',
     `EnvironmentFile=${ETCD_ENV_PATH}`,
-    'TimeoutStartSec=30min',
     '',
   ].join('\n');
 }

@@ -9,6 +9,8 @@ export const POSTGRES_RUNBOOK_PATH = `${POSTGRES_LIB_DIR}/postgres-RUNBOOK.md`;
 export const POSTGRES_PREPARE_PATH = `${POSTGRES_LIB_DIR}/postgres-prepare.sh`;
 /** The script Patroni runs once after initializing the cluster (asset `patroni-post-bootstrap.sh`). */
 export const PATRONI_POST_BOOTSTRAP_PATH = `${POSTGRES_LIB_DIR}/patroni-post-bootstrap.sh`;
+/** Patroni's ExecStartPre (asset `etcd-wait-ready.sh`). */
+export const ETCD_WAIT_READY_PATH = `${POSTGRES_LIB_DIR}/etcd-wait-ready.sh`;
 /** The role streaming replication connects as. */
 export const POSTGRES_REPLICATION_USER = 'replicator';
 /** The PostgreSQL superuser Patroni connects as (over the local socket only). */

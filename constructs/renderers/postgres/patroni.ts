@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { SitePlan } from '../../site/plan';
 import {
-  ETCD_CLIENT_PORT, PATRONI_API_PORT, PATRONI_API_USER, PATRONI_ENV_PATH, PATRONI_NAMESPACE, PATRONI_POST_BOOTSTRAP_PATH, PATRONI_SCOPE, POSTGRES_REPLICATION_USER,
+  ETCD_CLIENT_PORT, ETCD_WAIT_READY_PATH, PATRONI_API_PORT, PATRONI_API_USER, PATRONI_ENV_PATH, PATRONI_NAMESPACE, PATRONI_POST_BOOTSTRAP_PATH, PATRONI_SCOPE, POSTGRES_REPLICATION_USER,
   POSTGRES_REWIND_USER, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresPlan, postgresPaths, renderedHeader, requireDatastoreNode,
 } from './paths';
 import { postgresHbaLines, postgresNodeParameters } from './settings';
@@ -85,7 +85,8 @@ export function renderPatroniConfig(plan: SitePlan, hostName: string): string {
       initdb: [{ encoding: 'UTF8' }, 'data-checksums'],
       // Patroni 3.0's validator still asks for it here; postgresql.pg_hba below is what Patroni writes.
       pg_hba: postgresHbaLines(plan, hostName),
-      post_bootstrap: PATRONI_POST_BOOTSTRAP_PATH,
+      // Patroni appends the connection string: the script gets DATABASE USER CONNSTRING.
+      post_bootstrap: `${PATRONI_POST_BOOTSTRAP_PATH} ${postgres.database} ${postgres.user}`,
     },
     postgresql: {
       listen: `${host.ip},127.0.0.1:${postgres.port}`,
@@ -128,18 +129,26 @@ export function renderPatroniEnvironmentFile(secrets: PatroniSecrets): string {
 }
 
 /**
- * A drop-in for Debian's `patroni.service`: the environment file, and a start after the network is online and
- * after the local etcd member (which Patroni asks first).
+ * A drop-in for Debian's `patroni.service`: the environment file; a start after the network and the local etcd
+ * member, once that member serves a cluster at etcd 3.4 or later (Patroni 3.0 picks its etcd API path once, and a
+ * cluster still forming reports no version or 3.0); and restarts without a limit when that wait gives up or Patroni
+ * exits, so a datastore node whose etcd peers come later starts Patroni by itself once they are there.
  */
-export function renderPatroniServiceDropIn(): string {
+export function renderPatroniServiceDropIn(plan: SitePlan, hostName: string): string {
+  const { postgres, host } = requireDatastoreNode(plan, hostName);
+  const tls = postgres.tls ? ` --cacert ${POSTGRES_TLS_CA_PATH} --cert ${POSTGRES_TLS_CERT_PATH} --key ${POSTGRES_TLS_KEY_PATH}` : '';
   return [
-    '# Rendered by proxmox-k3s-ha; do not edit by hand.',
+    renderedHeader(plan, hostName),
     '[Unit]',
     'Wants=network-online.target',
     'After=network-online.target etcd.service',
+    'StartLimitIntervalSec=0',
     '',
     '[Service]',
     `EnvironmentFile=${PATRONI_ENV_PATH}`,
+    `ExecStartPre=${ETCD_WAIT_READY_PATH} ${postgres.tls ? 'https' : 'http'}://${host.ip}:${ETCD_CLIENT_PORT}${tls}`,
+    'Restart=on-failure',
+    'RestartSec=5s',
     '',
   ].join('\n');
 }

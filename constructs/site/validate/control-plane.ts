@@ -72,5 +72,8 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
   }
   if (postgres !== undefined && expectObject(problems, 'postgres', postgres)) {
     validatePostgres(problems, postgres, hosts);
+  } else if (postgres === undefined && datastore === DatastoreKind.POSTGRES) {
+    // The defaults still need a witness for an even number of datastore nodes.
+    validatePostgres(problems, {}, hosts);
   }
 }

@@ -1,0 +1,226 @@
+// Site validation of the Patroni datastore's settings: the etcd witness (defaulted or given), Patroni's failure
+// detection timing and strict synchronous mode. Every bad value is one `path: value — expected` problem, and all
+// problems of a spec come back together in one ValidationError.
+import { HostRole, SiteSpec, ValidationError, defineSite } from '../../constructs';
+import { colocatedSite, pgHomelabSite, singleNodeSite } from './fixtures';
+
+/** Runs defineSite() and returns the ValidationError it throws (failing the test when it throws nothing or something else). */
+function validationErrorOf(spec: SiteSpec): ValidationError {
+  let thrown: unknown;
+  try {
+    defineSite(spec);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ValidationError);
+  return thrown as ValidationError;
+}
+
+/** The problems of an untyped `postgres` section on a site spec. */
+const problemsOf = (spec: SiteSpec, postgres: unknown) => validationErrorOf({ ...spec, postgres: postgres as SiteSpec['postgres'] }).problems;
+
+/** colocatedSite with a third datastore node: an odd number of etcd members on its own. */
+const threeNodeSite: SiteSpec = {
+  ...colocatedSite,
+  hosts: [...colocatedSite.hosts, { name: 'db-3', ip: '198.18.0.43', vmId: 1043, proxmoxNode: 'pve2', roles: [HostRole.DATASTORE] }],
+};
+
+/** Two datastore nodes that are also the only K3s servers, and no load balancer: no host can be the witness. */
+const noWitnessHostSite: SiteSpec = {
+  ...colocatedSite,
+  name: 'pg-no-witness',
+  hosts: [
+    { name: 'db-1', ip: '198.18.0.41', vmId: 1041, proxmoxNode: 'pve1', roles: [HostRole.DATASTORE, HostRole.K3S_SERVER] },
+    { name: 'db-2', ip: '198.18.0.42', vmId: 1042, proxmoxNode: 'pve2', roles: [HostRole.DATASTORE, HostRole.K3S_SERVER] },
+  ],
+  apiEndpoint: {},
+};
+
+describe('postgres.witness: the default', () => {
+  test('seed 000: the datastore nodes are the load balancers, so the first K3s server cp1 is the witness', () => {
+    const plan = defineSite(pgHomelabSite);
+    expect(plan.postgres!.witness).toEqual({ name: 'cp1', ip: '10.10.10.153' });
+    expect(plan.postgres!.etcdMembers).toEqual([
+      { name: 'pg-node-1', ip: '10.10.10.151' }, { name: 'pg-node-2', ip: '10.10.10.152' }, { name: 'cp1', ip: '10.10.10.153' },
+    ]);
+  });
+
+  test('co-located servers and load balancers: the first load balancer that is not a datastore node', () => {
+    const plan = defineSite(colocatedSite);
+    expect(plan.postgres!.witness).toEqual({ name: 'server-1', ip: '198.18.0.11' });
+    expect(plan.postgres!.etcdMembers.map((m) => m.name)).toEqual(['db-1', 'db-2', 'server-1']);
+  });
+
+  test('a load balancer is preferred to an earlier K3s server', () => {
+    const plan = defineSite({
+      ...colocatedSite,
+      hosts: colocatedSite.hosts.map((host) => (host.name === 'server-1' ? { ...host, roles: [HostRole.K3S_SERVER] } : host)),
+    });
+    expect(plan.postgres!.witness?.name).toBe('server-2');
+  });
+
+  test('one datastore node: no witness, a one-member etcd', () => {
+    const plan = defineSite(singleNodeSite);
+    expect(plan.postgres!.witness).toBeUndefined();
+    expect(plan.postgres!.etcdMembers).toEqual([{ name: 'db-1', ip: '198.18.0.41' }]);
+  });
+
+  test('three datastore nodes: no witness, the three nodes are the etcd members', () => {
+    const plan = defineSite(threeNodeSite);
+    expect(plan.postgres!.witness).toBeUndefined();
+    expect(plan.postgres!.etcdMembers.map((m) => m.name)).toEqual(['db-1', 'db-2', 'db-3']);
+  });
+
+  test('an explicit witness is taken', () => {
+    const plan = defineSite({ ...colocatedSite, postgres: { ...colocatedSite.postgres, witness: 'server-3' } });
+    expect(plan.postgres!.witness).toEqual({ name: 'server-3', ip: '198.18.0.13' });
+    expect(plan.postgres!.etcdMembers.map((m) => m.name)).toEqual(['db-1', 'db-2', 'server-3']);
+    expect(defineSite({ ...pgHomelabSite, postgres: { witness: 'cp3' } }).postgres!.witness?.name).toBe('cp3');
+  });
+});
+
+describe('postgres.failover and synchronousModeStrict: defaults and accepted values', () => {
+  test('defaults: ttl 10 s, loop 2 s, retry 4 s; not strict', () => {
+    const plan = defineSite(pgHomelabSite);
+    expect(plan.postgres!.failover).toEqual({ ttlSeconds: 10, loopWaitSeconds: 2, retryTimeoutSeconds: 4 });
+    expect(plan.postgres!.synchronousModeStrict).toBe(false);
+  });
+
+  test('given values replace the defaults key by key', () => {
+    expect(defineSite({ ...pgHomelabSite, postgres: { failover: { ttlSeconds: 30 } } }).postgres!.failover)
+      .toEqual({ ttlSeconds: 30, loopWaitSeconds: 2, retryTimeoutSeconds: 4 });
+    expect(defineSite({ ...pgHomelabSite, postgres: { failover: { ttlSeconds: 30, loopWaitSeconds: 10, retryTimeoutSeconds: 10 } } }).postgres!.failover)
+      .toEqual({ ttlSeconds: 30, loopWaitSeconds: 10, retryTimeoutSeconds: 10 });
+  });
+
+  test('loop + 2 × retry = ttl is accepted (the boundary)', () => {
+    expect(defineSite({ ...pgHomelabSite, postgres: { failover: { ttlSeconds: 12, loopWaitSeconds: 4, retryTimeoutSeconds: 4 } } }).postgres!.failover.ttlSeconds).toBe(12);
+  });
+
+  test('synchronousModeStrict: true is accepted with synchronous commit', () => {
+    expect(defineSite({ ...pgHomelabSite, postgres: { synchronousModeStrict: true } }).postgres!.synchronousModeStrict).toBe(true);
+  });
+});
+
+describe('postgres validation errors', () => {
+  test('a witness that is not a host of the site', () => {
+    expect(problemsOf(pgHomelabSite, { witness: 'nope' })).toEqual([{ path: 'postgres.witness', value: 'nope', expected: 'the name of a host of the site' }]);
+    expect(problemsOf(pgHomelabSite, { witness: 42 })).toEqual([{ path: 'postgres.witness', value: 42, expected: 'the name of a host of the site' }]);
+  });
+
+  test('a witness that is a datastore node', () => {
+    expect(problemsOf(pgHomelabSite, { witness: 'pg-node-2' })).toEqual([{
+      path: 'postgres.witness', value: 'pg-node-2', expected: 'a host that is not a datastore node (the witness is the third etcd member beside them)',
+    }]);
+  });
+
+  test('a witness beside an odd number of datastore nodes', () => {
+    expect(problemsOf(singleNodeSite, { witness: 'server-1' })).toEqual([{
+      path: 'postgres.witness', value: 'server-1', expected: 'no witness: 1 datastore nodes are an odd number of etcd members already',
+    }]);
+    expect(problemsOf(threeNodeSite, { ...colocatedSite.postgres, witness: 'server-2' }).map((p) => [p.path, p.value])).toEqual([['postgres.witness', 'server-2']]);
+  });
+
+  const noWitnessProblem = {
+    path: 'postgres.witness',
+    value: undefined,
+    expected: 'a host for the third etcd member: 2 datastore nodes alone lose the etcd quorum with one failure, and no load balancer or K3s server outside them can host it',
+  };
+
+  test('two datastore nodes and no host that can be the witness (with postgres settings)', () => {
+    expect(problemsOf(noWitnessHostSite, {})).toEqual([noWitnessProblem]);
+  });
+
+  test('two datastore nodes and no host that can be the witness (without a postgres section: every setting defaulted)', () => {
+    expect(problemsOf(noWitnessHostSite, undefined)).toEqual([noWitnessProblem]);
+  });
+
+  test('failover timing that lets a primary outlive its leader key: loop + 2 × retry > ttl', () => {
+    const failover = { ttlSeconds: 10, loopWaitSeconds: 4, retryTimeoutSeconds: 4 };
+    expect(problemsOf(pgHomelabSite, { failover })).toEqual([{
+      path: 'postgres.failover',
+      value: failover,
+      expected: 'loopWaitSeconds + 2 × retryTimeoutSeconds ≤ ttlSeconds (4 + 2 × 4 > 10): otherwise a primary may still think it leads after its key expired',
+    }]);
+    // With the defaults for the keys not given (loop 2, retry 4): 2 + 8 > 9.
+    expect(problemsOf(pgHomelabSite, { failover: { ttlSeconds: 9 } })[0].expected).toContain('(2 + 2 × 4 > 9)');
+  });
+
+  test.each([
+    ['ttlSeconds', 4, 'whole seconds from 5 to 3600'],
+    ['ttlSeconds', 3601, 'whole seconds from 5 to 3600'],
+    ['ttlSeconds', '10', 'whole seconds from 5 to 3600'],
+    ['loopWaitSeconds', 0, 'whole seconds from 1 to 600'],
+    ['loopWaitSeconds', 1.5, 'whole seconds from 1 to 600'],
+    ['retryTimeoutSeconds', 2, 'whole seconds from 3 to 600'],
+    ['retryTimeoutSeconds', 601, 'whole seconds from 3 to 600'],
+  ])('postgres.failover.%s: %j is out of range', (key, value, expected) => {
+    // Out-of-range values are reported alone, without a timing problem built on them.
+    expect(problemsOf(pgHomelabSite, { failover: { ttlSeconds: 3600, [key]: value } })).toEqual([{ path: `postgres.failover.${key}`, value, expected }]);
+  });
+
+  test('postgres.failover must be an object and knows only its three keys', () => {
+    expect(problemsOf(pgHomelabSite, { failover: 10 })).toEqual([{ path: 'postgres.failover', value: 10, expected: 'an object' }]);
+    expect(problemsOf(pgHomelabSite, { failover: { ttl: 10, loopWait: 2 } })).toEqual([
+      { path: 'postgres.failover.ttl', value: 10, expected: 'no such key here; known keys: ttlSeconds, loopWaitSeconds, retryTimeoutSeconds' },
+      { path: 'postgres.failover.loopWait', value: 2, expected: 'no such key here; known keys: ttlSeconds, loopWaitSeconds, retryTimeoutSeconds' },
+    ]);
+  });
+
+  test('synchronousModeStrict without synchronous commit, or not a boolean', () => {
+    expect(problemsOf(pgHomelabSite, { synchronousCommit: false, synchronousModeStrict: true })).toEqual([{
+      path: 'postgres.synchronousModeStrict', value: true, expected: 'false while postgres.synchronousCommit is false (strict mode needs synchronous mode)',
+    }]);
+    expect(problemsOf(pgHomelabSite, { synchronousModeStrict: 'yes' })).toEqual([{ path: 'postgres.synchronousModeStrict', value: 'yes', expected: 'true or false' }]);
+  });
+
+  test('an unknown key under postgres names the new keys among the known ones', () => {
+    expect(problemsOf(pgHomelabSite, { witnes: 'cp1' })).toEqual([{
+      path: 'postgres.witnes',
+      value: 'cp1',
+      expected: 'no such key here; known keys: version, port, writerPort, synchronousCommit, synchronousModeStrict, database, user, tls, witness, failover',
+    }]);
+  });
+
+  test('every problem at once, each with its path and value, in one error', () => {
+    const error = validationErrorOf({
+      ...pgHomelabSite,
+      postgres: { witness: 'pg-node-1', synchronousCommit: false, synchronousModeStrict: true, failover: { ttlSeconds: 5, loopWaitSeconds: 0 } },
+    });
+    expect(error.problems.map((p) => [p.path, p.value])).toEqual(expect.arrayContaining([
+      ['postgres.witness', 'pg-node-1'],
+      ['postgres.synchronousModeStrict', true],
+      ['postgres.failover.loopWaitSeconds', 0],
+    ]));
+    expect(error.problems).toHaveLength(3);
+    expect(error.message.split('\n')[0]).toBe('site "pg-homelab" has 3 problems:');
+    expect(error.message).toContain('postgres.witness: "pg-node-1"');
+  });
+});
+
+describe('warning: every etcd member on one Proxmox node', () => {
+  const onOneNode: SiteSpec = { ...pgHomelabSite, hosts: pgHomelabSite.hosts.map((host) => ({ ...host, proxmoxNode: 'pve1' })) };
+
+  test('seed 000 on one Proxmox node warns that losing it stops automatic failover', () => {
+    expect(defineSite(onOneNode).warnings.filter((w) => w.path === 'postgres.witness')).toEqual([{
+      path: 'postgres.witness',
+      message: 'all 3 etcd members of the datastore (pg-node-1, pg-node-2, cp1) run on Proxmox node "pve1": losing that node stops automatic failover and demotes the primary',
+    }]);
+  });
+
+  test('the witness alone decides: members spread over two nodes do not warn', () => {
+    expect(defineSite(pgHomelabSite).warnings.filter((w) => w.path === 'postgres.witness')).toEqual([]);
+    // Datastore nodes on pve1 but the witness on pve2 (given explicitly).
+    const spread: SiteSpec = {
+      ...pgHomelabSite,
+      hosts: pgHomelabSite.hosts.map((host) => ({ ...host, proxmoxNode: host.name === 'cp2' ? 'pve2' : 'pve1' })),
+      postgres: { witness: 'cp2' },
+    };
+    expect(defineSite(spread).warnings.filter((w) => w.path === 'postgres.witness')).toEqual([]);
+    expect(defineSite({ ...spread, postgres: { witness: 'cp3' } }).warnings.filter((w) => w.path === 'postgres.witness')).toHaveLength(1);
+  });
+
+  test('a single datastore node has one etcd member: nothing to spread, no warning', () => {
+    expect(defineSite(singleNodeSite).warnings.filter((w) => w.path === 'postgres.witness')).toEqual([]);
+  });
+});
