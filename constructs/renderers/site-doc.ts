@@ -22,7 +22,10 @@ function ports(plan: SitePlan, host: HostPlan): string {
     list.push(`${K3S_API_SERVER_PORT} (${plan.controlPlane.distribution === Distribution.KUBEADM ? 'kube-apiserver' : 'K3s'})`);
   }
   if (host.roles.includes(HostRole.DATASTORE) && plan.postgres) {
-    list.push(`${plan.postgres.port} (PostgreSQL)`);
+    list.push(`${plan.postgres.port} (PostgreSQL)`, '8008 (Patroni)');
+  }
+  if (plan.postgres?.etcdMembers.some((member) => member.name === host.name)) {
+    list.push(`2379, 2380 (datastore etcd${plan.postgres.witness?.name === host.name ? ' witness' : ''})`);
   }
   if (host.roles.includes(HostRole.DNS)) {
     list.push('53 (DNS)');
