@@ -8,9 +8,10 @@ export enum RolloutStage {
   /** HAProxy + Keepalived: lowest VRRP priority first, so the VIP holder goes last and the VIP moves at most once. */
   LOAD_BALANCER = 'load-balancer',
   /**
-   * PostgreSQL (and load balancers on the same hosts): the primary first, then the replicas. A replica is cloned
-   * from the primary, so on a host whose converge step is also its first provisioning (LXC, existing hosts) the
-   * primary must exist first; each replica's gate then waits until it streams again.
+   * PostgreSQL with Patroni (and load balancers on the same hosts): one node at a time, in site order. Patroni
+   * reloads without stopping PostgreSQL, and whichever node is primary stays so; each node's gate waits until it
+   * runs PostgreSQL again under a primary (when it did before: on a first rollout the first nodes wait for the
+   * etcd quorum the later ones bring).
    */
   DATASTORE = 'datastore',
   /** K3s servers or kubeadm control planes: one at a time, in site order, each gated on quorum. */
