@@ -1,20 +1,9 @@
 // Site validation of the Patroni datastore's settings: the etcd witness (defaulted or given), Patroni's failure
 // detection timing and strict synchronous mode. Every bad value is one `path: value — expected` problem, and all
 // problems of a spec come back together in one ValidationError.
-import { HostRole, SiteSpec, ValidationError, defineSite } from '../../constructs';
+import { HostRole, SiteSpec, defineSite } from '../../constructs';
 import { colocatedSite, pgHomelabSite, singleNodeSite } from './fixtures';
-
-/** Runs defineSite() and returns the ValidationError it throws (failing the test when it throws nothing or something else). */
-function validationErrorOf(spec: SiteSpec): ValidationError {
-  let thrown: unknown;
-  try {
-    defineSite(spec);
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ValidationError);
-  return thrown as ValidationError;
-}
+import { validationErrorOf } from '../support/validation-error';
 
 /** The problems of an untyped `postgres` section on a site spec. */
 const problemsOf = (spec: SiteSpec, postgres: unknown) => validationErrorOf({ ...spec, postgres: postgres as SiteSpec['postgres'] }).problems;

@@ -11,10 +11,10 @@ import {
   HostRole,
   SitePlan,
   SiteSpec,
-  ValidationError,
   defineSite,
 } from '../../constructs';
 import lab from '../../sites/lab';
+import { validationErrorOf } from '../support/validation-error';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fixture
@@ -114,18 +114,6 @@ function asKubeadm(spec: Draft): void {
   [3, 4].forEach((i) => {
     spec.hosts[i].roles = [HostRole.WORKER];
   });
-}
-
-/** Runs defineSite() and returns the ValidationError it throws (failing the test when it throws nothing or something else). */
-function validationErrorOf(spec: SiteSpec): ValidationError {
-  let thrown: unknown;
-  try {
-    defineSite(spec);
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ValidationError);
-  return thrown as ValidationError;
 }
 
 /** How a value appears in an error message: JSON, or `(missing)` for undefined. */
