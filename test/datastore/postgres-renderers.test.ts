@@ -222,6 +222,8 @@ describe('renderPatroniConfig', () => {
       bin_dir: '/usr/lib/postgresql/16/bin',
       use_unix_socket: true,
       use_unix_socket_repl: true,
+      // Clones start without waiting for a spread checkpoint on the primary.
+      basebackup: [{ checkpoint: 'fast' }],
     });
     const tlsAuth = { sslmode: 'verify-full', sslrootcert: POSTGRES_TLS_CA_PATH };
     expect(postgresql.authentication).toEqual({

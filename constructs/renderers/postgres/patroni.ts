@@ -96,6 +96,8 @@ export function renderPatroniConfig(plan: SitePlan, hostName: string): string {
       pgpass: '/var/lib/postgresql/.pgpass.patroni',
       use_unix_socket: true,
       use_unix_socket_repl: true,
+      // A replica's clone (first boot, reinit) starts at once instead of waiting for a spread checkpoint (minutes).
+      basebackup: [{ checkpoint: 'fast' }],
       authentication: {
         superuser: { username: POSTGRES_SUPERUSER, ...(tls ? { sslmode: 'verify-full', sslrootcert: POSTGRES_TLS_CA_PATH } : {}) },
         replication: { username: POSTGRES_REPLICATION_USER, ...(tls ? { sslmode: 'verify-full', sslrootcert: POSTGRES_TLS_CA_PATH } : {}) },
