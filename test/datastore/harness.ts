@@ -1,14 +1,12 @@
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { DatastoreKind, HostRole, SitePlan, defineSite } from '../../constructs';
+import { SitePlan } from '../../constructs';
 import { postgresServerCertificateNames } from '../../constructs/renderers';
-import { pgHomelabSite } from './fixtures';
 
 /**
- * Helpers of the datastore's real-daemon tests: the installed PostgreSQL version, a lab plan of seed 000 at that
- * version, and certificates from openssl with the names the construct gives Terraform's cert requests (Terraform's
- * tls provider cannot run in a lab).
+ * Helpers of the datastore's real-daemon tests: the installed PostgreSQL version, polling, and certificates from
+ * openssl with the names the construct gives Terraform's cert requests (Terraform's tls provider cannot run in a lab).
  */
 
 export const PG_BIN_ROOT = '/usr/lib/postgresql';
@@ -20,16 +18,6 @@ export function installedPostgresVersion(): number | undefined {
   }
   const versions = readdirSync(PG_BIN_ROOT).map(Number).filter((v) => Number.isInteger(v) && existsSync(join(PG_BIN_ROOT, String(v), 'bin', 'initdb')));
   return versions.length > 0 ? Math.max(...versions) : undefined;
-}
-
-/** Seed 000 at the installed PostgreSQL version, with 1 GiB datastore hosts (lighter shared_buffers in the lab). */
-export function labPlan(version: number): SitePlan {
-  return defineSite({
-    ...pgHomelabSite,
-    hosts: pgHomelabSite.hosts.map((host) => (host.roles.includes(HostRole.DATASTORE) ? { ...host, size: { memoryMiB: 1024 } } : host)),
-    controlPlane: { datastore: DatastoreKind.POSTGRES },
-    postgres: { version },
-  });
 }
 
 /** Runs openssl with a 30 s bound, throwing its output on failure. */
@@ -54,10 +42,11 @@ export function createLabCa(dir: string, commonName: string): string {
 }
 
 /**
- * A server key and certificate signed by the CA in `caDir`, for the names the construct gives the node's
- * Terraform cert request; written base64-encoded into `tlsDir` the way cloud-init writes them.
+ * The certificate of an etcd member host (a datastore node or the witness), signed by the CA in `caDir`, for the
+ * names the construct gives its Terraform cert request, with server and client use (etcd peers and Patroni present
+ * it as client certificate). Returns the key and certificate paths (in `caDir/<host>`).
  */
-export function createLabServerCertificate(plan: SitePlan, hostName: string, caDir: string, tlsDir: string, serial: number): void {
+export function issueMemberCertificate(plan: SitePlan, hostName: string, caDir: string, serial: number): { key: string; cert: string } {
   const names = postgresServerCertificateNames(plan, hostName);
   const work = join(caDir, hostName);
   mkdirSync(work, { recursive: true });
@@ -65,18 +54,13 @@ export function createLabServerCertificate(plan: SitePlan, hostName: string, caD
     `subjectAltName = ${[...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(',')}`,
     'basicConstraints = CA:FALSE',
     'keyUsage = critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage = serverAuth',
+    'extendedKeyUsage = serverAuth,clientAuth',
     '',
   ].join('\n'));
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr',
-    '-subj', `/CN=${names.dnsNames[0]}`], work);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', join(caDir, 'ca.crt'), '-CAkey', join(caDir, 'ca.key'), '-set_serial', String(serial), '-days', '2',
-    '-extfile', 'ext.cnf', '-out', 'server.crt'], work);
-  mkdirSync(tlsDir, { recursive: true, mode: 0o755 });
-  const b64 = (path: string) => `${readFileSync(path).toString('base64')}\n`;
-  writeFileSync(join(tlsDir, 'ca.crt.b64'), b64(join(caDir, 'ca.crt')), { mode: 0o600 });
-  writeFileSync(join(tlsDir, 'server.crt.b64'), b64(join(work, 'server.crt')), { mode: 0o600 });
-  writeFileSync(join(tlsDir, 'server.key.b64'), b64(join(work, 'server.key')), { mode: 0o600 });
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'member.key', '-out', 'member.csr', '-subj', `/CN=${names.dnsNames[0]}`], work);
+  openssl(['x509', '-req', '-in', 'member.csr', '-CA', join(caDir, 'ca.crt'), '-CAkey', join(caDir, 'ca.key'), '-set_serial', String(serial), '-days', '2',
+    '-extfile', 'ext.cnf', '-out', 'member.crt'], work);
+  return { key: join(work, 'member.key'), cert: join(work, 'member.crt') };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -91,9 +75,4 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     await sleep(stepMs);
   }
   return predicate();
-}
-
-export interface CommandResult {
-  readonly status: number | null;
-  readonly output: string;
 }

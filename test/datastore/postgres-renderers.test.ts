@@ -328,6 +328,7 @@ describe('environment files and drop-ins', () => {
       ETCD_INITIAL_CLUSTER_TOKEN: 'pg-homelab-k3s-datastore',
       ETCD_HEARTBEAT_INTERVAL: '100',
       ETCD_ELECTION_TIMEOUT: '1000',
+      ETCD_PRE_VOTE: 'true',
       ETCD_AUTO_COMPACTION_MODE: 'periodic',
       ETCD_AUTO_COMPACTION_RETENTION: '1h',
       ETCD_ENABLE_V2: 'false',

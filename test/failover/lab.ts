@@ -2,7 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { run, sh, uniqueName, tearDownLab } from '../support/netns';
+import { addBridgedNamespace, run, sh, uniqueName, tearDownLab } from '../support/netns';
 
 /**
  * A network lab for the load balancers, entirely inside namespaces this process creates: one "switch" namespace
@@ -63,13 +63,8 @@ export class FailoverLab {
   public addNode(name: string, ip: string): LabNode {
     const namespace = `${this.id}${name}`.slice(0, 30);
     const switchPort = `p${this.nextPort++}`;
-    sh('ip', ['netns', 'add', namespace]);
     this.namespaces.push(namespace);
-    sh('ip', ['-n', this.switchNamespace, 'link', 'add', switchPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
-    sh('ip', ['-n', this.switchNamespace, 'link', 'set', switchPort, 'master', 'br0', 'up']);
-    sh('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
-    sh('ip', ['-n', namespace, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
-    sh('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
+    addBridgedNamespace(this.switchNamespace, namespace, switchPort, ip);
     return { name, ip, namespace, switchPort };
   }
 

@@ -22,6 +22,19 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 15);
 }
 
+/**
+ * Creates `namespace` and plugs it into the bridge `br0` of `switchNamespace`: a veth pair whose switch end is
+ * `switchPort` (set it down to cut the namespace off) and whose other end is `eth0` at `ip`/24; loopback up.
+ */
+export function addBridgedNamespace(switchNamespace: string, namespace: string, switchPort: string, ip: string): void {
+  sh('ip', ['netns', 'add', namespace]);
+  sh('ip', ['-n', switchNamespace, 'link', 'add', switchPort, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
+  sh('ip', ['-n', switchNamespace, 'link', 'set', switchPort, 'master', 'br0', 'up']);
+  sh('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
+  sh('ip', ['-n', namespace, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+  sh('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
+}
+
 /** A network namespace holding one veth end named `interfaceName` (up), for `keepalived -t`. */
 export function withInterfaceNamespace<T>(interfaceName: string, body: (namespace: string) => T): T {
   const namespace = uniqueName('pkhk');

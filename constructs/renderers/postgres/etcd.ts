@@ -33,6 +33,9 @@ export function renderEtcdEnvironmentFile(plan: SitePlan, hostName: string): str
     `ETCD_INITIAL_CLUSTER_TOKEN=${plan.name}-k3s-datastore`,
     `ETCD_HEARTBEAT_INTERVAL=${ETCD_HEARTBEAT_MS}`,
     `ETCD_ELECTION_TIMEOUT=${ETCD_ELECTION_TIMEOUT_MS}`,
+    // A member back from a partition asks before it campaigns, so it does not force an election with the term it
+    // raised while alone (which would stall the datastore's etcd just as the old primary rejoins).
+    'ETCD_PRE_VOTE=true',
     // Patroni keeps a few keys; compaction keeps the revision history (and the database) small.
     'ETCD_AUTO_COMPACTION_MODE=periodic',
     'ETCD_AUTO_COMPACTION_RETENTION=1h',

@@ -1,0 +1,120 @@
+import { isRoot } from '../../support/netns';
+import { hasCommand } from '../../support/tools';
+import { FailoverMeasurement, LAB_TOOLS, PatroniLab, PrimaryFault, installedPostgresVersion, primaryFailover, sleep, writeOutage } from './patroni-lab';
+
+/**
+ * `npm run bench:datastore`: the Patroni lab of patroni-failover.test.ts (real etcd, Patroni, PostgreSQL and
+ * HAProxy from the rendered files). Each primary fault BENCH_REPS times (default 5), printing median / max of:
+ * - write outage as the K3s server sees it (first failed write → first acknowledged write after it);
+ * - time to a new primary (fault → the other node's Patroni answers 200 on /primary);
+ * - acknowledged writes lost (must be 0: the bench fails otherwise);
+ * then a fault-free soak of BENCH_SOAK_SECONDS (default 120) with the writer running: leader changes (false
+ * failovers, must be 0) and failed writes. Needs root.
+ */
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const SOAK_S = Number(process.env.BENCH_SOAK_SECONDS ?? 120);
+const FAULTS: readonly PrimaryFault[] = ['kill-postgres', 'cut-link', 'stop-patroni'];
+const version = installedPostgresVersion();
+const missing = [...LAB_TOOLS.filter((tool) => !hasCommand(tool)), ...(version === undefined ? ['postgresql'] : []), ...(isRoot() ? [] : ['root privileges'])];
+
+/** "median / max" of the defined values, rounded, with how many runs never got there (the house style of the failover bench). */
+function medianMax(values: readonly (number | undefined)[]): string {
+  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  const nevers = values.length - known.length;
+  if (known.length === 0) {
+    return values.length === 0 ? '-' : 'never';
+  }
+  return `${Math.round(known[Math.floor(known.length / 2)])} / ${Math.round(known[known.length - 1])}${nevers ? ` (${nevers}× never)` : ''}`;
+}
+
+function table(results: readonly FailoverMeasurement[]): string {
+  const rows: [string, (m: FailoverMeasurement) => number | undefined][] = [
+    ['write outage (ms)', (m) => m.writes.outageMs],
+    ['new primary (ms)', (m) => m.newPrimaryMs],
+    ['old primary demoted (ms)', (m) => m.oldDemotedMs],
+    ['failed writes', (m) => m.writes.failed],
+    ['acknowledged writes lost', (m) => m.lost.length + m.lostOnRejoined.length],
+    ['old primary rejoined (ms)', (m) => m.rejoinMs],
+  ];
+  const lines = [`| metric | ${FAULTS.join(' | ')} |`, `|---|${FAULTS.map(() => '---').join('|')}|`];
+  for (const [label, metric] of rows) {
+    lines.push(`| ${label} | ${FAULTS.map((fault) => medianMax(results.filter((m) => m.fault === fault).map(metric))).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The writer for `seconds` without any fault: leader changes (asked every second) and failed writes. */
+async function soak(lab: PatroniLab, seconds: number): Promise<{ leaderChanges: number; timelineBefore?: number; timelineAfter?: number; failed: number; acknowledged: number; lost: number }> {
+  const before = await lab.waitHealthy(120_000);
+  const leader = before.find((m) => m.role === 'leader')!;
+  const writer = lab.startWriter({ maxMs: (seconds + 60) * 1000 });
+  const startedAt = Date.now();
+  let leaderChanges = 0;
+  let current = leader.name;
+  try {
+    for (let i = 0; i < seconds * 2 && Date.now() - startedAt < seconds * 1000; i++) {
+      await sleep(1_000);
+      const now = (await lab.leader())?.name;
+      if (now !== undefined && now !== current) {
+        leaderChanges += 1;
+        current = now;
+      }
+    }
+  } finally {
+    await writer.stop();
+  }
+  const records = writer.records();
+  const after = await lab.waitHealthy(120_000);
+  const newLeader = after.find((m) => m.role === 'leader')!;
+  const outage = writeOutage(records, startedAt);
+  const lost = await lab.missingIds(newLeader.name, records.filter((r) => r.ok).map((r) => r.id));
+  return {
+    leaderChanges: leaderChanges + (newLeader.name !== current ? 1 : 0),
+    timelineBefore: leader.timeline,
+    timelineAfter: newLeader.timeline,
+    failed: outage.failed,
+    acknowledged: outage.acknowledged,
+    lost: lost.length,
+  };
+}
+
+const maybe = missing.length === 0 ? test : test.skip;
+if (missing.length > 0) {
+  console.warn(`datastore benchmark skipped: ${missing.join(', ')} missing`);
+}
+
+maybe(`datastore failover benchmark (${REPS} repetitions, median / max; soak ${SOAK_S} s)`, async () => {
+  const lab = new PatroniLab(version!);
+  try {
+    await lab.start();
+    const results: FailoverMeasurement[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const fault of FAULTS) {
+        const m = await primaryFailover(lab, fault);
+        results.push(m);
+        process.stderr.write(`${fault} ${rep + 1}/${REPS}: outage ${m.writes.outageMs} ms, new primary ${m.newPrimaryMs} ms, lost ${m.lost.length}, ${m.oldPrimary} → ${m.newPrimary}\n`);
+      }
+    }
+    const soaked = SOAK_S > 0 ? await soak(lab, SOAK_S) : undefined;
+    process.stdout.write([
+      '',
+      `datastore failover benchmark: PostgreSQL ${lab.version}, Patroni failover settings ${JSON.stringify(lab.plan.postgres!.failover)}`
+        + `${lab.patroniPythonPath ? ' (Patroni as installed + backport of patroni/patroni#2689, see patchedPatroniModule)' : ''}`,
+      `median / max over ${REPS} repetitions`,
+      table(results),
+      soaked ? `soak ${SOAK_S} s without faults: ${soaked.leaderChanges} leader change(s), timeline ${soaked.timelineBefore} → ${soaked.timelineAfter}, `
+        + `${soaked.failed} failed of ${soaked.failed + soaked.acknowledged} writes, ${soaked.lost} acknowledged lost` : 'soak skipped (BENCH_SOAK_SECONDS=0)',
+      '',
+    ].join('\n'));
+
+    expect(results.flatMap((m) => [...m.lost, ...m.lostOnRejoined])).toEqual([]);
+    expect(results.filter((m) => m.doublePrimaryRounds > 0 || m.newPrimary === m.oldPrimary || !m.resumedOnNewPrimary).map((m) => m.fault)).toEqual([]);
+    if (soaked) {
+      expect(soaked.leaderChanges).toBe(0);
+      expect(soaked.timelineAfter).toBe(soaked.timelineBefore);
+      expect(soaked.lost).toBe(0);
+    }
+  } finally {
+    lab.stop();
+  }
+}, 4 * 3600_000);
