@@ -72,6 +72,14 @@ elects a primary again without help. A member whose data is lost for good is rep
 \`etcdctl member remove <id>\` and \`etcdctl member add <name> --peer-urls=...\` on a healthy member, then starting it with
 \`ETCD_INITIAL_CLUSTER_STATE=existing\` and an empty data directory.
 
+## Change the members (a datastore node or the witness moves)
+
+etcd keeps the members it was created with: \`ETCD_INITIAL_CLUSTER\` only matters to an empty data directory, so
+a new witness or datastore node in the site does not join by itself. One member at a time, on a healthy member:
+\`etcdctl member add <new host> --peer-urls=${scheme}://<its address>:2380\` (with the certificate options of the
+command above), then converge the new host with \`ETCD_INITIAL_CLUSTER_STATE=existing\` in its etcd.env, then
+\`etcdctl member remove <id of the old one>\`. A new datastore node then clones itself from the primary.
+
 ## Backup and restore of the K3s database
 
 - Backup (any node, a replica spares the primary): \`runuser -u postgres -- pg_dump -Fc -h ${paths.socketDir} -d ${postgres.database} -f /var/backups/${postgres.database}-$(date +%F).dump\`.
