@@ -37,7 +37,7 @@ cluster through the REST API need its password: \`set -a; . ${PATRONI_ENV_PATH};
 - **Failover.** When the primary's host, PostgreSQL or Patroni fails, its leader key expires within ${ttlSeconds} s
   (\`ttl\`; Patroni runs every ${loopWaitSeconds} s and retries etcd for ${retryTimeoutSeconds} s before a primary demotes itself), a
   replica${sync ? ' that is the synchronous standby' : ''} takes it and is promoted, and the writer endpoint follows within 2 s. A PostgreSQL crash on the
-  primary fails over at once (\`primary_start_timeout: ${sync ? 0 : 300}\`).
+  ${sync ? 'primary fails over at once (`primary_start_timeout: 0`).' : 'primary is restarted in place, and fails over only after 5 minutes (`primary_start_timeout: 300`).'}
 - ${sync ? `**No acknowledged write is lost.** \`synchronous_mode\`: a commit returns only once the synchronous standby has it, and
   only that standby may be promoted.${postgres.synchronousModeStrict ? ' `synchronous_mode_strict`: with no replica left, commits wait (K3s stalls) rather than be acknowledged by one node.' : ` With every replica down, Patroni drops the synchronous standby and the primary goes on alone
   (K3s keeps working; a failover in that window would lose those writes, and none is possible without a replica).`}` : '**Replication is asynchronous**: a failover may lose the last commits the replica had not received.'}
@@ -72,10 +72,10 @@ elects a primary again without help. A member whose data is lost for good is rep
 \`etcdctl member remove <id>\` and \`etcdctl member add <name> --peer-urls=...\` on a healthy member, then starting it with
 \`ETCD_INITIAL_CLUSTER_STATE=existing\` and an empty data directory.
 
-## Change the members (a datastore node or the witness moves)
+## Change the etcd members (a host of the datastore moves)
 
 etcd keeps the members it was created with: \`ETCD_INITIAL_CLUSTER\` only matters to an empty data directory, so
-a new witness or datastore node in the site does not join by itself. One member at a time, on a healthy member:
+a new member host in the site does not join by itself. One member at a time, on a healthy member:
 \`etcdctl member add <new host> --peer-urls=${scheme}://<its address>:2380\` (with the certificate options of the
 command above), then converge the new host with \`ETCD_INITIAL_CLUSTER_STATE=existing\` in its etcd.env, then
 \`etcdctl member remove <id of the old one>\`. A new datastore node then clones itself from the primary.
