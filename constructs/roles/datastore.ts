@@ -5,7 +5,7 @@ import {
   PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
   POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
   patroniEditConfigArguments, postgresAsset, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
-  renderPatroniServiceDropIn, renderPostgresRunbook, requireDatastoreNode, requireEtcdMember,
+  renderPatroniServiceDropIn, renderPostgresRunbook, requireDatastoreNode, requireEtcdMember, requirePostgres,
 } from '../renderers/postgres';
 import { SitePlan } from '../site/plan';
 
@@ -28,19 +28,12 @@ export interface DatastoreTlsFiles {
 }
 
 function checkTls(plan: SitePlan, tls: DatastoreTlsFiles | undefined): void {
-  if (requireEtcdMemberPlan(plan).tls !== (tls !== undefined)) {
+  if (requirePostgres(plan).tls !== (tls !== undefined)) {
     throw new Error(`tls: ${tls === undefined ? 'undefined' : 'TLS files'} — ${plan.postgres!.tls
       ? `the host's CA, certificate and key, since postgres.tls is true for site ${plan.name}`
       : `undefined, since postgres.tls is false for site ${plan.name}`}`);
   }
 }
-
-const requireEtcdMemberPlan = (plan: SitePlan) => {
-  if (!plan.postgres) {
-    throw new Error(`site ${plan.name}: no PostgreSQL datastore (controlPlane.datastore is ${JSON.stringify(plan.controlPlane.datastore)})`);
-  }
-  return plan.postgres;
-};
 
 /** Writes the three PEM files (decoded by cloud-init / the converge script) with an owner. */
 function addTlsFiles(config: CloudConfig, role: string, tls: DatastoreTlsFiles, paths: { ca: string; cert: string; key: string }, owner: string): void {
@@ -152,7 +145,7 @@ fi`,
  * @param tls the witness's TLS files (Terraform references); required with `postgres.tls`, refused without it
  */
 export function applyDatastoreWitnessRole(config: CloudConfig, plan: SitePlan, hostName: string, tls?: DatastoreTlsFiles): void {
-  const postgres = requireEtcdMemberPlan(plan);
+  const postgres = requirePostgres(plan);
   if (postgres.witness?.name !== hostName) {
     throw new Error(`site ${plan.name}: host ${JSON.stringify(hostName)} is not the datastore's etcd witness (${postgres.witness ? JSON.stringify(postgres.witness.name) : 'the site has none'})`);
   }

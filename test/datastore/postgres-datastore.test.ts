@@ -247,7 +247,7 @@ describe('applyDatastoreWitnessRole', () => {
     expect(() => applyDatastoreWitnessRole(builder(homelab, 'pg-node-1'), homelab, 'pg-node-1', tls)).toThrow('is not the datastore\'s etcd witness ("cp1")');
     expect(() => applyDatastoreWitnessRole(builder(single, 'server-1'), single, 'server-1', tls))
       .toThrow('site pg-single: host "server-1" is not the datastore\'s etcd witness (the site has none)');
-    expect(() => applyDatastoreWitnessRole(builder(homelab, 'x'), defineSite(lab), 'lx-k3s-server-01')).toThrow('no PostgreSQL datastore');
+    expect(() => applyDatastoreWitnessRole(builder(homelab, 'x'), defineSite(lab), 'lx-k3s-server-01')).toThrow('expected "postgres" for the PostgreSQL datastore');
   });
 });
 

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { SitePlan } from '../../site/plan';
 import {
   ETCD_CLIENT_PORT, ETCD_WAIT_READY_PATH, PATRONI_API_PORT, PATRONI_API_USER, PATRONI_ENV_PATH, PATRONI_NAMESPACE, PATRONI_POST_BOOTSTRAP_PATH, PATRONI_SCOPE, POSTGRES_REPLICATION_USER,
-  POSTGRES_REWIND_USER, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresPlan, postgresPaths, renderedHeader, requireDatastoreNode,
+  POSTGRES_REWIND_USER, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresPlan, postgresPaths, renderedHeader, requireDatastoreNode, requirePostgres,
 } from './paths';
 import { postgresHbaLines, postgresNodeParameters } from './settings';
 
@@ -160,6 +160,6 @@ export function renderPatroniServiceDropIn(plan: SitePlan, hostName: string): st
  * unchanged setting prints "Not changed"). The converge step runs it after Patroni reloaded.
  */
 export function patroniEditConfigArguments(plan: SitePlan): string[] {
-  const settings = patroniDynamicSettings(requireDatastoreNode(plan, plan.postgres?.nodes[0]?.name ?? '').postgres);
+  const settings = patroniDynamicSettings(requirePostgres(plan));
   return ['edit-config', '--force', '--quiet', ...Object.entries(settings).flatMap(([key, value]) => ['--set', `${key}=${String(value)}`])];
 }
