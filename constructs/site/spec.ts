@@ -526,7 +526,7 @@ export interface PostgresSpec {
    * retried for `retryTimeoutSeconds` before the primary demotes itself. Patroni needs
    * `loopWaitSeconds + 2 × retryTimeoutSeconds ≤ ttlSeconds`.
    *
-   * @default - { ttlSeconds: 10, loopWaitSeconds: 2, retryTimeoutSeconds: 4 }
+   * @default - { ttlSeconds: 8, loopWaitSeconds: 2, retryTimeoutSeconds: 3 }
    */
   readonly failover?: PostgresFailoverSpec;
   /**
@@ -555,11 +555,11 @@ export interface PostgresSpec {
 
 /** Patroni's failure-detection timing (see {@link PostgresSpec.failover}). */
 export interface PostgresFailoverSpec {
-  /** The leader key's time to live. @default 10 */
+  /** The leader key's time to live. @default 8 */
   readonly ttlSeconds?: number;
   /** Seconds between two runs of Patroni's loop. @default 2 */
   readonly loopWaitSeconds?: number;
-  /** How long an etcd or PostgreSQL call is retried. @default 4 */
+  /** How long an etcd or PostgreSQL call is retried. @default 3 */
   readonly retryTimeoutSeconds?: number;
 }
 

@@ -144,7 +144,7 @@ describe('applyDatastoreRole', () => {
     expect(etcd.watches).toEqual([ETCD_ENV_PATH, ETCD_DROP_IN_PATH, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH]);
     expect(patroni.watches).toEqual([PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_DROP_IN_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH]);
     expect(patroni.apply).toContain('systemctl reload patroni');
-    expect(patroni.apply).toContain(`patronictl -c ${PATRONI_CONFIG_PATH} edit-config --force --quiet --set ttl=10 --set loop_wait=2 --set retry_timeout=4`);
+    expect(patroni.apply).toContain(`patronictl -c ${PATRONI_CONFIG_PATH} edit-config --force --quiet --set ttl=8 --set loop_wait=2 --set retry_timeout=3`);
     expect(patroni.apply).toContain('systemctl start --no-block patroni');
     // The service steps are commands in the same order: etcd's before Patroni's.
     const etcdStep = config.commands.findIndex((c) => c.includes('systemctl enable etcd'));

@@ -261,7 +261,7 @@ describe('renderPatroniConfig', () => {
 describe('patroniDynamicSettings', () => {
   test('two nodes: synchronous mode, failover timing from postgres.failover, an immediate failover on a PostgreSQL crash', () => {
     expect(patroniDynamicSettings(homelab.postgres!)).toEqual({
-      ttl: 10, loop_wait: 2, retry_timeout: 4, maximum_lag_on_failover: 1048576, primary_start_timeout: 0, synchronous_mode: true, synchronous_mode_strict: false,
+      ttl: 8, loop_wait: 2, retry_timeout: 3, maximum_lag_on_failover: 1048576, primary_start_timeout: 0, synchronous_mode: true, synchronous_mode_strict: false,
     });
   });
 
@@ -284,7 +284,7 @@ describe('patroniDynamicSettings', () => {
   test('patroniEditConfigArguments: the same settings as --set key=value, forced and quiet', () => {
     expect(patroniEditConfigArguments(homelab)).toEqual([
       'edit-config', '--force', '--quiet',
-      '--set', 'ttl=10', '--set', 'loop_wait=2', '--set', 'retry_timeout=4', '--set', 'maximum_lag_on_failover=1048576',
+      '--set', 'ttl=8', '--set', 'loop_wait=2', '--set', 'retry_timeout=3', '--set', 'maximum_lag_on_failover=1048576',
       '--set', 'primary_start_timeout=0', '--set', 'synchronous_mode=true', '--set', 'synchronous_mode_strict=false',
     ]);
     expect(patroniEditConfigArguments(strict)).toEqual(expect.arrayContaining(['ttl=30', 'loop_wait=10', 'retry_timeout=10', 'synchronous_mode_strict=true']));
@@ -518,7 +518,7 @@ describe('renderPostgresRunbook', () => {
 
   test('what is automatic follows the settings: synchronous or not, strict or not, TLS or not, the failover timing', () => {
     expect(runbook).toContain('**No acknowledged write is lost.**');
-    expect(runbook).toContain('within 10 s');
+    expect(runbook).toContain('within 8 s');
     expect(runbook).toContain('`primary_start_timeout: 0`');
     expect(renderPostgresRunbook(strict)).toContain('`synchronous_mode_strict`');
     expect(renderPostgresRunbook(strict)).toContain('within 30 s');

@@ -69,15 +69,15 @@ describe('postgres.witness: the default', () => {
 });
 
 describe('postgres.failover and synchronousModeStrict: defaults and accepted values', () => {
-  test('defaults: ttl 10 s, loop 2 s, retry 4 s; not strict', () => {
+  test('defaults: ttl 8 s, loop 2 s, retry 3 s; not strict', () => {
     const plan = defineSite(pgHomelabSite);
-    expect(plan.postgres!.failover).toEqual({ ttlSeconds: 10, loopWaitSeconds: 2, retryTimeoutSeconds: 4 });
+    expect(plan.postgres!.failover).toEqual({ ttlSeconds: 8, loopWaitSeconds: 2, retryTimeoutSeconds: 3 });
     expect(plan.postgres!.synchronousModeStrict).toBe(false);
   });
 
   test('given values replace the defaults key by key', () => {
     expect(defineSite({ ...pgHomelabSite, postgres: { failover: { ttlSeconds: 30 } } }).postgres!.failover)
-      .toEqual({ ttlSeconds: 30, loopWaitSeconds: 2, retryTimeoutSeconds: 4 });
+      .toEqual({ ttlSeconds: 30, loopWaitSeconds: 2, retryTimeoutSeconds: 3 });
     expect(defineSite({ ...pgHomelabSite, postgres: { failover: { ttlSeconds: 30, loopWaitSeconds: 10, retryTimeoutSeconds: 10 } } }).postgres!.failover)
       .toEqual({ ttlSeconds: 30, loopWaitSeconds: 10, retryTimeoutSeconds: 10 });
   });
@@ -131,8 +131,8 @@ describe('postgres validation errors', () => {
       value: failover,
       expected: 'loopWaitSeconds + 2 × retryTimeoutSeconds ≤ ttlSeconds (4 + 2 × 4 > 10): otherwise a primary may still think it leads after its key expired',
     }]);
-    // With the defaults for the keys not given (loop 2, retry 4): 2 + 8 > 9.
-    expect(problemsOf(pgHomelabSite, { failover: { ttlSeconds: 9 } })[0].expected).toContain('(2 + 2 × 4 > 9)');
+    // With the defaults for the keys not given (loop 2, retry 3): 2 + 6 > 7.
+    expect(problemsOf(pgHomelabSite, { failover: { ttlSeconds: 7 } })[0].expected).toContain('(2 + 2 × 3 > 7)');
   });
 
   test.each([

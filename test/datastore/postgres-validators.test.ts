@@ -245,7 +245,7 @@ describeWithTools(['/usr/bin/patroni', 'ip', 'node', ...(pgVersion ? [] : ['Post
     });
 
     test('the check can fail: a ttl that is not a number and a missing bin_dir are reported', () => {
-      const broken = renderPatroniConfig(plan(true), 'pg-node-1').replace('ttl: 10', 'ttl: ten').replace(/bin_dir: .*/, 'bin_dir: /nonexistent/bin');
+      const broken = renderPatroniConfig(plan(true), 'pg-node-1').replace('ttl: 8', 'ttl: eight').replace(/bin_dir: .*/, 'bin_dir: /nonexistent/bin');
       const result = validate(broken);
       expect(result.ok).toBe(false);
       expect(result.output).toContain('bootstrap.dcs.ttl');
