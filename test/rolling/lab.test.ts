@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { ETCD_DROP_IN_PATH, renderEtcdServiceDropIn } from '../../constructs/renderers';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { API_PORT } from '../failover/configs';
@@ -256,12 +256,10 @@ describeWithTools(TOOLS, 'rolling-update lab: SSH hosts in namespaces', () => {
 
 /**
  * The stand-in's PostgreSQL units: Debian's postgresql@<version>-<cluster> run by the real pg_ctlcluster inside the
- * hosts (their overlays keep this machine's cluster untouched), and the role check's socket unit (Accept=yes) played
- * by test/datastore/inetd-standin.js.
+ * hosts (their overlays keep this machine's cluster untouched), and etcd with the datastore's drop-in.
  */
-const PG_TOOLS = ['sshd', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'node', 'pg_ctlcluster', 'pg_lsclusters', 'pg_createcluster', 'psql', 'runuser'];
+const PG_TOOLS = ['sshd', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'etcd', 'etcdctl', 'pg_ctlcluster', 'pg_lsclusters', 'pg_createcluster', 'psql', 'runuser'];
 const PG_HOSTS = [{ name: 'pg-1', ip: labAddress(31) }, { name: 'pg-2', ip: labAddress(32) }];
-const ROLE_CHECK_PORT = 8008;
 
 /** This machine's cluster (the first pg_lsclusters lists), else `main` of the newest installed version (the hosts create it). */
 function labCluster(): { version: string; cluster: string; dataDir: string } {
@@ -281,7 +279,7 @@ function realPostgresState(dataDir: string): string {
   return [read(join(dataDir, 'postmaster.pid')), list('/var/run/postgresql'), list('/var/log/postgresql'), list(dataDir)].join('\n');
 }
 
-describeWithTools(PG_TOOLS, 'rolling-update lab: PostgreSQL clusters and the role-check socket in the hosts', () => {
+describeWithTools(PG_TOOLS, 'rolling-update lab: PostgreSQL clusters and etcd in the hosts', () => {
   const { version, cluster, dataDir } = labCluster();
   const unit = `postgresql@${version}-${cluster}`;
   const realBefore = realPostgresState(dataDir);
@@ -366,41 +364,35 @@ describeWithTools(PG_TOOLS, 'rolling-update lab: PostgreSQL clusters and the rol
     expect(lab.exec(one, `test -e ${join(dataDir, 'postmaster.pid')}`).status).not.toBe(0);
   }, 60_000);
 
-  test('3. the role-check socket unit runs the service template per connection, as its user, on the connection', () => {
+  test('3. etcd as Debian\'s unit with the datastore\'s drop-in: started from its environment file, restarted, left running', async () => {
     const [one] = hosts;
+    const client = `http://${one.ip}:2379`;
     const files = {
-      '/etc/systemd/system/postgres-role-check.socket': `[Socket]\nListenStream=${one.ip}:${ROLE_CHECK_PORT}\nAccept=yes\n\n[Install]\nWantedBy=sockets.target\n`,
-      '/etc/systemd/system/postgres-role-check@.service': "[Service]\nExecStart=/bin/sh /usr/local/lib/pkh-lab-test/hello.sh 'two words'\n"
-        + 'StandardInput=socket\nStandardOutput=socket\nUser=postgres\nGroup=postgres\n',
-      '/usr/local/lib/pkh-lab-test/hello.sh': 'read -r line\nprintf \'hello-from-%s:%s [%s] %s %s\\n\' "$(id -un)" "$(id -gn)" "$1" "$HOME" "$line"\n',
+      '/etc/proxmox-k3s-ha/etcd.env': [`ETCD_NAME=${one.name}`, 'ETCD_DATA_DIR=/var/lib/etcd/pkh-lab-test', `ETCD_LISTEN_CLIENT_URLS=${client}`,
+        `ETCD_ADVERTISE_CLIENT_URLS=${client}`, `ETCD_LISTEN_PEER_URLS=http://${one.ip}:2380`, `ETCD_INITIAL_ADVERTISE_PEER_URLS=http://${one.ip}:2380`,
+        `ETCD_INITIAL_CLUSTER=${one.name}=http://${one.ip}:2380`, ''].join('\n'),
+      [ETCD_DROP_IN_PATH]: renderEtcdServiceDropIn(),
     };
     for (const [path, content] of Object.entries(files)) {
       expect(lab.exec(one, `mkdir -p "$(dirname ${path})" && cat > ${path} <<'EOF'\n${content}EOF`)).toMatchObject({ status: 0 });
     }
-    const connect = () => spawnSync('ip', ['netns', 'exec', lab.client.namespace, process.execPath, '-e', `
-      const socket = require('net').connect(Number(process.argv[2]), process.argv[1], () => socket.end('ping\\n'));
-      let output = '';
-      socket.setEncoding('utf8').on('data', (chunk) => { output += chunk; }).on('end', () => process.stdout.write(output));
-      socket.on('error', (error) => { process.stdout.write(error.code); process.exitCode = 2; });
-      setTimeout(() => process.exit(3), 5000).unref();`, one.ip, String(ROLE_CHECK_PORT)], { encoding: 'utf8', timeout: 10_000 });
-
-    expect(connect()).toMatchObject({ status: 2, stdout: 'ECONNREFUSED' });
-    expect(lab.ssh(one, 'systemctl enable --now postgres-role-check.socket && systemctl is-active postgres-role-check.socket'))
-      .toMatchObject({ status: 0, stdout: 'active\n' });
-    for (let i = 0; i < 3; i++) {
-      expect(connect()).toMatchObject({ status: 0, stdout: 'hello-from-postgres:postgres [two words] /var/lib/postgresql ping\n' });
-    }
-    expect(lab.ssh(one, 'systemctl reload postgres-role-check.socket').status).toBe(1);
-    const inetd = lab.readHostFile(one, '/run/pkh-systemctl/postgres-role-check.socket.pid')?.trim();
-    expect(lab.ssh(one, 'systemctl restart postgres-role-check.socket')).toMatchObject({ status: 0 });
-    expect(lab.readHostFile(one, '/run/pkh-systemctl/postgres-role-check.socket.pid')?.trim()).not.toBe(inetd);
-    expect(connect()).toMatchObject({ status: 0, stdout: 'hello-from-postgres:postgres [two words] /var/lib/postgresql ping\n' });
-
-    expect(lab.ssh(one, 'systemctl stop postgres-role-check.socket; systemctl is-active postgres-role-check.socket')).toMatchObject({ status: 3, stdout: 'inactive\n' });
-    expect(connect()).toMatchObject({ status: 2, stdout: 'ECONNREFUSED' });
-    expect(lab.daemonLog(one, 'postgres-role-check.socket')).toContain(`inetd-standin: listening on ${one.ip}:${ROLE_CHECK_PORT}`);
+    const healthy = async () => {
+      for (let i = 0; i < 100; i++) {
+        if (lab.exec(one, `etcdctl --endpoints ${client} --dial-timeout 1s endpoint health`).status === 0) {
+          return true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return false;
+    };
+    expect(lab.ssh(one, 'systemctl enable --now etcd && systemctl is-active etcd')).toMatchObject({ status: 0, stdout: 'active\n' });
+    // Listening where the environment file says: the drop-in's EnvironmentFile= reached etcd.
+    expect(await healthy()).toBe(true);
+    const pid = lab.readHostFile(one, '/run/pkh-systemctl/etcd.pid')?.trim();
+    expect(lab.ssh(one, 'systemctl restart etcd')).toMatchObject({ status: 0 });
+    expect(lab.readHostFile(one, '/run/pkh-systemctl/etcd.pid')?.trim()).not.toBe(pid);
+    expect(await healthy()).toBe(true);
     // Left running for the teardown.
-    expect(lab.ssh(one, 'systemctl start postgres-role-check.socket')).toMatchObject({ status: 0 });
   }, 60_000);
 
   test('4. unknown units still exit 5; a missing cluster fails its start; daemon-reload is a no-op', () => {
@@ -417,10 +409,10 @@ describeWithTools(PG_TOOLS, 'rolling-update lab: PostgreSQL clusters and the rol
     expect(lab.ssh(one, `systemctl is-active postgresql@${version}-nosuchcluster`)).toMatchObject({ status: 3, stdout: 'inactive\n' });
   });
 
-  test('5. stop ends the running cluster and socket with every other process of the lab', async () => {
+  test('5. stop ends the running cluster and etcd with every other process of the lab', async () => {
     const [one, two] = hosts;
     expect(lab.ssh(two, `systemctl is-active --quiet ${unit}`).status).toBe(0);
-    expect(lab.ssh(one, 'systemctl is-active --quiet postgres-role-check.socket').status).toBe(0);
+    expect(lab.ssh(one, 'systemctl is-active --quiet etcd').status).toBe(0);
     const processes = lab.processes();
     await lab.stop();
     expect(processes.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);

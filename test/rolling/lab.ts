@@ -85,8 +85,6 @@ const STAND_IN_PROGRAMS = ['systemctl', 'timedatectl'];
 const HOST_LAB_DIR = '/run/pkh-lab';
 const HOST_STANDIN_DIR = '/run/pkh-systemctl';
 
-/** The role check's inetd stand-in, copied into each host's stand-in directory (a checkout under /tmp is not visible in a host). */
-const INETD_STANDIN = join(__dirname, '..', 'datastore', 'inetd-standin.js');
 
 /** Environment of commands run with {@link RollingLab.exec}: a root login's, not this test process's. */
 const HOST_ENV = {
@@ -267,9 +265,6 @@ export class RollingLab {
     const hostKey = withoutComment(makeSshKey(join(dir, 'ssh_host_ed25519_key'), `pkh-lab-${name}`));
     writeFileSync(join(dir, 'authorized_keys'), `${this.publicKey}\n`);
     writeFileSync(join(dir, 'sshd_config'), sshdConfig(ip));
-    copyFileSync(INETD_STANDIN, join(dir, 'systemctl', 'inetd-standin.js'));
-    // The Node.js running this test, for the inetd stand-in (PATH inside a host is a root login's).
-    writeFileSync(join(dir, 'systemctl', 'node'), `${process.execPath}\n`);
     this.network.spawnIn(node, 'unshare', ['--pid', '--fork', '--mount-proc', '--mount', '--propagation', 'private', '--uts',
       'sh', '-c', HOST_INIT, 'pkh-init', name, dir, state, this.standIn, copies], `${name}-init`);
     let initPid: number | undefined;

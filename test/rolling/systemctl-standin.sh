@@ -1,12 +1,9 @@
 #!/bin/sh
 # Stand-in for systemctl (and timedatectl) inside the rolling-update lab's hosts, which have no systemd: the lab
 # bind-mounts this file over /usr/bin/systemctl and /usr/bin/timedatectl. It runs the REAL daemons the generated
-# scripts manage (haproxy, keepalived, named, PostgreSQL clusters as postgresql@<version>-<cluster>), with their own
-# reload mechanisms, so a rolling update exercises what a real host would do: HAProxy's seamless master-worker reload
-# (SIGUSR2), Keepalived's SIGHUP, `rndc reload`, `pg_ctlcluster reload`. The PostgreSQL role check's socket unit
-# (postgres-role-check.socket, Accept=yes) is played by test/datastore/inetd-standin.js, which the lab copies into
-# $PKH_STANDIN_DIR with the path of the Node.js to run it with ($PKH_STANDIN_DIR/node): a checkout under /tmp is
-# not visible inside a host.
+# scripts manage (haproxy, keepalived, named, PostgreSQL clusters as postgresql@<version>-<cluster>, etcd, patroni),
+# with their own reload mechanisms, so a rolling update exercises what a real host would do: HAProxy's seamless
+# master-worker reload (SIGUSR2), Keepalived's and Patroni's SIGHUP, `rndc reload`, `pg_ctlcluster reload`.
 #
 # Every call is appended to $PKH_STANDIN_DIR/journal.log as "<epoch ms> <host> <program> <arguments>", the only way a
 # test can tell which host was touched when. Daemon output goes to $PKH_STANDIN_DIR/<unit>.log (the PostgreSQL
@@ -42,12 +39,7 @@ full_name() {
   esac
 }
 
-# The role check's socket unit and its per-connection service template (Accept=yes), as the datastore role writes them.
-ROLE_CHECK=postgres-role-check.socket
-ROLE_CHECK_SOCKET=/etc/systemd/system/postgres-role-check.socket
-ROLE_CHECK_SERVICE=/etc/systemd/system/postgres-role-check@.service
-
-# The unit's canonical name (haproxy, keepalived, named, postgresql@<version>-<cluster> or postgres-role-check.socket),
+# The unit's canonical name (haproxy, keepalived, named, postgresql@<version>-<cluster>, etcd or patroni),
 # or nothing when this stand-in does not know it.
 unit_of() {
   case "${1%.service}" in
@@ -64,7 +56,6 @@ unit_of() {
         *) if command -v pg_ctlcluster >/dev/null; then echo "postgresql@$instance"; fi ;;
       esac
       ;;
-    "$ROLE_CHECK") echo "$ROLE_CHECK" ;;
     etcd) if command -v etcd >/dev/null; then echo etcd; fi ;;
     patroni) if [ -x /usr/bin/patroni ]; then echo patroni; fi ;;
     *) ;;
@@ -85,7 +76,7 @@ pg_column() {
 }
 
 # The file holding a unit's main process id: HAProxy's master, Keepalived's parent, named, the postmaster (its own
-# postmaster.pid in the data directory), the role check's inetd stand-in.
+# postmaster.pid in the data directory), etcd and patroni (the process the stand-in started).
 pid_file() {
   case "$1" in
     haproxy) echo /run/haproxy.pid ;;
@@ -95,7 +86,6 @@ pid_file() {
       data=$(pg_column "$1" 6)
       if [ -n "$data" ]; then echo "$data/postmaster.pid"; fi
       ;;
-    "$ROLE_CHECK") echo "$STATE/$ROLE_CHECK.pid" ;;
     etcd | patroni) echo "$STATE/$1.pid" ;;
   esac
 }
@@ -123,8 +113,6 @@ ready() {
   active "$1" || return 1
   case "$1" in
     named) awk '/ --- start$/ { ready = 0 } / running$/ { ready = 1 } END { exit !ready }' "$STATE/named.log" ;;
-    # Listening, as a socket unit is once started.
-    "$ROLE_CHECK") [ -n "$(ss -Hltn "sport = :$socket_port")" ] ;;
     *) ;;
   esac
 }
@@ -175,99 +163,6 @@ pg_start() {
   # shellcheck disable=SC2016 # expanded by the inner shell
   unshare --ipc --mount sh -c 'mount -t tmpfs -o mode=1777,nosuid,nodev pkh-shm /dev/shm && exec "$@"' pkh-postgres "$@" \
     </dev/null >>"$log" 2>&1
-}
-
-# The value of a setting in a unit file (the last one wins, as in systemd; sections are not told apart).
-unit_setting() {
-  sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$1" | tail -n 1 | sed 's/[[:space:]]*$//'
-}
-
-# Starts the role check's socket unit: inetd-standin.js listens on the socket unit's ListenStream= and runs the
-# service template's ExecStart= per connection, as its User= and Group=, with the connection as stdin and stdout.
-# Not supported: specifiers (%i...), $VARIABLE expansion in ExecStart=, FreeBind= (the address must exist already).
-socket_start() {
-  log="$STATE/$ROLE_CHECK.log"
-  for file in "$ROLE_CHECK_SOCKET" "$ROLE_CHECK_SERVICE"; do
-    if ! [ -r "$file" ]; then
-      fail "Unit ${file##*/} not found."
-      return 5
-    fi
-  done
-  inetd="$STATE/inetd-standin.js"
-  if ! [ -r "$inetd" ]; then
-    fail "systemctl stand-in: no $inetd (the lab copies it there)"
-    return 1
-  fi
-  node=$( [ -r "$STATE/node" ] && head -n 1 "$STATE/node" || command -v node || true)
-  if ! [ -x "$node" ]; then
-    fail "systemctl stand-in: no Node.js to run $inetd"
-    return 1
-  fi
-
-  listen=$(unit_setting "$ROLE_CHECK_SOCKET" ListenStream)
-  case "$listen" in
-    \[*\]:*)
-      address=${listen%]:*}
-      address=${address#[}
-      ;;
-    *:*) address=${listen%:*} ;;
-    # A port alone: every address, IPv4 too.
-    *) address=:: ;;
-  esac
-  socket_port=${listen##*:}
-  case "$socket_port" in
-    '' | *[!0-9]*)
-      fail "$ROLE_CHECK: ListenStream=$listen is not ADDRESS:PORT or PORT"
-      return 1
-      ;;
-  esac
-
-  command_line=$(unit_setting "$ROLE_CHECK_SERVICE" ExecStart)
-  # The prefixes systemd allows before the path (ignore failure, full privileges...) mean nothing here.
-  while :; do
-    case "$command_line" in
-      [-@:+!]*) command_line=${command_line#?} ;;
-      *) break ;;
-    esac
-  done
-  # The words as systemd splits them (quotes, backslashes), without a shell expanding anything: xargs does that.
-  if ! words=$(printf '%s\n' "$command_line" | xargs printf '%s\n'); then
-    fail "$ROLE_CHECK: cannot parse ExecStart=$command_line"
-    return 1
-  fi
-  set --
-  while IFS= read -r word; do
-    set -- "$@" "$word"
-  done <<WORDS
-$words
-WORDS
-  if [ -z "${1:-}" ]; then
-    fail "$ROLE_CHECK: $ROLE_CHECK_SERVICE has no ExecStart="
-    return 1
-  fi
-
-  # As systemd: root unless User= says otherwise, the user's group unless Group= says otherwise, and the user's
-  # environment (HOME, USER...), not the caller's.
-  user=$(unit_setting "$ROLE_CHECK_SERVICE" User)
-  group=$(unit_setting "$ROLE_CHECK_SERVICE" Group)
-  if ! entry=$(getent passwd "${user:-root}"); then
-    fail "$ROLE_CHECK: no user ${user:-root}"
-    return 1
-  fi
-  account=$(echo "$entry" | cut -d: -f1)
-  uid=$(echo "$entry" | cut -d: -f3)
-  gid=$(echo "$entry" | cut -d: -f4)
-  if [ -n "$group" ]; then
-    gid=$(getent group "$group" | cut -d: -f3)
-    if [ -z "$gid" ]; then
-      fail "$ROLE_CHECK: no group $group"
-      return 1
-    fi
-  fi
-  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 USER="$account" LOGNAME="$account" \
-    HOME="$(echo "$entry" | cut -d: -f6)" SHELL="$(echo "$entry" | cut -d: -f7)" \
-    setsid "$node" "$inetd" "$address" "$socket_port" "$uid" "$gid" "$@" </dev/null >>"$log" 2>&1 &
-  echo "$!" >"$STATE/$ROLE_CHECK.pid"
 }
 
 # The EnvironmentFile= lines of a unit's drop-ins, in order (a later file wins, as in systemd; a leading - means optional).
@@ -344,13 +239,6 @@ start_unit() {
         return 1
       fi
       ;;
-    "$ROLE_CHECK")
-      socket_start
-      result=$?
-      if [ "$result" -ne 0 ]; then
-        return "$result"
-      fi
-      ;;
     etcd | patroni) unit_exec_start "$1" ;;
   esac
   if ! wait_for ready "$1"; then
@@ -395,10 +283,6 @@ haproxy_reloaded() {
 }
 
 reload_unit() {
-  if [ "$1" = "$ROLE_CHECK" ]; then
-    fail "Failed to reload $ROLE_CHECK: Job type reload is not applicable for unit $ROLE_CHECK."
-    return 1
-  fi
   if ! active "$1"; then
     fail "$1.service is not active, cannot reload."
     return 1
@@ -471,12 +355,9 @@ run_verb() {
       if active "$unit"; then stop_unit "$unit" && start_unit "$unit"; fi
       ;;
     reload) reload_unit "$unit" ;;
-    # A socket unit cannot reload: systemd restarts it instead.
     reload-or-restart)
       if ! active "$unit"; then
         start_unit "$unit"
-      elif [ "$unit" = "$ROLE_CHECK" ]; then
-        stop_unit "$unit" && start_unit "$unit"
       else
         reload_unit "$unit"
       fi
@@ -484,8 +365,6 @@ run_verb() {
     try-reload-or-restart)
       if ! active "$unit"; then
         :
-      elif [ "$unit" = "$ROLE_CHECK" ]; then
-        stop_unit "$unit" && start_unit "$unit"
       else
         reload_unit "$unit"
       fi
