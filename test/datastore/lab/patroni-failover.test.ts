@@ -95,6 +95,13 @@ describeWithTools(TOOLS, 'Patroni datastore failover (real etcd, Patroni, Postgr
     }
   });
 
+  /** A healthy cluster's leader and replica, with the writer and the watch of both nodes' /primary running. */
+  async function startScenario() {
+    const before = await lab.waitHealthy(120_000);
+    const leader = before.find((m) => m.role === 'leader')!;
+    return { leader, replica: lab.other(leader.name), writer: lab.startWriter(), watch: lab.watchPrimaries() };
+  }
+
   /** The assertions every primary fault shares: a new primary, writes resumed there, nothing acknowledged lost, rejoin. */
   function expectCleanFailover(m: FailoverMeasurement, bounds: { newPrimaryMs: number }): void {
     expect(m.newPrimary).toBe(lab.other(m.oldPrimary).name);
@@ -144,10 +151,7 @@ describeWithTools(TOOLS, 'Patroni datastore failover (real etcd, Patroni, Postgr
   }, 300_000);
 
   test('the witness etcd member down: no failover, writes go on', async () => {
-    const before = await lab.waitHealthy(120_000);
-    const leader = before.find((m) => m.role === 'leader')!;
-    const writer = lab.startWriter();
-    const watch = lab.watchPrimaries();
+    const { leader, writer, watch } = await startScenario();
     let records: WriteRecord[] = [];
     let faultAt = 0;
     try {
@@ -179,11 +183,7 @@ describeWithTools(TOOLS, 'Patroni datastore failover (real etcd, Patroni, Postgr
   }, 300_000);
 
   test('etcd quorum lost: the primary demotes itself (writes fail, never two primaries); quorum back: a primary again, nothing acknowledged lost', async () => {
-    const before = await lab.waitHealthy(120_000);
-    const leader = before.find((m) => m.role === 'leader')!;
-    const replica = lab.other(leader.name);
-    const writer = lab.startWriter();
-    const watch = lab.watchPrimaries();
+    const { leader, replica, writer, watch } = await startScenario();
     let records: WriteRecord[] = [];
     let faultAt = 0;
     let demotedAt: number | undefined;
@@ -235,11 +235,7 @@ describeWithTools(TOOLS, 'Patroni datastore failover (real etcd, Patroni, Postgr
   }, 360_000);
 
   test('the replica down with synchronous mode: writes go on after a short stall, it comes back as sync standby, nothing lost', async () => {
-    const before = await lab.waitHealthy(120_000);
-    const leader = before.find((m) => m.role === 'leader')!;
-    const replica = lab.other(leader.name);
-    const writer = lab.startWriter();
-    const watch = lab.watchPrimaries();
+    const { leader, replica, writer, watch } = await startScenario();
     let records: WriteRecord[] = [];
     let faultAt = 0;
     let syncDroppedAt: number | undefined;
