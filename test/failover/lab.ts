@@ -164,10 +164,13 @@ export class FailoverLab {
   /**
    * Cuts VRRP between two load balancers (a split brain): each drops the other's VRRP packets at input routing
    * (`ip rule ... ipproto 112 blackhole`, placed before the `local` table). Everything else still flows. Unicast
-   * VRRP only: multicast input skips routing rules. `false` heals it.
+   * VRRP only: multicast input skips routing rules. `false` heals it, `a`'s side first: the two rules go one after
+   * the other, and a heal that let `b` hear `a` first could let `b`'s answering advert reach `a` while `a` still drops
+   * it (a one-way heal the test does not mean to make; `a` then re-announces the VIP only at its next GARP refresh).
    */
   public setVrrpCut(a: LabNode, b: LabNode, cut: boolean): void {
-    for (const [from, to] of [[a, b], [b, a]]) {
+    const directions: [LabNode, LabNode][] = cut ? [[a, b], [b, a]] : [[b, a], [a, b]];
+    for (const [from, to] of directions) {
       if (cut) {
         if (!run('ip', ['-n', to.namespace, 'rule', 'show', 'pref', '100']).output.includes('lookup local')) {
           sh('ip', ['-n', to.namespace, 'rule', 'add', 'pref', '100', 'lookup', 'local']);
