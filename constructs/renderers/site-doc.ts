@@ -2,7 +2,7 @@ import { HostPlan, SitePlan, applicationDomain, controlPlaneHosts, hostsWithRole
 import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { dnsResolverWarning } from './bind9';
 import { API_HEALTH_CHECK_INTERVALS, K3S_API_SERVER_PORT, apiHealthCheckTimes } from './haproxy';
-import { K3S_DATASTORE_CA_PATH } from './postgres';
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, K3S_DATASTORE_CA_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH } from './postgres';
 
 /** Where kubeadm's kubelet reads the static pod manifests of the control plane. */
 const KUBEADM_STATIC_POD_DIR = '/etc/kubernetes/manifests';
@@ -22,10 +22,10 @@ function ports(plan: SitePlan, host: HostPlan): string {
     list.push(`${K3S_API_SERVER_PORT} (${plan.controlPlane.distribution === Distribution.KUBEADM ? 'kube-apiserver' : 'K3s'})`);
   }
   if (host.roles.includes(HostRole.DATASTORE) && plan.postgres) {
-    list.push(`${plan.postgres.port} (PostgreSQL)`, '8008 (Patroni)');
+    list.push(`${plan.postgres.port} (PostgreSQL)`, `${PATRONI_API_PORT} (Patroni)`);
   }
   if (plan.postgres?.etcdMembers.some((member) => member.name === host.name)) {
-    list.push(`2379, 2380 (datastore etcd${plan.postgres.witness?.name === host.name ? ' witness' : ''})`);
+    list.push(`${ETCD_CLIENT_PORT}, ${ETCD_PEER_PORT} (datastore etcd${plan.postgres.witness?.name === host.name ? ' witness' : ''})`);
   }
   if (host.roles.includes(HostRole.DNS)) {
     list.push('53 (DNS)');
@@ -134,7 +134,7 @@ function datastoreStep(plan: SitePlan): string {
   }
   return `4. **Datastore:** the writer endpoint reaches the primary (${plan.postgres?.tls
     ? `on a server, \`psql "host=<endpoint> port=<writer port> user=k3s dbname=k3s sslmode=verify-full sslrootcert=${K3S_DATASTORE_CA_PATH}" -c "select pg_is_in_recovery()"\``
-    : '`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"`'} returns f), and \`patronictl -c /etc/patroni/config.yml list\` on a datastore node shows a Leader and a Sync Standby. Then switch over (\`patronictl -c /etc/patroni/config.yml switchover --force\`): the same psql check answers f again within seconds, from the other node.`;
+    : '`psql -h <endpoint> -p <writer port> -U k3s -c "select pg_is_in_recovery()"`'} returns f), and \`patronictl -c ${PATRONI_CONFIG_PATH} list\` on a datastore node shows a Leader and a Sync Standby. Then switch over (\`patronictl -c ${PATRONI_CONFIG_PATH} switchover --force\`): the same psql check answers f again within seconds, from the other node.`;
 }
 
 /**

@@ -14,7 +14,7 @@ export interface K3sDatastoreBinding {
    * out of `config.yaml` and the process list. Empty: no environment file is written.
    */
   readonly serverEnvironment: Readonly<Record<string, string>>;
-  /** Files every server needs to reach the datastore, e.g. the base64-encoded datastore CA that `serverCommands` decode. */
+  /** Files every server needs to reach the datastore, e.g. the datastore CA. */
   readonly serverFiles: readonly CloudFile[];
   /**
    * Commands each server runs before K3s is installed and started, e.g. decoding a base64 CA into the file

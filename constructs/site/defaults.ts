@@ -32,6 +32,13 @@ export const DEFAULT_HTTP_NODE_PORT = 30080;
 export const DEFAULT_HTTPS_NODE_PORT = 30443;
 
 /**
+ * Patroni's failure detection when the site does not set it: a lost primary's key expires within 8 s, so K3s
+ * writes resume within about 12 s (bench:datastore), under the 15 s goal with margin. The primary renews its key
+ * every 2 s against its own etcd member and retries for 3 s, well above an etcd election (about 1 s on a LAN).
+ */
+export const DEFAULT_POSTGRES_FAILOVER = { ttlSeconds: 8, loopWaitSeconds: 2, retryTimeoutSeconds: 3 } as const;
+
+/**
  * The CNIs each distribution can install. K3s deploys Cilium through its Helm controller (a HelmChart in the
  * first server's auto-deploy folder) or runs its built-in flannel; kubeadm sites have no Helm controller and
  * apply Flannel's manifest.

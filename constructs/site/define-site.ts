@@ -1,7 +1,7 @@
 import { ProblemCollector, ValidationError } from '../core/problems';
 import {
   DEFAULT_ADMIN_USER, DEFAULT_API_PORT, DEFAULT_CLUSTER_DOMAIN, DEFAULT_CRIO_VERSION, DEFAULT_HTTPS_NODE_PORT, DEFAULT_HTTP_NODE_PORT, DEFAULT_K3S_VERSION, DEFAULT_KUBERNETES_VERSION,
-  DEFAULT_LXC_OS_TYPE, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, DEFAULT_SSH_USER, DEFAULT_STATS_PORT, DEFAULT_TIMEZONE, DEFAULT_VRRP_ROUTER_ID,
+  DEFAULT_LXC_OS_TYPE, DEFAULT_POD_CIDR, DEFAULT_POSTGRES_FAILOVER, DEFAULT_SERVICE_CIDR, DEFAULT_SSH_USER, DEFAULT_STATS_PORT, DEFAULT_TIMEZONE, DEFAULT_VRRP_ROUTER_ID,
   LOAD_BALANCER_HEALTH_PORT, defaultCniFor, defaultSizeFor, defaultVrrpPriorities,
 } from './defaults';
 import { DownloadPlan, HostPlan, LoadBalancerPlan, SitePlan, controlPlaneHosts, hostsWithRole } from './plan';
@@ -9,7 +9,7 @@ import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, Distribution
 import { validateCluster, validateIngress } from './validate/cluster';
 import { validateLoadBalancer } from './validate/load-balancer';
 import { validateControlPlane } from './validate/control-plane';
-import { DEFAULT_POSTGRES_FAILOVER, defaultDatastoreWitness } from './validate/postgres';
+import { defaultDatastoreWitness } from './validate/postgres';
 import { validateDns } from './validate/dns';
 import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';

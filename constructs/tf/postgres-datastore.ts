@@ -7,7 +7,7 @@ import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig, FileEncoding } from '../cloud-init/cloud-config';
 import {
-  HAPROXY_DATASTORE_CA_PATH, K3S_DATASTORE_CA_PATH, pemInstallCommand, postgresDatastoreEndpoint, postgresServerCertificateNames, postgresTlsBase64Path,
+  HAPROXY_DATASTORE_CA_PATH, K3S_DATASTORE_CA_PATH, postgresDatastoreEndpoint, postgresServerCertificateNames, 
   postgresWriterAddress, requirePostgres,
   renderPostgresWriterHaproxySections,
 } from '../renderers/postgres';
@@ -212,8 +212,8 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
   /**
    * The DSN goes into the server's 0600 environment file as `K3S_DATASTORE_ENDPOINT` (K3s reads it from there), so
    * the password never appears in `config.yaml` or on a command line. With TLS the DSN ends in
-   * `?sslmode=verify-full`, `config.yaml` gets `datastore-cafile`, and the CA certificate is written base64-encoded
-   * next to that path and decoded before K3s starts; without TLS the datastore traffic is plain text.
+   * `?sslmode=verify-full`, `config.yaml` gets `datastore-cafile`, and the CA certificate is written there (cloud-init
+   * decodes it: `encoding: b64`); without TLS the datastore traffic is plain text.
    */
   public bind(serverName: string, _serverIndex: number): K3sDatastoreBinding {
     const servers = hostsWithRole(this.site, HostRole.K3S_SERVER).map((s) => s.name);
@@ -227,8 +227,7 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     return {
       serverConfig: { 'datastore-cafile': K3S_DATASTORE_CA_PATH },
       serverEnvironment: environment,
-      serverFiles: [{ path: postgresTlsBase64Path(K3S_DATASTORE_CA_PATH), content: `${Fn.base64encode(this.tlsCaCertificate.certPem)}\n`, mode: '0644' }],
-      serverCommands: [pemInstallCommand(K3S_DATASTORE_CA_PATH)],
+      serverFiles: [{ path: K3S_DATASTORE_CA_PATH, content: Fn.base64encode(this.tlsCaCertificate.certPem), encoding: FileEncoding.BASE64, mode: '0644' }],
     };
   }
 }

@@ -297,11 +297,11 @@ describe('PostgresDatastore', () => {
     const { datastore, binding, json } = synth();
     expect(datastore.kind).toBe(DatastoreKind.POSTGRES);
     expect(binding.serverConfig).toEqual({ 'datastore-cafile': '/etc/rancher/k3s/datastore-ca.crt' });
-    expect(binding.serverFiles).toEqual([{ path: '/etc/rancher/k3s/datastore-ca.crt.b64', content: expect.stringMatching(/^\$\{TfToken\[TOKEN\.\d+\]\}\n$/), mode: '0644' }]);
-    expect(binding.serverCommands).toEqual([
-      'base64 -d < /etc/rancher/k3s/datastore-ca.crt.b64 > /etc/rancher/k3s/datastore-ca.crt.tmp && chmod 0644 /etc/rancher/k3s/datastore-ca.crt.tmp'
-      + ' && mv /etc/rancher/k3s/datastore-ca.crt.tmp /etc/rancher/k3s/datastore-ca.crt',
-    ]);
+    // The CA itself, decoded by cloud-init: no decode command, nothing to run before K3s starts.
+    expect(binding.serverFiles).toEqual([{
+      path: '/etc/rancher/k3s/datastore-ca.crt', content: expect.stringMatching(/^\$\{TfToken\[TOKEN\.\d+\]\}$/), encoding: FileEncoding.BASE64, mode: '0644',
+    }]);
+    expect(binding.serverCommands).toBeUndefined();
     expect(json.output.k3s_environment.value).toEqual({
       K3S_DATASTORE_ENDPOINT: expect.stringMatching(/^postgres:\/\/k3s:\$\{random_password\.Datastore_K3sPassword_\w+\.result\}@10\.10\.10\.150:5433\/k3s\?sslmode=verify-full$/),
     });

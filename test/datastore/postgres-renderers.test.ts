@@ -2,8 +2,8 @@ import { parse } from 'yaml';
 import { HostRole, SitePlan, defineSite } from '../../constructs';
 import {
   ETCD_DATA_DIR, HAPROXY_DATASTORE_CA_PATH, PATRONI_ENV_PATH, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH,
-  etcdctlCommand, patroniDynamicSettings, patroniEditConfigArguments, pemInstallCommand, postgresDatastoreEndpoint, postgresHbaLines, postgresMemorySettings,
-  postgresNodeParameters, postgresPaths, postgresServerCertificateNames, postgresTlsBase64Path, postgresWriterAddress, renderEtcdEnvironmentFile,
+  etcdctlCommand, patroniDynamicSettings, patroniEditConfigArguments, postgresDatastoreEndpoint, postgresHbaLines, postgresMemorySettings,
+  postgresNodeParameters, postgresPaths, postgresServerCertificateNames, postgresWriterAddress, renderEtcdEnvironmentFile,
   renderEtcdServiceDropIn, renderHaproxyConfig, renderPatroniConfig, renderPatroniEnvironmentFile, renderPatroniServiceDropIn, renderPostgresRunbook,
   renderPostgresWriterHaproxySections,
 } from '../../constructs/renderers';
@@ -483,11 +483,6 @@ describe('certificates', () => {
       .toThrow('site pg-homelab: host "cp2" is not an etcd member of the datastore (members: pg-node-1, pg-node-2, cp1)');
   });
 
-  test('K3s servers decode the CA next to datastore-cafile', () => {
-    expect(postgresTlsBase64Path('/etc/rancher/k3s/datastore-ca.crt')).toBe('/etc/rancher/k3s/datastore-ca.crt.b64');
-    expect(pemInstallCommand('/etc/rancher/k3s/datastore-ca.crt')).toBe('base64 -d < /etc/rancher/k3s/datastore-ca.crt.b64 > /etc/rancher/k3s/datastore-ca.crt.tmp'
-      + ' && chmod 0644 /etc/rancher/k3s/datastore-ca.crt.tmp && mv /etc/rancher/k3s/datastore-ca.crt.tmp /etc/rancher/k3s/datastore-ca.crt');
-  });
 });
 
 describe('renderPostgresRunbook', () => {

@@ -1,5 +1,5 @@
 import { defineSite } from '../../constructs';
-import { PATRONI_CONFIG_PATH } from '../../constructs/renderers';
+import { PATRONI_CONFIG_PATH, etcdctlCommand } from '../../constructs/renderers';
 import { installedPostgresVersion } from '../datastore/harness';
 import { describeWithTools } from '../support/tools';
 import { LabHost } from './lab';
@@ -86,7 +86,8 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
         }
       }
       expect([...members.values()].sort()).toEqual(['Leader', 'Sync Standby']);
-      expect(run.lab.exec(run.loadBalancers.get(PG_WITNESS.name)!, 'etcdctl --endpoints http://127.0.0.1:2379 member list').stdout).toContain('pg-witness');
+      const plan = defineSite(postgresSiteSpec(run.loadBalancers, VERSION, true));
+      expect(run.lab.exec(run.loadBalancers.get(PG_WITNESS.name)!, `${etcdctlCommand(plan, PG_WITNESS.name)} member list`).stdout).toContain(PG_WITNESS.name);
       let created: string | undefined;
       for (let i = 0; i < 60 && created === undefined; i++) {
         created = await writerSql(run, 'CREATE TABLE IF NOT EXISTS rolling_probe (id integer PRIMARY KEY)');

@@ -237,7 +237,7 @@ describe('SiteStack for the homelab (seed 000): external PostgreSQL', () => {
       const text = data(server);
       expect(text).toContain('datastore-cafile: /etc/rancher/k3s/datastore-ca.crt\n');
       expect(text).toMatch(/K3S_DATASTORE_ENDPOINT=postgres:\/\/k3s:\$\{random_password\.\w+\.result\}@10\.10\.10\.150:5433\/k3s\?sslmode=verify-full\n/);
-      expect(text).toMatch(/path: \/etc\/rancher\/k3s\/datastore-ca\.crt\.b64\n {4}content: \|\n {6}\$\{base64encode\(tls_self_signed_cert\.Datastore_TlsCaCertificate_\w+\.cert_pem\)\}\n/);
+      expect(text).toMatch(/path: \/etc\/rancher\/k3s\/datastore-ca\.crt\n {4}content: \$\{base64encode\(tls_self_signed_cert\.Datastore_TlsCaCertificate_\w+\.cert_pem\)\}\n {4}encoding: b64\n/);
     }
     // The two datastore nodes and the etcd witness (cp1, the first K3s server: the load balancers are the database nodes).
     expect(Object.keys(json.resource.tls_locally_signed_cert)).toHaveLength(3);

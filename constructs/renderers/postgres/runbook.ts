@@ -1,7 +1,7 @@
 import { SitePlan } from '../../site/plan';
 import { etcdctlCommand } from './etcd';
 import {
-  K3S_DATASTORE_CA_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_SCOPE, POSTGRES_TLS_CA_PATH, postgresPaths, requirePostgres,
+  ETCD_PEER_PORT, K3S_DATASTORE_CA_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_SCOPE, POSTGRES_TLS_CA_PATH, postgresPaths, requirePostgres,
 } from './paths';
 import { postgresWriterAddress } from './writer-endpoint';
 
@@ -76,7 +76,7 @@ elects a primary again without help. A member whose data is lost for good is rep
 
 etcd keeps the members it was created with: \`ETCD_INITIAL_CLUSTER\` only matters to an empty data directory, so
 a new member host in the site does not join by itself. One member at a time, on a healthy member:
-\`etcdctl member add <new host> --peer-urls=${scheme}://<its address>:2380\` (with the certificate options of the
+\`etcdctl member add <new host> --peer-urls=${scheme}://<its address>:${ETCD_PEER_PORT}\` (with the certificate options of the
 command above), then converge the new host with \`ETCD_INITIAL_CLUSTER_STATE=existing\` in its etcd.env, then
 \`etcdctl member remove <id of the old one>\`. A new datastore node then clones itself from the primary.
 

@@ -28,20 +28,3 @@ export function postgresServerCertificateNames(plan: SitePlan, hostName: string)
     ipAddresses: [...new Set([host.ip, writer.address, '127.0.0.1'])],
   };
 }
-
-/**
- * Where cloud-init writes the base64 of a PEM file K3s reads (`<path>.b64`): interpolated into a YAML block
- * scalar, a PEM's second and later lines would lose their indentation. Base64 is one line.
- */
-export function postgresTlsBase64Path(path: string): string {
-  return `${path}.b64`;
-}
-
-/**
- * The command that installs the datastore CA on a K3s server (with `postgres.tls`): cloud-init writes its base64
- * next to the path; this decodes it (0644: a certificate is not secret) before K3s starts.
- */
-export function pemInstallCommand(path: string): string {
-  const temporary = `${path}.tmp`;
-  return `base64 -d < ${postgresTlsBase64Path(path)} > ${temporary} && chmod 0644 ${temporary} && mv ${temporary} ${path}`;
-}

@@ -1,16 +1,10 @@
 import { isIntegerInRange, isPort } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
+import { DEFAULT_POSTGRES_FAILOVER } from '../defaults';
 import { HostRole } from '../spec';
 import { expectObject, reportUnknownKeys } from './shape';
 
 const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/**
- * Patroni's failure detection when the site does not set it: a lost primary's key expires within 8 s, so K3s
- * writes resume within about 12 s (bench:datastore), under the 15 s goal with margin. The primary renews its key
- * every 2 s against its own etcd member and retries for 3 s, well above an etcd election (about 1 s on a LAN).
- */
-export const DEFAULT_POSTGRES_FAILOVER = { ttlSeconds: 8, loopWaitSeconds: 2, retryTimeoutSeconds: 3 } as const;
 
 const hasRole = (host: Record<string, unknown>, role: HostRole) => Array.isArray(host.roles) && host.roles.includes(role);
 
