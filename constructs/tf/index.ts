@@ -17,3 +17,5 @@ export * from './host-converge';
 export * from './change-report';
 export * from '../site/rollout';
 export * from './node-lifecycle';
+export * from './lifecycle-references';
+export * from './provider-behaviour';

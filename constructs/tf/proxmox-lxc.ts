@@ -4,6 +4,7 @@ import { CloudConfig } from '../cloud-init/cloud-config';
 import { VirtualEnvironmentContainer, VirtualEnvironmentContainerFeatures } from './generated/providers/proxmox/virtual-environment-container';
 import { ProxmoxHostProps } from './host-props';
 import { ConvergeConnection, HostConverge } from './host-converge';
+import { setLifecycleReferences } from './lifecycle-references';
 
 /** Properties of a {@link ProxmoxLxc}. */
 export interface ProxmoxLxcProps extends ProxmoxHostProps {
@@ -82,7 +83,6 @@ export class ProxmoxLxc extends Construct {
 
     const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
     this.resource = new VirtualEnvironmentContainer(this, 'Resource', {
-      lifecycle: { replaceTriggeredBy: [generation] },
       nodeName: props.nodeName,
       vmId: props.vmId,
       description: props.description,
@@ -104,6 +104,7 @@ export class ProxmoxLxc extends Construct {
       },
     });
 
+    setLifecycleReferences(this.resource, { replaceTriggeredBy: [generation] });
     if (props.decommissioned) {
       return;
     }

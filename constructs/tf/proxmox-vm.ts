@@ -8,6 +8,7 @@ import { ProxmoxHostProps } from './host-props';
 import { completeNetworkDevice } from './network-device';
 import { ConvergeConnection, HostConverge } from './host-converge';
 import { escapeTerraformTemplate } from './terraform-template';
+import { setLifecycleReferences } from './lifecycle-references';
 
 /** Properties of a {@link ProxmoxVm}. */
 export interface ProxmoxVmProps extends ProxmoxHostProps {
@@ -111,11 +112,11 @@ export class ProxmoxVm extends Construct {
         userDataFileId: this.userData.id,
       },
     });
-    this.resource.lifecycle = {
+    setLifecycleReferences(this.resource, {
       // The provider replaces a VM whose user data file changes; the converge step applies changes instead.
       ignoreChanges: ['initialization[0].user_data_file_id'],
       replaceTriggeredBy: [generation],
-    };
+    });
     if (props.converge) {
       this.converge = new HostConverge(this, 'Converge', {
         hostName: props.name, cloudConfig: this.cloudConfig, connection: props.converge, waitForCloudInit: true, machine: this.resource, facts: props.convergeFacts,

@@ -20,6 +20,7 @@ import { ProxmoxVm } from './proxmox-vm';
 import { ConvergeConnection, HostConverge } from './host-converge';
 import { rolloutOrder } from '../site/rollout';
 import { addKubeadmJoinPreparation, addNodeLifecycle, convergeFacts } from './site-lifecycle';
+import { interpolatedLifecycleEntries } from './lifecycle-references';
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -324,5 +325,15 @@ export class SiteStack extends TerraformStack {
       value: Object.fromEntries(site.hosts.map((host) => [host.name, host.ip])),
       description: 'static IPv4 address of every host',
     });
+  }
+
+  /** The stack's Terraform JSON; refuses a `lifecycle` entry Terraform would reject (an interpolation, see lifecycle-references.ts). */
+  public override toTerraform(): any {
+    const stack = super.toTerraform();
+    const interpolated = interpolatedLifecycleEntries(stack);
+    if (interpolated.length > 0) {
+      throw new Error(`site ${this.site.name}: lifecycle entries must be bare references, Terraform rejects: ${interpolated.join('; ')}`);
+    }
+    return stack;
   }
 }
