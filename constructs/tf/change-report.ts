@@ -6,6 +6,9 @@
  * removed without being decommissioned first) are listed as problems. Pure: reads JSON, loads no construct library.
  */
 
+import { MachineChange, RunningHost, machineChangeCause, machineChanges, unsafeMachineChanges } from './machine-changes';
+import { OutOfBandChange, ResourceChange, predictResourceChanges } from './resource-plan';
+
 /** What a converge step records in its `input` for the change report: fingerprints only, never contents. */
 export interface ConvergeRecord {
   readonly host: string;
@@ -36,6 +39,8 @@ export interface HostChange {
   readonly services: readonly string[];
   /** Why the machine is replaced, for `replaced`. */
   readonly reason?: string;
+  /** What the apply does to the host's VM or container, when it changes (`restart: memory`). */
+  readonly machine?: { readonly action: ResourceChange['action']; readonly cause: string; readonly migrates?: boolean };
 }
 
 /** The change report of one stack. */
@@ -45,6 +50,8 @@ export interface ChangeReport {
   readonly order: readonly string[];
   /** Unsafe changes; non-empty means the change must not be applied. */
   readonly problems: readonly string[];
+  /** Terraform's predicted action on every resource that changes (no-ops left out). */
+  readonly resources: readonly ResourceChange[];
 }
 
 /** The converge records of a synthesized stack (`cdk.tf.json`), by host. */
@@ -67,6 +74,17 @@ const K3S_ROLES = ['k3s-server', 'k3s-agent'];
 const rolesOf = (record: HostRecord) => String(record.facts.roles ?? '').split(',');
 const isControlPlane = (record: HostRecord) => rolesOf(record).some((role) => CONTROL_PLANE_ROLES.includes(role));
 const isDecommissioned = (record: HostRecord) => Number(record.facts.decommissioned ?? 0) === 1;
+const isQuorumMember = (record: HostRecord) => (isControlPlane(record) && Number(record.facts.embeddedEtcd ?? 0) === 1) || Number(record.facts.etcdMember ?? 0) === 1;
+
+/** Hosts of the previous synthesis that run (not decommissioned). */
+function runningHosts(previous: Map<string, HostRecord>): Map<string, RunningHost> {
+  return new Map([...previous.values()].filter((record) => !isDecommissioned(record))
+    .map((record) => [record.host, { roles: rolesOf(record), quorumMember: isQuorumMember(record) }]));
+}
+
+const machineOf = (machine: MachineChange | undefined): HostChange['machine'] | undefined => (machine
+  ? { action: machine.change.action, cause: machineChangeCause(machine.change), ...(machine.change.migrates ? { migrates: true } : {}) }
+  : undefined);
 
 /** `v1.34.2+k3s1` → [1, 34, 2, 1]. */
 function k3sVersionParts(version: string): number[] | undefined {
@@ -140,10 +158,16 @@ function serverRemovalProblems(site: string, previous: Map<string, HostRecord>, 
   return problems;
 }
 
-/** Compares two syntheses of one stack; `previous` undefined means a new site (every host new). */
-export function compareSyntheses(site: string, previousStack: unknown | undefined, nextStack: unknown): ChangeReport {
+/**
+ * Compares two syntheses of one stack; `previous` undefined means a new site (every host new). `outOfBand` names
+ * what changes outside the configuration (rotated variables, `-replace` addresses).
+ */
+export function compareSyntheses(site: string, previousStack: unknown | undefined, nextStack: unknown, outOfBand: OutOfBandChange = {}): ChangeReport {
   const previous = previousStack ? hostRecords(previousStack) : new Map<string, HostRecord>();
   const next = hostRecords(nextStack);
+  const resources = predictResourceChanges(previousStack as never, nextStack as never, outOfBand);
+  const machines = machineChanges(resources, previousStack, nextStack);
+  const machineByHost = new Map(machines.map((machine) => [machine.host, machine]));
   const hosts: HostChange[] = [];
   const problems: string[] = [];
   const leaving: string[] = [];
@@ -162,16 +186,17 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
       hosts.push({ host: record.host, action: isDecommissioned(before) ? 'unchanged' : 'decommission', files: [], services: [] });
       continue;
     }
-    const reason = replacementReason(before, record);
+    const machine = machineOf(machineByHost.get(record.host));
+    const reason = replacementReason(before, record) ?? (machine?.action === 'replace' ? `machine replaced: ${machine.cause}` : undefined);
     if (reason) {
       leaving.push(record.host);
-      hosts.push({ host: record.host, action: 'replaced', files: [], services: [], reason });
+      hosts.push({ host: record.host, action: 'replaced', files: [], services: [], reason, ...(machine ? { machine } : {}) });
       continue;
     }
     const files = Object.keys(record.files).filter((path) => before.files[path] !== record.files[path]).sort();
     const services = record.services.filter((service) => service.watches.some((path) => files.includes(path))).map((service) => `${service.unit} ${service.onChange}`);
     const action = before.configuration === record.configuration ? 'unchanged' : 'converge';
-    hosts.push({ host: record.host, action, files, services });
+    hosts.push({ host: record.host, action, files, services, ...(machine ? { machine } : {}) });
   }
   const allowed = unsafeRemovalAllowed(next);
   for (const before of previous.values()) {
@@ -188,8 +213,9 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
     }
   }
   problems.push(...(allowed ? [] : serverRemovalProblems(site, previous, leaving)));
+  problems.push(...unsafeMachineChanges(site, machines, runningHosts(previous)));
   const order = [...next.values()].sort((a, b) => a.position - b.position).map((record) => record.host);
-  return { hosts, order, problems };
+  return { hosts, order, problems, resources };
 }
 
 /** The report as text, one line per host that changes, then the rollout order. */
@@ -198,11 +224,14 @@ export function formatChangeReport(site: string, report: ChangeReport): string {
   const counts = new Map<string, number>();
   for (const change of report.hosts) {
     counts.set(change.action, (counts.get(change.action) ?? 0) + 1);
-    if (change.action === 'unchanged') {
+    if (change.action === 'unchanged' && !change.machine) {
       continue;
     }
+    const machine = change.machine && change.action !== 'replaced'
+      ? ` · machine: ${change.machine.action === 'restart' ? 'update that restarts the guest' : change.machine.migrates ? 'migrated' : change.machine.action} (${change.machine.cause})` : '';
     const detail = change.action === 'converge'
-      ? `converge in place${change.files.length > 0 ? `: ${change.files.join(', ')}` : ' (converge script only, no file changes)'}${change.services.length > 0 ? ` → ${change.services.join(', ')}` : ''}`
+      ? `converge in place${change.files.length > 0 ? `: ${change.files.join(', ')}` : ' (converge script only, no file changes)'}${change.services.length > 0 ? ` → ${change.services.join(', ')}` : ''}${machine}`
+      : change.action === 'unchanged' ? `machine only${machine}`
       : change.action === 'replaced' ? `REPLACED (${change.reason})`
         : change.action === 'decommission' ? 'decommission: drained, service stopped, Node deleted (the machine stays until removed)' : change.action;
     lines.push(`  ${change.host}: ${detail}`);

@@ -19,3 +19,5 @@ export * from '../site/rollout';
 export * from './node-lifecycle';
 export * from './lifecycle-references';
 export * from './provider-behaviour';
+export * from './resource-plan';
+export * from './machine-changes';

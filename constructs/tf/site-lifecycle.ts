@@ -23,6 +23,8 @@ export function convergeFacts(site: SitePlan, host: HostPlan): Record<string, st
     proxmoxNode: host.proxmoxNode,
     generation: host.generation,
     ...(kubernetesNode ? (site.controlPlane.distribution === Distribution.K3S ? { k3s: site.versions.k3s } : { kubernetes: site.versions.kubernetes }) : {}),
+    // The datastore's etcd: its nodes and the witness (K3s's embedded etcd is told by embeddedEtcd below).
+    ...(hasRole(host, HostRole.DATASTORE) || site.postgres?.witness?.name === host.name ? { etcdMember: 1 } : {}),
     ...(controlPlaneHosts(site).includes(host) ? {
       embeddedEtcd: site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD || site.controlPlane.distribution === Distribution.KUBEADM ? 1 : 0,
       allowUnsafeServerRemoval: site.rollout.allowUnsafeServerRemoval ? 1 : 0,

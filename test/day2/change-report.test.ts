@@ -113,12 +113,15 @@ describe('unsafe changes are rejected against the previous synthesis, naming the
     expect(allowed.problems).toEqual([]);
   });
 
-  test('a raised generation replaces exactly that host, on purpose; a second server rebuilt at once is unsafe', () => {
+  test('a raised generation replaces exactly that host, and is refused while a rebuild is not rolled out (a running etcd member); a second server rebuilt at once is unsafe too', () => {
     const rebuilt = (names: string[]) => withHosts(prod, prod.hosts.map((h) => (names.includes(h.name) ? { ...h, generation: 1 } : h)));
     const one = report(prod, rebuilt(['k3s-prod-cp-01']));
     expect(hostsWith(one, 'replaced')).toEqual(['k3s-prod-cp-01']);
     expect(one.hosts.find((h) => h.host === 'k3s-prod-cp-01')!.reason).toBe('generation raised (rebuild on purpose): 0 → 1');
-    expect(one.problems).toEqual([]);
+    expect(one.problems).toEqual([
+      'prod: hosts[k3s-prod-cp-01]: generation — the machine is replaced (replace): a running etcd quorum member goes down with no drain and no health gate; '
+      + 'keep the previous value until machine changes are rolled out one host at a time',
+    ]);
     expect(report(prod, rebuilt(['k3s-prod-cp-01', 'k3s-prod-cp-02'])).problems[0]).toContain('2 servers would leave at once');
   });
 });

@@ -1,0 +1,78 @@
+import { ResourceChange } from './resource-plan';
+
+/**
+ * The machine half of the change report: which host's VM or container the predicted plan restarts or replaces,
+ * and which of those changes are unsafe on a running site. Until the machine lifecycle rolls them (drain, restart
+ * through Proxmox, gates, one at a time), a restart or a replacement by the provider happens during the apply, in
+ * parallel, outside the rollout order: it is refused when it hits a quorum member, several load balancers, or any
+ * running host.
+ */
+
+const MACHINE_TYPES = ['proxmox_virtual_environment_vm', 'proxmox_virtual_environment_container'];
+
+/** What the apply does to one host's machine. */
+export interface MachineChange {
+  readonly host: string;
+  readonly change: ResourceChange;
+}
+
+/** The host a machine resource runs: a VM's `name`, a container's `initialization.hostname`. */
+function hostOfMachine(resource: Record<string, unknown>): string | undefined {
+  const initialization = resource.initialization as { hostname?: unknown } | undefined;
+  const name = resource.name ?? initialization?.hostname;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The machine changes among predicted resource changes, by host (machines of both syntheses are looked up). */
+export function machineChanges(changes: readonly ResourceChange[], ...stacks: readonly (unknown | undefined)[]): MachineChange[] {
+  const hostByAddress = new Map<string, string>();
+  for (const stack of stacks) {
+    const resources = (stack as { resource?: Record<string, Record<string, Record<string, unknown>>> } | undefined)?.resource ?? {};
+    for (const type of MACHINE_TYPES) {
+      for (const [name, resource] of Object.entries(resources[type] ?? {})) {
+        const host = hostOfMachine(resource);
+        if (host) {
+          hostByAddress.set(`${type}.${name}`, host);
+        }
+      }
+    }
+  }
+  return changes.filter((change) => hostByAddress.has(change.address)).map((change) => ({ host: hostByAddress.get(change.address)!, change }));
+}
+
+/** The attributes behind a machine change, for messages: `memory, cpu`, or the trigger (`generation`). */
+export function machineChangeCause(change: ResourceChange): string {
+  if (change.trigger?.startsWith('replace_triggered_by') && /_Generation_/.test(change.trigger)) {
+    return 'generation';
+  }
+  if (change.trigger) {
+    return change.trigger;
+  }
+  // The changed attributes the deciding rules cover (indexes left out), else every changed attribute.
+  const paths = change.changed.map((path) => path.split('.').filter((step) => !/^\d+$/.test(step)).join('.'));
+  const decisive = paths.filter((path) => change.rules.some((rule) => path === rule.path || path.startsWith(`${rule.path}.`)));
+  return [...new Set(decisive.length > 0 ? decisive : paths)].join(', ');
+}
+
+/** A running host as the previous synthesis recorded it. */
+export interface RunningHost {
+  readonly roles: readonly string[];
+  /** A member of an etcd quorum: K3s's embedded etcd, kubeadm's stacked etcd, or the datastore's etcd. */
+  readonly quorumMember: boolean;
+}
+
+/** One problem per running host whose machine the apply would restart or replace outside the rollout. */
+export function unsafeMachineChanges(site: string, changes: readonly MachineChange[], running: ReadonlyMap<string, RunningHost>): string[] {
+  const disruptive = changes.filter(({ host, change }) => running.has(host) && (change.action === 'restart' || change.action === 'replace'));
+  const loadBalancers = disruptive.filter(({ host }) => running.get(host)!.roles.includes('load-balancer')).map(({ host }) => host);
+  return disruptive.map(({ host, change }) => {
+    const what = change.action === 'restart' ? 'the provider restarts the guest' : 'the machine is replaced';
+    const why = running.get(host)!.quorumMember
+      ? 'a running etcd quorum member goes down with no drain and no health gate'
+      : loadBalancers.length > 1 && loadBalancers.includes(host)
+        ? `${loadBalancers.length} load balancers (${loadBalancers.join(', ')}) go down together: the VIP can be left without a holder`
+        : 'it happens during the apply, in parallel with other changes and outside the rollout order (no drain, no health gate)';
+    return `${site}: hosts[${host}]: ${machineChangeCause(change)} — ${what} (${change.action}): ${why}; `
+      + 'keep the previous value until machine changes are rolled out one host at a time';
+  });
+}
