@@ -1,3 +1,5 @@
 export * from './ipv4';
 export * from './names';
 export * from './problems';
+export * from './unsafe-changes';
+export * from './run-app';

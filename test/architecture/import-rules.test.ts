@@ -28,6 +28,11 @@ const RULES: readonly ImportRule[] = [
     forbidden: ['./constructs/renderers/postgres'],
     why: 'the load balancer renderer knows no datastore: the datastore adds its writer service (HaLoadBalancerPair.addTcpService)',
   },
+  {
+    from: 'constructs/cli',
+    forbidden: ['cdktf', 'cdk8s', 'cdk8s-plus-29', './constructs/k8s', './constructs/tf/site-stack'],
+    why: 'the plan command runs the project\'s app in its own process and reads only synthesized JSON',
+  },
   { from: 'infra', forbidden: ['./k8s'], why: 'the cdktf app does not load the cdk8s app' },
   { from: 'k8s', forbidden: ['./infra'], why: 'the cdk8s app does not load the cdktf app' },
 ];
