@@ -7,6 +7,9 @@
 // The site model.
 export * from './site';
 export { Problem, ValidationError } from './core/problems';
+// The entry helper that prints input mistakes (validation, unsafe changes) as one clean list.
+export { runApp } from './core/run-app';
+export { UnsafeChangeError } from './core/unsafe-changes';
 
 // The per-host configuration builder roles add to.
 export {
@@ -16,6 +19,7 @@ export { CloudGate, CloudService, ServiceChange } from './cloud-init/service-ste
 
 // Terraform CDK constructs.
 export { SiteHost, SiteStack, SiteStackProps } from './tf/site-stack';
+export { LocalStateBackendOptions, PgStateBackendOptions, S3StateBackendOptions, StateBackendOptions } from './tf/state-backend';
 export { ProxmoxHostProps } from './tf/host-props';
 export { ProxmoxVm, ProxmoxVmProps } from './tf/proxmox-vm';
 export { ProxmoxLxc, ProxmoxLxcProps } from './tf/proxmox-lxc';
@@ -37,3 +41,4 @@ export { K3sManifestFile, k3sServerManifests } from './k8s/cilium-bootstrap-mani
 export { NginxIngressDaemonSet, NginxIngressDaemonSetProps } from './k8s/nginx-ingress-daemon-set';
 export { SelfSignedCaIssuer, SelfSignedCaIssuerProps } from './k8s/self-signed-ca-issuer';
 export { TlsCertificateSource, TlsDemoApp, TlsDemoAppProps } from './k8s/tls-demo-app';
+export { GitOpsFolder, GitOpsFolderOptions, synthGitOpsFolders, writeGitOpsFolder } from './k8s/gitops-folder';

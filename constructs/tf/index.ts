@@ -19,5 +19,8 @@ export * from '../site/rollout';
 export * from './node-lifecycle';
 export * from './lifecycle-references';
 export * from './provider-behaviour';
+export * from './state-backend';
 export * from './resource-plan';
 export * from './machine-changes';
+export * from './synth-guard';
+export * from './synthesis-baseline';

@@ -20,6 +20,8 @@ import { ProxmoxVm } from './proxmox-vm';
 import { ConvergeConnection, HostConverge } from './host-converge';
 import { rolloutOrder } from '../site/rollout';
 import { addKubeadmJoinPreparation, addNodeLifecycle, convergeFacts } from './site-lifecycle';
+import { guardAgainstUnsafeChanges } from './synth-guard';
+import { StateBackendOptions, applyStateBackend } from './state-backend';
 import { interpolatedLifecycleEntries } from './lifecycle-references';
 
 /** Properties of a {@link SiteStack}. */
@@ -62,6 +64,14 @@ export interface SiteStackProps {
    * @default 'generated'
    */
   readonly secrets?: 'generated' | 'variables';
+  /**
+   * Where Terraform keeps the stack's state: `{ type: 'local', path? }`, `{ type: 'pg', schemaName? }` (one schema
+   * per stack; the connection string comes from `PG_CONN_STR`) or `{ type: 's3', bucket, region, key?, endpoint?,
+   * usePathStyle?, ... }` (locked with its lock file; credentials from the AWS environment). See `StateBackendOptions`.
+   *
+   * @default - the local file `terraform.<stack>.tfstate` beside `cdktf.out/`, as a relative path (no path of the machine that synthesized)
+   */
+  readonly backend?: StateBackendOptions;
 }
 
 /** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
@@ -100,8 +110,11 @@ export class SiteStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: SiteStackProps) {
     super(scope, id);
+    // `cdktf synth` fails on an unsafe change against the previous synthesis (see synth-guard.ts).
+    guardAgainstUnsafeChanges(this);
     const { site } = props;
     this.site = site;
+    applyStateBackend(this, props.backend, 'SiteStackProps.backend');
     site.warnings.forEach((warning) => Annotations.of(this).addWarning(`${warning.path}: ${warning.message}`));
 
     const existing = props.existingHosts ?? false;

@@ -22,7 +22,7 @@ describe('lifecycle entries are bare references Terraform accepts', () => {
     const spec = seedSites.find((site) => site.name === 'lab')!;
     const { stack } = synthSite(defineSite(spec));
     const vm = stack.hosts.values().next().value!.machine!.resource;
-    vm.lifecycle = { replaceTriggeredBy: [new DataResource(stack, 'Trigger', { input: 1 })] };
+    vm.lifecycle = { replaceTriggeredBy: [new DataResource(stack, 'Trigger', { input: { trigger: 1 } })] };
     expect(() => stack.toTerraform()).toThrow(/lab: lifecycle entries must be bare references, Terraform rejects: proxmox_virtual_environment_vm\.[^ ]+\.lifecycle\.replace_triggered_by: "\$\{terraform_data\.Trigger\}"/);
   });
 

@@ -1,0 +1,44 @@
+import { SITE_SPECS } from '../../sites';
+import { StandinHome, createReattachedStandinHome } from '../support/terraform-cli';
+import { PlanRow, formatPlanTable, planTableForSite, sorted } from './plan-table';
+
+/**
+ * The day-2 plan table of one seed site (one test file per site, so jest plans the sites in parallel): Terraform's
+ * plan and the change report agree on every resource of every row, and every row that restarts or replaces a
+ * running machine is refused as unsafe.
+ */
+export function describePlanTable(siteName: string): void {
+  describe(`day-2 plan table: ${siteName}`, () => {
+    let home: StandinHome;
+    let rows: PlanRow[] = [];
+    beforeAll(async () => {
+      home = await createReattachedStandinHome();
+      rows = await planTableForSite(SITE_SPECS.find((spec) => spec.name === siteName)!, home);
+      // The table is the report: printed once per site.
+      process.stdout.write(`\n${formatPlanTable(rows)}\n`);
+    }, 900_000);
+    afterAll(() => home?.dispose());
+
+    test('every change was planned', () => {
+      expect(rows.length).toBeGreaterThanOrEqual(11);
+    });
+
+    test('the change report predicts Terraform\'s action on every resource of every change', () => {
+      for (const row of rows) {
+        expect({ change: row.change, actions: sorted(row.predicted) }).toEqual({ change: row.change, actions: sorted(row.terraform) });
+      }
+    });
+
+    test('every change that restarts or replaces a running machine is unsafe, naming the host; the others are safe', () => {
+      for (const row of rows) {
+        // The host removed after its decommissioning is no longer running: destroying its machine is the point.
+        const running = Object.entries(row.machines).filter(([, action]) => action === 'restart' || action === 'replace').map(([host]) => host);
+        expect({ change: row.change, hosts: running.filter((host) => !row.problems.some((p) => p.includes(`hosts[${host}]`))) })
+          .toEqual({ change: row.change, hosts: [] });
+        if (running.length === 0) {
+          expect({ change: row.change, problems: row.problems.filter((p) => /— the (provider restarts|machine is replaced)/.test(p)) }).toEqual({ change: row.change, problems: [] });
+        }
+      }
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { describePlanTable } from './plan-table-suite';
+
+describePlanTable('lab');
