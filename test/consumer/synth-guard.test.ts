@@ -51,6 +51,14 @@ describe('the synth guard', () => {
     rmSync(outdir, { recursive: true, force: true });
   });
 
+  test('a machine change the provider applies by restarting running servers fails app.synth(), one problem per host', () => {
+    const previous = stackFile();
+    const resized: SiteSpec = { ...prod, hosts: prod.hosts.map((host) => (PROD_SERVERS.includes(host.name) ? { ...host, size: { ...host.size, memoryMiB: 16384 } } : host)) };
+    const error = unsafeChangeOf(resized);
+    expect(error.problems).toEqual(PROD_SERVERS.map((host) => expect.stringMatching(new RegExp(`^prod: hosts\\[${host}\\]: memory\\\\.dedicated — the provider restarts the guest \\(restart\\): a running etcd quorum member`))));
+    expect(stackFile()).toBe(previous);
+  });
+
   test('a K3s downgrade fails app.synth() with the problem, its id and how to accept it; the previous file stays', () => {
     const previous = stackFile();
     const error = unsafeChangeOf(downgraded);
