@@ -55,7 +55,7 @@ describe('the synth guard', () => {
     const previous = stackFile();
     const resized: SiteSpec = { ...prod, hosts: prod.hosts.map((host) => (PROD_SERVERS.includes(host.name) ? { ...host, size: { ...host.size, memoryMiB: 16384 } } : host)) };
     const error = unsafeChangeOf(resized);
-    expect(error.problems).toEqual(PROD_SERVERS.map((host) => expect.stringMatching(new RegExp(`^prod: hosts\\[${host}\\]: memory\\\\.dedicated — the provider restarts the guest \\(restart\\): a running etcd quorum member`))));
+    expect(error.problems).toEqual(PROD_SERVERS.map((host) => expect.stringMatching(new RegExp(`^prod: hosts\\[${host}\\]: memory\\.dedicated — the provider restarts the guest \\(restart\\): a running etcd quorum member`))));
     expect(stackFile()).toBe(previous);
   });
 
