@@ -10,16 +10,56 @@ export interface Problem {
   readonly expected: string;
 }
 
-/** Renders a value for an error message: JSON for data, a marker for `undefined`. */
+/** Longest rendering of a value in an error message; the rest is cut with `...`. */
+const MAX_RENDERED_VALUE = 120;
+
+/**
+ * Renders a value for an error message: JSON for data, a marker for `undefined`. Never throws, whatever the value
+ * (a BigInt, a cycle, a Symbol, a Proxy, a getter that throws), so a bad value is reported instead of crashing.
+ */
 export function formatValue(value: unknown): string {
   if (value === undefined) {
     return '(missing)';
   }
-  const json = JSON.stringify(value);
-  if (json === undefined) {
-    return String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value, jsonSafe()) ?? describe(value);
+  } catch {
+    text = describe(value);
   }
-  return json.length > 120 ? `${json.slice(0, 117)}...` : json;
+  return text.length > MAX_RENDERED_VALUE ? `${text.slice(0, MAX_RENDERED_VALUE - 3)}...` : text;
+}
+
+/** A JSON replacer for values JSON has no form for: BigInts as `12n`, objects met again (a cycle) as `[repeated]`. */
+function jsonSafe(): (key: string, value: unknown) => unknown {
+  const seen = new WeakSet<object>();
+  return (_key, value) => {
+    if (typeof value === 'bigint') {
+      return `${value}n`;
+    }
+    if (typeof value === 'object' && value !== null) {
+      if (seen.has(value)) {
+        return '[repeated]';
+      }
+      seen.add(value);
+    }
+    return value;
+  };
+}
+
+/** A short description of a value JSON cannot render (a function, a Symbol, an unreadable object). */
+function describe(value: unknown): string {
+  try {
+    if (typeof value === 'symbol' || typeof value === 'bigint') {
+      return String(value);
+    }
+    if (typeof value === 'function') {
+      return `[function ${value.name || '(anonymous)'}]`;
+    }
+    return Object.prototype.toString.call(value);
+  } catch {
+    return `[${typeof value}]`;
+  }
 }
 
 /** `path: value — expected`, the one line format of every validation problem. */
@@ -46,9 +86,27 @@ export class ValidationError extends Error {
 export class ProblemCollector {
   private readonly collected: Problem[] = [];
 
-  /** Records one problem: the field `path`, the `value` received and what was `expected` instead. */
+  /** Paths reported with {@link addFinal}: nothing more is reported at or below them. */
+  private readonly settled: string[] = [];
+
+  /**
+   * Records one problem: the field `path`, the `value` received and what was `expected` instead. Skipped when
+   * `path` lies at or below a path already reported with {@link addFinal} (it would only repeat that problem).
+   */
   public add(path: string, value: unknown, expected: string): void {
+    if (this.settled.some((settled) => isAtOrBelow(path, settled))) {
+      return;
+    }
     this.collected.push({ path, value, expected });
+  }
+
+  /**
+   * Records a problem that stands for everything at and below `path` (the value there cannot be read or used at
+   * all), so the checks that follow do not report its consequences again.
+   */
+  public addFinal(path: string, value: unknown, expected: string): void {
+    this.add(path, value, expected);
+    this.settled.push(path);
   }
 
   /** Adds a problem when `ok` is false; returns `ok` so callers can skip dependent checks. */
@@ -75,4 +133,9 @@ export class ProblemCollector {
       throw new ValidationError(subject, this.collected);
     }
   }
+}
+
+/** `hosts[1].roles[0]` lies below `hosts[1]` and `hosts`, not below `hosts[10]` or `host`. */
+function isAtOrBelow(path: string, ancestor: string): boolean {
+  return path === ancestor || (path.startsWith(ancestor) && (path[ancestor.length] === '.' || path[ancestor.length] === '['));
 }

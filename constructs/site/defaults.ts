@@ -74,6 +74,16 @@ export function defaultSizeFor(roles: readonly HostRole[]): HostSizePlan {
   };
 }
 
+/**
+ * How long a converge step waits, at most (`SiteStackProps.deadlines` tunes them): each systemctl call 10 minutes
+ * (a K3s server that joins etcd may take minutes; its unit never times out by itself), and a VM's first boot and
+ * the whole converge script {@link CONVERGE_DEADLINE_MARGIN_MINUTES} beyond `controlPlane.joinApiWaitMinutes`, the
+ * longest wait of a first configuration (a joining node waits that long for the API endpoint).
+ */
+export const DEFAULT_SERVICE_DEADLINE_SECONDS = 600;
+/** Minutes a first boot or a converge step may take beyond `controlPlane.joinApiWaitMinutes` (packages, services, gates). */
+export const CONVERGE_DEADLINE_MARGIN_MINUTES = 30;
+
 /** `loadBalancer.vrrpRouterId` when the site leaves it out. */
 export const DEFAULT_VRRP_ROUTER_ID = 51;
 /** `loadBalancer.statsPort` when the site leaves it out. */

@@ -10,56 +10,96 @@ import { validateCluster, validateIngress } from './validate/cluster';
 import { validateLoadBalancer } from './validate/load-balancer';
 import { validateControlPlane } from './validate/control-plane';
 import { defaultDatastoreWitness } from './validate/postgres';
+import { validateDecommission } from './validate/decommission';
 import { validateDns } from './validate/dns';
+import { validateDerivedNames } from './validate/names';
+import { validatePorts } from './validate/ports';
 import { validateApiEndpoint } from './validate/endpoint';
 import { validateHosts } from './validate/hosts';
 import { validateAccess, validateHealthCheckVersion, validateName, validateVersions } from './validate/misc';
 import { validateNetwork } from './validate/network';
 import { parseBastion, validateRollout } from './validate/rollout';
 import { validateProxmox } from './validate/proxmox';
-import { reportDuplicates, reportUnknownKeys } from './validate/shape';
+import { hostPaths, withHostPath } from './validate/host-paths';
+import { SiteInput, readSiteInput, readSiteList } from './validate/input';
+import { isObject, reportDuplicates, reportUnknownKeys } from './validate/shape';
 import { siteWarnings } from './warnings';
 import { Ipv4Cidr } from '../core/ipv4';
 
 /**
  * Validates a site and resolves it into a frozen {@link SitePlan}.
  *
- * Every problem is collected before anything is thrown, so one error lists them all as
- * `path: value — what was expected`; nothing is synthesized from an invalid site.
+ * The description is read once into plain data (validate/input.ts): values no site file should hold (a BigInt, a
+ * cycle, a hole in a list, a getter that throws) are problems like any other, never a crash. Every problem is
+ * collected before anything is thrown, so one error lists them all as `path: value — what was expected`, a host
+ * named by its name where it has a valid one (`hosts[cp2].roles`); nothing is synthesized from an invalid site.
  *
  * @throws ValidationError naming every problem
  */
 export function defineSite(spec: SiteSpec): SitePlan {
+  return planFromInput(readSiteInput(spec));
+}
+
+/** The name of a site read into plain data, for messages. */
+function siteNameOf(input: unknown): string | undefined {
+  return isObject(input) && typeof input.name === 'string' ? input.name : undefined;
+}
+
+function planFromInput(read: SiteInput): SitePlan {
   const problems = new ProblemCollector();
-  const input = spec as unknown as Record<string, unknown>;
-  if (typeof spec !== 'object' || spec === null) {
-    problems.add('(site)', spec, 'a site specification object');
-    problems.throwIfAny('site');
+  const input = read.value;
+  const paths = hostPaths(isObject(input) ? input.hosts : undefined);
+  for (const problem of read.problems) {
+    const path = withHostPath(problem.path, paths);
+    if (problem.final) {
+      problems.addFinal(path, problem.value, problem.expected);
+    } else {
+      problems.add(path, problem.value, problem.expected);
+    }
   }
+  const subject = `site ${JSON.stringify(siteNameOf(input) ?? '(unnamed)')}`;
+  if (!isObject(input)) {
+    problems.add('(site)', input, 'a site specification object');
+  }
+  if (read.tooLarge || !isObject(input)) {
+    // Nothing more can be checked (a description larger than any site is reported once, not field by field).
+    problems.throwIfAny(subject);
+  }
+  const site = input as Record<string, unknown>;
+  validateSite(problems, site);
+  problems.throwIfAny(subject);
+  return deepFreeze(resolvePlan(site as unknown as SiteSpec, Ipv4Cidr.tryParse((site.network as Record<string, unknown>).cidr)!));
+}
+
+/** Every check of a site read into plain data; the problems go to `problems`. */
+function validateSite(problems: ProblemCollector, input: Record<string, unknown>): void {
   validateName(problems, input.name);
   if (input.description !== undefined) {
     problems.check(typeof input.description === 'string', 'description', input.description, 'a string');
   }
   reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'rollout', 'cluster', 'ingress', 'loadBalancer', 'controlPlane', 'postgres', 'dns']);
+  const network = isObject(input.network) ? input.network : undefined;
+  const controlPlane = isObject(input.controlPlane) ? input.controlPlane : undefined;
   const cidr = validateNetwork(problems, input.network);
   const proxmoxNodes = validateProxmox(problems, input.proxmox);
-  const gateway = (input.network as Record<string, unknown> | undefined)?.gateway;
-  const hosts = validateHosts(problems, input.hosts, { cidr, gateway, proxmoxNodes });
-  validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway, hosts, searchDomain: (input.network as Record<string, unknown> | undefined)?.searchDomain });
-  validateVersions(problems, input.versions, (input.controlPlane as Record<string, unknown> | undefined)?.distribution === Distribution.KUBEADM);
+  const entries = validateHosts(problems, input.hosts, { cidr, gateway: network?.gateway, proxmoxNodes });
+  const hosts = entries.map((entry) => entry.host);
+  validateApiEndpoint(problems, input.apiEndpoint, { cidr, gateway: network?.gateway, hosts, searchDomain: network?.searchDomain });
+  validateVersions(problems, input.versions, controlPlane?.distribution === Distribution.KUBEADM);
   validateHealthCheckVersion(problems, input);
   validateAccess(problems, input.access);
   validateRollout(problems, input.rollout);
-  validateCluster(problems, input.cluster, cidr, (input.controlPlane as Record<string, unknown> | undefined)?.distribution);
+  validateCluster(problems, input.cluster, cidr, controlPlane?.distribution);
   validateIngress(problems, input.ingress);
   validateLoadBalancer(problems, input.loadBalancer, hosts);
-  validateControlPlane(problems, input.controlPlane, input.postgres, hosts);
+  validateControlPlane(problems, input.controlPlane, input.postgres, entries);
   validateDns(problems, input.dns);
-  if (Array.isArray(spec.hosts) && spec.hosts.some((host) => host?.kind === HostKind.LXC) && input.proxmox && spec.proxmox.lxcTemplate === undefined) {
+  validatePorts(problems, input, entries);
+  validateDerivedNames(problems, input, entries);
+  validateDecommission(problems, input, entries);
+  if (hosts.some((host) => host.kind === HostKind.LXC) && isObject(input.proxmox) && input.proxmox.lxcTemplate === undefined) {
     problems.add('proxmox.lxcTemplate', undefined, 'an LXC template, since the site has hosts of kind lxc');
   }
-  problems.throwIfAny(`site ${JSON.stringify(typeof input.name === 'string' ? input.name : '(unnamed)')}`);
-  return deepFreeze(resolvePlan(spec, Ipv4Cidr.tryParse(spec.network.cidr)!));
 }
 
 /**
@@ -71,26 +111,36 @@ export function defineSite(spec: SiteSpec): SitePlan {
 export function defineSites(specs: readonly SiteSpec[]): SitePlan[] {
   const plans: SitePlan[] = [];
   const problems = new ProblemCollector();
-  specs.forEach((spec, i) => {
+  const list = readSiteList(specs);
+  list.problems.forEach((problem) => problems.add(problem.path, problem.value, problem.expected));
+  const names: { path: string; value: unknown }[] = [];
+  for (const { index, value } of list.entries) {
+    const read = readSiteInput(value);
+    const name = siteNameOf(read.value);
+    names.push({ path: `sites[${index}].name`, value: name });
     try {
-      plans.push(defineSite(spec));
+      plans.push(planFromInput(read));
     } catch (error) {
       if (!(error instanceof ValidationError)) {
         throw error;
       }
-      const site = typeof spec?.name === 'string' ? spec.name : `sites[${i}]`;
-      error.problems.forEach((problem) => problems.add(`${site}: ${problem.path}`, problem.value, problem.expected));
+      error.problems.forEach((problem) => problems.add(`${name ?? `sites[${index}]`}: ${problem.path}`, problem.value, problem.expected));
     }
-  });
-  const names = specs.map((spec, i) => ({ path: `sites[${i}].name`, value: spec?.name }));
-  reportDuplicates(problems, names, 'site name');
+  }
+  reportDuplicates(problems, names.filter((name) => name.value !== undefined), 'site name');
   // Two sites on one layer-2 network (same subnet, bridge and VLAN) must not share a VRRP router id.
   const routerIds = plans.filter((plan) => plan.loadBalancer !== undefined).map((plan) => ({
     path: `${plan.name}: loadBalancer.vrrpRouterId`,
     value: `${plan.loadBalancer!.vrrpRouterId} on ${plan.network.cidr} via ${plan.proxmox.bridge}${plan.proxmox.vlanId ? ` vlan ${plan.proxmox.vlanId}` : ''}`,
   }));
   reportDuplicates(problems, routerIds, 'VRRP router id on this layer-2 network');
-  problems.throwIfAny(specs.length === 1 ? 'the site' : `the list of ${specs.length} sites`);
+  // Sites on one Proxmox VE cluster (the same API endpoint) share its VM ids: a second VM with an id fails to create.
+  const vmIds = plans.flatMap((plan) => plan.hosts.map((host) => ({
+    path: `${plan.name}: ${hostPaths(plan.hosts)[plan.hosts.indexOf(host)]}.vmId`,
+    value: `${host.vmId} on ${new URL(plan.proxmox.endpoint).host}`,
+  })));
+  reportDuplicates(problems, vmIds, 'VM id on this Proxmox VE cluster');
+  problems.throwIfAny(list.entries.length === 1 ? 'the site' : `the list of ${list.entries.length} sites`);
   return plans;
 }
 

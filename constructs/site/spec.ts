@@ -169,7 +169,10 @@ export interface HostSizeSpec {
 
 /** One machine of the site. */
 export interface HostSpec {
-  /** Host name, an RFC 1123 label; the FQDN is `<name>.<searchDomain>`. */
+  /**
+   * Host name, an RFC 1123 label starting with a letter (the host's Terraform resources are named after it), other
+   * than `proxmox`, `random`, `tls` and `backend` (the stack's own constructs); the FQDN is `<name>.<searchDomain>`.
+   */
   readonly name: string;
   /** Static IPv4 address inside the site network. */
   readonly ip: string;
@@ -191,7 +194,13 @@ export interface HostSpec {
    * @default - sized by role, see {@link HostSizeSpec}
    */
   readonly size?: HostSizeSpec;
-  /** Kubernetes node labels (K3s servers and agents). @default {} */
+  /**
+   * Kubernetes node labels (K3s servers and agents, kubeadm nodes), set by the kubelet at registration: none in the
+   * kubernetes.io or k8s.io namespaces (the kubelet refuses `node-role.kubernetes.io/…` and exits) except
+   * `kubelet.kubernetes.io/…`, `node.kubernetes.io/…` and the well-known `kubernetes.io/os`, `topology.kubernetes.io/zone`, ….
+   *
+   * @default {}
+   */
   readonly nodeLabels?: Readonly<Record<string, string>>;
   /** Kubernetes node taints as `key=value:Effect` (K3s servers and agents). @default [] */
   readonly nodeTaints?: readonly string[];
@@ -212,7 +221,10 @@ export interface HostSpec {
   /**
    * Take the host out, in place, before removing it: a K3s node is drained, its service stopped and its Node (with
    * its etcd member) deleted from another server; the host is converged no more. Remove it from the site in a later
-   * change to destroy its machine (removing a K3s node that was not decommissioned first is rejected).
+   * change to destroy its machine (removing a K3s node that was not decommissioned first is rejected). Only K3s
+   * servers and agents are taken out: a host with another role (load balancer, DNS, datastore) gives it to another
+   * host first, a kubeadm node, the datastore's etcd witness and the server that is the API endpoint (no load
+   * balancer) cannot be decommissioned, and one K3s server at least stays.
    *
    * @default false
    */
@@ -473,7 +485,14 @@ export interface ControlPlaneSpec {
   readonly allowEvenServerCount?: boolean;
   /** Taint the servers `CriticalAddonsOnly=true:NoExecute` so workloads run on agents only. @default false */
   readonly dedicatedServers?: boolean;
-  /** Embedded etcd snapshot schedule (cron). @default '0 *\/6 * * *' */
+  /**
+   * Embedded etcd snapshot schedule, as K3s's scheduler (robfig/cron v3) reads it: five fields (minute hour
+   * day-of-month month day-of-week, weekdays 0–6 or names), `@daily`-style descriptors or `@every <duration>` of
+   * at least 1m, optionally after `CRON_TZ=<zone> `. One that does not parse or never fires is refused (K3s would
+   * silently take no snapshots).
+   *
+   * @default '0 *\/6 * * *'
+   */
   readonly etcdSnapshotScheduleCron?: string;
   /** Embedded etcd snapshots kept. @default 12 */
   readonly etcdSnapshotRetention?: number;

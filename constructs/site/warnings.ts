@@ -24,6 +24,19 @@ export function siteWarnings(plan: Omit<SitePlan, 'warnings'>): SiteWarning[] {
   if (balancerNode) {
     warnings.push({ path: 'hosts', message: `all ${loadBalancers.length} load balancers run on Proxmox node "${balancerNode}": losing that node takes the API endpoint down` });
   }
+  // Voters of the cluster's etcd: K3s servers on embedded etcd or kubeadm control planes, those staying in the site.
+  const voters = plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD || plan.controlPlane.distribution === Distribution.KUBEADM
+    ? servers.filter((host) => !host.decommission).length : 0;
+  if (voters > 2 && voters % 2 === 0) {
+    warnings.push({ path: 'hosts', message: `${voters} etcd members tolerate as many failures as ${voters - 1} (${voters / 2 - 1}), and every write waits for ${voters / 2 + 1} of them: an odd number is as safe with one server less` });
+  }
+  if (loadBalancers.length === 1 && plan.apiEndpoint.floating) {
+    warnings.push({ path: 'apiEndpoint.vip', message: `the VIP ${plan.apiEndpoint.address} has a single load balancer ("${loadBalancers[0].name}") to hold it: Keepalived has no peer to move it to, and with no unicast peer it advertises by multicast` });
+  }
+  const ownDnsServers = (plan.dns?.forwarders ?? []).filter((forwarder) => plan.dns!.servers.some((server) => server.ip === forwarder));
+  if (ownDnsServers.length > 0) {
+    warnings.push({ path: 'dns.forwarders', message: `${ownDnsServers.join(', ')} ${ownDnsServers.length === 1 ? 'is' : 'are'} the site's own DNS server${ownDnsServers.length === 1 ? '' : 's'}: Bind9 would forward queries for other names to itself, and those names would not resolve` });
+  }
   if (loadBalancers.length === 1) {
     warnings.push({ path: 'hosts', message: `a single load balancer ("${loadBalancers[0].name}") is a single point of failure for the API endpoint ${plan.apiEndpoint.address}:${plan.apiEndpoint.port}` });
   } else if (loadBalancers.length === 0 && servers.length > 1) {

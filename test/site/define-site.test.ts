@@ -302,9 +302,17 @@ interface BadInput {
   readonly alsoReported?: readonly string[];
 }
 
-/** A row whose mutation sets `path` to `value`, and whose one problem is at that path with that value. */
+/**
+ * Where a problem about a field of BASE is reported: a host by its name (BASE's names are valid and unique), so
+ * `hosts[3].ip` is reported as `hosts[lx-k3s-agent-01].ip`; a row that breaks or repeats a name keeps the index.
+ */
+function reportedAt(path: string): string {
+  return path.endsWith('.name') ? path : path.replace(/^hosts\[(\d+)\]/, (_, i: string) => `hosts[${BASE.hosts[Number(i)].name}]`);
+}
+
+/** A row whose mutation sets `path` to `value`, and whose one problem is at that path (see {@link reportedAt}) with that value. */
 function set(when: string, path: string, value: unknown, expected: string, alsoReported?: readonly string[]): BadInput {
-  return { when, mutate: setting(path, value), path, value, expected, alsoReported };
+  return { when, mutate: setting(path, value), path: reportedAt(path), value, expected, alsoReported };
 }
 
 const RFC1123_HOST = 'a host name of 1–63 lower-case letters, digits and hyphens';
@@ -337,9 +345,8 @@ const BAD_INPUTS: readonly BadInput[] = [
   // proxmox
   set('proxmox.endpoint is plain http', 'proxmox.endpoint', 'http://pve1.k3s.test.local:8006/', 'the https URL of the Proxmox VE API'),
   set('proxmox.endpoint is not a URL', 'proxmox.endpoint', 'not a url', 'the https URL of the Proxmox VE API'),
-  set('proxmox.nodes is empty', 'proxmox.nodes', [], 'a non-empty list of Proxmox node names',
-    // With no node declared, no host can be placed: each one says so too ("none declared").
-    BASE.hosts.map((_, i) => `hosts[${i}].proxmoxNode`)),
+  // Reported once: the hosts placed on those nodes do not each repeat it.
+  set('proxmox.nodes is empty', 'proxmox.nodes', [], 'a non-empty list of Proxmox node names'),
   set('a Proxmox node is listed twice', 'proxmox.nodes[3]', 'pve2', 'a unique node name (already used by proxmox.nodes[1])'),
   set('a Proxmox node name is not an RFC 1123 label', 'proxmox.nodes[3]', 'PVE_4', 'a Proxmox node name (RFC 1123 label)'),
   set('proxmox.bridge is longer than 15 characters', 'proxmox.bridge', 'vmbr-lab-network0', 'a Linux bridge name of at most 15 characters'),
@@ -396,8 +403,8 @@ const BAD_INPUTS: readonly BadInput[] = [
   set('a host IP is the broadcast address', 'hosts[3].ip', '192.168.168.255', INSIDE_CIDR),
   set('a host IP is the gateway', 'hosts[3].ip', '192.168.168.1', 'an address other than network.gateway'),
   set('two hosts have the same name', 'hosts[4].name', 'lx-k3s-agent-01', 'a unique host name (already used by hosts[3].name)'),
-  set('two hosts have the same IP', 'hosts[4].ip', '192.168.168.111', 'a unique IP address (already used by hosts[0].ip)'),
-  set('two hosts have the same VM id', 'hosts[5].vmId', 111, 'a unique VM id (already used by hosts[0].vmId)'),
+  set('two hosts have the same IP', 'hosts[4].ip', '192.168.168.111', 'a unique IP address (already used by hosts[lx-k3s-server-01].ip)'),
+  set('two hosts have the same VM id', 'hosts[5].vmId', 111, 'a unique VM id (already used by hosts[lx-k3s-server-01].vmId)'),
   set('a VM id is below 100', 'hosts[3].vmId', 99, 'a Proxmox VM id, an integer from 100 to 999999999'),
   set('a VM id is not an integer', 'hosts[3].vmId', 121.5, 'a Proxmox VM id, an integer from 100 to 999999999'),
   set('a VM id is a string', 'hosts[3].vmId', '121', 'a Proxmox VM id'),
@@ -407,21 +414,21 @@ const BAD_INPUTS: readonly BadInput[] = [
   {
     when: 'a host role is unknown',
     mutate: setting('hosts[3].roles', [HostRole.K3S_AGENT, 'minion']),
-    path: 'hosts[3].roles[1]',
+    path: 'hosts[lx-k3s-agent-01].roles[1]',
     value: 'minion',
     expected: ALL_ROLES,
   },
   {
     when: 'a K3s site gives a host a kubeadm role',
     mutate: setting('hosts[3].roles', [HostRole.WORKER]),
-    path: 'hosts[3].roles[0]',
+    path: 'hosts[lx-k3s-agent-01].roles[0]',
     value: HostRole.WORKER,
     expected: "role k3s-agent: the site's distribution is k3s",
   },
   {
     when: 'a host has the same role twice',
     mutate: setting('hosts[3].roles', [HostRole.K3S_AGENT, HostRole.K3S_AGENT]),
-    path: 'hosts[3].roles[1]',
+    path: 'hosts[lx-k3s-agent-01].roles[1]',
     value: HostRole.K3S_AGENT,
     expected: 'each role once per host',
   },
@@ -431,7 +438,7 @@ const BAD_INPUTS: readonly BadInput[] = [
       spec.hosts[0].kind = HostKind.LXC;
       spec.proxmox.lxcTemplate = { ...LXC_TEMPLATE };
     },
-    path: 'hosts[0].roles[0]',
+    path: 'hosts[lx-k3s-server-01].roles[0]',
     value: HostRole.K3S_SERVER,
     expected: 'Kubernetes nodes (K3s servers and agents, kubeadm nodes) must be VMs (kind: vm)',
   },
@@ -441,7 +448,7 @@ const BAD_INPUTS: readonly BadInput[] = [
       spec.hosts[4].kind = HostKind.LXC;
       spec.proxmox.lxcTemplate = { ...LXC_TEMPLATE };
     },
-    path: 'hosts[4].roles[0]',
+    path: 'hosts[lx-k3s-agent-02].roles[0]',
     value: HostRole.K3S_AGENT,
     expected: 'a role an unprivileged LXC container can run',
   },
@@ -584,7 +591,7 @@ describe('defineSite() with several bad inputs', () => {
       spec.versions = { k3s: 'latest' };
       spec.access = { timezone: 'Mars Base' };
     }));
-    const paths = ['name', 'network.gateway', 'proxmox.vlanId', 'hosts[4].ip', 'apiEndpoint.port', 'versions.k3s', 'access.timezone'];
+    const paths = ['name', 'network.gateway', 'proxmox.vlanId', 'hosts[lx-k3s-agent-02].ip', 'apiEndpoint.port', 'versions.k3s', 'access.timezone'];
 
     expect(error.problems.map((problem) => problem.path).sort()).toEqual([...paths].sort());
     const [firstLine, ...lines] = error.message.split('\n');
@@ -643,6 +650,7 @@ describe('defineSite() warnings', () => {
       spec.hosts[2].roles = [HostRole.K3S_SERVER];
     }));
     expect(messages(plan)).toEqual([
+      'apiEndpoint.vip: the VIP 192.168.168.100 has a single load balancer ("lx-k3s-server-01") to hold it: Keepalived has no peer to move it to, and with no unicast peer it advertises by multicast',
       'hosts: a single load balancer ("lx-k3s-server-01") is a single point of failure for the API endpoint 192.168.168.100:8443',
     ]);
   });
@@ -748,14 +756,14 @@ describe('defineSite() with wrong shapes from plain JavaScript', () => {
     const problems = problemsOf(untyped((spec) => {
       spec.hosts[3].roles = 'k3s-agent';
     }));
-    expect(problems).toEqual([{ path: 'hosts[3].roles', value: 'k3s-agent', expected: expect.stringContaining('a non-empty list of roles') }]);
+    expect(problems).toEqual([{ path: 'hosts[lx-k3s-agent-01].roles', value: 'k3s-agent', expected: expect.stringContaining('a non-empty list of roles') }]);
   });
 
   test('fails when a host\'s size is a number', () => {
     const problems = problemsOf(untyped((spec) => {
       spec.hosts[3].size = 4096;
     }));
-    expect(problems).toEqual([{ path: 'hosts[3].size', value: 4096, expected: 'an object' }]);
+    expect(problems).toEqual([{ path: 'hosts[lx-k3s-agent-01].size', value: 4096, expected: 'an object' }]);
   });
 
   test('fails when apiEndpoint is missing', () => {

@@ -1,17 +1,18 @@
 import { isIntegerInRange } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
 import { DatastoreKind, Distribution, HostRole } from '../spec';
+import { snapshotScheduleProblem } from './cron';
 import { validatePostgres } from './postgres';
+import { HostEntry } from './host-paths';
 import { expectObject, reportUnknownKeys } from './shape';
-
-const CRON = /^(\S+\s+){4}\S+$/;
 
 function countWithRole(hosts: readonly Record<string, unknown>[], role: HostRole): number {
   return hosts.filter((host) => Array.isArray(host.roles) && host.roles.includes(role)).length;
 }
 
 /** Checks `controlPlane` and `postgres`: quorum-safe server counts, a datastore for the external mode. */
-export function validateControlPlane(problems: ProblemCollector, controlPlane: unknown, postgres: unknown, hosts: readonly Record<string, unknown>[]): void {
+export function validateControlPlane(problems: ProblemCollector, controlPlane: unknown, postgres: unknown, entries: readonly HostEntry[]): void {
+  const hosts = entries.map((entry) => entry.host);
   const spec = controlPlane ?? {};
   if (!expectObject(problems, 'controlPlane', spec)) {
     return;
@@ -27,9 +28,9 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
   const [own, foreign] = distribution === Distribution.K3S
     ? [[HostRole.K3S_SERVER, HostRole.K3S_AGENT], [HostRole.CONTROL_PLANE, HostRole.WORKER]]
     : [[HostRole.CONTROL_PLANE, HostRole.WORKER], [HostRole.K3S_SERVER, HostRole.K3S_AGENT]];
-  hosts.forEach((host, i) => (Array.isArray(host.roles) ? host.roles : []).forEach((role: unknown, j: number) => {
+  entries.forEach(({ host, path }) => (Array.isArray(host.roles) ? host.roles : []).forEach((role: unknown, j: number) => {
     const index = foreign.indexOf(role as HostRole);
-    problems.check(index < 0, `hosts[${i}].roles[${j}]`, role, `role ${own[Math.max(index, 0)]}: the site's distribution is ${distribution}`);
+    problems.check(index < 0, `${path}.roles[${j}]`, role, `role ${own[Math.max(index, 0)]}: the site's distribution is ${distribution}`);
   }));
   if (distribution === Distribution.KUBEADM) {
     problems.check(spec.datastore === undefined || spec.datastore === DatastoreKind.EMBEDDED_ETCD, 'controlPlane.datastore', spec.datastore,
@@ -46,8 +47,10 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
     }
   }
   if (spec.etcdSnapshotScheduleCron !== undefined) {
-    problems.check(typeof spec.etcdSnapshotScheduleCron === 'string' && CRON.test(spec.etcdSnapshotScheduleCron), 'controlPlane.etcdSnapshotScheduleCron',
-      spec.etcdSnapshotScheduleCron, 'a five-field cron schedule, e.g. "0 */6 * * *"');
+    const schedule = spec.etcdSnapshotScheduleCron;
+    const problem = typeof schedule === 'string' ? snapshotScheduleProblem(schedule) : 'a text';
+    problems.check(problem === undefined, 'controlPlane.etcdSnapshotScheduleCron', schedule,
+      `a five-field cron schedule (or @-descriptor) K3s's snapshot scheduler reads, e.g. "0 */6 * * *": ${problem} (K3s ignores one it cannot read and takes no snapshots)`);
   }
   if (spec.etcdSnapshotRetention !== undefined) {
     problems.check(isIntegerInRange(spec.etcdSnapshotRetention, 1, 1000), 'controlPlane.etcdSnapshotRetention', spec.etcdSnapshotRetention,
@@ -65,6 +68,10 @@ export function validateControlPlane(problems: ProblemCollector, controlPlane: u
   const datastores = countWithRole(hosts, HostRole.DATASTORE);
   if (datastore === DatastoreKind.POSTGRES) {
     problems.check(datastores >= 1, 'controlPlane.datastore', datastore, `at least one host with role ${HostRole.DATASTORE} for the external PostgreSQL datastore`);
+    // K3s reaches the primary through the writer endpoint on the load balancers (renderers/postgres/writer-endpoint.ts
+    // postgresWriterAddress); only a single datastore node can be reached directly.
+    problems.check(datastores <= 1 || countWithRole(hosts, HostRole.LOAD_BALANCER) > 0, 'controlPlane.datastore', datastore,
+      `at least one host with role ${HostRole.LOAD_BALANCER} as well: with ${datastores} datastore nodes K3s reaches the current primary through the writer endpoint the load balancers run`);
   } else {
     problems.check(datastores === 0, 'controlPlane.datastore', spec.datastore,
       `"${DatastoreKind.POSTGRES}", since ${datastores} hosts have role ${HostRole.DATASTORE} (or remove that role)`);

@@ -3,7 +3,9 @@ import { isIntegerInRange, isRfc1123Label } from '../../core/names';
 import { ProblemCollector } from '../../core/problems';
 import { HostKind, HostRole } from '../spec';
 import { SSH_PUBLIC_KEY } from './misc';
-import { expectNonEmptyArray, expectObject, isObject, reportDuplicates, reportUnknownKeys } from './shape';
+import { HostEntry, hostPaths } from './host-paths';
+import { ProxmoxNodes } from './proxmox';
+import { expectNonEmptyArray, expectObject, reportDuplicates, reportUnknownKeys } from './shape';
 
 /** Roles that need a full kernel (K3s runs its own containers and netfilter rules). */
 const VM_ONLY_ROLES: readonly HostRole[] = [HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER];
@@ -24,10 +26,41 @@ export function parseNodeTaint(taint: string): { readonly key: string; readonly 
   return groups ? { key: groups.key, ...(groups.value ? { value: groups.value } : {}), effect: groups.effect } : undefined;
 }
 
+/**
+ * Label keys a kubelet may set on its own Node (`--node-labels`, which K3s's `node-label` and kubeadm's
+ * `kubeletExtraArgs` pass on): none in the kubernetes.io or k8s.io namespaces except the kubelet.kubernetes.io and
+ * node.kubernetes.io namespaces and a fixed set of well-known keys. A kubelet given another one exits at start
+ * ("unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels"; kubernetes cmd/kubelet/app/options/
+ * options.go ValidateKubeletFlags, staging/src/k8s.io/kubelet/pkg/apis/well_known_labels.go IsKubeletLabel).
+ */
+const KUBELET_LABELS = ['kubernetes.io/hostname', 'topology.kubernetes.io/zone', 'topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region', 'beta.kubernetes.io/instance-type', 'node.kubernetes.io/instance-type', 'kubernetes.io/os', 'kubernetes.io/arch',
+  'beta.kubernetes.io/os', 'beta.kubernetes.io/arch'];
+const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
+const KUBELET_LABEL_RULE = 'a label the kubelet may set on its own node: none in the kubernetes.io or k8s.io namespaces (node-role.kubernetes.io/… included: '
+  + 'set those with kubectl label once the node is up), except kubelet.kubernetes.io/…, node.kubernetes.io/… and the well-known kubernetes.io/os, kubernetes.io/arch, topology.kubernetes.io/zone, …';
+
+const inNamespace = (namespace: string, domain: string) => namespace === domain || namespace.endsWith(`.${domain}`);
+
+function isLabelKubeletMaySet(key: string): boolean {
+  const namespace = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
+  if (!inNamespace(namespace, 'kubernetes.io') && !inNamespace(namespace, 'k8s.io')) {
+    return true;
+  }
+  return KUBELET_LABELS.includes(key) || KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(namespace, allowed));
+}
+
+/** Roles one host cannot combine: each pair installs the same Kubernetes node twice. */
+const EXCLUSIVE_ROLES: readonly (readonly [HostRole, HostRole, string])[] = [
+  [HostRole.K3S_SERVER, HostRole.K3S_AGENT, 'a K3s server runs workloads itself (it is its own agent); keep one of the two roles'],
+  [HostRole.CONTROL_PLANE, HostRole.WORKER, 'a kubeadm control plane runs workloads once its taint is removed; keep one of the two roles'],
+];
+
 export interface HostsContext {
   readonly cidr?: Ipv4Cidr;
   readonly gateway?: unknown;
-  readonly proxmoxNodes: ReadonlySet<string>;
+  /** The Proxmox nodes hosts may be placed on; undefined when `proxmox.nodes` is unusable (reported there). */
+  readonly proxmoxNodes?: ProxmoxNodes;
 }
 
 function validateHost(problems: ProblemCollector, path: string, host: Record<string, unknown>, context: HostsContext): void {
@@ -44,8 +77,10 @@ function validateHost(problems: ProblemCollector, path: string, host: Record<str
   }
   if (host.nodeLabels !== undefined && expectObject(problems, `${path}.nodeLabels`, host.nodeLabels)) {
     for (const [key, value] of Object.entries(host.nodeLabels)) {
-      problems.check(LABEL_KEY.test(key) && typeof value === 'string' && LABEL_VALUE.test(value), `${path}.nodeLabels.${key}`, value,
-        'a Kubernetes label: key [prefix/]name of letters, digits, -, _ and . (name at most 63), value at most 63 such characters');
+      if (problems.check(LABEL_KEY.test(key) && typeof value === 'string' && LABEL_VALUE.test(value), `${path}.nodeLabels.${key}`, value,
+        'a Kubernetes label: key [prefix/]name of letters, digits, -, _ and . (name at most 63), value at most 63 such characters')) {
+        problems.check(isLabelKubeletMaySet(key), `${path}.nodeLabels.${key}`, value, KUBELET_LABEL_RULE);
+      }
     }
   }
   if (host.nodeTaints !== undefined && problems.check(Array.isArray(host.nodeTaints), `${path}.nodeTaints`, host.nodeTaints, 'a list of taints')) {
@@ -61,8 +96,12 @@ function validateHost(problems: ProblemCollector, path: string, host: Record<str
     }
   }
   problems.check(isIntegerInRange(host.vmId, 100, 999_999_999), `${path}.vmId`, host.vmId, 'a Proxmox VM id, an integer from 100 to 999999999');
-  problems.check(typeof host.proxmoxNode === 'string' && context.proxmoxNodes.has(host.proxmoxNode), `${path}.proxmoxNode`,
-    host.proxmoxNode, `one of proxmox.nodes (${[...context.proxmoxNodes].join(', ') || 'none declared'})`);
+  // A node whose own entry in proxmox.nodes is broken is reported there, not again for each host on it.
+  const nodes = context.proxmoxNodes;
+  if (nodes && !(typeof host.proxmoxNode === 'string' && nodes.listed.has(host.proxmoxNode) && !nodes.valid.has(host.proxmoxNode))) {
+    problems.check(typeof host.proxmoxNode === 'string' && nodes.valid.has(host.proxmoxNode), `${path}.proxmoxNode`,
+      host.proxmoxNode, `one of proxmox.nodes (${[...nodes.valid].join(', ')})`);
+  }
   const kind = host.kind ?? HostKind.VM;
   problems.check(Object.values(HostKind).includes(kind as HostKind), `${path}.kind`, host.kind, `one of ${Object.values(HostKind).join(', ')}`);
 
@@ -74,6 +113,9 @@ function validateHost(problems: ProblemCollector, path: string, host: Record<str
         return;
       }
       problems.check(roles.indexOf(role) === i, `${path}.roles[${i}]`, role, 'each role once per host');
+      for (const [first, second, why] of EXCLUSIVE_ROLES) {
+        problems.check(!(role === second && roles.includes(first)), `${path}.roles[${i}]`, role, `not both ${first} and ${second} on one host: ${why}`);
+      }
       problems.check(!(kind === HostKind.LXC && VM_ONLY_ROLES.includes(role as HostRole)), `${path}.roles[${i}]`, role,
         'a role an unprivileged LXC container can run: Kubernetes nodes (K3s servers and agents, kubeadm nodes) must be VMs (kind: vm)');
     });
@@ -90,25 +132,30 @@ function validateHost(problems: ProblemCollector, path: string, host: Record<str
   }
 }
 
-/** Checks `hosts`: each host on its own, then uniqueness of names, addresses and VM ids across them. */
-export function validateHosts(problems: ProblemCollector, hosts: unknown, context: HostsContext): readonly Record<string, unknown>[] {
+/**
+ * Checks `hosts`: each host on its own, then uniqueness of names, addresses and VM ids across them.
+ *
+ * @returns the entries that are objects, each with its position and the path its problems are reported at
+ */
+export function validateHosts(problems: ProblemCollector, hosts: unknown, context: HostsContext): readonly HostEntry[] {
   if (!expectNonEmptyArray(problems, 'hosts', hosts, 'hosts')) {
     return [];
   }
-  const valid: Record<string, unknown>[] = [];
+  const paths = hostPaths(hosts);
+  const entries: HostEntry[] = [];
   hosts.forEach((host, i) => {
-    if (expectObject(problems, `hosts[${i}]`, host)) {
-      validateHost(problems, `hosts[${i}]`, host, context);
-      valid.push(host);
+    if (expectObject(problems, paths[i], host)) {
+      validateHost(problems, paths[i], host, context);
+      entries.push({ index: i, path: paths[i], host });
     }
   });
-  const field = (key: string) => hosts.flatMap((host, i) => (isObject(host) && host[key] !== undefined ? [{ path: `hosts[${i}].${key}`, value: host[key] }] : []));
+  const field = (key: string) => entries.flatMap(({ host, path }) => (host[key] !== undefined ? [{ path: `${path}.${key}`, value: host[key] }] : []));
   reportDuplicates(problems, field('name'), 'host name');
   reportDuplicates(problems, field('ip'), 'IP address');
   reportDuplicates(problems, field('vmId'), 'VM id');
 
-  const roles = valid.flatMap((host) => (Array.isArray(host.roles) ? host.roles : []));
+  const roles = entries.flatMap(({ host }) => (Array.isArray(host.roles) ? host.roles : []));
   problems.check(roles.includes(HostRole.K3S_SERVER) || roles.includes(HostRole.CONTROL_PLANE), 'hosts[*].roles', [...new Set(roles)].sort(),
     `at least one host with role ${HostRole.K3S_SERVER} (or ${HostRole.CONTROL_PLANE} with kubeadm)`);
-  return valid;
+  return entries;
 }

@@ -53,10 +53,18 @@ function validateDownload(problems: ProblemCollector, path: string, download: un
     `${path}.checksum`, download.checksum, `${length} hexadecimal digits (a ${algorithm} digest)`);
 }
 
-/** Checks `proxmox`; returns the set of node names hosts may be placed on. */
-export function validateProxmox(problems: ProblemCollector, proxmox: unknown): ReadonlySet<string> {
+/** The Proxmox nodes a site declares. */
+export interface ProxmoxNodes {
+  /** The names hosts may be placed on. */
+  readonly valid: ReadonlySet<string>;
+  /** Every text listed, valid or not (a host on a broken entry is reported at that entry only). */
+  readonly listed: ReadonlySet<string>;
+}
+
+/** Checks `proxmox`; returns the nodes hosts may be placed on, or undefined when the list is unusable (reported). */
+export function validateProxmox(problems: ProblemCollector, proxmox: unknown): ProxmoxNodes | undefined {
   if (!expectObject(problems, 'proxmox', proxmox)) {
-    return new Set();
+    return undefined;
   }
   reportUnknownKeys(problems, 'proxmox', proxmox,
     ['endpoint', 'nodes', 'bridge', 'vlanId', 'datastores', 'cloudImage', 'lxcTemplate', 'insecureTls', 'sshUser']);
@@ -65,14 +73,16 @@ export function validateProxmox(problems: ProblemCollector, proxmox: unknown): R
   }
   problems.check(isUrl(proxmox.endpoint, ['https:']), 'proxmox.endpoint', proxmox.endpoint,
     'the https URL of the Proxmox VE API, e.g. "https://pve1.example.net:8006/"');
-  const nodes = new Set<string>();
+  let nodes: ProxmoxNodes | undefined;
   if (expectNonEmptyArray(problems, 'proxmox.nodes', proxmox.nodes, 'Proxmox node names')) {
+    const valid = new Set<string>();
     proxmox.nodes.forEach((node, i) => {
       if (problems.check(isRfc1123Label(node), `proxmox.nodes[${i}]`, node, 'a Proxmox node name (RFC 1123 label)')) {
-        nodes.add(node as string);
+        valid.add(node as string);
       }
     });
     reportDuplicates(problems, proxmox.nodes.map((value, i) => ({ path: `proxmox.nodes[${i}]`, value })), 'node name');
+    nodes = { valid, listed: new Set(proxmox.nodes.filter((node): node is string => typeof node === 'string')) };
   }
   problems.check(typeof proxmox.bridge === 'string' && BRIDGE_NAME.test(proxmox.bridge), 'proxmox.bridge', proxmox.bridge,
     'a Linux bridge name of at most 15 characters, e.g. "vmbr0"');
