@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { CloudConfig, FileEncoding, SYSCTL_FILE } from './cloud-config';
-import { CONFIGURE_SCRIPT_PATH, renderConfigureScript } from './configure-script';
+import { CONFIGURE_SCRIPT_PATH, renderHostConfigureScript } from './configure-script';
 
 /** Where `$KEY_FILE` points for an apt source's key (the same path on VMs and LXC). */
 export function aptKeyPath(name: string): string {
@@ -19,11 +19,14 @@ export function provisioningCommands(config: CloudConfig): string[] {
 /**
  * Renders `#cloud-config` YAML for a VM.
  *
- * The commands run from one step script ({@link renderConfigureScript}) that stops at the first failure, exactly as
- * the LXC rendering does.
+ * The commands run from one step script ({@link renderHostConfigureScript}) that stops at the first failure, exactly
+ * as the LXC rendering does.
  *
- * Every file is written with `defer: true`, so cloud-init's order (users, apt sources, packages, files, then
- * `runcmd`) matches the LXC shell script, and files may be owned by users that packages create.
+ * Every role file is written with `defer: true`, so cloud-init's order (users, apt sources, packages, files, then
+ * `runcmd`) matches the LXC shell script, and files may be owned by users that packages create. The step script
+ * itself (root's) is written before the packages, in cloud-init's first stage: a failed package install makes
+ * cloud-init stop writing the deferred files at the first one whose owner is missing, and the step script must
+ * still be there to say what is missing and to finish the job once the cause is fixed.
  */
 export function renderCloudConfig(config: CloudConfig): string {
   const document: Record<string, unknown> = {
@@ -63,14 +66,13 @@ export function renderCloudConfig(config: CloudConfig): string {
   const commands = provisioningCommands(config);
   // runcmd would run its list as one plain sh script, going on after a failed step; the step script stops there.
   const configureScript = commands.length > 0
-    ? [{ path: CONFIGURE_SCRIPT_PATH, content: renderConfigureScript(commands), mode: '0755', owner: 'root:root', encoding: FileEncoding.TEXT }] : [];
-  const files = [...config.files, ...configureScript]
-    .map((file) => ({
-      path: file.path, content: file.content, ...(file.encoding === FileEncoding.BASE64 ? { encoding: 'b64' } : {}), permissions: file.mode, owner: file.owner, defer: true,
-    }));
-  if (keyFiles.length + files.length > 0) {
-    // Keys must exist before apt reads the sources, so they are not deferred.
-    document.write_files = [...keyFiles, ...files];
+    ? [{ path: CONFIGURE_SCRIPT_PATH, content: renderHostConfigureScript(config, commands), permissions: '0755', owner: 'root:root' }] : [];
+  const files = config.files.map((file) => ({
+    path: file.path, content: file.content, ...(file.encoding === FileEncoding.BASE64 ? { encoding: 'b64' } : {}), permissions: file.mode, owner: file.owner, defer: true,
+  }));
+  if (keyFiles.length + configureScript.length + files.length > 0) {
+    // Keys must exist before apt reads the sources, and the step script before anything can fail: not deferred.
+    document.write_files = [...keyFiles, ...configureScript, ...files];
   }
   if (config.bootCommands.length > 0) {
     document.bootcmd = [...config.bootCommands];

@@ -1,5 +1,5 @@
 import { CloudConfig, CloudFile, FileEncoding } from './cloud-config';
-import { CONFIGURE_SCRIPT_PATH, renderConfigureScript } from './configure-script';
+import { CONFIGURE_SCRIPT_PATH, renderHostConfigureScript } from './configure-script';
 import { aptKeyPath, provisioningCommands } from './render-cloud-config';
 import { PENDING_CHANGES_SHELL } from './service-step';
 import { shellQuote } from './shell-quote';
@@ -17,8 +17,13 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 pending=${PENDING_CHANGES_SHELL}
+# pkh_failed WHAT: ends the run with one line naming what failed before the step script could run.
+pkh_failed() {
+  echo "proxmox-k3s-ha: configuration FAILED before its steps: $1; fix the cause, then run $0 again" >&2
+  exit 1
+}
 # install_file PATH MODE OWNER < CONTENT: replaces PATH only when the content differs, and then records it in the
-# ledger of pending changes (once the first configuration completed) when a service reads it, so it takes the change.
+# ledger of pending changes (once the step script created it) when a service reads it, so it takes the change.
 install_file() {
   mkdir -p "$(dirname "$1")"
   tmp=$(mktemp "$1.XXXXXX")
@@ -32,7 +37,7 @@ install_file() {
     fi
   fi
   chmod "$2" "$1"
-  chown "$3" "$1"
+  chown "$3" "$1" 2>/dev/null || pkh_failed "file $1 cannot be given its owner $3 (a user or group its package creates is missing)"
 }
 # installed NAME [VERSION]: the package is installed (at that version).
 installed() {
@@ -41,6 +46,19 @@ installed() {
   else
     [ "$(dpkg-query -W -f='\${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]
   fi
+}
+# pkh_packages_failed NAME[=VERSION]...: after a failed apt-get, ends the run naming the packages still missing.
+pkh_packages_failed() {
+  status=$?
+  missing=''
+  for package in "$@"; do
+    if [ "\${package%%=*}" != "$package" ]; then
+      installed "\${package%%=*}" "\${package#*=}" || missing="$missing $package"
+    else
+      installed "$package" || missing="$missing $package"
+    fi
+  done
+  pkh_failed "packages not installed:$missing (apt-get exit status $status): the files and steps were not reached"
 }
 `;
 
@@ -55,8 +73,10 @@ function writeTextFile(path: string, content: string, mode: string, owner: strin
 
 /**
  * Renders the same content as {@link renderCloudConfig} as a POSIX shell script for an LXC container, in the same
- * order: users, apt sources, packages, files, boot commands (installed as a oneshot systemd unit and run now),
- * kernel modules (checked, since a container cannot load them), sysctls, then the roles' commands.
+ * order: the step script (in place before anything can fail, as on a VM), users, apt sources, packages, files,
+ * boot commands (installed as a oneshot systemd unit and run now), then the step script runs: kernel modules
+ * (checked, since a container cannot load them), sysctls, the roles' commands. A failed package install or a file
+ * whose owner is missing ends the run with one line naming the packages or the file.
  */
 export function renderShellScript(config: CloudConfig): string {
   return `${[SHELL_PRELUDE, ...shellScriptSections(config, { bootCommands: true })].join('\n')}\n`;
@@ -74,6 +94,18 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
   const watched = config.services.flatMap((service) => service.watches);
   const lines: string[] = [`watched() { case "$1" in ${watched.length > 0 ? `${watched.map(shellQuote).join(' | ')}) return 0 ;; ` : ''}*) return 1 ;; esac; }`];
   const section = (title: string) => lines.push('', `# --- ${title}`);
+  const commands = provisioningCommands(config).map((command) => {
+    const module = /^modprobe ([a-z0-9_-]+)$/.exec(command)?.[1];
+    // A container cannot load kernel modules: accept one the Proxmox host already loaded, else say which.
+    return module
+      ? `[ -d /sys/module/${module} ] || modprobe ${module} || { echo "kernel module ${module} is not loaded: load it on the Proxmox host (modprobe ${module}; echo ${module} >> /etc/modules-load.d/k3s.conf)" >&2; exit 1; }`
+      : command;
+  });
+  if (commands.length > 0) {
+    // As on a VM, the step script is in place before anything can fail, to be run again once the cause is fixed.
+    section('the step script first (run last, below)');
+    lines.push(writeTextFile(CONFIGURE_SCRIPT_PATH, renderHostConfigureScript(config, commands), '0755', 'root:root'));
+  }
 
   if (config.users.length > 0) {
     section('users');
@@ -108,9 +140,10 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
       const [pkg, version] = name.split('=');
       return version ? `installed ${shellQuote(pkg)} ${shellQuote(version)}` : `installed ${shellQuote(pkg)}`;
     });
+    const names = config.packages.map(shellQuote).join(' ');
     lines.push(`if ! { ${checks.join(' && ')}; }; then`);
-    lines.push('  apt-get update');
-    lines.push(`  apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${config.packages.map(shellQuote).join(' ')}`);
+    lines.push(`  apt-get update || pkh_packages_failed ${names}`);
+    lines.push(`  apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${names} || pkh_packages_failed ${names}`);
     lines.push('fi');
   }
   if (!config.manageEtcHosts) {
@@ -131,16 +164,9 @@ export function shellScriptSections(config: CloudConfig, options: ShellSectionOp
     lines.push(writeTextFile(BOOT_UNIT, unit, '0644', 'root:root'));
     lines.push('systemctl daemon-reload', 'systemctl enable proxmox-k3s-ha-boot.service', BOOT_SCRIPT);
   }
-  const commands = provisioningCommands(config).map((command) => {
-    const module = /^modprobe ([a-z0-9_-]+)$/.exec(command)?.[1];
-    // A container cannot load kernel modules: accept one the Proxmox host already loaded, else say which.
-    return module
-      ? `[ -d /sys/module/${module} ] || modprobe ${module} || { echo "kernel module ${module} is not loaded: load it on the Proxmox host (modprobe ${module}; echo ${module} >> /etc/modules-load.d/k3s.conf)" >&2; exit 1; }`
-      : command;
-  });
   if (commands.length > 0) {
     section('commands: the same step script a VM runs from runcmd');
-    lines.push(writeTextFile(CONFIGURE_SCRIPT_PATH, renderConfigureScript(commands), '0755', 'root:root'), CONFIGURE_SCRIPT_PATH);
+    lines.push(CONFIGURE_SCRIPT_PATH);
   }
   return lines;
 }

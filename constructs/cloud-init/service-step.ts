@@ -6,9 +6,10 @@ import { shellQuote } from './shell-quote';
  *
  * Both renderings share one ledger of pending changes on the host ({@link PENDING_CHANGES_PATH}): the converge
  * script appends a path when it rewrites that file with different content, and the service step that watches the
- * path removes it once the service has taken the change. Until the host's first configuration completed there is
- * no ledger, and every service step applies (first boot starts everything). A step that failed leaves its paths in
- * the ledger, so the next run applies it again.
+ * path removes it once the service has taken the change. The step script's first run creates the ledger with every
+ * watched path, so the first boot starts everything, and a re-run after a failed first run applies only the
+ * services that run did not reach. A step that failed leaves its paths in the ledger, so the next run applies it
+ * again. Without a ledger (a script run on its own, before any step script), every service step applies.
  */
 export const PENDING_CHANGES_PATH = '/var/lib/proxmox-k3s-ha/pending-changes';
 
@@ -52,7 +53,7 @@ export interface CloudService {
 
 /** Shell functions the configure script defines for service steps (POSIX sh). */
 export const SERVICE_STEP_FUNCTIONS = `pending=${PENDING_CHANGES_SHELL}
-# pkh_pending PATH...: true before the first configuration completed, or when one of the paths changed since.
+# pkh_pending PATH...: true without a ledger, or when one of the paths changed and its service did not take it yet.
 pkh_pending() {
   [ -f "$pending" ] || return 0
   for path in "$@"; do
@@ -68,9 +69,6 @@ pkh_applied() {
     mv -f "$pending.tmp" "$pending"
   done
 }`;
-
-/** Closes the first configuration: from now on only changed files make services reload or restart. */
-export const START_LEDGER_COMMAND = `[ -f "$pending" ] || { mkdir -p "$(dirname "$pending")"; : > "$pending"; }`;
 
 /** The default apply command of a service. */
 function applyCommand(service: CloudService): string {

@@ -5,6 +5,8 @@ import { LoadBalancerPlan, SitePlan, controlPlaneHosts } from '../site/plan';
 /** Where K3s's API server (via its supervisor) listens on every server. */
 export const K3S_API_SERVER_PORT = 6443;
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+/** HAProxy's runtime API (admin level): the PostgreSQL writer endpoint's reload step reads its servers' state there. */
+export const HAPROXY_ADMIN_SOCKET_PATH = '/run/haproxy/admin.sock';
 /** On the loopback health frontend: the number of API servers in rotation (a rollout's health gate reads it). */
 export const HAPROXY_API_BACKENDS_PATH = '/api-backends';
 
@@ -92,7 +94,7 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
       'log /dev/log local0 info',
       'chroot /var/lib/haproxy',
       // expose-fd listeners: on a reload the new worker takes the listening sockets over (-x), no refused connection.
-      'stats socket /run/haproxy/admin.sock mode 660 level admin expose-fd listeners',
+      `stats socket ${HAPROXY_ADMIN_SOCKET_PATH} mode 660 level admin expose-fd listeners`,
       'user haproxy',
       'group haproxy',
       // Each connection takes two descriptors: 8000 stays under a 20000-descriptor hard limit (containers, labs).

@@ -2,15 +2,18 @@ import { ServiceChange } from '../cloud-init/service-step';
 import { CloudConfig, FileEncoding, Protocol } from '../cloud-init/cloud-config';
 import {
   ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_WAIT_READY_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
-  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
+  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_ETCD_V3_COMMAND, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
   POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
   patroniEditConfigArguments, postgresAsset, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
   renderPatroniServiceDropIn, renderPostgresRunbook, requireDatastoreNode, requireEtcdMember, requirePostgres,
+  HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, renderHaproxyWriterDropIn,
+  renderWriterDownStateFile,
 } from '../renderers/postgres';
 import { SitePlan } from '../site/plan';
 
 const ROLE = 'datastore';
 const WITNESS_ROLE = 'datastore-witness';
+const WRITER_ROLE = 'datastore-writer-endpoint';
 
 export { PatroniSecrets as DatastoreSecrets };
 
@@ -102,6 +105,10 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
   config.addFile(ROLE, { path: PATRONI_ENV_PATH, content: renderPatroniEnvironmentFile(secrets), mode: '0600' });
   config.addFile(ROLE, { path: PATRONI_DROP_IN_PATH, content: renderPatroniServiceDropIn(plan, hostName) });
   config.addFile(ROLE, { path: ETCD_WAIT_READY_PATH, content: postgresAsset(PostgresAsset.ETCD_WAIT_READY), mode: '0755' });
+  // Python, started by its interpreter (no `#!` line): the unit and the wrapper below name /usr/bin/python3.
+  config.addFile(ROLE, { path: PATRONI_ETCD_V3_PATH, content: postgresAsset(PostgresAsset.PATRONI_ETCD_V3) });
+  // Operators and the runbook type `patronictl`: root's PATH finds this one before the package's.
+  config.addFile(ROLE, { path: PATRONICTL_PATH, content: `#!/bin/sh\n# Rendered by proxmox-k3s-ha: Patroni's patronictl on etcd's v3 API (see ${PATRONI_ETCD_V3_PATH}).\nexec ${PATRONI_ETCD_V3_COMMAND} patronictl "$@"\n`, mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_PREPARE_PATH, content: postgresAsset(PostgresAsset.PREPARE), mode: '0755' });
   config.addFile(ROLE, { path: PATRONI_POST_BOOTSTRAP_PATH, content: postgresAsset(PostgresAsset.POST_BOOTSTRAP), mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_RUNBOOK_PATH, content: renderPostgresRunbook(plan) });
@@ -111,7 +118,7 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
 
   config.addCommand(ROLE, `${POSTGRES_PREPARE_PATH} ${postgres.version}`);
   addEtcdMember(config, ROLE, plan, hostName, tls);
-  const patronictl = `patronictl -c ${PATRONI_CONFIG_PATH}`;
+  const patronictl = `${PATRONICTL_PATH} -c ${PATRONI_CONFIG_PATH}`;
   config.addService(ROLE, {
     unit: 'patroni',
     watches: [PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_DROP_IN_PATH, ...(tls ? [POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH] : [])],
@@ -151,4 +158,22 @@ export function applyDatastoreWitnessRole(config: CloudConfig, plan: SitePlan, h
   }
   checkTls(plan, tls);
   addEtcdMember(config, WITNESS_ROLE, plan, hostName, tls);
+}
+
+/**
+ * What a load balancer needs besides the writer endpoint's HAProxy sections, so that no writer server starts UP:
+ * the state file every start begins from (every server DOWN; also written in place, so the first start, before
+ * systemd read the drop-in, begins from it too), the script that prepares it, and the `haproxy.service` drop-in that
+ * runs that script at every start and around every reload (curl speaks to HAProxy's runtime API). systemd reads a
+ * changed drop-in at the `daemon-reload` here: HAProxy's own step, earlier, may still reload with the package's
+ * commands, and its servers then start DOWN from the file in place.
+ */
+export function applyWriterEndpointStartState(config: CloudConfig, plan: SitePlan): void {
+  const down = renderWriterDownStateFile(plan);
+  config.addPackages(WRITER_ROLE, 'curl');
+  config.addFile(WRITER_ROLE, { path: HAPROXY_WRITER_STATE_SCRIPT_PATH, content: postgresAsset(PostgresAsset.HAPROXY_WRITER_STATE), mode: '0755' });
+  config.addFile(WRITER_ROLE, { path: HAPROXY_WRITER_DOWN_STATE_PATH, content: down });
+  config.addFile(WRITER_ROLE, { path: HAPROXY_WRITER_STATE_PATH, content: down });
+  config.addFile(WRITER_ROLE, { path: HAPROXY_WRITER_DROP_IN_PATH, content: renderHaproxyWriterDropIn() });
+  config.addCommand(WRITER_ROLE, 'systemctl daemon-reload');
 }

@@ -82,6 +82,16 @@ export class HaLoadBalancerPair extends Construct {
   }
 
   /**
+   * Lets a service add what it needs on every load balancer beyond its HAProxy sections and files (packages,
+   * commands), e.g. the PostgreSQL writer endpoint's start state; `configure` runs once per host, in site order.
+   */
+  public configureEachHost(configure: (config: CloudConfig, hostName: string) => void): void {
+    for (const host of this.hosts) {
+      configure(host.cloudConfig, host.name);
+    }
+  }
+
+  /**
    * Puts a TCP service on every load balancer: its port is claimed on each host and its HAProxy sections are
    * appended to haproxy.cfg (the PostgreSQL datastore adds its writer endpoint this way).
    */

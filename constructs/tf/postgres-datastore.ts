@@ -12,7 +12,7 @@ import {
   renderPostgresWriterHaproxySections,
 } from '../renderers/postgres';
 import { HaLoadBalancerPair } from './ha-load-balancer-pair';
-import { DatastoreTlsFiles, applyDatastoreRole, applyDatastoreWitnessRole } from '../roles/datastore';
+import { DatastoreTlsFiles, applyDatastoreRole, applyDatastoreWitnessRole, applyWriterEndpointStartState } from '../roles/datastore';
 import { IK3sDatastore, K3sDatastoreBinding } from '../roles/k3s-datastore';
 import { SitePlan, hostsWithRole } from '../site/plan';
 import { DatastoreKind, HostRole } from '../site/spec';
@@ -195,6 +195,7 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
       files: this.tlsCaCertificate
         ? [{ path: HAPROXY_DATASTORE_CA_PATH, content: Fn.base64encode(this.tlsCaCertificate.certPem), encoding: FileEncoding.BASE64, mode: '0644' }] : [],
     });
+    props.loadBalancers?.configureEachHost((config) => applyWriterEndpointStartState(config, props.site));
     for (const host of props.hosts) {
       applyDatastoreRole(host.cloudConfig, props.site, host.name, {
         k3sPassword: passwords.k3s,

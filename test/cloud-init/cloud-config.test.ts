@@ -127,11 +127,18 @@ describe('renderCloudConfig', () => {
     config.addCommand('base', 'systemctl enable --now qemu-guest-agent');
     const rendered = renderCloudConfig(config);
     const document = parse(rendered);
-    // The step script is checked by its steps here and run for real in real-validators.test.ts.
+    // The step script is checked by its steps here and run for real in real-validators.test.ts and first-boot.test.ts.
+    // It is written in cloud-init's first stage (no `defer`), before the packages: a failed install leaves it there.
     const script = document.write_files.find((f: { path: string }) => f.path === CONFIGURE_SCRIPT_PATH);
-    expect(script).toMatchObject({ permissions: '0755', owner: 'root:root', defer: true });
+    expect(script).toEqual({ path: CONFIGURE_SCRIPT_PATH, content: expect.any(String), permissions: '0755', owner: 'root:root' });
+    expect(document.write_files[0].path).toBe(CONFIGURE_SCRIPT_PATH);
     expect(configureScriptSteps(script.content)).toEqual([`sysctl -p ${SYSCTL_FILE}`, 'systemctl enable --now qemu-guest-agent']);
-    const withoutScript = rendered.slice(0, rendered.indexOf(`  - path: ${CONFIGURE_SCRIPT_PATH}`)) + rendered.slice(rendered.indexOf('runcmd:'));
+    // Its first step checks what the first boot installed and wrote.
+    expect(script.content).toContain("step '1/3: first boot: packages installed, files written'\npkh_first_boot\n");
+    expect(script.content).toContain("  for package in 'qemu-guest-agent'; do\n");
+    expect(script.content).toContain(`  pkh_written '${SYSCTL_FILE}' 'root:root' || pkh_unwritten '${SYSCTL_FILE}' 'root:root'\n`);
+    const scriptStart = rendered.indexOf(`  - path: ${CONFIGURE_SCRIPT_PATH}`);
+    const withoutScript = rendered.slice(0, scriptStart) + rendered.slice(rendered.indexOf('  - path: ', scriptStart + 1));
     expect(withoutScript).toBe([
       '#cloud-config',
       'hostname: h1',
@@ -170,8 +177,10 @@ describe('renderCloudConfig', () => {
     expect(steps.slice(0, 2)).toEqual(['modprobe br_netfilter', `sysctl -p ${SYSCTL_FILE}`]);
     expect(document.bootcmd).toEqual(['ip link set dev eth0 up']);
     expect(document.users[0]).toMatchObject({ name: 'k3sadmin', sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true });
-    // Package-created owners (root:haproxy) only exist after packages: every role file is deferred.
-    expect(document.write_files.filter((f: { defer?: boolean }) => f.defer).length).toBe(config.files.length + 1);
+    // Package-created owners (root:haproxy) only exist after packages: every role file is deferred; the step script
+    // (root's) and the apt keys are not.
+    expect(document.write_files.filter((f: { defer?: boolean }) => f.defer).map((f: { path: string }) => f.path)).toEqual(config.files.map((f) => f.path));
+    expect(document.write_files.filter((f: { defer?: boolean }) => !f.defer).map((f: { path: string }) => f.path)).toEqual(['/etc/apt/keyrings/haproxy-ppa.asc', CONFIGURE_SCRIPT_PATH]);
   });
 });
 
@@ -198,10 +207,13 @@ describe('the LXC shell rendering carries what the cloud-config carries, in the 
     expect(installedPaths(section('files'))).toEqual(fromCloudConfig);
   });
 
-  test('the commands: the same step script as runcmd\'s, installed and run (modprobe becomes a check of the host\'s modules)', () => {
-    const lines = section('commands: the same step script a VM runs from runcmd').filter((l) => l !== '');
-    expect(lines[0]).toMatch(/^printf '%s' '#!\/bin\/sh$/);
-    expect(lines.slice(-2)).toEqual([expect.stringMatching(`install_file '${CONFIGURE_SCRIPT_PATH}' 0755 'root:root'$`), CONFIGURE_SCRIPT_PATH]);
+  test('the commands: the same step script as runcmd\'s, installed first and run last (modprobe becomes a check of the host\'s modules)', () => {
+    const installed = section('the step script first (run last, below)').filter((l) => l !== '');
+    expect(installed[0]).toMatch(/^printf '%s' '#!\/bin\/sh$/);
+    expect(installed[installed.length - 1].endsWith(`install_file '${CONFIGURE_SCRIPT_PATH}' 0755 'root:root'`)).toBe(true);
+    // Before the users, the packages and the files: whatever fails there, the step script is in place.
+    expect(script.indexOf('\n# --- the step script first')).toBeLessThan(script.indexOf('\n# --- users'));
+    expect(section('commands: the same step script a VM runs from runcmd').filter((l) => l !== '')).toEqual([CONFIGURE_SCRIPT_PATH]);
     const vmSteps = configureScriptSteps(document.write_files.find((f: { path: string }) => f.path === CONFIGURE_SCRIPT_PATH).content);
     const lxcSteps = configureScriptSteps(scriptFiles(script).get(CONFIGURE_SCRIPT_PATH)!.content);
     expect(lxcSteps).toHaveLength(vmSteps.length);
@@ -219,7 +231,10 @@ describe('the LXC shell rendering carries what the cloud-config carries, in the 
     // apt runs only when a package is missing, so converging an installed host needs no repository.
     const packages = section('packages (apt only when one is missing, so converging an installed host needs no repository)');
     expect(packages[0]).toBe(`if ! { ${document.packages.map((p: string) => `installed '${p}'`).join(' && ')}; }; then`);
-    expect(packages).toContain(`  apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${document.packages.map((p: string) => `'${p}'`).join(' ')}`);
+    const names = document.packages.map((p: string) => `'${p}'`).join(' ');
+    // A failure ends the run with one line naming the packages still missing.
+    expect(packages).toContain(`  apt-get update || pkh_packages_failed ${names}`);
+    expect(packages).toContain(`  apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ${names} || pkh_packages_failed ${names}`);
     for (const user of document.users) {
       expect(section('users').join('\n')).toContain(`useradd --create-home --shell '${user.shell ?? '/bin/bash'}' '${user.name}'`);
     }

@@ -186,4 +186,33 @@ describe('service steps take a change only when a file they read changed; a fail
     expect(converge()).toEqual({ status: 0, calls: ['enable demo', 'reload-or-restart demo'] });
     expect(ledger()).toBe('');
   });
+
+  test('a first run that fails after a service started: re-runs apply only what it did not reach (the witness\'s etcd is not restarted each time)', () => {
+    const config = new CloudConfig({ hostname: 'witness', fqdn: 'witness.example.net' });
+    const owner = `${process.getuid!()}:${process.getgid!()}`;
+    const member = join(dir, 'etcd.env');
+    const later = join(dir, 'k3s.yaml');
+    config.addFile('datastore-witness', { path: member, content: 'ETCD_NAME=witness\n', owner });
+    config.addFile('k3s', { path: later, content: 'token: x\n', owner });
+    config.addService('datastore-witness', { unit: 'etcd', watches: [member], onChange: ServiceChange.RESTART });
+    config.addCommand('k3s', `test -e '${dir}/fixed'`);
+    config.addService('k3s', { unit: 'k3s', watches: [later], onChange: ServiceChange.RESTART });
+    writeFileSync(join(dir, 'converge.sh'), renderShellScript(config).split(CONFIGURE_SCRIPT_PATH).join(join(dir, 'configure.sh')));
+    const unfinished = join(dir, 'first-configuration-unfinished');
+
+    // The first run starts etcd, then stops at the step after it; k3s's file stays pending.
+    expect(converge()).toEqual({ status: 1, calls: ['enable etcd', 'restart etcd'] });
+    expect(ledger()).toBe(`${later}\n`);
+    expect(existsSync(unfinished)).toBe(true);
+    // Run again (still failing), then again once fixed: etcd runs, so it is left alone; k3s starts once.
+    expect(converge()).toEqual({ status: 1, calls: [] });
+    writeFileSync(join(dir, 'fixed'), '');
+    expect(converge()).toEqual({ status: 0, calls: ['enable k3s', 'restart k3s'] });
+    expect(ledger()).toBe('');
+    expect(existsSync(unfinished)).toBe(false);
+    // A later change of etcd's file restarts it, as before.
+    config.replaceFile('datastore-witness', { path: member, content: 'ETCD_NAME=witness\nETCD_X=1\n', owner });
+    writeFileSync(join(dir, 'converge.sh'), renderShellScript(config).split(CONFIGURE_SCRIPT_PATH).join(join(dir, 'configure.sh')));
+    expect(converge()).toEqual({ status: 0, calls: ['enable etcd', 'restart etcd'] });
+  });
 });

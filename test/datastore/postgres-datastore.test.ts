@@ -8,11 +8,14 @@ import {
 } from '../../constructs';
 import {
   ETCD_DROP_IN_PATH, ETCD_ENV_PATH, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, HAPROXY_DATASTORE_CA_PATH, PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH,
-  ETCD_WAIT_READY_PATH, PATRONI_ENV_PATH, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH,
-  POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresAsset, postgresAsset, renderEtcdEnvironmentFile, renderPatroniConfig, renderPostgresRunbook,
-  renderPostgresWriterHaproxySections,
+  ETCD_WAIT_READY_PATH, HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ENV_PATH,
+  PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH,
+  POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresAsset, postgresAsset, renderEtcdEnvironmentFile, renderHaproxyWriterDropIn, renderPatroniConfig, renderPostgresRunbook,
+  renderPostgresWriterHaproxySections, renderWriterDownStateFile,
 } from '../../constructs/renderers';
-import { addLoadBalancerService, applyDatastoreRole, applyDatastoreWitnessRole, applyLoadBalancerRole } from '../../constructs/roles';
+import {
+  addLoadBalancerService, applyDatastoreRole, applyDatastoreWitnessRole, applyLoadBalancerRole, applyWriterEndpointStartState,
+} from '../../constructs/roles';
 import { renderCloudConfig } from '../../constructs/cloud-init';
 import lab from '../../sites/lab';
 import { colocatedSite, pgHomelabSite, singleNodeSite } from './fixtures';
@@ -70,7 +73,9 @@ describe('applyDatastoreRole', () => {
       [PATRONI_ENV_PATH, '0600', 'root:root', text],
       [ETCD_DROP_IN_PATH, '0644', 'root:root', text],
       [PATRONI_DROP_IN_PATH, '0644', 'root:root', text],
+      [PATRONICTL_PATH, '0755', 'root:root', text],
       [ETCD_WAIT_READY_PATH, '0755', 'root:root', text],
+      [PATRONI_ETCD_V3_PATH, '0644', 'root:root', text],
       [PATRONI_POST_BOOTSTRAP_PATH, '0755', 'root:root', text],
       // Code-unit order: upper-case RUNBOOK before the lower-case script name.
       [POSTGRES_RUNBOOK_PATH, '0644', 'root:root', text],
@@ -82,6 +87,9 @@ describe('applyDatastoreRole', () => {
     expect(fileAt(config, POSTGRES_PREPARE_PATH)!.content).toBe(postgresAsset(PostgresAsset.PREPARE));
     expect(fileAt(config, PATRONI_POST_BOOTSTRAP_PATH)!.content).toBe(postgresAsset(PostgresAsset.POST_BOOTSTRAP));
     expect(fileAt(config, ETCD_WAIT_READY_PATH)!.content).toBe(postgresAsset(PostgresAsset.ETCD_WAIT_READY));
+    expect(fileAt(config, PATRONI_ETCD_V3_PATH)!.content).toBe(postgresAsset(PostgresAsset.PATRONI_ETCD_V3));
+    // What an operator types runs Patroni's patronictl through the same script.
+    expect(fileAt(config, PATRONICTL_PATH)!.content.split('\n').filter((l) => !l.startsWith('#'))).toEqual([`exec /usr/bin/python3 ${PATRONI_ETCD_V3_PATH} patronictl "$@"`, '']);
     expect(fileAt(config, POSTGRES_CREATECLUSTER_PATH)!.content).toContain('\ncreate_main_cluster = false\n');
     expect(fileAt(config, PATRONI_ENV_PATH)!.content.split('\n').filter((l) => l.includes('PASSWORD='))).toEqual([
       'PATRONI_SUPERUSER_PASSWORD=${random_password.su.result}',
@@ -144,7 +152,7 @@ describe('applyDatastoreRole', () => {
     expect(etcd.watches).toEqual([ETCD_ENV_PATH, ETCD_DROP_IN_PATH, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH]);
     expect(patroni.watches).toEqual([PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_DROP_IN_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH]);
     expect(patroni.apply).toContain('systemctl reload patroni');
-    expect(patroni.apply).toContain(`patronictl -c ${PATRONI_CONFIG_PATH} edit-config --force --quiet --set ttl=8 --set loop_wait=2 --set retry_timeout=3`);
+    expect(patroni.apply).toContain(`${PATRONICTL_PATH} -c ${PATRONI_CONFIG_PATH} edit-config --force --quiet --set ttl=8 --set loop_wait=2 --set retry_timeout=3`);
     expect(patroni.apply).toContain('systemctl start --no-block patroni');
     // The service steps are commands in the same order: etcd's before Patroni's.
     const etcdStep = config.commands.findIndex((c) => c.includes('systemctl enable etcd'));
@@ -188,8 +196,10 @@ describe('applyDatastoreRole', () => {
     expect(config.services.map((s) => s.unit)).toEqual(expect.arrayContaining(['haproxy', 'etcd', 'patroni']));
   });
 
-  test('fails when the writer port is the PostgreSQL port on a shared host', () => {
-    const plan = defineSite({ ...pgHomelabSite, postgres: { writerPort: 5432 } });
+  test('fails when the writer port is the PostgreSQL port on a shared host: the site model says so first, the builder too', () => {
+    expect(() => defineSite({ ...pgHomelabSite, postgres: { writerPort: 5432 } })).toThrow(/postgres\.writerPort: 5432 — /);
+    // The builder's own port claims catch it as well (a plan whose PostgreSQL port moved onto the writer port).
+    const plan = { ...homelab, postgres: { ...homelab.postgres!, port: homelab.postgres!.writerPort } };
     const config = builder(plan, 'pg-node-1');
     applyLoadBalancerRole(config, plan, 'pg-node-1', { statsPassword: 'x' });
     addLoadBalancerService(config, plan, 'pg-node-1', { statsPassword: 'x' }, [writerService(plan)]);
@@ -201,6 +211,35 @@ describe('applyDatastoreRole', () => {
     expect(() => applyDatastoreRole(builder(homelab, 'cp1'), homelab, 'cp1', secrets, tls))
       .toThrow('site pg-homelab: host "cp1" is not a datastore node (datastore nodes: pg-node-1, pg-node-2)');
     expect(() => applyDatastoreRole(builder(homelab, 'x'), defineSite(lab), 'lx-k3s-server-01', secrets)).toThrow('expected "postgres"');
+  });
+});
+
+describe('applyWriterEndpointStartState', () => {
+  test('a load balancer gets the DOWN state twice (the state HAProxy loads, and the one each start copies), the script, the drop-in, curl and a daemon-reload', () => {
+    const config = builder(homelab, 'pg-node-1');
+    applyWriterEndpointStartState(config, homelab);
+    expect(fileSummary(config)).toEqual([
+      [HAPROXY_WRITER_DOWN_STATE_PATH, '0644', 'root:root', FileEncoding.TEXT],
+      [HAPROXY_WRITER_DROP_IN_PATH, '0644', 'root:root', FileEncoding.TEXT],
+      [HAPROXY_WRITER_STATE_SCRIPT_PATH, '0755', 'root:root', FileEncoding.TEXT],
+      [HAPROXY_WRITER_STATE_PATH, '0644', 'root:root', FileEncoding.TEXT],
+    ]);
+    expect(fileAt(config, HAPROXY_WRITER_STATE_PATH)!.content).toBe(renderWriterDownStateFile(homelab));
+    expect(fileAt(config, HAPROXY_WRITER_DOWN_STATE_PATH)!.content).toBe(renderWriterDownStateFile(homelab));
+    expect(fileAt(config, HAPROXY_WRITER_DROP_IN_PATH)!.content).toBe(renderHaproxyWriterDropIn());
+    expect(fileAt(config, HAPROXY_WRITER_STATE_SCRIPT_PATH)!.content).toBe(postgresAsset(PostgresAsset.HAPROXY_WRITER_STATE));
+    expect(config.packages).toEqual(['curl']);
+    expect(config.commands).toEqual(['systemctl daemon-reload']);
+  });
+
+  test('co-located with the load balancer and datastore roles (seed 000): no conflict', () => {
+    const config = builder(homelab, 'pg-node-2');
+    const lbSecrets = { statsPassword: '${random_password.stats.result}' };
+    applyLoadBalancerRole(config, homelab, 'pg-node-2', lbSecrets);
+    addLoadBalancerService(config, homelab, 'pg-node-2', lbSecrets, [writerService(homelab)]);
+    applyDatastoreRole(config, homelab, 'pg-node-2', secrets, tls);
+    applyWriterEndpointStartState(config, homelab);
+    expect(config.files.map((f) => f.path)).toEqual(expect.arrayContaining([HAPROXY_WRITER_STATE_PATH, '/etc/haproxy/haproxy.cfg', PATRONI_CONFIG_PATH]));
   });
 });
 
@@ -375,6 +414,18 @@ describe('PostgresDatastore', () => {
     }
     const db = parse(json.output['user_data_db-1'].value as string) as { write_files: Record<string, string>[] };
     expect(db.write_files.map((f) => f.path)).not.toContain(HAPROXY_DATASTORE_CA_PATH);
+  });
+
+  test('every load balancer, and only they, gets the writer servers\' start state: the state files, the script and the haproxy.service drop-in', () => {
+    const { json } = synth(colocated);
+    const files = (host: string) => (parse(json.output[`user_data_${host}`].value as string) as { write_files: { path: string; content: string }[] }).write_files;
+    for (const host of ['server-1', 'server-2', 'server-3']) {
+      expect(files(host).find((f) => f.path === HAPROXY_WRITER_STATE_PATH)!.content).toBe(renderWriterDownStateFile(colocated));
+      expect(files(host).map((f) => f.path)).toEqual(expect.arrayContaining([HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, HAPROXY_WRITER_DROP_IN_PATH]));
+    }
+    for (const host of ['db-1', 'db-2']) {
+      expect(files(host).map((f) => f.path)).not.toContain(HAPROXY_WRITER_DROP_IN_PATH);
+    }
   });
 
   test('no secret is a literal: passwords appear only as references, in the env files and the DSN', () => {

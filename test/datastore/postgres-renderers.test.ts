@@ -1,11 +1,14 @@
 import { parse } from 'yaml';
 import { HostRole, SitePlan, defineSite } from '../../constructs';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import {
-  ETCD_DATA_DIR, HAPROXY_DATASTORE_CA_PATH, PATRONI_ENV_PATH, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH,
+  ETCD_DATA_DIR, HAPROXY_ADMIN_SOCKET_PATH, HAPROXY_DATASTORE_CA_PATH, HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH,
+  PATRONI_ENV_PATH, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_ASSET_DIR, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, POSTGRES_WRITER_BACKEND_ID, PostgresAsset,
   etcdctlCommand, patroniDynamicSettings, patroniEditConfigArguments, postgresDatastoreEndpoint, postgresHbaLines, postgresMemorySettings,
   postgresNodeParameters, postgresPaths, postgresServerCertificateNames, postgresWriterAddress, renderEtcdEnvironmentFile,
-  renderEtcdServiceDropIn, renderHaproxyConfig, renderPatroniConfig, renderPatroniEnvironmentFile, renderPatroniServiceDropIn, renderPostgresRunbook,
-  renderPostgresWriterHaproxySections,
+  renderEtcdServiceDropIn, renderHaproxyConfig, renderHaproxyWriterDropIn, renderPatroniConfig, renderPatroniEnvironmentFile, renderPatroniServiceDropIn, renderPostgresRunbook,
+  renderPostgresWriterHaproxySections, renderWriterDownStateFile,
 } from '../../constructs/renderers';
 import lab from '../../sites/lab';
 import { colocatedSite, pgHomelabSite, singleNodeSite } from './fixtures';
@@ -389,9 +392,11 @@ describe('environment files and drop-ins', () => {
     expect(sectioned(renderPatroniServiceDropIn(homelab, 'pg-node-1'))).toEqual([
       '[Unit] Wants=network-online.target', '[Unit] After=network-online.target etcd.service', '[Unit] StartLimitIntervalSec=0',
       `[Service] EnvironmentFile=${PATRONI_ENV_PATH}`,
-      // Patroni starts once its own etcd member serves a cluster at 3.4+, with the node's client certificate.
+      // Patroni starts once its own etcd member has a quorum, asked with the node's client certificate...
       '[Service] ExecStartPre=/usr/local/lib/proxmox-k3s-ha/etcd-wait-ready.sh https://10.10.10.151:2379 --cacert /etc/proxmox-k3s-ha/postgres-tls/ca.crt'
         + ' --cert /etc/proxmox-k3s-ha/postgres-tls/server.crt --key /etc/proxmox-k3s-ha/postgres-tls/server.key',
+      // ...through the script that keeps it on etcd's v3 API whatever the cluster version (the package's ExecStart reset).
+      '[Service] ExecStart=', '[Service] ExecStart=/usr/bin/python3 /usr/local/lib/proxmox-k3s-ha/patroni-etcd-v3.py patroni /etc/patroni/config.yml',
       '[Service] Restart=on-failure', '[Service] RestartSec=5s',
     ]);
     expect(sectioned(renderPatroniServiceDropIn(plain, 'pg-node-2'))).toContain('[Service] ExecStartPre=/usr/local/lib/proxmox-k3s-ha/etcd-wait-ready.sh http://10.10.10.152:2379');
@@ -404,8 +409,14 @@ describe('writer endpoint', () => {
       ['frontend postgres_writer', '    bind *:5433', '    default_backend postgres_writer'].join('\n'),
       [
         'backend postgres_writer',
+        '    id 5432',
         '    balance first',
+        // The servers start from a state file (every server DOWN, or the old worker's on a reload), never UP.
+        '    load-server-state-from-file local',
+        '    server-state-file-name /var/lib/haproxy/postgres-writer.state',
         '    option httpchk GET /primary',
+        // PostgreSQL runs as primary (not merely promoting); and Patroni's whole answer is read before its status is judged.
+        `    http-check expect rstring '"role": *"(master|primary)"'`,
         '    http-check expect status 200',
         '    timeout check 2s',
         '    default-server check port 8008 inter 1s fastinter 250ms downinter 500ms rise 1 fall 2 on-marked-down shutdown-sessions',
@@ -432,6 +443,43 @@ describe('writer endpoint', () => {
     expect(renderHaproxyConfig(labPlan, 'lx-k3s-server-01', 'pw')).not.toContain('postgres');
   });
 
+  test('the state the writer servers start in: every datastore node DOWN, under the backend\'s fixed id, in HAProxy\'s format 1', () => {
+    expect(renderWriterDownStateFile(homelab)).toBe([
+      '1',
+      '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result'
+        + ' srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord',
+      '5432 postgres_writer 1 pg-node-1 10.10.10.151 0 0 1 1 0 1 0 0 0 0 1 0 - 5432 -',
+      '5432 postgres_writer 2 pg-node-2 10.10.10.152 0 0 1 1 0 1 0 0 0 0 1 0 - 5432 -',
+      '',
+    ].join('\n'));
+    expect(renderWriterDownStateFile(colocated).split('\n').slice(2, 4).map((line) => line.split(' ').slice(0, 6).join(' ')))
+      .toEqual(['5432 postgres_writer 1 db-1 198.18.0.41 0', '5432 postgres_writer 2 db-2 198.18.0.42 0']);
+    expect(renderPostgresWriterHaproxySections(homelab)[1]).toContain(`    id ${POSTGRES_WRITER_BACKEND_ID}\n`);
+  });
+
+  test('haproxy.service drop-in: every start begins DOWN; a reload checks, saves the running state, signals the master, then settles', () => {
+    const lines = renderHaproxyWriterDropIn().split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    expect(lines).toEqual([
+      '[Service]',
+      `ExecStartPre=${HAPROXY_WRITER_STATE_SCRIPT_PATH} down`,
+      // The package's ExecReload is replaced as a whole: its check and its signal, with the state saved between them.
+      'ExecReload=',
+      'ExecReload=/usr/sbin/haproxy -Ws -f $CONFIG -c -q $EXTRAOPTS',
+      `ExecReload=${HAPROXY_WRITER_STATE_SCRIPT_PATH} save`,
+      'ExecReload=/bin/kill -USR2 $MAINPID',
+      `ExecReload=${HAPROXY_WRITER_STATE_SCRIPT_PATH} settle`,
+    ]);
+  });
+
+  test('the state script\'s defaults are the rendered paths: the admin socket of haproxy.cfg, the state files, the backend', () => {
+    const script = readFileSync(join(POSTGRES_ASSET_DIR, PostgresAsset.HAPROXY_WRITER_STATE), 'utf8');
+    expect(script).toContain(`socket=\${PKH_HAPROXY_SOCKET:-${HAPROXY_ADMIN_SOCKET_PATH}}`);
+    expect(script).toContain(`state=\${PKH_WRITER_STATE:-${HAPROXY_WRITER_STATE_PATH}}`);
+    expect(script).toContain(`down_state=\${PKH_WRITER_DOWN_STATE:-${HAPROXY_WRITER_DOWN_STATE_PATH}}`);
+    expect(script).toContain('backend=${PKH_WRITER_BACKEND:-postgres_writer}');
+    expect(renderHaproxyConfig(homelab, 'pg-node-1', 'pw')).toContain(`    stats socket ${HAPROXY_ADMIN_SOCKET_PATH} mode 660 level admin`);
+  });
+
   test('the writer address: the VIP on the writer port; without load balancers the only node directly', () => {
     expect(postgresWriterAddress(homelab)).toEqual({ address: '10.10.10.150', port: 5433 });
     expect(postgresWriterAddress(colocated)).toEqual({ address: '198.18.0.10', port: 15432 });
@@ -446,9 +494,11 @@ describe('writer endpoint', () => {
     expect(postgresDatastoreEndpoint(plain, 'PW')).toBe('postgres://k3s:PW@10.10.10.150:5433/k3s');
   });
 
-  test('fails for two datastore nodes without a load balancer to carry the writer endpoint', () => {
-    const plan = defineSite({ ...singleNodeSite, hosts: [...singleNodeSite.hosts, { ...singleNodeSite.hosts[1], name: 'db-2', ip: '198.18.0.42', vmId: 1042 }] });
-    expect(() => postgresWriterAddress(plan)).toThrow('site pg-single: no host has role load-balancer, expected load balancers for the writer endpoint of 2 datastore nodes');
+  test('fails for two datastore nodes without a load balancer to carry the writer endpoint (the site model first, the renderer too)', () => {
+    const twoNodes = { ...singleNodeSite, hosts: [...singleNodeSite.hosts, { ...singleNodeSite.hosts[1], name: 'db-2', ip: '198.18.0.42', vmId: 1042 }] };
+    expect(() => defineSite(twoNodes)).toThrow(/load-balancer/);
+    const plan = { ...colocated, name: 'pg-no-lb', loadBalancer: undefined };
+    expect(() => postgresWriterAddress(plan)).toThrow('site pg-no-lb: no host has role load-balancer, expected load balancers for the writer endpoint of 2 datastore nodes');
   });
 });
 
@@ -509,6 +559,22 @@ describe('renderPostgresRunbook', () => {
     expect(runbook).toContain('pg_dump -Fc -h /var/run/postgresql -d k3s');
     expect(runbook).toContain('pg_restore --clean --if-exists -h /var/run/postgresql -d k3s');
     expect(runbook).toContain(`set -a; . ${PATRONI_ENV_PATH}; set +a`);
+  });
+
+  test('what the witness is needed for and when: not for the first start (any 2 of 3 members), for failover; none without a witness', () => {
+    expect(runbook).toContain('## The etcd witness (cp1)');
+    expect(runbook).toContain('The datastore starts as soon as any 2 members are up, whichever is missing');
+    expect(runbook).toContain('- **Failover:** needed.');
+    expect(runbook).toContain('leaves 1 of 3 members: no quorum');
+    expect(renderPostgresRunbook(colocated)).toContain('## The etcd witness (server-1)');
+    expect(renderPostgresRunbook(single)).not.toContain('## The etcd witness');
+  });
+
+  test('patronictl is the one on etcd\'s v3 API; the writer endpoint never sends a connection to a replica (with load balancers)', () => {
+    expect(runbook).toContain('`patronictl` (/usr/local/bin/patronictl, Debian\'s patronictl on etcd\'s v3 API');
+    expect(runbook).toContain('**The writer endpoint never sends a connection to a replica**, also when HAProxy starts, reloads or restarts');
+    expect(runbook).toContain(HAPROXY_WRITER_STATE_SCRIPT_PATH);
+    expect(renderPostgresRunbook(single)).not.toContain('The writer endpoint never');
   });
 
   test('what is automatic follows the settings: synchronous or not, strict or not, TLS or not, the failover timing', () => {

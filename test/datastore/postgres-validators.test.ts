@@ -8,8 +8,8 @@ import { join } from 'path';
 import { parse } from 'yaml';
 import { CloudConfig, FileEncoding, SitePlan, defineSite } from '../../constructs';
 import {
-  ETCD_WAIT_READY_PATH, HAPROXY_DATASTORE_CA_PATH, POSTGRES_ASSET_DIR, PostgresAsset, renderEtcdServiceDropIn, renderHaproxyConfig, renderPatroniConfig, renderPatroniServiceDropIn,
-  renderPostgresWriterHaproxySections,
+  ETCD_WAIT_READY_PATH, HAPROXY_DATASTORE_CA_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ETCD_V3_PATH, POSTGRES_ASSET_DIR, PostgresAsset, renderEtcdServiceDropIn,
+  renderHaproxyConfig, renderHaproxyWriterDropIn, renderPatroniConfig, renderPatroniServiceDropIn, renderPostgresWriterHaproxySections,
 } from '../../constructs/renderers';
 import { addLoadBalancerService, applyDatastoreRole, applyDatastoreWitnessRole, applyLoadBalancerRole } from '../../constructs/roles';
 import { renderCloudConfig, renderShellScript } from '../../constructs/cloud-init';
@@ -26,7 +26,7 @@ const PLANS: SitePlan[] = [
   defineSite({ ...pgHomelabSite, name: 'pg-async', postgres: { synchronousCommit: false, port: 6432, writerPort: 6433 } }),
   defineSite({ ...pgHomelabSite, name: 'pg-plain', postgres: { tls: false } }),
 ];
-const ASSETS = [PostgresAsset.PREPARE, PostgresAsset.POST_BOOTSTRAP, PostgresAsset.ETCD_WAIT_READY];
+const ASSETS = [PostgresAsset.PREPARE, PostgresAsset.POST_BOOTSTRAP, PostgresAsset.ETCD_WAIT_READY, PostgresAsset.HAPROXY_WRITER_STATE];
 
 /** A temporary directory for the whole file, removed at the end. */
 let workDir: string;
@@ -53,6 +53,31 @@ describeWithTools(['shellcheck'], 'shellcheck accepts the shipped datastore scri
     const result = shellcheck(broken);
     expect(result.ok).toBe(false);
     expect(result.output).toContain('SC2086');
+  });
+});
+
+describeWithTools(['/usr/bin/python3'], 'Python (Debian\'s, which runs Patroni) compiles the shipped patroni-etcd-v3.py', () => {
+  const compile = (path: string) => spawnSync('/usr/bin/python3', ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', path], { encoding: 'utf8', timeout: 60_000 });
+
+  test('patroni-etcd-v3.py', () => {
+    const path = join(POSTGRES_ASSET_DIR, PostgresAsset.PATRONI_ETCD_V3);
+    // Started by the interpreter its unit names: no `#!` line (it is no shell script for the checks of `#!` files).
+    expect(readFileSync(path, 'utf8').startsWith('#!')).toBe(false);
+    const result = compile(path);
+    expect(`${result.stdout}${result.stderr}`).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  test('the check can fail: a syntax error is reported', () => {
+    const broken = join(workDir, 'broken.py');
+    writeFileSync(broken, readFileSync(join(POSTGRES_ASSET_DIR, PostgresAsset.PATRONI_ETCD_V3), 'utf8').replace('def main():', 'def main(:'));
+    expect(compile(broken).status).not.toBe(0);
+  });
+
+  test('without a patroni or patronictl argument it refuses, naming both', () => {
+    const result = spawnSync('/usr/bin/python3', [join(POSTGRES_ASSET_DIR, PostgresAsset.PATRONI_ETCD_V3), 'pg_ctl'], { encoding: 'utf8', timeout: 60_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('patroni|patronictl ARGUMENTS...');
   });
 });
 
@@ -89,27 +114,35 @@ describeWithTools(['haproxy', 'openssl'], 'haproxy -c accepts load balancer conf
 });
 
 const UNIT_DIR = '/lib/systemd/system';
-const hasUnits = existsSync(join(UNIT_DIR, 'etcd.service')) && existsSync(join(UNIT_DIR, 'patroni.service'));
-describeWithTools(hasUnits ? ['systemd-analyze'] : ['systemd-analyze', `${UNIT_DIR}/etcd.service and patroni.service (packages etcd-server, patroni)`],
-  'systemd-analyze verify accepts the etcd and Patroni drop-ins on the packages\' units', () => {
+const hasUnits = ['etcd.service', 'patroni.service', 'haproxy.service'].every((unit) => existsSync(join(UNIT_DIR, unit)));
+/** Each drop-in on the package's unit it extends. */
+const DROP_INS = [
+  ['etcd.service', renderEtcdServiceDropIn()], ['patroni.service', renderPatroniServiceDropIn(PLANS[0], 'pg-node-1')], ['haproxy.service', renderHaproxyWriterDropIn()],
+] as const;
+describeWithTools(hasUnits ? ['systemd-analyze'] : ['systemd-analyze', `${UNIT_DIR}/etcd.service, patroni.service and haproxy.service (packages etcd-server, patroni, haproxy)`],
+  'systemd-analyze verify accepts the etcd, Patroni and HAProxy drop-ins on the packages\' units', () => {
     /** Verifies a copy of the package's unit with the drop-in beside it (systemd loads `<unit>.d/` from the unit's directory). */
     const verify = (unit: string, dropIn: string): ToolResult => {
       const dir = mkdtempSync(join(workDir, 'units-'));
       copyFileSync(join(UNIT_DIR, unit), join(dir, unit));
       mkdirSync(join(dir, `${unit}.d`));
-      // systemd checks that ExecStartPre exists: the shipped script stands in for its installed path.
-      writeFileSync(join(dir, `${unit}.d`, '10-proxmox-k3s-ha.conf'), dropIn.split(ETCD_WAIT_READY_PATH).join(join(POSTGRES_ASSET_DIR, PostgresAsset.ETCD_WAIT_READY)));
+      // systemd checks that the commands exist: the shipped scripts stand in for their installed paths.
+      const installed: [string, PostgresAsset][] = [
+        [ETCD_WAIT_READY_PATH, PostgresAsset.ETCD_WAIT_READY], [PATRONI_ETCD_V3_PATH, PostgresAsset.PATRONI_ETCD_V3], [HAPROXY_WRITER_STATE_SCRIPT_PATH, PostgresAsset.HAPROXY_WRITER_STATE],
+      ];
+      const text = installed.reduce((acc, [path, asset]) => acc.split(path).join(join(POSTGRES_ASSET_DIR, asset)), dropIn);
+      writeFileSync(join(dir, `${unit}.d`, '10-proxmox-k3s-ha.conf'), text);
       const result = run('sh', ['-c', `cd '${dir}' && systemd-analyze verify --man=no ./${unit}`]);
       return { ok: result.status === 0 && result.output.trim() === '', output: result.output };
     };
 
-    test.each([['etcd.service', renderEtcdServiceDropIn()], ['patroni.service', renderPatroniServiceDropIn(PLANS[0], 'pg-node-1')]])('%s', (unit, dropIn) => {
+    test.each(DROP_INS)('%s', (unit, dropIn) => {
       const result = verify(unit, dropIn);
       expect(result.output.trim()).toBe('');
       expect(result.ok).toBe(true);
     });
 
-    test.each([['etcd.service', renderEtcdServiceDropIn()], ['patroni.service', renderPatroniServiceDropIn(PLANS[0], 'pg-node-1')]])('the check can fail: an unknown key in the %s drop-in is reported', (unit, dropIn) => {
+    test.each(DROP_INS.slice(0, 2))('the check can fail: an unknown key in the %s drop-in is reported', (unit, dropIn) => {
       const result = verify(unit, dropIn.replace('EnvironmentFile=', 'EnvironmentFyle='));
       expect(result.ok).toBe(false);
       expect(result.output).toContain('EnvironmentFyle');

@@ -1,14 +1,18 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 
-/** The datastore's shell scripts, shipped as files in the package (and checked by shellcheck as they are). */
+/** The datastore's scripts, shipped as files in the package (checked by shellcheck, or Python's compiler, as they are). */
 export enum PostgresAsset {
   /** Drops Debian's fresh cluster before Patroni's first start (`postgres-prepare.sh VERSION`). */
   PREPARE = 'postgres-prepare.sh',
   /** Patroni's `post_bootstrap`: creates the K3s user and database. */
   POST_BOOTSTRAP = 'patroni-post-bootstrap.sh',
-  /** Patroni's ExecStartPre: waits until the local etcd member serves a cluster at version 3.4 or later. */
+  /** Patroni's ExecStartPre: waits until the local etcd member is healthy (a leader, a quorum answers). */
   ETCD_WAIT_READY = 'etcd-wait-ready.sh',
+  /** Runs `patroni` or `patronictl` on etcd's v3 API whatever the cluster version (Python). */
+  PATRONI_ETCD_V3 = 'patroni-etcd-v3.py',
+  /** Prepares the state the writer endpoint's servers start in, for `haproxy.service` (`down`, `save`, `settle`). */
+  HAPROXY_WRITER_STATE = 'haproxy-writer-state.sh',
 }
 
 /** The directory of the asset files, beside this module (the build copies them next to the compiled code). */

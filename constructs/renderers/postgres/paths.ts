@@ -11,6 +11,15 @@ export const POSTGRES_PREPARE_PATH = `${POSTGRES_LIB_DIR}/postgres-prepare.sh`;
 export const PATRONI_POST_BOOTSTRAP_PATH = `${POSTGRES_LIB_DIR}/patroni-post-bootstrap.sh`;
 /** Patroni's ExecStartPre (asset `etcd-wait-ready.sh`). */
 export const ETCD_WAIT_READY_PATH = `${POSTGRES_LIB_DIR}/etcd-wait-ready.sh`;
+/**
+ * Runs `patroni` and `patronictl` on etcd's v3 API whatever the etcd cluster version (asset `patroni-etcd-v3.py`), run
+ * as {@link PATRONI_ETCD_V3_COMMAND}.
+ */
+export const PATRONI_ETCD_V3_PATH = `${POSTGRES_LIB_DIR}/patroni-etcd-v3.py`;
+/** Debian's and Ubuntu's interpreter of Patroni with that script: what `patroni …` and `patronictl …` start with. */
+export const PATRONI_ETCD_V3_COMMAND = `/usr/bin/python3 ${PATRONI_ETCD_V3_PATH}`;
+/** `patronictl` through {@link PATRONI_ETCD_V3_PATH}, ahead of Debian's `/usr/bin/patronictl` on root's PATH. */
+export const PATRONICTL_PATH = '/usr/local/bin/patronictl';
 /** The role streaming replication connects as. */
 export const POSTGRES_REPLICATION_USER = 'replicator';
 /** The PostgreSQL superuser Patroni connects as (over the local socket only). */
@@ -26,6 +35,16 @@ export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
 /** Name of the writer frontend and backend in `haproxy.cfg`. */
 export const POSTGRES_WRITER_BACKEND = 'postgres_writer';
+/** The writer backend's fixed HAProxy id: the state file that every start begins from names the backend by it. */
+export const POSTGRES_WRITER_BACKEND_ID = 5432;
+/** The state the writer backend's servers start in (HAProxy's `server-state-file-name`), prepared by the script below. */
+export const HAPROXY_WRITER_STATE_PATH = '/var/lib/haproxy/postgres-writer.state';
+/** The same state with every writer server DOWN: what HAProxy starts from, except on a reload. */
+export const HAPROXY_WRITER_DOWN_STATE_PATH = '/etc/haproxy/postgres-writer-down.state';
+/** Prepares {@link HAPROXY_WRITER_STATE_PATH} before HAProxy starts or reloads (asset `haproxy-writer-state.sh`). */
+export const HAPROXY_WRITER_STATE_SCRIPT_PATH = `${POSTGRES_LIB_DIR}/haproxy-writer-state.sh`;
+/** A drop-in for `haproxy.service` that runs that script at every start and around every reload. */
+export const HAPROXY_WRITER_DROP_IN_PATH = '/etc/systemd/system/haproxy.service.d/20-proxmox-k3s-ha-postgres-writer.conf';
 /** Patroni's cluster name (`scope`) and its key prefix in etcd. */
 export const PATRONI_SCOPE = 'k3s-datastore';
 export const PATRONI_NAMESPACE = '/proxmox-k3s-ha/';

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { SitePlan } from '../../site/plan';
 import {
-  ETCD_CLIENT_PORT, ETCD_WAIT_READY_PATH, PATRONI_API_PORT, PATRONI_API_USER, PATRONI_ENV_PATH, PATRONI_NAMESPACE, PATRONI_POST_BOOTSTRAP_PATH, PATRONI_SCOPE, POSTGRES_REPLICATION_USER,
+  ETCD_CLIENT_PORT, ETCD_WAIT_READY_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ETCD_V3_COMMAND, PATRONI_API_USER, PATRONI_ENV_PATH, PATRONI_NAMESPACE, PATRONI_POST_BOOTSTRAP_PATH, PATRONI_SCOPE, POSTGRES_REPLICATION_USER,
   POSTGRES_REWIND_USER, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresPlan, postgresPaths, renderedHeader, requireDatastoreNode, requirePostgres,
 } from './paths';
 import { postgresHbaLines, postgresNodeParameters } from './settings';
@@ -132,9 +132,10 @@ export function renderPatroniEnvironmentFile(secrets: PatroniSecrets): string {
 
 /**
  * A drop-in for Debian's `patroni.service`: the environment file; a start after the network and the local etcd
- * member, once that member serves a cluster at etcd 3.4 or later (Patroni 3.0 picks its etcd API path once, and a
- * cluster still forming reports no version or 3.0); and restarts without a limit when that wait gives up or Patroni
- * exits, so a datastore node whose etcd peers come later starts Patroni by itself once they are there.
+ * member, once that member is healthy (it has a leader and a quorum answers, whichever member is missing); Patroni
+ * run through `patroni-etcd-v3.py`, which keeps it on etcd's v3 API while a member that never answered keeps the
+ * cluster version at 3.0; and restarts without a limit when the wait gives up or Patroni exits, so a datastore node
+ * whose etcd peers come later starts Patroni by itself once they are there.
  */
 export function renderPatroniServiceDropIn(plan: SitePlan, hostName: string): string {
   const { postgres, host } = requireDatastoreNode(plan, hostName);
@@ -149,6 +150,8 @@ export function renderPatroniServiceDropIn(plan: SitePlan, hostName: string): st
     '[Service]',
     `EnvironmentFile=${PATRONI_ENV_PATH}`,
     `ExecStartPre=${ETCD_WAIT_READY_PATH} ${postgres.tls ? 'https' : 'http'}://${host.ip}:${ETCD_CLIENT_PORT}${tls}`,
+    'ExecStart=',
+    `ExecStart=${PATRONI_ETCD_V3_COMMAND} patroni ${PATRONI_CONFIG_PATH}`,
     'Restart=on-failure',
     'RestartSec=5s',
     '',

@@ -1,9 +1,30 @@
 import { SitePlan } from '../../site/plan';
 import { etcdctlCommand } from './etcd';
 import {
-  ETCD_PEER_PORT, K3S_DATASTORE_CA_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_SCOPE, POSTGRES_TLS_CA_PATH, postgresPaths, requirePostgres,
+  ETCD_PEER_PORT, HAPROXY_WRITER_STATE_SCRIPT_PATH, K3S_DATASTORE_CA_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_SCOPE, PATRONICTL_PATH,
+  POSTGRES_TLS_CA_PATH, postgresPaths, requirePostgres,
 } from './paths';
 import { postgresWriterAddress } from './writer-endpoint';
+
+/** What the etcd witness is needed for and when (nothing without a witness: an odd number of datastore nodes). */
+function witnessSection(plan: SitePlan): string {
+  const postgres = requirePostgres(plan);
+  const quorum = Math.floor(postgres.etcdMembers.length / 2) + 1;
+  if (!postgres.witness) {
+    return '';
+  }
+  return `
+## The etcd witness (${postgres.witness.name})
+
+${postgres.witness.name} runs an etcd member and nothing else of the datastore. Any ${quorum} of the ${postgres.etcdMembers.length} members make a quorum:
+- **First start:** not needed. The datastore starts as soon as any ${quorum} members are up, whichever is missing, so a
+  witness host that comes later (a K3s server whose first steps run before its etcd) does not hold up the first
+  bootstrap. Until every member has been up once, etcd reports cluster version 3.0; Patroni copes (see above).
+- **Failover:** needed. With the witness down the datastore keeps working, but a datastore node failing as well
+  leaves 1 of ${postgres.etcdMembers.length} members: no quorum, the primary demotes itself (see "etcd lost its quorum"). Bring the witness
+  back before maintenance of a datastore node (\`systemctl status etcd\` on ${postgres.witness.name}).
+`;
+}
 
 /**
  * The operator's runbook for the datastore, installed on every datastore node: what Patroni does by itself, and
@@ -29,9 +50,10 @@ K3s reaches the primary at ${writer.address}:${writer.port}${plan.loadBalancer ?
 asks every node's Patroni \`GET /primary\` on port ${PATRONI_API_PORT})` : ''}.
 ${postgres.tls ? `PostgreSQL, Patroni's REST API and etcd use TLS with the datastore CA (${POSTGRES_TLS_CA_PATH} here,
 ${K3S_DATASTORE_CA_PATH} on the K3s servers); etcd accepts only clients with a certificate it signed.` : 'TLS is off (`postgres.tls: false`): datastore, REST API and etcd traffic crosses the network in plain text.'}
-Run the commands below as root on a datastore node. \`patronictl\` reads etcd itself; commands that change the
-cluster through the REST API need its password: \`set -a; . ${PATRONI_ENV_PATH}; set +a\` first.
-
+Run the commands below as root on a datastore node. \`patronictl\` (${PATRONICTL_PATH}, Debian's patronictl on etcd's v3 API
+whatever the etcd cluster version) reads etcd itself; commands that change the cluster through the REST API need its
+password: \`set -a; . ${PATRONI_ENV_PATH}; set +a\` first.
+${witnessSection(plan)}
 ## What is automatic
 
 - **Failover.** When the primary's host, PostgreSQL or Patroni fails, its leader key expires within ${ttlSeconds} s
@@ -43,7 +65,11 @@ cluster through the REST API need its password: \`set -a; . ${PATRONI_ENV_PATH};
   (K3s keeps working; a failover in that window would lose those writes, and none is possible without a replica).`}` : '**Replication is asynchronous**: a failover may lose the last commits the replica had not received.'}
 - **The old primary comes back as a replica**, rewound with \`pg_rewind\` when its timeline diverged.
 - **No split brain.** A primary that cannot renew its key in etcd (its host is cut off, or etcd lost its quorum)
-  demotes itself to read-only: K3s writes fail until a quorum is back, then resume by themselves.
+  demotes itself to read-only: K3s writes fail until a quorum is back, then resume by themselves.${plan.loadBalancer ? `
+- **The writer endpoint never sends a connection to a replica**, also when HAProxy starts, reloads or restarts: every
+  start begins with all datastore nodes out of rotation until their first check (writes arriving in that first
+  second fail), and a reload (\`systemctl reload haproxy\`) hands the running worker's view to the new one
+  (${HAPROXY_WRITER_STATE_SCRIPT_PATH}, run by a drop-in of \`haproxy.service\`).` : ''}
 
 ## Look
 

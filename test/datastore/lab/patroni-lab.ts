@@ -1,4 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'child_process';
+import { createConnection } from 'net';
 import { randomBytes } from 'crypto';
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -6,8 +7,10 @@ import { basename, dirname, join } from 'path';
 import { parse, stringify } from 'yaml';
 import { HostRole, SitePlan, defineSite } from '../../../constructs';
 import {
-  ETCD_TLS_DIR, HAPROXY_DATASTORE_CA_PATH, etcdctlCommand, PATRONI_API_PORT, PATRONI_POST_BOOTSTRAP_PATH, POSTGRES_ASSET_DIR, POSTGRES_TLS_DIR, PostgresAsset, postgresDatastoreEndpoint,
-  renderEtcdEnvironmentFile, renderHaproxyConfig, renderPatroniConfig, renderPatroniEnvironmentFile, renderPostgresWriterHaproxySections,
+  ETCD_TLS_DIR, ETCD_WAIT_READY_PATH, HAPROXY_ADMIN_SOCKET_PATH, HAPROXY_DATASTORE_CA_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, etcdctlCommand,
+  PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONI_SCOPE, POSTGRES_ASSET_DIR, POSTGRES_TLS_DIR, POSTGRES_WRITER_BACKEND,
+  PostgresAsset, postgresDatastoreEndpoint, renderEtcdEnvironmentFile, renderHaproxyConfig, renderHaproxyWriterDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
+  renderPatroniServiceDropIn, renderPostgresWriterHaproxySections, renderWriterDownStateFile,
 } from '../../../constructs/renderers';
 import { addBridgedNamespace, run, sh, tearDownLab, uniqueName } from '../../support/netns';
 import { colocatedSite } from '../fixtures';
@@ -24,19 +27,26 @@ export { installedPostgresVersion, sleep, waitFor };
  * runs the witness etcd member and HAProxy with the writer endpoint and holds the VIP (statically: keepalived is
  * tested elsewhere), server-2 is a K3s server, the client.
  *
- * Used as rendered: etcd's `ETCD_*` settings, Patroni's config.yml and environment file, HAProxy's sections after
- * `global` (the writer endpoint among them), K3s's datastore endpoint, the certificates' names and the
- * post-bootstrap script. Adapted for the lab, paths only: TLS files, data, socket and binary directories,
- * pgpass, the post-bootstrap script's location; HAProxy's `global` (no chroot, stats socket, syslog or user);
- * Patroni's watchdog is off (the lab must never arm the machine's watchdog).
+ * Used as rendered: etcd's `ETCD_*` settings, Patroni's config.yml and environment file, Patroni's start as its
+ * systemd drop-in has it (the etcd wait, then `patroni-etcd-v3.py patroni`), `patronictl` through the same script,
+ * HAProxy's sections after `global` (the writer endpoint among them) and its start and reload commands as the
+ * writer endpoint's `haproxy.service` drop-in has them (run the way systemd runs them: this machine has no
+ * systemd), K3s's datastore endpoint, the certificates' names and the post-bootstrap script. Adapted for the lab,
+ * paths only: TLS files, data, socket and binary directories, pgpass, the post-bootstrap script's location, the
+ * assets' location, the writer state files; HAProxy's `global` (no chroot, syslog or user; its admin socket in the
+ * lab); Patroni's watchdog is off (the lab must never arm the machine's watchdog).
  * Patroni itself: Debian 12's package, with upstream's fix of an unconditional leader-key write backported into a
  * copy of its module when the installed 3.0.2 lacks it (see {@link patchedPatroniModule}; PATRONI_LAB_STOCK=1: as is).
  */
 
 /** The tools the lab runs; the suite is skipped naming the missing one. */
-export const LAB_TOOLS = ['etcd', 'etcdctl', 'haproxy', 'openssl', 'curl', 'ip', 'nsenter', '/usr/bin/patroni', '/usr/bin/patronictl'];
+export const LAB_TOOLS = ['etcd', 'etcdctl', 'haproxy', 'openssl', 'curl', 'ip', 'nsenter', '/usr/bin/python3', '/usr/bin/patroni', '/usr/bin/patronictl'];
 /** A PATH without user-local interpreters: Patroni's scripts must find Debian's psql, not a pyenv shim. */
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Debian's interpreter of Patroni, which runs the rendered `patroni-etcd-v3.py` (as on the hosts). */
+const PYTHON = '/usr/bin/python3';
+/** Debian's `haproxy.service` start command, which the writer endpoint's drop-in leaves as it is. */
+const HAPROXY_EXEC_START = ['haproxy', '-Ws', '-f', '$CONFIG', '-p', '$PIDFILE', '$EXTRAOPTS'];
 
 /** Whether `promise` settles within `ms` (the timer is cleared either way, so it does not hold the process open). */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -469,9 +479,34 @@ export class PatroniLab {
     const out = this.logFile(`${name}-patroni`);
     // nsenter execs Patroni as postgres, so the child's pid is Patroni's and SIGTERM reaches it directly (runuser
     // would forward it and SIGKILL Patroni 2 s later, before it stopped PostgreSQL).
-    const child = spawn('nsenter', [`--net=/run/netns/${node.host.namespace}`, '-S', String(this.postgresUid), '-G', String(this.postgresGid), '/usr/bin/patroni', node.configPath],
+    const child = spawn('nsenter', [`--net=/run/netns/${node.host.namespace}`, '-S', String(this.postgresUid), '-G', String(this.postgresGid), ...this.patroniCommand(name)],
       { stdio: ['ignore', out, out], detached: true, env: this.postgresEnvironment(), cwd: node.host.dir });
     node.process = this.track(child);
+  }
+
+  /** Patroni's start command as the rendered drop-in has it (`python3 patroni-etcd-v3.py patroni CONFIG`), lab paths. */
+  private patroniCommand(name: string): string[] {
+    const start = serviceLines(renderPatroniServiceDropIn(this.plan, name), 'ExecStart');
+    const [python, script, command, config] = start[start.length - 1].split(' ');
+    if (python !== PYTHON || script !== PATRONI_ETCD_V3_PATH || command !== 'patroni' || config !== PATRONI_CONFIG_PATH) {
+      throw new Error(`${name}: unexpected ExecStart of Patroni's drop-in: ${JSON.stringify(start)}`);
+    }
+    return [PYTHON, join(POSTGRES_ASSET_DIR, PostgresAsset.PATRONI_ETCD_V3), 'patroni', this.node(name).configPath];
+  }
+
+  /**
+   * Patroni's ExecStartPre as rendered (`etcd-wait-ready.sh` on the node's etcd member, with its certificate), lab
+   * paths, run in the node's namespace: 0 once the member has a quorum.
+   */
+  public waitEtcdReady(name: string, waitSeconds = 20): Promise<CommandResult> {
+    const member = this.members.get(name)!;
+    const [script, ...args] = serviceLines(renderPatroniServiceDropIn(this.plan, name), 'ExecStartPre')[0].split(' ');
+    if (script !== ETCD_WAIT_READY_PATH) {
+      throw new Error(`${name}: unexpected ExecStartPre of Patroni's drop-in: ${script}`);
+    }
+    const labArgs = args.map((arg) => (arg.startsWith(`${POSTGRES_TLS_DIR}/`) ? join(member.postgresTlsDir, basename(arg)) : arg));
+    return this.exec(member.host, join(POSTGRES_ASSET_DIR, PostgresAsset.ETCD_WAIT_READY), labArgs,
+      { env: { PKH_WAIT_SECONDS: String(waitSeconds) }, timeoutMs: (waitSeconds + 10) * 1000 });
   }
 
   /** SIGTERM to Patroni (what `systemctl stop patroni` does): it stops PostgreSQL and releases the leader key. */
@@ -631,14 +666,43 @@ export class PatroniLab {
     return this.clientSql(this.dsn, 'insert into probe (id) values (-1) on conflict (id) do update set at = now() returning host(inet_server_addr())', 7_000);
   }
 
+  /** `patronictl ARGS` on a node as the runbook has it (the rendered patronictl, the REST API's password in the environment). */
+  public patronictl(name: string, args: readonly string[], timeoutMs = 20_000): Promise<CommandResult> {
+    const node = this.node(name);
+    return this.exec(node.host, PYTHON, [join(POSTGRES_ASSET_DIR, PostgresAsset.PATRONI_ETCD_V3), 'patronictl', '-c', node.configPath, ...args], { env: this.patroniEnv, timeoutMs });
+  }
+
   /** `patronictl list` on a node, as JSON, with the rendered environment (what an operator runs). */
   public async patronictlList(name: string): Promise<Record<string, unknown>[]> {
-    const node = this.node(name);
-    const result = await this.exec(node.host, '/usr/bin/patronictl', ['-c', node.configPath, 'list', '-f', 'json'], { env: this.patroniEnv, timeoutMs: 20_000 });
+    const result = await this.patronictl(name, ['list', '-f', 'json']);
     if (result.status !== 0) {
       throw new Error(`patronictl list on ${name}: ${result.output}`);
     }
     return JSON.parse(result.output) as Record<string, unknown>[];
+  }
+
+  /**
+   * The runbook's planned switchover to `candidate` (asked on the candidate), then waits (bounded) until the cluster
+   * is healthy with the candidate as leader.
+   */
+  public async switchover(candidate: string): Promise<ClusterMember[]> {
+    const primary = this.other(candidate).name;
+    const result = await this.patronictl(candidate, ['switchover', PATRONI_SCOPE, '--primary', primary, '--candidate', candidate, '--force'], 60_000);
+    if (result.status !== 0) {
+      throw new Error(`patronictl switchover to ${candidate}: ${result.output}`);
+    }
+    if (!(await waitFor(async () => (await this.leader())?.name === candidate, 60_000, 250))) {
+      throw new Error(`the switchover to ${candidate} did not happen within 60 s: ${JSON.stringify(await this.cluster())}`);
+    }
+    return this.waitHealthy(120_000);
+  }
+
+  /** The cluster version an etcd member reports (`/version`'s `etcdcluster`), asked on its host with its certificate. */
+  public async etcdClusterVersion(hostName: string): Promise<string | undefined> {
+    const member = this.members.get(hostName)!;
+    const result = await this.exec(member.host, 'curl', ['-sf', '-m', '2', '--cacert', member.env.ETCD_TRUSTED_CA_FILE, '--cert', member.env.ETCD_CERT_FILE, '--key', member.env.ETCD_KEY_FILE,
+      `https://${member.host.ip}:2379/version`], { timeoutMs: 5_000 });
+    return result.status === 0 ? (JSON.parse(result.output) as { etcdcluster?: string }).etcdcluster : undefined;
   }
 
   /** etcdctl on a member's host against its own address; with or without the member's client certificate. */
@@ -656,9 +720,9 @@ export class PatroniLab {
     return this.exec(member.host, command, [...labArgs, '--dial-timeout', '2s', '--command-timeout', '3s', ...args], { timeoutMs: 10_000 });
   }
 
-  /** Whether every etcd member reports healthy. */
-  public async etcdHealthy(): Promise<boolean> {
-    const results = await Promise.all([...this.members.keys()].map((name) => this.etcdctl(name, ['endpoint', 'health'])));
+  /** Whether every etcd member (or every one of `names`) reports healthy. */
+  public async etcdHealthy(names: readonly string[] = [...this.members.keys()]): Promise<boolean> {
+    const results = await Promise.all(names.map((name) => this.etcdctl(name, ['endpoint', 'health'])));
     return results.every((r) => r.status === 0);
   }
 
@@ -734,45 +798,199 @@ export class PatroniLab {
   // --- lifecycle -------------------------------------------------------------------------------------------------
 
   /**
-   * Brings the datastore up the way the hosts' first boot does: the three etcd members, `patroni --validate-config`
-   * on each datastore node once etcd answers, Patroni on both (they race for the initialize key, as in a site),
-   * then HAProxy with the writer endpoint and the VIP on the witness host. Waits until the cluster is healthy and
-   * creates the writer's table through the endpoint. Throws with the relevant logs when a step fails.
+   * Brings the datastore up the way the hosts' first boot does: the etcd members (all, or all but
+   * `etcdMembersDown`), then on each datastore node Patroni's etcd wait (its drop-in's ExecStartPre) and
+   * `patroni --validate-config`, Patroni on both (they race for the initialize key, as in a site), then HAProxy with
+   * the writer endpoint and the VIP on the witness host. Waits until the cluster is healthy and creates the writer's
+   * table through the endpoint. Returns how long the Patronis took from their start to a leader. Throws with the
+   * relevant logs when a step fails.
    */
-  public async start(): Promise<void> {
-    for (const name of this.members.keys()) {
+  public async start(options: { etcdMembersDown?: readonly string[] } = {}): Promise<{ leaderMs: number }> {
+    const up = [...this.members.keys()].filter((name) => !(options.etcdMembersDown ?? []).includes(name));
+    for (const name of up) {
       this.startEtcd(name);
     }
-    if (!(await waitFor(() => this.etcdHealthy(), 60_000, 500))) {
-      throw new Error(`etcd did not become healthy within 60 s\n${[...this.members.keys()].map((n) => `--- ${n}\n${this.logTail(`${n}-etcd`, 15)}`).join('\n')}`);
+    if (!(await waitFor(() => this.etcdHealthy(up), 60_000, 500))) {
+      throw new Error(`etcd did not become healthy within 60 s\n${up.map((n) => `--- ${n}\n${this.logTail(`${n}-etcd`, 15)}`).join('\n')}`);
     }
     for (const node of this.db) {
-      this.validation[node.name] = await this.exec(node.host, 'runuser', ['-u', 'postgres', '--', '/usr/bin/patroni', '--validate-config', node.configPath],
-        { env: this.postgresEnvironment() });
+      const ready = await this.waitEtcdReady(node.name);
+      if (ready.status !== 0) {
+        throw new Error(`${node.name}: Patroni's ExecStartPre (the etcd wait) failed: ${ready.output}`);
+      }
     }
+    // Before Patroni runs (the validator also checks that its ports are free and that every etcd host answers).
+    await this.validateConfigs();
+    const patroniStartedAt = Date.now();
     for (const node of this.db) {
       this.startPatroni(node.name);
     }
-    this.startHaproxy();
+    await this.startHaproxy();
+    sh('ip', ['-n', this.witness.namespace, 'addr', 'add', `${this.plan.apiEndpoint.address}/24`, 'dev', 'eth0']);
+    if (!(await waitFor(async () => (await this.leader()) !== undefined, 180_000, 250))) {
+      throw new Error(`no Patroni leader within 180 s\n${this.db.map((n) => `--- ${n.name} patroni\n${this.logTail(`${n.name}-patroni`)}`).join('\n')}`);
+    }
+    const leaderMs = Date.now() - patroniStartedAt;
     if (!(await waitFor(async () => (await this.clientSql(this.dsn, 'create table if not exists probe (id bigint primary key, at timestamptz default now())', 7_000)).status === 0, 120_000, 1_000))) {
       throw new Error(`no write through the writer endpoint within 120 s\n${this.db.map((n) => `--- ${n.name} patroni\n${this.logTail(`${n.name}-patroni`)}`).join('\n')}\n--- haproxy\n${this.logTail('haproxy', 15)}`);
     }
     await this.waitHealthy(120_000);
+    return { leaderMs };
   }
 
-  /** HAProxy on the witness host with its rendered configuration (writer endpoint included), `global` adapted, and the VIP. */
-  private startHaproxy(): void {
-    const host = this.witness;
-    const rendered = renderHaproxyConfig(this.plan, host.name, alphanumeric(24), renderPostgresWriterHaproxySections(this.plan));
-    const config = join(host.dir, 'haproxy.cfg');
-    writeFileSync(config, adaptHaproxyConfig(rendered, join(host.dir, 'haproxy.pid'), this.caCertificate));
-    this.haproxyCheck = run('ip', ['netns', 'exec', host.namespace, 'haproxy', '-c', '-f', config]);
+  /** `patroni --validate-config` of each datastore node (through the rendered start script), into {@link validation}. */
+  public async validateConfigs(): Promise<void> {
+    for (const node of this.db) {
+      this.validation[node.name] = await this.exec(node.host, 'runuser',
+        ['-u', 'postgres', '--', PYTHON, join(POSTGRES_ASSET_DIR, PostgresAsset.PATRONI_ETCD_V3), 'patroni', '--validate-config', node.configPath], { env: this.postgresEnvironment() });
+    }
+  }
+
+  // --- HAProxy as systemd runs it ----------------------------------------------------------------------------------
+
+  /** HAProxy on the witness host: the master (`$MAINPID`) and its workers, one process group. */
+  private haproxy?: LabProcess;
+
+  /** The lab's paths of what the writer endpoint's drop-in and the adapted haproxy.cfg refer to. */
+  public get haproxyPaths() {
+    const dir = this.witness.dir;
+    return {
+      config: join(dir, 'haproxy.cfg'), pid: join(dir, 'haproxy.pid'), adminSocket: join(dir, 'admin.sock'), masterSocket: join(dir, 'master.sock'),
+      state: join(dir, 'postgres-writer.state'), downState: join(dir, 'postgres-writer-down.state'),
+    };
+  }
+
+  /** The rendered haproxy.cfg (writer endpoint included, `global` adapted) and the writer's rendered DOWN state. */
+  private writeHaproxyFiles(): void {
+    const paths = this.haproxyPaths;
+    const rendered = renderHaproxyConfig(this.plan, this.witness.name, alphanumeric(24), renderPostgresWriterHaproxySections(this.plan));
+    writeFileSync(paths.config, adaptHaproxyConfig(rendered, { pidFile: paths.pid, caFile: this.caCertificate, adminSocket: paths.adminSocket, writerState: paths.state }));
+    writeFileSync(paths.downState, renderWriterDownStateFile(this.plan));
+    this.haproxyCheck = run('ip', ['netns', 'exec', this.witness.namespace, 'haproxy', '-c', '-f', paths.config]);
     if (this.haproxyCheck.status !== 0) {
       throw new Error(`haproxy -c: ${this.haproxyCheck.output}`);
     }
+  }
+
+  /** A command line of a `haproxy.service` as systemd runs it: its variables, the lab's paths, in the witness's namespace. */
+  private async runHaproxyUnitCommand(line: string): Promise<CommandResult> {
+    const paths = this.haproxyPaths;
+    const command = line.split(HAPROXY_WRITER_STATE_SCRIPT_PATH).join(join(POSTGRES_ASSET_DIR, PostgresAsset.HAPROXY_WRITER_STATE))
+      .replace(/\$CONFIG\b/g, paths.config).replace(/\$EXTRAOPTS\b/g, `-S ${paths.masterSocket}`).replace(/\$MAINPID\b/g, String(this.haproxy?.child.pid ?? ''));
+    return this.exec(this.witness, 'sh', ['-c', command], {
+      env: { PKH_HAPROXY_SOCKET: paths.adminSocket, PKH_WRITER_STATE: paths.state, PKH_WRITER_DOWN_STATE: paths.downState }, timeoutMs: 30_000,
+    });
+  }
+
+  /** `systemctl start haproxy`: the writer drop-in's ExecStartPre, then Debian's ExecStart; resolves once the admin socket answers. */
+  public async startHaproxy(): Promise<void> {
+    if (!existsSync(this.haproxyPaths.config)) {
+      this.writeHaproxyFiles();
+    }
+    for (const line of serviceLines(renderHaproxyWriterDropIn(), 'ExecStartPre')) {
+      const result = await this.runHaproxyUnitCommand(line);
+      if (result.status !== 0) {
+        throw new Error(`haproxy ExecStartPre ${line}: ${result.output}`);
+      }
+    }
+    const paths = this.haproxyPaths;
+    const args = HAPROXY_EXEC_START.flatMap((arg) => (arg === '$EXTRAOPTS' ? ['-S', paths.masterSocket] : [arg === '$CONFIG' ? paths.config : arg === '$PIDFILE' ? paths.pid : arg]));
     const out = this.logFile('haproxy');
-    this.track(spawn('ip', ['netns', 'exec', host.namespace, 'haproxy', '-W', '-db', '-f', config], { stdio: ['ignore', out, out], detached: true, env: { PATH: SYSTEM_PATH } }));
-    sh('ip', ['-n', host.namespace, 'addr', 'add', `${this.plan.apiEndpoint.address}/24`, 'dev', 'eth0']);
+    this.haproxy = this.track(spawn('ip', ['netns', 'exec', this.witness.namespace, ...args], { stdio: ['ignore', out, out], detached: true, env: { PATH: SYSTEM_PATH } }));
+    if (!(await waitFor(async () => (await this.haproxyCli('show info')).includes('Pid:'), 10_000, 50))) {
+      throw new Error(`haproxy did not start\n${this.logTail('haproxy', 20)}`);
+    }
+  }
+
+  /**
+   * `systemctl stop haproxy` (SIGTERM to the master, which stops its workers), or a crash (SIGKILL to every process
+   * of HAProxy); resolves once they are gone.
+   */
+  public async stopHaproxy(crash = false): Promise<void> {
+    const entry = this.haproxy;
+    if (!entry || entry.done) {
+      return;
+    }
+    const group = -entry.child.pid!;
+    if (crash) {
+      process.kill(group, 'SIGKILL');
+    } else {
+      entry.child.kill('SIGTERM');
+    }
+    if (!(await settlesWithin(entry.exited, 10_000))) {
+      process.kill(group, 'SIGKILL');
+      await settlesWithin(entry.exited, 5_000);
+    }
+    // What systemd's KillMode=mixed ends after the main process: a worker the master left behind.
+    await waitFor(() => {
+      try {
+        process.kill(group, 'SIGKILL');
+        return false;
+      } catch {
+        return true;
+      }
+    }, 5_000, 50);
+  }
+
+  /** `systemctl restart haproxy`, or a crash that systemd restarts (Restart=always, after RestartSec's 100 ms). */
+  public async restartHaproxy(crash = false): Promise<void> {
+    await this.stopHaproxy(crash);
+    if (crash) {
+      await sleep(100);
+    }
+    await this.startHaproxy();
+  }
+
+  /** `systemctl reload haproxy`: the writer drop-in's ExecReload commands in order (each must pass, as systemd requires). */
+  public async reloadHaproxy(): Promise<void> {
+    for (const line of serviceLines(renderHaproxyWriterDropIn(), 'ExecReload')) {
+      const result = await this.runHaproxyUnitCommand(line);
+      if (result.status !== 0) {
+        throw new Error(`haproxy ExecReload ${line}: exit ${result.status}: ${result.output}`);
+      }
+    }
+  }
+
+  /** HAProxy's runtime API on the lab's admin socket: the answer to `command` (empty when nothing answers within `timeoutMs`). */
+  public haproxyCli(command: string, timeoutMs = 2_000): Promise<string> {
+    return new Promise((resolve) => {
+      let answer = '';
+      const socket = createConnection(this.haproxyPaths.adminSocket);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(answer);
+      }, timeoutMs);
+      socket.on('connect', () => socket.write(`${command}\n`));
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      socket.on('error', () => {
+        clearTimeout(timer);
+        resolve('');
+      });
+    });
+  }
+
+  /** The writer servers' operational state in the running worker (`show servers state`: 0 DOWN, 2 UP), by name. */
+  public async writerServerStates(): Promise<Record<string, number>> {
+    const answer = await this.haproxyCli(`show servers state ${POSTGRES_WRITER_BACKEND}`);
+    return Object.fromEntries(answer.split('\n').map((line) => line.split(' ')).filter((fields) => fields[1] === POSTGRES_WRITER_BACKEND).map((fields) => [fields[3], Number(fields[5])]));
+  }
+
+  /** The sessions the running worker has sent to each writer server since it started (`show stat`'s `stot`), by name. */
+  public async writerSessionTotals(): Promise<Record<string, number> | undefined> {
+    const lines = (await this.haproxyCli('show stat')).split('\n');
+    const header = lines[0]?.replace(/^# /, '').split(',');
+    const total = header?.indexOf('stot') ?? -1;
+    if (total < 0) {
+      return undefined;
+    }
+    return Object.fromEntries(lines.map((line) => line.split(',')).filter((fields) => fields[0] === POSTGRES_WRITER_BACKEND && this.db.some((n) => n.name === fields[1]))
+      .map((fields) => [fields[1], Number(fields[total])]));
   }
 
   /** Kills every process of the lab, deletes its namespaces and files; safe to call twice. */
@@ -791,19 +1009,50 @@ export class PatroniLab {
   }
 }
 
+/** Where the lab puts what haproxy.cfg refers to. */
+export interface LabHaproxyPaths {
+  readonly pidFile: string;
+  readonly caFile: string;
+  readonly adminSocket: string;
+  readonly writerState: string;
+}
+
 /**
- * The rendered haproxy.cfg with a lab `global` section: no chroot, stats socket, syslog or user switch (the lab has
- * none of them), a pidfile in the lab; and the datastore CA at its lab path. Every other section as rendered.
+ * The rendered haproxy.cfg with a lab `global` section: no chroot, syslog or user switch (the lab has none of them),
+ * a pidfile and the admin socket in the lab; and the datastore CA and the writer's state file at their lab paths.
+ * Every other section as rendered.
  */
-export function adaptHaproxyConfig(rendered: string, pidFile: string, caFile: string): string {
+export function adaptHaproxyConfig(rendered: string, paths: LabHaproxyPaths): string {
   const sections = rendered.split('\n\n');
   const globalIndex = sections.findIndex((s) => s.split('\n').includes('global'));
-  if (globalIndex < 0 || !rendered.includes(HAPROXY_DATASTORE_CA_PATH)) {
-    throw new Error(`unexpected haproxy.cfg: no global section or no ${HAPROXY_DATASTORE_CA_PATH}`);
+  for (const expected of [HAPROXY_DATASTORE_CA_PATH, HAPROXY_ADMIN_SOCKET_PATH, HAPROXY_WRITER_STATE_PATH]) {
+    if (globalIndex < 0 || !rendered.includes(expected)) {
+      throw new Error(`unexpected haproxy.cfg: no global section or no ${expected}`);
+    }
   }
-  const dropped = /^\s*(log|chroot|stats socket|user|group)\b/;
-  sections[globalIndex] = [...sections[globalIndex].split('\n').filter((line) => !dropped.test(line)), `    pidfile ${pidFile}`].join('\n');
-  return sections.join('\n\n').split(HAPROXY_DATASTORE_CA_PATH).join(caFile);
+  const dropped = /^\s*(log|chroot|user|group)\b/;
+  sections[globalIndex] = [...sections[globalIndex].split('\n').filter((line) => !dropped.test(line)), `    pidfile ${paths.pidFile}`].join('\n');
+  return sections.join('\n\n').split(HAPROXY_DATASTORE_CA_PATH).join(paths.caFile).split(HAPROXY_ADMIN_SOCKET_PATH).join(paths.adminSocket)
+    .split(HAPROXY_WRITER_STATE_PATH).join(paths.writerState);
+}
+
+/**
+ * The command lines a systemd unit text (a drop-in) gives `key` (`ExecStartPre`, `ExecReload`, ...), in order; an
+ * empty assignment resets the list, as in systemd.
+ */
+export function serviceLines(unit: string, key: string): string[] {
+  const lines: string[] = [];
+  for (const line of unit.split('\n')) {
+    if (line.startsWith(`${key}=`)) {
+      const value = line.slice(key.length + 1);
+      if (value === '') {
+        lines.splice(0);
+      } else {
+        lines.push(value);
+      }
+    }
+  }
+  return lines;
 }
 
 // --- measurements ------------------------------------------------------------------------------------------------
@@ -944,4 +1193,160 @@ export async function primaryFailover(lab: PatroniLab, fault: PrimaryFault): Pro
     oldDemotedMs: noLongerPrimaryAfterMs(samples, old.name, faultAt),
     rejoinMs,
   };
+}
+
+/** A restart of HAProxy: from the stop (or crash) until the new HAProxy has the primary in rotation. */
+export interface RestartWindow {
+  readonly crash: boolean;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** What reloads and restarts of HAProxy on the VIP holder did to a steady write load (see {@link haproxyChurnUnderLoad}). */
+export interface HaproxyChurnMeasurement {
+  readonly primary: string;
+  /** The replica, listed first in the writer backend (`balance first` would pick it if it were UP). */
+  readonly replica: string;
+  readonly reloads: number;
+  readonly restarts: readonly RestartWindow[];
+  readonly records: readonly WriteRecord[];
+  /** Writes that reached the replica: PostgreSQL refused them as read-only. */
+  readonly toReplica: readonly WriteRecord[];
+  /** Connections HAProxy sent to the replica, summed over every worker that ran (`show stat`'s `stot`). */
+  readonly replicaSessions: number;
+  /** Failed writes that overlap no restart window: failures a reload, or a started HAProxy, caused. */
+  readonly failedBeyondRestarts: readonly WriteRecord[];
+  /** Failed writes that overlap a restart window (HAProxy down, or not yet checked). */
+  readonly failedInRestarts: number;
+  /** Acknowledged ids missing on the primary afterwards. */
+  readonly lost: readonly number[];
+  /** The leader after the churn (the primary, unless something failed over). */
+  readonly leaderAfter?: string;
+}
+
+/**
+ * Reloads HAProxy on the VIP holder `reloads` times, then restarts it `restarts` times (every `crashEvery`th one a
+ * crash that systemd restarts), `pauseMs` apart, as systemd runs the rendered drop-in, while a writer commits
+ * through the writer endpoint. The replica is listed first: the primary is moved to the second-listed node first
+ * (the runbook's switchover) when it is not there. Before each reload or restart, and at the end, the running
+ * worker's sessions to the replica are added up.
+ */
+export async function haproxyChurnUnderLoad(lab: PatroniLab, options: { reloads: number; restarts: number; crashEvery: number; pauseMs: number }): Promise<HaproxyChurnMeasurement> {
+  const [replica, primary] = lab.db.map((node) => node.name);
+  if ((await lab.waitHealthy(120_000)).find((m) => m.role === 'leader')?.name !== primary) {
+    await lab.switchover(primary);
+  }
+  const sessionsToReplica = async () => {
+    const totals = await lab.writerSessionTotals();
+    if (totals?.[replica] === undefined) {
+      throw new Error(`no session counts of ${replica} from HAProxy's runtime API`);
+    }
+    return totals[replica];
+  };
+  // The running worker counted sessions before (when the replica was primary): only what comes after counts.
+  const before = await sessionsToReplica();
+  let replicaSessions = -before;
+  const addReplicaSessions = async () => {
+    replicaSessions += await sessionsToReplica();
+  };
+  const restarts: RestartWindow[] = [];
+  const writer = lab.startWriter();
+  let records: WriteRecord[] = [];
+  try {
+    await waitFor(() => writer.records().filter((r) => r.ok).length >= 5, 20_000, 200);
+    for (let i = 0; i < options.reloads; i++) {
+      await addReplicaSessions();
+      await lab.reloadHaproxy();
+      await sleep(options.pauseMs);
+    }
+    for (let i = 1; i <= options.restarts; i++) {
+      const crash = options.crashEvery > 0 && i % options.crashEvery === 0;
+      await addReplicaSessions();
+      const from = Date.now();
+      await lab.restartHaproxy(crash);
+      if (!(await waitFor(async () => (await lab.writerServerStates())[primary] === 2, 10_000, 25))) {
+        throw new Error(`HAProxy did not put ${primary} in rotation within 10 s of its restart\n${lab.logTail('haproxy', 20)}`);
+      }
+      restarts.push({ crash, from, to: Date.now() });
+      await sleep(options.pauseMs);
+    }
+    await addReplicaSessions();
+  } finally {
+    records = await writer.stop();
+  }
+  const overlapsRestart = (r: WriteRecord) => restarts.some((w) => r.start <= w.to && r.end >= w.from);
+  const failed = records.filter((r) => !r.ok);
+  return {
+    primary,
+    replica,
+    reloads: options.reloads,
+    restarts,
+    records,
+    toReplica: failed.filter((r) => /read-only/.test(r.error ?? '')),
+    replicaSessions,
+    failedBeyondRestarts: failed.filter((r) => !overlapsRestart(r)),
+    failedInRestarts: failed.filter(overlapsRestart).length,
+    lost: await lab.missingIds(primary, records.filter((r) => r.ok).map((r) => r.id)),
+    leaderAfter: (await lab.leader())?.name,
+  };
+}
+
+/** What a planned switchover did to a steady write load. */
+export interface SwitchoverMeasurement {
+  readonly from: string;
+  readonly to: string;
+  readonly writes: WriteOutage;
+  /** Writes that reached a replica: PostgreSQL refused them as read-only. */
+  readonly toReplica: readonly WriteRecord[];
+  readonly lost: readonly number[];
+  /** Whether an acknowledged write landed on the new primary. */
+  readonly resumedOnNewPrimary: boolean;
+}
+
+/** The runbook's planned switchover to the replica while a writer commits through the writer endpoint. */
+export async function switchoverUnderLoad(lab: PatroniLab): Promise<SwitchoverMeasurement> {
+  const from = (await lab.waitHealthy(120_000)).find((m) => m.role === 'leader')!.name;
+  const to = lab.other(from);
+  const writer = lab.startWriter();
+  let records: WriteRecord[] = [];
+  let startedAt = 0;
+  let resumedOnNewPrimary = false;
+  try {
+    await waitFor(() => writer.records().filter((r) => r.ok).length >= 5, 20_000, 200);
+    startedAt = Date.now();
+    await lab.switchover(to.name);
+    resumedOnNewPrimary = await waitFor(() => writer.records().some((r) => r.ok && r.start >= startedAt && r.server === to.ip), 30_000, 200);
+    await sleep(2_000);
+  } finally {
+    records = await writer.stop();
+  }
+  return {
+    from,
+    to: to.name,
+    writes: writeOutage(records, startedAt),
+    toReplica: records.filter((r) => !r.ok && /read-only/.test(r.error ?? '')),
+    lost: await lab.missingIds(to.name, records.filter((r) => r.ok).map((r) => r.id)),
+    resumedOnNewPrimary,
+  };
+}
+
+/**
+ * The exceptions Patroni's REST API logged while serving a request (each a warning "Exception happened during
+ * processing of request from ADDRESS" and a traceback), as "ADDRESS: EXCEPTION", from a datastore node's log.
+ */
+export function restApiTracebacks(lab: PatroniLab, name: string): string[] {
+  return restApiExceptions(lab.logTail(`${name}-patroni`, 1_000_000));
+}
+
+/** The exceptions in a Patroni log's text that its REST API logged while serving a request (see {@link restApiTracebacks}). */
+export function restApiExceptions(log: string): string[] {
+  const lines = log.split('\n');
+  return lines.flatMap((line, i) => {
+    const from = /Exception happened during processing of request from (\S+)/.exec(line)?.[1];
+    if (!from) {
+      return [];
+    }
+    const exception = lines.slice(i + 1, i + 40).find((l) => /^[A-Za-z_.]*(Error|Exception)\b/.test(l.trim()));
+    return [`${from}: ${exception?.trim() ?? '(no exception line)'}`];
+  });
 }

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Patroni's ExecStartPre: waits until the etcd member at URL serves a cluster that agreed on version 3.4 or later:
+# Patroni's ExecStartPre: waits until the etcd member at URL is healthy, i.e. it has a leader and a quorum of the
+# members answers (whichever member is missing):
 #   etcd-wait-ready.sh URL [CURL TLS OPTIONS...]
-# Patroni 3.0 picks its etcd API path once, from the cluster version: started while a new cluster has not agreed
-# on it yet ("not_decided", or "3.0" for its first seconds), it crashes or talks to an API path etcd 3.4 does not
-# serve until it is restarted. Gives up after PKH_WAIT_SECONDS (default 20) so systemd retries (Restart=on-failure).
+# Patroni exits at once when etcd does not answer as it starts. Gives up after PKH_WAIT_SECONDS (default 20) so
+# systemd retries (Restart=on-failure). The etcd cluster version does not matter: Patroni runs through
+# patroni-etcd-v3.py, which uses etcd's v3 API whatever version a cluster still missing a member reports (3.0).
 set -eu
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
@@ -17,14 +18,12 @@ case $wait_seconds in
 esac
 deadline=$(($(date +%s) + wait_seconds))
 while :; do
-  cluster=$(curl -fsS --max-time 2 "$@" "$url/version" 2>/dev/null | sed -n 's/.*"etcdcluster":"\([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p') || cluster=
-  major=${cluster%%.*}
-  minor=${cluster#*.}
-  if [ -n "$cluster" ] && { [ "$major" -gt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -ge 4 ]; }; }; then
-    exit 0
-  fi
+  health=$(curl -sS --max-time 2 "$@" "$url/health" 2>&1) || true
+  case $health in
+    *'"health":"true"'*) exit 0 ;;
+  esac
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    log "etcd at $url has no cluster at version 3.4 or later yet (cluster version: ${cluster:-none}); retrying later"
+    log "etcd at $url has no quorum yet (${health:-no answer}); retrying later"
     exit 1
   fi
   sleep 1
