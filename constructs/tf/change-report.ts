@@ -7,7 +7,7 @@
  */
 
 import { MachineChange, RunningHost, machineChangeCause, machineChanges, unsafeMachineChanges } from './machine-changes';
-import { OutOfBandChange, ResourceChange, predictResourceChanges } from './resource-plan';
+import { OutOfBandChange, ResourceChange, predictResourceChanges, referencesIn } from './resource-plan';
 
 /** What a converge step records in its `input` for the change report: fingerprints only, never contents. */
 export interface ConvergeRecord {
@@ -27,6 +27,10 @@ export interface ConvergeRecord {
 export interface HostRecord extends ConvergeRecord {
   /** Fingerprint of the whole converge script (the step's trigger). */
   readonly configuration: string;
+  /** The Terraform expression hashing the resolved secrets and keys the script uses (the step's other trigger). */
+  readonly secrets?: string;
+  /** The step's address (`terraform_data.<name>`). */
+  readonly address?: string;
 }
 
 /** What happens to one host. */
@@ -41,6 +45,11 @@ export interface HostChange {
   readonly reason?: string;
   /** What the apply does to the host's VM or container, when it changes (`restart: memory`). */
   readonly machine?: { readonly action: ResourceChange['action']; readonly cause: string; readonly migrates?: boolean };
+  /**
+   * For `converge`: the rotated values the host uses (`var.admin_ssh_public_key`, `random_password.x`), by address:
+   * the converge step runs again because their resolved values change.
+   */
+  readonly rotated?: readonly string[];
 }
 
 /** The change report of one stack. */
@@ -56,14 +65,19 @@ export interface ChangeReport {
 
 /** The converge records of a synthesized stack (`cdk.tf.json`), by host. */
 export function hostRecords(stack: unknown): Map<string, HostRecord> {
-  const resources = (stack as { resource?: { terraform_data?: Record<string, { input?: unknown; triggers_replace?: { configuration?: string } }> } })
+  const resources = (stack as { resource?: { terraform_data?: Record<string, { input?: unknown; triggers_replace?: { configuration?: string; secrets?: string } }> } })
     .resource?.terraform_data ?? {};
   const records = new Map<string, HostRecord>();
-  for (const resource of Object.values(resources)) {
+  for (const [name, resource] of Object.entries(resources)) {
     const input = resource.input as Partial<HostRecord> | undefined;
     if (input && typeof input.host === 'string' && input.files) {
       // A decommissioned host's record comes from its decommissioning step, which has no configuration.
-      records.set(input.host, { ...(input as HostRecord), configuration: resource.triggers_replace?.configuration ?? 'decommissioned' });
+      records.set(input.host, {
+        ...(input as HostRecord),
+        configuration: resource.triggers_replace?.configuration ?? 'decommissioned',
+        ...(resource.triggers_replace?.secrets ? { secrets: resource.triggers_replace.secrets } : {}),
+        address: `terraform_data.${name}`,
+      });
     }
   }
   return records;
@@ -195,8 +209,11 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
     }
     const files = Object.keys(record.files).filter((path) => before.files[path] !== record.files[path]).sort();
     const services = record.services.filter((service) => service.watches.some((path) => files.includes(path))).map((service) => `${service.unit} ${service.onChange}`);
-    const action = before.configuration === record.configuration ? 'unchanged' : 'converge';
-    hosts.push({ host: record.host, action, files, services, ...(machine ? { machine } : {}) });
+    const rotated = rotatedValues(record, resources, outOfBand);
+    // The step also runs again when its triggers change otherwise (a rotated value, a trigger added by an upgrade).
+    const stepRuns = resources.some((resource) => resource.address === record.address && resource.action === 'replace');
+    const action = before.configuration === record.configuration && !stepRuns ? 'unchanged' : 'converge';
+    hosts.push({ host: record.host, action, files, services, ...(machine ? { machine } : {}), ...(rotated.length > 0 ? { rotated } : {}) });
   }
   const allowed = unsafeRemovalAllowed(next);
   for (const before of previous.values()) {
@@ -218,6 +235,21 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
   return { hosts, order, problems, resources };
 }
 
+/**
+ * The values a host's converge step uses whose resolved value changes in this apply (rotated variables, replaced
+ * or new generated resources), by address, when its step runs again because of them.
+ */
+function rotatedValues(record: HostRecord, resources: readonly ResourceChange[], outOfBand: OutOfBandChange): string[] {
+  const step = resources.find((resource) => resource.address === record.address);
+  if (!record.secrets || step?.action !== 'replace' || !step.changed.includes('triggers_replace.secrets')) {
+    return [];
+  }
+  const renewed = new Set(resources.filter((r) => r.action === 'replace' || r.action === 'create').map((r) => r.address));
+  const variables = new Set((outOfBand.variables ?? []).map((name) => `var.${name}`));
+  return [...new Set(referencesIn(record.secrets).map((reference) => reference.address))]
+    .filter((address) => variables.has(address) || renewed.has(address)).sort();
+}
+
 /** The report as text, one line per host that changes, then the rollout order. */
 export function formatChangeReport(site: string, report: ChangeReport): string {
   const lines = [`site ${site}`];
@@ -229,8 +261,9 @@ export function formatChangeReport(site: string, report: ChangeReport): string {
     }
     const machine = change.machine && change.action !== 'replaced'
       ? ` · machine: ${change.machine.action === 'restart' ? 'update that restarts the guest' : change.machine.migrates ? 'migrated' : change.machine.action} (${change.machine.cause})` : '';
+    const rotated = change.rotated ? ` · rotated: ${change.rotated.join(', ')}` : '';
     const detail = change.action === 'converge'
-      ? `converge in place${change.files.length > 0 ? `: ${change.files.join(', ')}` : ' (converge script only, no file changes)'}${change.services.length > 0 ? ` → ${change.services.join(', ')}` : ''}${machine}`
+      ? `converge in place${change.files.length > 0 ? `: ${change.files.join(', ')}` : change.rotated ? '' : ' (converge script only, no file changes)'}${change.services.length > 0 ? ` → ${change.services.join(', ')}` : ''}${rotated}${machine}`
       : change.action === 'unchanged' ? `machine only${machine}`
       : change.action === 'replaced' ? `REPLACED (${change.reason})`
         : change.action === 'decommission' ? 'decommission: drained, service stopped, Node deleted (the machine stays until removed)' : change.action;

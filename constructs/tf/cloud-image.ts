@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { DownloadFile } from './generated/providers/proxmox/download-file';
+import { escapeTerraformTemplate } from './terraform-template';
 
 /** Properties of a {@link ProxmoxDownload}. */
 export interface ProxmoxDownloadProps {
@@ -43,9 +44,10 @@ export class ProxmoxDownload extends Construct {
       nodeName: props.nodeName,
       datastoreId: props.datastoreId,
       contentType: props.contentType,
-      url: props.url,
-      fileName: props.fileName,
-      checksum: props.checksum,
+      // Text, never a template: a `${…}` in a URL must not reach Terraform as an interpolation.
+      url: escapeTerraformTemplate(props.url),
+      fileName: escapeTerraformTemplate(props.fileName),
+      checksum: props.checksum === undefined ? undefined : escapeTerraformTemplate(props.checksum),
       checksumAlgorithm: props.checksumAlgorithm,
       // A changed upstream file must not silently replace the disks VMs were imported from.
       overwrite: false,

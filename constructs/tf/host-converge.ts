@@ -1,9 +1,23 @@
 import { DataResource, IResolveContext, Lazy, TerraformResource, dependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
-import { renderConvergeScript } from '../cloud-init/render-converge';
+import { ConvergeDeadlines, renderConvergeScript } from '../cloud-init/render-converge';
+import { CONVERGE_DEADLINE_MARGIN_MINUTES, DEFAULT_SERVICE_DEADLINE_SECONDS } from '../site/defaults';
 import { ConvergeRecord } from './change-report';
 import { escapeTerraformTemplate, fingerprint } from './terraform-template';
+import { interpolatedExpressions, resolvedValuesFingerprint } from './secret-fingerprint';
+
+/** A converge step's deadlines for a site with the default `controlPlane.joinApiWaitMinutes` (30). */
+export const DEFAULT_CONVERGE_DEADLINES: ConvergeDeadlines = convergeDeadlines(30);
+
+/**
+ * The deadlines of a site's converge steps: the first boot and the whole converge get
+ * {@link CONVERGE_DEADLINE_MARGIN_MINUTES} beyond the longest wait of a first configuration, `joinApiWaitMinutes`.
+ */
+export function convergeDeadlines(joinApiWaitMinutes: number, overrides: Partial<ConvergeDeadlines> = {}): ConvergeDeadlines {
+  const firstConfiguration = (joinApiWaitMinutes + CONVERGE_DEADLINE_MARGIN_MINUTES) * 60;
+  return { firstBootSeconds: firstConfiguration, convergeSeconds: firstConfiguration, serviceSeconds: DEFAULT_SERVICE_DEADLINE_SECONDS, ...overrides };
+}
 
 /** How a converge step reaches its host over SSH. */
 export interface ConvergeConnection {
@@ -40,7 +54,7 @@ export function sshConnection(connection: ConvergeConnection) {
     user: connection.user,
     privateKey: connection.privateKey,
     timeout: '10m',
-    ...(connection.hostKey ? { hostKey: connection.hostKey } : {}),
+    ...(connection.hostKey ? { hostKey: escapeTerraformTemplate(connection.hostKey) } : {}),
     ...(connection.bastion ? {
       bastionHost: connection.bastion.host,
       bastionUser: connection.bastion.user ?? connection.user,
@@ -61,6 +75,12 @@ export interface HostConvergeProps {
   /** A VM: wait for its first boot (cloud-init) to end before converging. */
   readonly waitForCloudInit: boolean;
   /**
+   * How long the step waits, at most, for the first boot, the whole converge and each systemctl call.
+   *
+   * @default {@link DEFAULT_CONVERGE_DEADLINES}
+   */
+  readonly deadlines?: ConvergeDeadlines;
+  /**
    * The machine the host runs on; a new machine converges again.
    *
    * @default - an existing host, not managed by this stack
@@ -76,7 +96,9 @@ export interface HostConvergeProps {
 
 /**
  * Converges one existing host to its rendered configuration, in place: a `terraform_data` resource (the public
- * `resource`) whose trigger is the fingerprint of the host's converge script, running that script over SSH with
+ * `resource`) whose triggers are the fingerprint of the host's converge script and a hash of the resolved values
+ * it interpolates (so a rotated password, admin key or renewed certificate converges exactly the hosts that use
+ * it, in rollout order), running that script over SSH with
  * a `file` and a `remote-exec` provisioner. The script rewrites only files that differ, reloads or restarts only
  * the services reading them, and ends with the host's health gates; a failure fails the resource, so hosts that
  * depend on it (see {@link placeInRollout}) stay untouched.
@@ -91,6 +113,8 @@ export class HostConverge extends Construct {
   public readonly hostName: string;
   private readonly order: { position: number; after: string[] } = { position: 0, after: [] };
   private readonly cloudConfig: CloudConfig;
+  /** The converge script as synthesized (Terraform references as expressions). */
+  private readonly script: string;
   /** What the previous rollout step must finish before: the converge step, or a drain before it. */
   private first: DataResource;
   /** What the next rollout step waits for: the converge step, or an uncordon after it. */
@@ -101,7 +125,8 @@ export class HostConverge extends Construct {
     this.hostName = props.hostName;
     this.cloudConfig = props.cloudConfig;
     const config = props.cloudConfig;
-    const script = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderConvergeScript(config, { waitForCloudInit: props.waitForCloudInit })) });
+    const script = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderConvergeScript(config, { waitForCloudInit: props.waitForCloudInit, deadlines: props.deadlines ?? DEFAULT_CONVERGE_DEADLINES })) });
+    this.script = script;
     const { connection } = props;
     const home = connection.user === 'root' ? '/root' : `/home/${connection.user}`;
     const directory = `${home}/.proxmox-k3s-ha`;
@@ -118,10 +143,18 @@ export class HostConverge extends Construct {
     });
     this.resource = new DataResource(this, 'Resource', {
       dependsOn: props.machine ? [props.machine] : undefined,
-      triggersReplace: {
-        ...(props.machine ? { machine: props.machine.getStringAttribute('id') } : {}),
-        configuration: Lazy.stringValue({ produce: (context) => fingerprint(String(context.resolve(script))) }),
-      },
+      triggersReplace: Lazy.anyValue({
+        produce: (context) => {
+          const text = String(context.resolve(script));
+          // The text holds the secrets and keys as expressions: a rotated value changes only `secrets`.
+          const secrets = resolvedValuesFingerprint(text);
+          return {
+            ...(props.machine ? { machine: props.machine.getStringAttribute('id') } : {}),
+            configuration: fingerprint(text),
+            ...(secrets ? { secrets } : {}),
+          };
+        },
+      }),
       input: record,
       connection: sshConnection(connection),
       provisioners: [
@@ -155,6 +188,11 @@ export class HostConverge extends Construct {
     after.dependsOn = [...(after.dependsOn ?? []), dependable(this.resource)];
     this.first = before;
     this.last = after;
+  }
+
+  /** Whether the host's configuration interpolates a value of the resource at `address` (`tls_locally_signed_cert.x`). */
+  public usesValueOf(address: string, context: IResolveContext): boolean {
+    return interpolatedExpressions(String(context.resolve(this.script))).some((expression) => expression.includes(`${address}.`));
   }
 
   /** A fingerprint of the files `unit` reads (its service's watched files), resolved as synthesized. */

@@ -24,3 +24,5 @@ export * from './resource-plan';
 export * from './machine-changes';
 export * from './synth-guard';
 export * from './synthesis-baseline';
+export * from './secret-fingerprint';
+export * from './certificate-renewal';

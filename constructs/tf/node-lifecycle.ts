@@ -14,13 +14,25 @@ export interface ControlPlaneAccess {
 
 /** Seconds `kubectl drain` may take (PodDisruptionBudgets may hold evictions back) before the rollout stops. */
 export const DRAIN_TIMEOUT_SECONDS = 600;
+/** Seconds one kubectl request may take (kubectl's own default is no limit: a hung API server would hold the step). */
+export const KUBECTL_REQUEST_TIMEOUT_SECONDS = 30;
+/** Seconds a node's Kubernetes service may take to stop when it is decommissioned. */
+export const SERVICE_STOP_TIMEOUT_SECONDS = 300;
+
+/** kubectl with every request bounded in time. */
+export function boundedKubectl(kubectl: string): string {
+  return `${kubectl} --request-timeout=${KUBECTL_REQUEST_TIMEOUT_SECONDS}s`;
+}
 
 /**
  * The commands that cordon and drain a node through the API (evictions honour PodDisruptionBudgets); nothing for a
- * node that has not registered yet.
+ * node that has not registered yet. Bounded: each request, and the drain as a whole; past it one line names the
+ * node, the step and what it waited for.
  */
 export function drainCommand(kubectl: string, node: string): string {
-  return `if ${kubectl} get node ${node} >/dev/null 2>&1; then ${kubectl} cordon ${node} && ${kubectl} drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT_SECONDS}s; fi`;
+  const k = boundedKubectl(kubectl);
+  return `if ${k} get node ${node} >/dev/null 2>&1; then { ${k} cordon ${node} && ${k} drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT_SECONDS}s; } `
+    + `|| { echo 'proxmox-k3s-ha: ${node}: drain: gave up after ${DRAIN_TIMEOUT_SECONDS} s waiting for its pods to be evicted (PodDisruptionBudgets may hold them back)' >&2; exit 1; }; fi`;
 }
 
 /** Properties of a {@link NodeDrain}. */
@@ -62,7 +74,7 @@ export class NodeDrain extends Construct {
     this.uncordon = new DataResource(this, 'Uncordon', {
       triggersReplace: { restart: props.restartTrigger, node: props.node },
       connection: sshConnection(props.via.connection),
-      provisioners: [{ type: 'remote-exec', inline: [`if ${kubectl} get node ${props.node} >/dev/null 2>&1; then ${kubectl} uncordon ${props.node}; fi`] }],
+      provisioners: [{ type: 'remote-exec', inline: [`if ${boundedKubectl(kubectl)} get node ${props.node} >/dev/null 2>&1; then ${boundedKubectl(kubectl)} uncordon ${props.node}; fi`] }],
     });
     props.converge.bracket(this.drain, this.uncordon);
   }
@@ -104,9 +116,12 @@ export class NodeDecommission extends Construct {
   constructor(scope: Construct, id: string, props: NodeDecommissionProps) {
     super(scope, id);
     const kubectl = `${sudoFor(props.via.connection)}${props.via.kubectl}`;
+    const k = boundedKubectl(kubectl);
     const node = props.node;
     const bounded = (condition: string, what: string) =>
-      `i=0; ${condition}; do i=$((i + 1)); [ "$i" -le 60 ] || { echo "proxmox-k3s-ha: ${what} after 300 s" >&2; exit 1; }; sleep 5; done`;
+      `i=0; ${condition}; do i=$((i + 1)); [ "$i" -le 60 ] || { echo "proxmox-k3s-ha: ${node}: decommission: gave up after 300 s waiting for ${what}" >&2; exit 1; }; sleep 5; done`;
+    const stop = `${sudoFor(props.nodeConnection)}timeout -k 10 ${SERVICE_STOP_TIMEOUT_SECONDS} systemctl disable --now ${props.unit} `
+      + `|| { echo 'proxmox-k3s-ha: ${node}: decommission: gave up after ${SERVICE_STOP_TIMEOUT_SECONDS} s waiting for ${props.unit} to stop' >&2; exit 1; }`;
     this.resource = new DataResource(this, 'Resource', {
       dependsOn: [...props.machines],
       triggersReplace: { node, decommissioned: 'decommissioned' },
@@ -114,13 +129,13 @@ export class NodeDecommission extends Construct {
       connection: sshConnection(props.via.connection),
       provisioners: [
         { type: 'remote-exec', inline: [drainCommand(kubectl, node)] },
-        { type: 'remote-exec', connection: sshConnection(props.nodeConnection), inline: [`${sudoFor(props.nodeConnection)}systemctl disable --now ${props.unit}`] },
+        { type: 'remote-exec', connection: sshConnection(props.nodeConnection), inline: [stop] },
         {
           type: 'remote-exec',
           inline: [
-            `if ${kubectl} get node ${node} >/dev/null 2>&1; then ${kubectl} delete node ${node} --timeout=120s; fi`,
-            bounded(`while ${kubectl} get node ${node} >/dev/null 2>&1`, `node ${node} still registered`),
-            ...(props.etcdMember ? [bounded(`until ${kubectl} get --raw /readyz/etcd >/dev/null 2>&1`, `etcd not ready without ${node}`)] : []),
+            `if ${k} get node ${node} >/dev/null 2>&1; then ${k} delete node ${node} --timeout=120s; fi`,
+            bounded(`while ${k} get node ${node} >/dev/null 2>&1`, 'its Node to be deleted'),
+            ...(props.etcdMember ? [bounded(`until ${k} get --raw /readyz/etcd >/dev/null 2>&1`, 'etcd to report ready without it')] : []),
             `echo 'proxmox-k3s-ha: node ${node} is out of the cluster; remove it from the site to destroy its machine'`,
           ],
         },
@@ -150,6 +165,9 @@ export function kubeadmJoinPreparation(initConfigPath: string, controlPlane: boo
     ...(controlPlane ? [`kubeadm init phase upload-certs --upload-certs --config ${initConfigPath} >/dev/null`] : []),
   ];
 }
+
+/** Seconds the join preparation (kubeadm token and certificate upload, API calls) may take. */
+export const JOIN_PREPARATION_TIMEOUT_SECONDS = 300;
 
 /** Properties of a {@link KubeadmJoinPreparation}. */
 export interface KubeadmJoinPreparationProps {
@@ -186,7 +204,11 @@ export class KubeadmJoinPreparation extends Construct {
       dependsOn: [props.after],
       triggersReplace: { node: props.node, generation: props.generation },
       connection: sshConnection(props.firstControlPlane),
-      provisioners: [{ type: 'remote-exec', inline: [sudo ? `sudo sh -eu -c ${shellQuote(script)}` : script] }],
+      provisioners: [{
+        type: 'remote-exec',
+        inline: [`${sudo}timeout -k 10 ${JOIN_PREPARATION_TIMEOUT_SECONDS} sh -eu -c ${shellQuote(script)} `
+          + `|| { echo 'proxmox-k3s-ha: ${props.node}: join preparation on the first control plane failed or gave up after ${JOIN_PREPARATION_TIMEOUT_SECONDS} s (bootstrap token, certificate upload)' >&2; exit 1; }`],
+      }],
     });
   }
 }

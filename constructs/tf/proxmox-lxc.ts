@@ -4,6 +4,8 @@ import { CloudConfig } from '../cloud-init/cloud-config';
 import { VirtualEnvironmentContainer, VirtualEnvironmentContainerFeatures } from './generated/providers/proxmox/virtual-environment-container';
 import { ProxmoxHostProps } from './host-props';
 import { ConvergeConnection, HostConverge } from './host-converge';
+import { ConvergeDeadlines } from '../cloud-init/render-converge';
+import { escapeTerraformTemplate } from './terraform-template';
 import { setLifecycleReferences } from './lifecycle-references';
 
 /** Properties of a {@link ProxmoxLxc}. */
@@ -53,6 +55,21 @@ export interface ProxmoxLxcProps extends ProxmoxHostProps {
   readonly decommissioned?: boolean;
   /** Facts the converge step records for the change report. @default {} */
   readonly convergeFacts?: Readonly<Record<string, string | number>>;
+  /** The converge step's deadlines. @default DEFAULT_CONVERGE_DEADLINES */
+  readonly convergeDeadlines?: ConvergeDeadlines;
+}
+
+/** The role name under which a container's root login keys are kept by its converge step. */
+const CONTAINER_ROOT_ROLE = 'converge-login';
+
+/**
+ * Keeps root's SSH keys in a container (the user its converge step logs in as) equal to `keys`: Proxmox writes them
+ * only when it creates the container (`initialization.user_account.keys`, ignored afterwards), so the converge
+ * step rewrites `/root/.ssh/authorized_keys` like the admin user's. A new container boots with the same keys from
+ * Proxmox, so its first converge can log in; after a rotation the old key is refused once the host converged.
+ */
+export function applyContainerRootKeys(config: CloudConfig, keys: readonly string[]): void {
+  config.addUser(CONTAINER_ROOT_ROLE, { name: 'root', sshAuthorizedKeys: [...keys], shell: '/bin/bash' });
 }
 
 /**
@@ -60,7 +77,8 @@ export interface ProxmoxLxcProps extends ProxmoxHostProps {
  *
  * LXC containers have no cloud-init, so the same {@link CloudConfig} a VM would get is rendered as an idempotent
  * POSIX script, run over SSH by a converge step ({@link HostConverge}, the public `converge`) when the container
- * is new and whenever its configuration changes: it converges in place; nothing is replaced. Kernel modules
+ * is new and whenever its configuration or a secret it uses changes: it converges in place; nothing is replaced
+ * (a new admin key and a new template included: they apply when the container is created). Kernel modules
  * cannot be loaded from inside a container: load them on the Proxmox host; the script fails naming any that are
  * missing.
  */
@@ -80,6 +98,7 @@ export class ProxmoxLxc extends Construct {
     super(scope, id);
     this.cloudConfig = props.cloudConfig;
     this.containerIpv4Address = props.ipv4Cidr.split('/')[0];
+    applyContainerRootKeys(this.cloudConfig, props.sshAuthorizedKeys);
 
     const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
     this.resource = new VirtualEnvironmentContainer(this, 'Resource', {
@@ -100,11 +119,17 @@ export class ProxmoxLxc extends Construct {
         hostname: props.name,
         ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
         dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
-        userAccount: { keys: [...props.sshAuthorizedKeys] },
+        userAccount: { keys: props.sshAuthorizedKeys.map(escapeTerraformTemplate) },
       },
     });
 
-    setLifecycleReferences(this.resource, { replaceTriggeredBy: [generation] });
+    setLifecycleReferences(this.resource, {
+      replaceTriggeredBy: [generation],
+      // Both are ForceNew (BPG_PROXMOX_BEHAVIOUR): a rotated admin key would replace every container at once, and a
+      // new or vanished template too. They apply when a container is created (or rebuilt through `generation`); a
+      // running container takes a new key from its converge step (applyContainerRootKeys) and keeps its root file system.
+      ignoreChanges: ['initialization[0].user_account', 'operating_system[0].template_file_id'],
+    });
     if (props.decommissioned) {
       return;
     }
@@ -115,6 +140,7 @@ export class ProxmoxLxc extends Construct {
       waitForCloudInit: false,
       machine: this.resource,
       facts: props.convergeFacts,
+      deadlines: props.convergeDeadlines,
     });
     this.provisioner = this.converge.resource;
   }

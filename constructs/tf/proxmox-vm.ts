@@ -7,8 +7,24 @@ import { VirtualEnvironmentVm } from './generated/providers/proxmox/virtual-envi
 import { ProxmoxHostProps } from './host-props';
 import { completeNetworkDevice } from './network-device';
 import { ConvergeConnection, HostConverge } from './host-converge';
+import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { setLifecycleReferences } from './lifecycle-references';
+
+/** The role under which a VM's cloud-init identity settings are written. */
+const IDENTITY_ROLE = 'machine-identity';
+/** cloud-init settings of the VM itself: its SSH host keys are never deleted by a new instance. */
+export const CLOUD_INIT_IDENTITY_PATH = '/etc/cloud/cloud.cfg.d/90-proxmox-k3s-ha-identity.cfg';
+
+/**
+ * The NoCloud meta-data of a VM: one cloud-init instance per machine generation. Without it Proxmox derives the
+ * `instance-id` from a hash of the user data (qemu-server `Cloudinit.pm` 603-635, 637-680; see
+ * shared/providers/bpg-proxmox/BEHAVIOUR.md "Cloud-init identity"), so the first cold boot after any configuration
+ * change would be a new instance: per-instance modules run again and the SSH host keys are regenerated.
+ */
+export function renderMetaData(name: string, generation: number): string {
+  return `instance-id: ${name}-g${generation}\nlocal-hostname: ${name}\n`;
+}
 
 /** Properties of a {@link ProxmoxVm}. */
 export interface ProxmoxVmProps extends ProxmoxHostProps {
@@ -37,6 +53,8 @@ export interface ProxmoxVmProps extends ProxmoxHostProps {
   readonly converge?: ConvergeConnection;
   /** Facts the converge step records for the change report. @default {} */
   readonly convergeFacts?: Readonly<Record<string, string | number>>;
+  /** The converge step's deadlines. @default DEFAULT_CONVERGE_DEADLINES */
+  readonly convergeDeadlines?: ConvergeDeadlines;
 }
 
 /**
@@ -48,7 +66,9 @@ export interface ProxmoxVmProps extends ProxmoxHostProps {
  *
  * **User data is what the VM boots with the first time; a change never replaces the VM.** The snippet keeps one
  * name (its content is updated for a future rebuild) and the VM ignores changes of `user_data_file_id`, which the
- * provider would otherwise answer with a replacement. Changes reach the running VM through the converge step
+ * provider would otherwise answer with a replacement. A meta-data snippet (the public `metaData`) fixes the
+ * cloud-init `instance-id` per `generation` ({@link renderMetaData}): a configuration change never makes the next
+ * cold boot a new instance, and a rebuild is one. Changes reach the running VM through the converge step
  * (`converge`); `generation` replaces the VM on purpose. Escape hatch: `vm.resource.addOverride()`.
  */
 export class ProxmoxVm extends Construct {
@@ -56,6 +76,8 @@ export class ProxmoxVm extends Construct {
   public readonly resource: VirtualEnvironmentVm;
   /** The cloud-init user data snippet. */
   public readonly userData: VirtualEnvironmentFile;
+  /** The cloud-init meta-data snippet: a fixed `instance-id` per generation. */
+  public readonly metaData: VirtualEnvironmentFile;
   /** The VM's configuration builder; rendered at synthesis, so roles may still add to it after construction. */
   public readonly cloudConfig: CloudConfig;
   /** The VM's static IPv4 address (without prefix). */
@@ -71,12 +93,21 @@ export class ProxmoxVm extends Construct {
     const userDataText = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderCloudConfig(this.cloudConfig)) });
     const fileName = `${props.name}-user-data.yaml`;
     const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
+    // Host keys survive reboots of a VM that runs since before its meta-data snippet (see metaData below).
+    this.cloudConfig.addFile(IDENTITY_ROLE, { path: CLOUD_INIT_IDENTITY_PATH, content: 'ssh_deletekeys: false\n' });
 
     this.userData = new VirtualEnvironmentFile(this, 'UserData', {
       nodeName: props.nodeName,
       datastoreId: props.snippetsDatastoreId,
       contentType: 'snippets',
       sourceRaw: { data: userDataText, fileName },
+    });
+
+    this.metaData = new VirtualEnvironmentFile(this, 'MetaData', {
+      nodeName: props.nodeName,
+      datastoreId: props.snippetsDatastoreId,
+      contentType: 'snippets',
+      sourceRaw: { data: renderMetaData(props.name, props.generation ?? 0), fileName: `${props.name}-meta-data.yaml` },
     });
 
     this.resource = new VirtualEnvironmentVm(this, 'Resource', {
@@ -110,16 +141,19 @@ export class ProxmoxVm extends Construct {
         ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
         dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
         userDataFileId: this.userData.id,
+        metaDataFileId: this.metaData.id,
       },
     });
     setLifecycleReferences(this.resource, {
-      // The provider replaces a VM whose user data file changes; the converge step applies changes instead.
-      ignoreChanges: ['initialization[0].user_data_file_id'],
+      // The provider replaces a VM whose user data or meta-data file changes (ForceNew): the converge step applies
+      // changes instead, and a VM that runs since before its meta-data snippet keeps running (it gets it when rebuilt).
+      ignoreChanges: ['initialization[0].user_data_file_id', 'initialization[0].meta_data_file_id'],
       replaceTriggeredBy: [generation],
     });
     if (props.converge) {
       this.converge = new HostConverge(this, 'Converge', {
         hostName: props.name, cloudConfig: this.cloudConfig, connection: props.converge, waitForCloudInit: true, machine: this.resource, facts: props.convergeFacts,
+        deadlines: props.convergeDeadlines,
       });
     }
     this.resource.addOverride('network_device', [completeNetworkDevice({ bridge: props.bridge, model: 'virtio', ...(props.vlanId ? { vlan_id: props.vlanId } : {}) })]);

@@ -81,8 +81,8 @@ function stringsIn(value: unknown, path: readonly (string | number)[] = []): [(s
   return isObject(value) ? Object.entries(value).flatMap(([key, item]) => stringsIn(item, [...path, key])) : [];
 }
 
-/** References inside `${…}` of a string: `var.x`, `type.name` and `type.name.attribute`. */
-function referencesIn(text: string): { address: string; attribute?: string }[] {
+/** References inside `${…}` of a string: `var.x`, `type.name` and `type.name.attribute` (function arguments too). */
+export function referencesIn(text: string): { address: string; attribute?: string }[] {
   const found: { address: string; attribute?: string }[] = [];
   for (const [, expression] of text.matchAll(/\$\{([^}]*)\}/g)) {
     for (const [, type, name, attribute] of expression.matchAll(/\b([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)(?:\.([a-z_][a-z0-9_]*))?/g)) {

@@ -15,14 +15,17 @@ import { EmbeddedEtcdDatastore, K3sAgents, K3sControlPlane } from './k3s-control
 import { KubeadmControlPlane, KubeadmWorkers } from './kubeadm-control-plane';
 import { PostgresDatastore } from './postgres-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
-import { ProxmoxLxc } from './proxmox-lxc';
+import { ProxmoxLxc, applyContainerRootKeys } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
-import { ConvergeConnection, HostConverge } from './host-converge';
+import { ConvergeConnection, HostConverge, convergeDeadlines } from './host-converge';
+import { ConvergeDeadlines } from '../cloud-init/render-converge';
+import { escapeTerraformTemplate } from './terraform-template';
 import { rolloutOrder } from '../site/rollout';
 import { addKubeadmJoinPreparation, addNodeLifecycle, convergeFacts } from './site-lifecycle';
 import { guardAgainstUnsafeChanges } from './synth-guard';
 import { StateBackendOptions, applyStateBackend } from './state-backend';
 import { interpolatedLifecycleEntries } from './lifecycle-references';
+import { addCertificateRenewal } from './certificate-renewal';
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -72,6 +75,14 @@ export interface SiteStackProps {
    * @default - the local file `terraform.<stack>.tfstate` beside `cdktf.out/`, as a relative path (no path of the machine that synthesized)
    */
   readonly backend?: StateBackendOptions;
+  /**
+   * How long the converge steps wait, at most: a VM's first boot, the whole converge script, each systemctl call
+   * (seconds). Past a deadline the step fails with one line naming the host, the step and what it waited for, and
+   * the rollout stops there.
+   *
+   * @default - first boot and converge `controlPlane.joinApiWaitMinutes` + 30 minutes, systemctl 600 s
+   */
+  readonly deadlines?: Partial<ConvergeDeadlines>;
 }
 
 /** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
@@ -144,7 +155,7 @@ export class SiteStack extends TerraformStack {
         description: 'Proxmox VE API token, "user@realm!tokenid=secret"',
       });
       this.provider = new ProxmoxProvider(this, 'proxmox', {
-        endpoint: site.proxmox.endpoint,
+        endpoint: escapeTerraformTemplate(site.proxmox.endpoint),
         apiToken: apiToken.stringValue,
         insecure: site.proxmox.insecureTls,
         // Snippet uploads go over SSH to the node (the API cannot write snippets).
@@ -174,6 +185,7 @@ export class SiteStack extends TerraformStack {
 
     const hosts = new Map<string, SiteHost>();
     const connections = new Map<string, ConvergeConnection>();
+    const deadlines = convergeDeadlines(site.controlPlane.joinApiWaitMinutes, props.deadlines);
     for (const host of site.hosts) {
       const cloudConfig = new CloudConfig({ hostname: host.name, fqdn: host.fqdn });
       applyBaseHost(cloudConfig, site, host, [adminKey.stringValue]);
@@ -198,8 +210,12 @@ export class SiteStack extends TerraformStack {
         continue;
       }
       if (existing) {
+        if (host.kind === HostKind.LXC) {
+          // Logged in as root: the converge step keeps root's keys (a ProxmoxLxc does this itself).
+          applyContainerRootKeys(cloudConfig, [adminKey.stringValue, ...site.access.sshAuthorizedKeys]);
+        }
         const converge = host.decommission ? undefined
-          : new HostConverge(this, host.name, { hostName: host.name, cloudConfig, connection, waitForCloudInit: host.kind === HostKind.VM, facts });
+          : new HostConverge(this, host.name, { hostName: host.name, cloudConfig, connection, waitForCloudInit: host.kind === HostKind.VM, facts, deadlines });
         hosts.set(host.name, { plan: host, cloudConfig, converge });
         continue;
       }
@@ -229,6 +245,7 @@ export class SiteStack extends TerraformStack {
           snippetsDatastoreId: site.proxmox.datastores.snippets,
           converge: host.decommission ? undefined : connection,
           convergeFacts: facts,
+          convergeDeadlines: deadlines,
         })
         : new ProxmoxLxc(this, host.name, {
           ...common,
@@ -239,6 +256,7 @@ export class SiteStack extends TerraformStack {
           convergeConnection: { hostKey: connection.hostKey, bastion: connection.bastion },
           decommissioned: host.decommission,
           convergeFacts: facts,
+          convergeDeadlines: deadlines,
         });
       hosts.set(host.name, { plan: host, cloudConfig, machine, converge: machine.converge });
     }
@@ -316,6 +334,9 @@ export class SiteStack extends TerraformStack {
     } else {
       addKubeadmJoinPreparation(this, site, hosts, connections);
     }
+
+    // Generated host certificates are renewed ahead of their expiry, through the converge steps; plans warn first.
+    addCertificateRenewal(this);
 
     // Hosts converge one after another, each only once the previous one passed its gates.
     for (const step of rolloutOrder(site, new Set([...hosts.values()].filter((h) => h.converge).map((h) => h.plan.name)))) {

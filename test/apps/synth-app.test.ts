@@ -39,7 +39,8 @@ describe('npm run synth (compiled apps)', () => {
     expect(warnings).toContain('warning: kubeadm-multi: hosts: 2 stacked etcd members tolerate no failure: losing either control-plane node stops the cluster (use 3)');
     const stack = JSON.parse(readFileSync(join(dir, 'cdktf.out/stacks/lab/cdk.tf.json'), 'utf8'));
     expect(Object.keys(stack.resource.proxmox_virtual_environment_vm)).toHaveLength(5);
-    expect(Object.values(stack.resource.proxmox_virtual_environment_file).map((f: any) => f.content_type)).toEqual(Array(5).fill('snippets'));
+    // Per VM a user-data and a meta-data snippet (the fixed cloud-init instance-id).
+    expect(Object.values(stack.resource.proxmox_virtual_environment_file).map((f: any) => f.content_type)).toEqual(Array(10).fill('snippets'));
     expect(readdirSync(join(dir, 'dist/k8s')).sort()).toEqual(SITE_SPECS.map((site) => site.name).sort());
     expect(readdirSync(join(dir, 'cdktf.out/stacks')).sort()).toEqual(SITE_SPECS.map((site) => site.name).sort());
   });
@@ -53,9 +54,9 @@ describe('npm run synth (compiled apps)', () => {
     const result = synth(dir);
     expect(result.status).toBe(1);
     expect(result.stderr.startsWith(`the list of ${SITE_SPECS.length} sites has 3 problems:\n`)).toBe(true); // as the README shows it
-    expect(result.stderr).toContain('lab: hosts[1].ip: "192.168.168.1122" — an IPv4 address in dotted-decimal form');
-    expect(result.stderr).toContain('lab: hosts[2].proxmoxNode: "pve4" — one of proxmox.nodes (pve1, pve2, pve3)');
-    expect(result.stderr).toContain('lab: hosts[4].vmId: 121 — a unique VM id (already used by hosts[3].vmId)');
+    expect(result.stderr).toContain('lab: hosts[lx-k3s-server-02].ip: "192.168.168.1122" — an IPv4 address in dotted-decimal form');
+    expect(result.stderr).toContain('lab: hosts[lx-k3s-server-03].proxmoxNode: "pve4" — one of proxmox.nodes (pve1, pve2, pve3)');
+    expect(result.stderr).toContain('lab: hosts[lx-k3s-agent-02].vmId: 121 — a unique VM id (already used by hosts[lx-k3s-agent-01].vmId)');
     expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect(existsSync(join(dir, 'cdktf.out'))).toBe(false);
     expect(existsSync(join(dir, 'dist'))).toBe(false);

@@ -136,7 +136,7 @@ describe('a cdktf init project using the packed library', () => {
     try {
       const result = inProject('node main.js (invalid site)', 'npx tsc && node main.js');
       expect(result.status).toBe(1);
-      expect(result.stderr).toBe('site "edge" has 1 problem:\n  - hosts[4].ip: "10.20.0.313" — an IPv4 address in dotted-decimal form\n');
+      expect(result.stderr).toBe('site "edge" has 1 problem:\n  - hosts[edge-cp-3].ip: "10.20.0.313" — an IPv4 address in dotted-decimal form\n');
     } finally {
       writeSite(edgeSiteFile(EDGE_BASELINE));
     }

@@ -146,7 +146,7 @@ describe('runApp', () => {
     runApp(() => {
       defineSite({ ...prod, hosts: prod.hosts.map((host, i) => (i === 0 ? { ...host, ip: '192.168.0.300' } : host)) });
     });
-    expect(stderr).toBe('site "prod" has 1 problem:\n  - hosts[0].ip: "192.168.0.300" — an IPv4 address in dotted-decimal form\n');
+    expect(stderr).toBe('site "prod" has 1 problem:\n  - hosts[k3s-prod-lb-01].ip: "192.168.0.300" — an IPv4 address in dotted-decimal form\n');
     expect(process.exitCode).toBe(1);
   });
 

@@ -8,7 +8,7 @@ describe('machines are never replaced by a configuration change', () => {
   const file = resourcesByPath(json, 'proxmox_virtual_environment_file')['prod/k3s-prod-cp-01/UserData'];
 
   test('the VM ignores changes of its user data file, which keeps one name', () => {
-    expect(vm.lifecycle.ignore_changes).toEqual(['initialization[0].user_data_file_id']);
+    expect(vm.lifecycle.ignore_changes).toEqual(['initialization[0].user_data_file_id', 'initialization[0].meta_data_file_id']);
     expect(file.source_raw.file_name).toBe('k3s-prod-cp-01-user-data.yaml');
   });
 

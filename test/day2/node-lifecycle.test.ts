@@ -23,9 +23,11 @@ describe('K3s agents are drained around a converge that restarts k3s-agent, and 
   test('the drain runs on the first server, evicts through the API (PodDisruptionBudgets honoured), bounded', () => {
     const drain = data['lab/lx-k3s-agent-01-Drain/Drain'];
     expect(drain.connection).toMatchObject({ host: '192.168.168.111', user: 'k3sadmin' });
+    const k = 'sudo /usr/local/bin/k3s kubectl --request-timeout=30s';
     expect((drain.provisioner as { 'remote-exec': { inline: string[] } }[])[0]['remote-exec'].inline).toEqual([
-      'if sudo /usr/local/bin/k3s kubectl get node lx-k3s-agent-01 >/dev/null 2>&1; then sudo /usr/local/bin/k3s kubectl cordon lx-k3s-agent-01 && '
-        + 'sudo /usr/local/bin/k3s kubectl drain lx-k3s-agent-01 --ignore-daemonsets --delete-emptydir-data --timeout=600s; fi',
+      `if ${k} get node lx-k3s-agent-01 >/dev/null 2>&1; then { ${k} cordon lx-k3s-agent-01 && `
+        + `${k} drain lx-k3s-agent-01 --ignore-daemonsets --delete-emptydir-data --timeout=600s; } || { echo 'proxmox-k3s-ha: lx-k3s-agent-01: drain: gave up after 600 s `
+        + 'waiting for its pods to be evicted (PodDisruptionBudgets may hold them back)\' >&2; exit 1; }; fi',
     ]);
   });
 
@@ -42,7 +44,9 @@ describe('K3s agents are drained around a converge that restarts k3s-agent, and 
 });
 
 describe('a decommissioned K3s node leaves the cluster in place, before its machine is removed', () => {
-  const decommissioned = (names: string[]) => dataOf({ ...lab, hosts: lab.hosts.map((h) => (names.includes(h.name) ? { ...h, decommission: true } : h)) });
+  // Only K3s nodes are taken out: the decommissioned hosts give up their other roles (load balancer, DNS) first.
+  const k3sOnly = (h: SiteSpec['hosts'][number]) => ({ ...h, roles: h.roles.filter((role) => role === HostRole.K3S_SERVER || role === HostRole.K3S_AGENT) });
+  const decommissioned = (names: string[]) => dataOf({ ...lab, hosts: lab.hosts.map((h) => (names.includes(h.name) ? { ...k3sOnly(h), decommission: true } : h)) });
   const data = decommissioned(['lx-k3s-server-02', 'lx-k3s-agent-01']);
   type Provisioner = { 'remote-exec': { inline: string[]; connection?: Record<string, unknown> } };
   const steps = (name: string) => data[`lab/${name}-Decommission/Resource`].provisioner as Provisioner[];
@@ -50,11 +54,16 @@ describe('a decommissioned K3s node leaves the cluster in place, before its mach
   test('drain from another server, stop the service on the node, delete the Node, wait; the node gets no converge step', () => {
     const server2 = steps('lx-k3s-server-02');
     expect(data['lab/lx-k3s-server-02-Decommission/Resource'].connection).toMatchObject({ host: '192.168.168.111', user: 'k3sadmin' });
-    expect(server2[0]['remote-exec'].inline[0]).toContain('kubectl drain lx-k3s-server-02 --ignore-daemonsets --delete-emptydir-data --timeout=600s');
-    expect(server2[1]['remote-exec']).toEqual({ connection: expect.objectContaining({ host: '192.168.168.112' }), inline: ['sudo systemctl disable --now k3s'] });
-    expect(server2[2]['remote-exec'].inline[0]).toContain('kubectl delete node lx-k3s-server-02');
+    expect(server2[0]['remote-exec'].inline[0]).toContain('kubectl --request-timeout=30s drain lx-k3s-server-02 --ignore-daemonsets --delete-emptydir-data --timeout=600s');
+    expect(server2[1]['remote-exec']).toEqual({
+      connection: expect.objectContaining({ host: '192.168.168.112' }),
+      inline: ['sudo timeout -k 10 300 systemctl disable --now k3s || { echo \'proxmox-k3s-ha: lx-k3s-server-02: decommission: gave up after 300 s waiting for k3s to stop\' >&2; exit 1; }'],
+    });
+    expect(server2[2]['remote-exec'].inline[0]).toContain('kubectl --request-timeout=30s delete node lx-k3s-server-02');
     expect(server2[2]['remote-exec'].inline[2]).toContain('get --raw /readyz/etcd');
-    expect(steps('lx-k3s-agent-01')[1]['remote-exec'].inline).toEqual(['sudo systemctl disable --now k3s-agent']);
+    expect(steps('lx-k3s-agent-01')[1]['remote-exec'].inline[0]).toMatch(/^sudo timeout -k 10 300 systemctl disable --now k3s-agent \|\| /);
+    // Every kubectl request is bounded: a hung API server cannot hold the step.
+    expect(server2.flatMap((step) => step['remote-exec'].inline).join('\n').match(/kubectl (?!--request-timeout=30s)/g)).toBeNull();
     expect(steps('lx-k3s-agent-01')[2]['remote-exec'].inline.join('\n')).not.toContain('/readyz/etcd');
     expect(data['lab/lx-k3s-server-02/Converge/Resource']).toBeUndefined();
     expect(data['lab/lx-k3s-agent-01-Drain/Drain']).toBeUndefined();

@@ -33,9 +33,9 @@ describe('the day-2 fields of the site model: defaults, and every bad value name
       hosts: prod.hosts.map((h, i) => (i === 0 ? { ...h, generation: -1, sshHostKey: 'ssh-ed25519', decommission: 'soon' } : h)),
     } as unknown as SiteSpec;
     expect(problemsOf(spec).sort()).toEqual([
-      'hosts[0].decommission: "soon"',
-      'hosts[0].generation: -1',
-      'hosts[0].sshHostKey: "ssh-ed25519"',
+      'hosts[k3s-prod-lb-01].decommission: "soon"',
+      'hosts[k3s-prod-lb-01].generation: -1',
+      'hosts[k3s-prod-lb-01].sshHostKey: "ssh-ed25519"',
       'rollout.agentConcurrency: 0',
       'rollout.allowUnsafeServerRemoval: "yes"',
       'rollout.bastion: "a b"',

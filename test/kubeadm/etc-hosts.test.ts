@@ -105,7 +105,7 @@ describe('SiteStack with network.etcHosts', () => {
   const { json } = synthSite(site);
 
   test('VMs and LXC containers alike get the site\'s /etc/hosts', () => {
-    const vmData = Object.values(resourcesByPath(json, 'proxmox_virtual_environment_file')).map((f) => f.source_raw.data as string);
+    const vmData = Object.entries(resourcesByPath(json, 'proxmox_virtual_environment_file')).filter(([path]) => path.endsWith('/UserData')).map(([, f]) => f.source_raw.data as string);
     const lxcScripts = [...convergeScripts(site, json, true).values()];
     expect(vmData).toHaveLength(3);
     expect(lxcScripts).toHaveLength(2);

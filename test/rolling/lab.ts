@@ -142,6 +142,10 @@ for program in ${STAND_IN_PROGRAMS.join(' ')}; do
     mount --bind "$state/standin" /usr/local/sbin/$program
   fi
 done
+# Root's keys where a real host keeps them (the converge step of an LXC host rewrites them there: key rotation).
+mkdir -p /root/.ssh
+cp ${HOST_LAB_DIR}/authorized_keys /root/.ssh/authorized_keys
+chmod 0700 /root/.ssh && chmod 0600 /root/.ssh/authorized_keys
 # Last: it hides the work dir, and so $state (which stays mounted, but out of reach by its path).
 mount -t tmpfs -o mode=1777 "pkh-$name-tmp" /tmp
 /usr/sbin/sshd -D -e -f ${HOST_LAB_DIR}/sshd_config </dev/null 2>>${HOST_LAB_DIR}/sshd.log &
@@ -162,7 +166,7 @@ function sshdConfig(ip: string): string {
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'UsePAM no',
-    `AuthorizedKeysFile ${HOST_LAB_DIR}/authorized_keys`,
+    'AuthorizedKeysFile .ssh/authorized_keys',
     // The lab's files sit in a root-only temporary directory that sshd would otherwise inspect.
     'StrictModes no',
     'PrintMotd no',
@@ -318,12 +322,19 @@ export class RollingLab {
    * Runs `command` on a host over SSH from the client namespace, as root with the lab's key, checking the host key
    * strictly against `knownHostsFile` (default: the lab's).
    */
-  public ssh(host: LabHost, command: string, options: { knownHostsFile?: string; timeoutMs?: number } = {}): CommandResult {
-    const result = spawnSync('ip', ['netns', 'exec', this.client.namespace, 'ssh', '-F', '/dev/null', '-i', this.privateKeyFile,
+  public ssh(host: LabHost, command: string, options: { knownHostsFile?: string; timeoutMs?: number; identityFile?: string } = {}): CommandResult {
+    const result = spawnSync('ip', ['netns', 'exec', this.client.namespace, 'ssh', '-F', '/dev/null', '-i', options.identityFile ?? this.privateKeyFile,
       '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${options.knownHostsFile ?? this.knownHostsFile}`,
       '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'UpdateHostKeys=no', '-o', 'ConnectTimeout=5', `root@${host.ip}`, command],
     { encoding: 'utf8', timeout: options.timeoutMs ?? 30_000 });
     return { status: result.status, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+  }
+
+  /** A further ed25519 key pair in the lab's work directory (e.g. a rotated admin key). */
+  public makeKeyPair(name: string): { publicKey: string; privateKey: string; privateKeyFile: string } {
+    const privateKeyFile = join(this.workDir, name);
+    const publicKey = makeSshKey(privateKeyFile, `pkh-rolling-lab-${name}`);
+    return { publicKey, privateKey: readFileSync(privateKeyFile, 'utf8'), privateKeyFile };
   }
 
   /** Every call of the systemctl and timedatectl stand-ins on a host, in call order. */

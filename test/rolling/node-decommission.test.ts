@@ -13,8 +13,10 @@ import { LabHost, RollingLab } from './lab';
  * systemd stand-in runs it for real).
  */
 const KUBECTL_STANDIN = `#!/bin/sh
-# k3s stand-in: only "k3s kubectl" on a list of Node files; every call logged with the time in ms.
+# k3s stand-in: only "k3s kubectl" on a list of Node files; every call logged with the time in ms (the request
+# timeout every call carries is checked, then left out of the log).
 shift
+case "$1" in --request-timeout=30s) shift ;; *) echo "missing --request-timeout: $*" >> /var/log/kubectl-calls; exit 2 ;; esac
 echo "$(date +%s%3N) $*" >> /var/log/kubectl-calls
 case "$1 $2" in
   "get node") [ -e "/var/lib/standin-nodes/$3" ] ;;
@@ -80,6 +82,7 @@ describeWithTools(['sshd', 'terraform', 'named', 'ip', 'nsenter', 'unshare', 'ss
       'get node node-2', 'delete node node-2 --timeout=120s', 'get node node-2', 'get --raw /readyz/etcd',
     ]);
     const stop = lab.systemctlJournal(node).find((entry) => entry.args.join(' ') === 'disable --now named')!;
+    expect(stop).toBeDefined();
     expect(stop.t).toBeGreaterThan(calls[2].t);
     expect(stop.t).toBeLessThan(calls[4].t);
   }, 300_000);

@@ -6,6 +6,7 @@ import { API_PORT, API_SERVERS, LAB_SITE, LOAD_BALANCERS } from '../failover/con
 import { LAB_VIP, labAddress } from '../failover/lab';
 import { LabNode } from '../failover/lab';
 import { JournalEntry, LabHost, RollingLab } from './lab';
+import { ConvergeDeadlines } from '../../constructs/cloud-init/render-converge';
 
 /**
  * A rolling update for real: the failover lab's site (three load balancers in front of three API servers, and two
@@ -126,7 +127,7 @@ export class RollingRun {
    * Synthesizes `spec` into the Terraform directory (`cdk.tf.json`), as `cdktf synth` would: hosts are existing
    * ones, the lab's SSH hosts are managed and every other host is left to the lab.
    */
-  public synthSpec(spec: SiteSpec): void {
+  public synthSpec(spec: SiteSpec, deadlines?: Partial<ConvergeDeadlines>): void {
     const outdir = join(this.lab.workDir, 'cdktf.out');
     const app = new App({ outdir });
     const site = defineSite(spec);
@@ -136,6 +137,7 @@ export class RollingRun {
       unmanagedHosts: site.hosts.filter((host) => !this.loadBalancers.has(host.name)).map((host) => host.name),
       secrets: 'variables',
       serverManifests: [],
+      ...(deadlines ? { deadlines } : {}),
     });
     // cdktf's default local backend writes the state into the current directory (the repository): keep it in the lab.
     new LocalBackend(stack, { path: join(this.terraformDir, 'terraform.tfstate') });
@@ -152,8 +154,11 @@ export class RollingRun {
     }
   }
 
-  /** `terraform apply` with the secrets as sensitive variables; returns its result and how long it took. */
-  public async apply(): Promise<{ status: number | null; output: string; ms: number }> {
+  /**
+   * `terraform apply` with the secrets as sensitive variables (`variables` replaces some, e.g. a rotated key);
+   * returns its result and how long it took.
+   */
+  public async apply(variables: Readonly<Record<string, string>> = {}): Promise<{ status: number | null; output: string; ms: number }> {
     const started = Date.now();
     const result = await this.lab.runTerraform(this.terraformDir, ['apply', '-auto-approve', '-input=false', '-no-color'], {
       TF_VAR_ssh_private_key: this.lab.privateKey,
@@ -165,6 +170,7 @@ export class RollingRun {
       TF_VAR_postgres_superuser_password: 'RollingLabSuperuser0nly',
       TF_VAR_postgres_rewind_password: 'RollingLabRewind0nly',
       TF_VAR_patroni_api_password: 'RollingLabPatroniApi0nly',
+      ...variables,
     }, 600_000);
     return { status: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };
   }

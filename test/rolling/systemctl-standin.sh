@@ -195,7 +195,10 @@ unit_exec_start() {
     fi
     case "$unit" in
       etcd) exec etcd ;;
-      patroni) exec setpriv --reuid=postgres --regid=postgres --init-groups /usr/bin/patroni /etc/patroni/config.yml ;;
+      # The drop-in'"'"'s ExecStart= when it sets one (the datastore runs Patroni through its etcd v3 wrapper).
+      patroni)
+        start=$(cat /etc/systemd/system/patroni.service.d/*.conf 2>/dev/null | sed -n "s/^ExecStart=//p" | sed "/^\$/d" | tail -n 1)
+        exec setpriv --reuid=postgres --regid=postgres --init-groups ${start:-/usr/bin/patroni /etc/patroni/config.yml} ;;
     esac
   ' sh "$1" "$STATE" $(unit_environment_files "$1") </dev/null >>"$STATE/$1.log" 2>&1 &
   echo "$!" >"$STATE/$1.pid"

@@ -27,10 +27,15 @@ const agentRole = (spec: SiteSpec) => (isKubeadm(spec) ? HostRole.WORKER : HostR
 const withHosts = (spec: SiteSpec, hosts: readonly HostSpec[]): SiteSpec => ({ ...spec, hosts });
 const mapHost = (spec: SiteSpec, name: string, change: (host: HostSpec) => HostSpec) => withHosts(spec, spec.hosts.map((h) => (h.name === name ? change(h) : h)));
 
-/** The host a per-host change targets: the last agent or worker, else the last server. */
+/**
+ * The host a per-host change targets: the last agent or worker, else the last server, preferring one with no other
+ * role (a host that also serves DNS cannot be decommissioned: the site model asks to move that role first).
+ */
 function targetHost(spec: SiteSpec): HostSpec {
-  const agents = spec.hosts.filter((h) => h.roles.includes(agentRole(spec)));
-  return agents.length > 0 ? agents[agents.length - 1] : spec.hosts.filter((h) => h.roles.includes(serverRole(spec))).slice(-1)[0];
+  const clusterOnly = (h: HostSpec) => h.roles.every((role) => role === agentRole(spec) || role === serverRole(spec));
+  const candidates = [agentRole(spec), serverRole(spec)].map((role) => spec.hosts.filter((h) => h.roles.includes(role)));
+  const pick = (hosts: HostSpec[]) => hosts.filter(clusterOnly).slice(-1)[0] ?? hosts.slice(-1)[0];
+  return pick(candidates[0].length > 0 ? candidates[0] : candidates[1]);
 }
 
 /** A new host with a free address and VM id, on the first Proxmox node, like the other hosts of its role. */
@@ -47,6 +52,8 @@ const changedUrl = (url: string) => url.replace(/(\.[a-z0-9]+)$/, '-next$1');
 
 /** The generated secret a rotation replaces: the HAProxy stats password (rotating the K3s token is a different operation). */
 export const ROTATED_SECRET = /^random_password\.LoadBalancers_StatsPassword_/;
+/** The host certificates a renewal replaces: every datastore host certificate (the CA stays). */
+export const RENEWED_CERTIFICATES = /^tls_locally_signed_cert\./;
 
 export const DAY2_CHANGES: readonly Day2Change[] = [
   {
@@ -59,7 +66,16 @@ export const DAY2_CHANGES: readonly Day2Change[] = [
     change: (spec) => ({ spec: { ...withHosts(spec, [...spec.hosts, newHost(spec, 'new-server', serverRole(spec))]), controlPlane: { ...spec.controlPlane, allowEvenServerCount: true } } }),
   },
   { name: 'agent added', change: (spec) => ({ spec: withHosts(spec, [...spec.hosts, newHost(spec, 'new-agent', agentRole(spec))]) }) },
-  { name: 'decommission', change: (spec) => ({ spec: mapHost(spec, targetHost(spec).name, (h) => ({ ...h, decommission: true })) }) },
+  {
+    name: 'decommission',
+    // kubeadm nodes have no decommissioning step, and a host with another role (DNS, load balancer) must give it
+    // up first: the site model refuses both (lab: every agent also serves DNS).
+    change: (spec) => {
+      const host = targetHost(spec);
+      const clusterOnly = host.roles.every((role) => role === agentRole(spec) || role === serverRole(spec));
+      return isKubeadm(spec) || !clusterOnly ? undefined : { spec: mapHost(spec, host.name, (h) => ({ ...h, decommission: true })) };
+    },
+  },
   {
     name: 'removal after decommission',
     after: 'decommission',
@@ -101,4 +117,9 @@ export const DAY2_CHANGES: readonly Day2Change[] = [
     change: (spec) => ({ spec, variables: { admin_ssh_public_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRotatedKeyForThePlanTableOnly rotated@plan-table' } }),
   },
   { name: 'secret rotation', change: (spec) => ({ spec, replaceMatching: ROTATED_SECRET }) },
+  {
+    name: 'host certificate renewal',
+    // What Terraform plans once a host certificate is ready for renewal (early_renewal_hours), as -replace.
+    change: (spec) => (defineSite(spec).postgres?.tls ? { spec, replaceMatching: RENEWED_CERTIFICATES } : undefined),
+  },
 ];

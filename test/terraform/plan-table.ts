@@ -1,5 +1,5 @@
 import { SiteSpec, defineSite } from '../../constructs';
-import { compareSyntheses, machineChanges, restartApplies, ruleFor } from '../../constructs/tf';
+import { compareSyntheses, machineChanges, referencesIn, restartApplies, ruleFor } from '../../constructs/tf';
 import { synthSite } from '../support/synth';
 import { StandinHome, TerraformJson, TerraformWorkdir, changesByAddress, declaredResources } from '../support/terraform-cli';
 import { DAY2_CHANGES, Day2Change, Day2Edit } from './day2-changes';
@@ -22,13 +22,22 @@ export interface PlanRow {
   readonly machines: Readonly<Record<string, Action>>;
   /** The change report's unsafe problems (refused at synth). */
   readonly problems: readonly string[];
+  /** Hosts whose converge step Terraform runs again (replaces), sorted. */
+  readonly reconverged: readonly string[];
+  /** Hosts the change report says converge again (in place, or as part of a replacement), sorted. */
+  readonly reportedConverging: readonly string[];
+  /**
+   * For a rotation (variables or `-replace`): the hosts whose configuration uses a rotated value, read from their
+   * converge steps' secrets trigger in the new synthesis, sorted; else undefined.
+   */
+  readonly usingRotated?: readonly string[];
 }
 
 /**
  * The configuration without provisioners, for applying a baseline here: they run SSH on hosts that do not exist in
  * this lab. Terraform keeps no trace of provisioners in its state, so the state is the one a real apply leaves.
  */
-function withoutProvisioners(config: TerraformJson): TerraformJson {
+export function withoutProvisioners(config: TerraformJson): TerraformJson {
   const copy = JSON.parse(JSON.stringify(config)) as TerraformJson;
   for (const resources of Object.values((copy.resource ?? {}) as Record<string, Record<string, Record<string, unknown>>>)) {
     for (const resource of Object.values(resources)) {
@@ -93,7 +102,22 @@ async function planEdit(workdir: TerraformWorkdir, site: string, change: Day2Cha
   const machines = Object.fromEntries(machineChanges(report.resources, baseline, next)
     .filter(({ change: resourceChange }) => terraform[resourceChange.address] !== undefined)
     .map(({ host, change: resourceChange }) => [host, terraform[resourceChange.address]]));
-  return { site, change: change.name, terraform, predicted, machines, problems: report.problems };
+  const rotated = [...Object.keys(edit.variables ?? {}).map((name) => `var.${name}`), ...replace];
+  return {
+    site, change: change.name, terraform, predicted, machines, problems: report.problems,
+    reconverged: convergeSteps(next).filter(({ address }) => terraform[address] === 'replace').map(({ host }) => host).sort(),
+    reportedConverging: report.hosts.filter((host) => host.action === 'converge' || host.action === 'replaced').map((host) => host.host).sort(),
+    ...(rotated.length > 0 ? {
+      usingRotated: convergeSteps(next).filter(({ secrets }) => referencesIn(secrets).some((reference) => rotated.includes(reference.address))).map(({ host }) => host).sort(),
+    } : {}),
+  };
+}
+
+/** The converge steps of a synthesized stack: address, host and secrets trigger. */
+function convergeSteps(config: TerraformJson): { address: string; host: string; secrets: string }[] {
+  return Object.entries((config.resource?.terraform_data ?? {}) as Record<string, { input?: { host?: string; files?: unknown }; triggers_replace?: { secrets?: string } }>)
+    .filter(([, resource]) => typeof resource.input?.host === 'string' && resource.input.files !== undefined && resource.triggers_replace?.secrets !== undefined)
+    .map(([name, resource]) => ({ address: `terraform_data.${name}`, host: resource.input!.host!, secrets: resource.triggers_replace!.secrets! }));
 }
 
 /** Applies the site, then plans every change that applies to it; the chained changes (removal after decommission) last. */
@@ -110,7 +134,10 @@ export async function planTableForSite(spec: SiteSpec, home: StandinHome, change
       }
     }
     for (const change of changes.filter((c) => c.after)) {
-      const first = changes.find((c) => c.name === change.after)!.change(spec)!;
+      const first = changes.find((c) => c.name === change.after)!.change(spec);
+      if (!first) {
+        continue;
+      }
       const applied = synthSite(defineSite(first.spec)).json;
       workdir.setConfig(withoutProvisioners(applied));
       await workdir.apply();

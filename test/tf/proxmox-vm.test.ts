@@ -29,7 +29,7 @@ function synthVm(props: ProxmoxVmProps, after?: (vm: ProxmoxVm) => void): { vm: 
   const json = JSON.parse(Testing.synth(stack, true));
   return {
     vm: Object.values(json.resource.proxmox_virtual_environment_vm)[0] as TfJson,
-    file: Object.values(json.resource.proxmox_virtual_environment_file)[0] as TfJson,
+    file: Object.entries(json.resource.proxmox_virtual_environment_file).find(([name]) => name.startsWith('Vm_UserData_'))![1] as TfJson,
   };
 }
 
@@ -88,7 +88,7 @@ describe('ProxmoxVm', () => {
     expect(after.file.source_raw.file_name).toBe('node-1-user-data.yaml');
     expect(before.file.source_raw.file_name).toBe('node-1-user-data.yaml');
     expect(after.file.source_raw.data).not.toBe(before.file.source_raw.data);
-    expect(after.vm.lifecycle.ignore_changes).toEqual(['initialization[0].user_data_file_id']);
+    expect(after.vm.lifecycle.ignore_changes).toEqual(['initialization[0].user_data_file_id', 'initialization[0].meta_data_file_id']);
   });
 
   test('literal ${ and %{ in files are escaped for Terraform, while references stay interpolations', () => {

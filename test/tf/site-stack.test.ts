@@ -8,8 +8,11 @@ import { loadSites } from '../../sites';
 import { pgHomelabSite } from '../datastore/fixtures';
 import { lxcSite, vmSite } from '../fixtures/sites';
 import { checkTerraformJson, formatProblems, loadProviderSchema } from '../support/provider-schema-checker';
-import { resourcesByPath, synthSite } from '../support/synth';
+import { TfJson, resourcesByPath, synthSite } from '../support/synth';
 import { convergeScripts } from '../support/user-data';
+
+/** The user data snippets of a synthesized stack by construct path (the meta-data snippets left out). */
+const userDataSnippets = (json: TfJson) => Object.fromEntries(Object.entries(resourcesByPath(json, 'proxmox_virtual_environment_file')).filter(([path]) => path.endsWith('/UserData')));
 
 const schema = loadProviderSchema(process.env.PROXMOX_SCHEMA ?? resolve(__dirname, '../../../shared/providers/bpg-proxmox/schema.json'));
 const SITES = { lab: defineSite(lab), 'fixture-vm': defineSite(vmSite), 'fixture-lxc': defineSite(lxcSite) };
@@ -60,7 +63,8 @@ describe('SiteStack for the lab (seed 002)', () => {
   });
 
   test('every host gets the admin user with the key variable; K3s hosts get the kernel prerequisites', () => {
-    const snippets = resourcesByPath(json, 'proxmox_virtual_environment_file');
+    const snippets = userDataSnippets(json);
+    expect(Object.keys(snippets)).toHaveLength(5);
     for (const [path, snippet] of Object.entries(snippets)) {
       const data: string = snippet.source_raw.data;
       expect(data).toContain('- name: k3sadmin');
@@ -161,7 +165,7 @@ describe.each(ALL_SITES.map((site) => [site.name, site] as const))('synthesized 
 
 describe('SiteStack K3s wiring', () => {
   const { json, stack } = synthSite(SITES.lab);
-  const files = resourcesByPath(json, 'proxmox_virtual_environment_file');
+  const files = userDataSnippets(json);
 
   test('servers and agents carry the token as a reference to one generated password, never a literal', () => {
     expect(json.resource.random_password).toHaveProperty(['ControlPlane_Token_FDCEE444'], expect.objectContaining({ length: 48, special: false }));
@@ -273,7 +277,7 @@ describe('SiteStack for prod (seed 001): LXC load balancers, embedded etcd', () 
   const { json } = synthSite(site);
   const containers = resourcesByPath(json, 'proxmox_virtual_environment_container');
   const scripts = Object.fromEntries(convergeScripts(site, json, true));
-  const userData = Object.fromEntries(Object.entries(resourcesByPath(json, 'proxmox_virtual_environment_file'))
+  const userData = Object.fromEntries(Object.entries(userDataSnippets(json))
     .map(([path, file]) => [path.split('/')[1], file.source_raw.data as string]));
   /** A file the provisioning script installs, unquoted as sh would (`'\''` is one quote). */
   const installed = (script: string, path: string) => {
