@@ -6,6 +6,7 @@ import { Problem, SitePlan, SiteSpec, ValidationError, defineSite, defineSites }
 import { formatValue } from '../../constructs/core';
 import { SITE_SPECS } from '../../sites';
 import { snapshotScheduleProblem } from '../../constructs/site/validate/cron';
+import { validationErrorOf } from '../support/validation-error';
 
 type Draft = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -18,14 +19,7 @@ function seed(name: string, mutate: (spec: Draft) => void = () => undefined): Si
 
 /** The problems defineSite reports (failing when it accepts the site or throws anything else). */
 function problemsOf(spec: SiteSpec): readonly Problem[] {
-  let thrown: unknown;
-  try {
-    defineSite(spec);
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ValidationError);
-  return (thrown as ValidationError).problems;
+  return validationErrorOf(spec).problems;
 }
 
 /** `path: expected` of every problem, with the value rendered as in the message. */
