@@ -26,6 +26,8 @@ export class TerraformProcess {
 
   constructor(public readonly args: readonly string[], cwd: string, env: Record<string, string>, timeoutMs: number) {
     this.child = spawn('terraform', args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A process that has ended closes its stdin: typing to it then is not an error of the test (EPIPE).
+    this.child.stdin!.on('error', () => undefined);
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { this.text += chunk; });
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.text += chunk; });
     this.done = new Promise((resolve) => {
@@ -70,6 +72,11 @@ export class TerraformProcess {
     this.child.stdin!.write(text);
   }
 
+  /** Closes the process's standard input (Terraform then takes no input). */
+  public closeInput(): void {
+    this.child.stdin!.end();
+  }
+
   /** Ends the process group at once (cleanup). */
   public kill(): void {
     try {
@@ -83,7 +90,7 @@ export class TerraformProcess {
 /** Runs `terraform args` in `cwd` to its end (bounded by `timeoutMs`), with stdin closed. */
 export async function runTerraform(cwd: string, args: readonly string[], env: Record<string, string>, timeoutMs = 120_000): Promise<TerraformResult> {
   const run = new TerraformProcess(args, cwd, env, timeoutMs);
-  run.type('');
+  run.closeInput();
   return run.done;
 }
 
