@@ -92,13 +92,16 @@ labSuite(generatedConfiguration(), (topology) => {
     expect(m.closedAfterDownMs!).toBeLessThanOrEqual(1000);
   }, 90_000);
 
-  test('a killed ingress controller leaves rotation within 1 s with at most 1 failed request, and returns only once ready', async () => {
+  test('a killed ingress controller leaves rotation within 1 s, no request started after it is marked down fails, and it returns only once ready', async () => {
     const m = record(await ingressFault(topology(), 'ingress-killed'));
     expect(m.markedDownMs).toBeDefined();
     expect(m.markedDownMs!).toBeLessThanOrEqual(1000);
     expect(m.removalMs).toBeDefined();
     expect(m.removalMs!).toBeLessThanOrEqual(1000);
-    expect(m.failed).toBeLessThanOrEqual(1);
+    // Only the request whose refused connection marks the server down (shutdown-sessions closes it before the retry)
+    // and those in flight at the kill may fail; a CI run under load had two, so allow one more in flight.
+    expect(m.failedAfterMarkedDown).toBe(0);
+    expect(m.failed).toBeLessThanOrEqual(3);
     // Restarted but not ready (its health page says 503): no traffic until it is.
     expect(m.servedBeforeReady).toBe(0);
     expect(m.recoveryMs).toBeDefined();

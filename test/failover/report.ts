@@ -5,7 +5,7 @@ type NumericKey = { [K in keyof Measurement]-?: NonNullable<Measurement[K]> exte
 /** The numbers the lab reports, in table order (ms unless a count). */
 export const METRICS: readonly NumericKey[] = [
   'failed', 'outageMs', 'vipMoveMs', 'preemptBackMs', 'preemptBacks', 'removalMs', 'markedDownMs', 'recoveryMs', 'closedAfterDownMs',
-  'failedAfterHeal', 'splitBrainHolders', 'servedBeforeReady', 'vipMoves',
+  'failedAfterMarkedDown', 'failedAfterHeal', 'splitBrainHolders', 'servedBeforeReady', 'vipMoves',
 ];
 
 const single = (values: readonly (number | undefined)[]) => (values.length === 0 ? '-' : values[0] === undefined ? 'never' : String(Math.round(values[0])));

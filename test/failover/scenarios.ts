@@ -236,6 +236,8 @@ export interface Measurement {
   readonly recoveryMs?: number;
   /** For long-lived connections: marked down → the client's connection closed. */
   readonly closedAfterDownMs?: number;
+  /** Failed probes that started after HAProxy had marked the faulted server DOWN (redispatch should leave none). */
+  readonly failedAfterMarkedDown?: number;
   /** For the split brain: failed probes after the heal. */
   readonly failedAfterHeal?: number;
   /** For the split brain: load balancers that took the VIP while VRRP was cut (1 = the cut had no effect). */
@@ -470,6 +472,7 @@ export async function ingressFault(topology: Topology, fault: IngressFault): Pro
     removalMs: removal >= repairAt - faultAt - STILL_AFFECTED_MS ? undefined : removal,
     markedDownMs: markedDown !== undefined && markedDown < repairAt ? markedDown - faultAt : undefined,
     recoveryMs: firstServedAfter(probes, node.name, readyAt),
+    failedAfterMarkedDown: markedDown === undefined ? undefined : duringFault.filter((p) => !p.ok && p.t > markedDown).length,
     servedBeforeReady: probes.filter((p) => p.t >= repairAt && p.t < readyAt && p.server === node.name).length,
   };
 }
