@@ -21,6 +21,10 @@ export const K3S_AUTH_CONFIG_PATH = '/etc/rancher/k3s/authentication-config.yaml
 export const K3S_INSTALL_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/install-k3s.sh';
 /** The script that waits for the API endpoint ({@link renderWaitForApiScript}) before a node joins. */
 export const K3S_WAIT_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/wait-for-api.sh';
+/** Where the first server's first boot decides between bootstrapping the cluster and joining the one that runs. */
+export const K3S_JOIN_EXISTING_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/k3s-join-existing-cluster.sh';
+/** A K3s server's embedded etcd member data: present once the server has bootstrapped or joined. */
+export const K3S_ETCD_DATA_DIR = '/var/lib/rancher/k3s/server/db/etcd';
 
 /** A value of K3s's `config.yaml` (its keys are the CLI flags without the dashes). */
 export type K3sConfigValue = string | boolean | number | readonly string[];
@@ -68,6 +72,17 @@ function nodeConfig(host: HostPlan, extraTaints: readonly string[]): Record<stri
   };
 }
 
+/**
+ * True for the one server whose config bootstraps the embedded etcd cluster (`cluster-init`): the first server of
+ * the site as first built. A rebuilt first server (`generation` raised) joins the running cluster through the API
+ * endpoint like the others: K3s's first server is special only until other members exist, and a second
+ * `cluster-init` would start a second, empty cluster behind the same endpoint.
+ */
+export function bootstrapsCluster(plan: SitePlan, serverName: string): boolean {
+  const { host, index } = serverHost(plan, serverName);
+  return plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD && index === 0 && host.generation === 0;
+}
+
 function serverHost(plan: SitePlan, serverName: string): { host: HostPlan; index: number } {
   const servers = hostsWithRole(plan, HostRole.K3S_SERVER);
   const index = servers.findIndex((s) => s.name === serverName);
@@ -78,12 +93,12 @@ function serverHost(plan: SitePlan, serverName: string): { host: HostPlan; index
 }
 
 /**
- * The `config.yaml` of one K3s server. With embedded etcd the first server runs `cluster-init` and the others
- * join through the API endpoint; an external datastore contributes its own entries (`datastoreConfig`). The token
+ * The `config.yaml` of one K3s server. With embedded etcd the first server runs `cluster-init` (see
+ * {@link bootstrapsCluster}) and the others join through the API endpoint; an external datastore contributes its own entries (`datastoreConfig`). The token
  * is read from a file, and the kubeconfig is readable by root only.
  */
 export function k3sServerConfig(plan: SitePlan, serverName: string, datastoreConfig: K3sConfig = {}): K3sConfig {
-  const { host, index } = serverHost(plan, serverName);
+  const { host } = serverHost(plan, serverName);
   const embedded = plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD;
   return {
     ...nodeConfig(host, plan.controlPlane.dedicatedServers ? [K3S_DEDICATED_SERVER_TAINT] : []),
@@ -91,11 +106,14 @@ export function k3sServerConfig(plan: SitePlan, serverName: string, datastoreCon
     'write-kubeconfig-mode': '0600',
     'tls-san': tlsSans(plan),
     ...criticalServerConfig(plan),
-    ...(embedded && index === 0 ? { 'cluster-init': true } : {}),
-    ...(embedded && index > 0 ? { server: registrationUrl(plan) } : {}),
+    ...(embedded && bootstrapsCluster(plan, serverName) ? { 'cluster-init': true } : {}),
+    ...(embedded && !bootstrapsCluster(plan, serverName) ? { server: registrationUrl(plan) } : {}),
     ...(embedded ? {
       'etcd-snapshot-schedule-cron': plan.controlPlane.etcdSnapshotScheduleCron,
       'etcd-snapshot-retention': plan.controlPlane.etcdSnapshotRetention,
+      // etcd's metrics on the node's address too, port 2381, plain HTTP ("Expose etcd metrics to client interface",
+      // ../shared/reference/k3s/cli-flags.md line 62): the scrape target of the cluster-etcd job.
+      'etcd-expose-metrics': true,
     } : {}),
     ...(plan.loadBalancer?.apiHealthCheck === ApiHealthCheck.READYZ ? { 'kube-apiserver-arg': [`authentication-config=${K3S_AUTH_CONFIG_PATH}`] } : {}),
     ...datastoreConfig,

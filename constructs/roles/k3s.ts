@@ -1,8 +1,12 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
+import { ETCD_METRICS_PORT } from '../monitoring/ports';
+import { shellQuote } from '../cloud-init/shell-quote';
 import { ServiceChange } from '../cloud-init/service-step';
 import {
-  K3S_AUTHENTICATION_CONFIG, K3S_AUTH_CONFIG_PATH, K3S_KUBECTL, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_INSTALL_SCRIPT_PATH, K3S_TOKEN_PATH, K3S_WAIT_SCRIPT_PATH,
-  k3sAgentConfig, k3sServerConfig, renderK3sConfig, renderK3sInstallScript, renderK3sUnit, renderWaitForApiScript,
+  K3S_AUTHENTICATION_CONFIG, K3S_AUTH_CONFIG_PATH, K3S_KUBECTL, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_ETCD_DATA_DIR, K3S_INSTALL_SCRIPT_PATH,
+  K3S_JOIN_EXISTING_SCRIPT_PATH, K3S_TOKEN_PATH, K3S_WAIT_SCRIPT_PATH, bootstrapsCluster, k3sAgentConfig, k3sServerConfig, registrationUrl, renderK3sConfig, renderK3sInstallScript, renderK3sUnit, renderWaitForApiScript,
 } from '../renderers/k3s';
 import { SitePlan, hostsWithRole } from '../site/plan';
 import { ApiHealthCheck, DatastoreKind, HostRole } from '../site/spec';
@@ -48,8 +52,7 @@ function installK3s(config: CloudConfig, role: string, plan: SitePlan, token: st
  * @param token the cluster token, a Terraform reference
  */
 export function applyK3sServerRole(config: CloudConfig, plan: SitePlan, hostName: string, token: string, datastore: K3sDatastoreBinding): void {
-  const servers = hostsWithRole(plan, HostRole.K3S_SERVER);
-  const index = servers.findIndex((s) => s.name === hostName);
+  const bootstraps = bootstrapsCluster(plan, hostName);
   config.addFile(SERVER_ROLE, { path: K3S_CONFIG_PATH, content: renderK3sConfig(k3sServerConfig(plan, hostName, datastore.serverConfig)), mode: '0600' });
   if (Object.keys(datastore.serverEnvironment).length > 0) {
     config.addFile(SERVER_ROLE, { path: K3S_ENV_PATH, content: envFile(datastore.serverEnvironment), mode: '0600' });
@@ -65,11 +68,33 @@ export function applyK3sServerRole(config: CloudConfig, plan: SitePlan, hostName
   if (plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD) {
     config.claimPort(SERVER_ROLE, { port: 2379, protocol: Protocol.TCP, description: 'etcd client' });
     config.claimPort(SERVER_ROLE, { port: 2380, protocol: Protocol.TCP, description: 'etcd peer' });
+    // `etcd-expose-metrics` (renderers/k3s.ts): the node's address and loopback.
+    const host = hostsWithRole(plan, HostRole.K3S_SERVER).find((server) => server.name === hostName)!;
+    for (const address of [host.ip, '127.0.0.1']) {
+      config.claimPort(SERVER_ROLE, { port: ETCD_METRICS_PORT, protocol: Protocol.TCP, address, description: 'etcd metrics' });
+    }
   }
   const readPaths = [K3S_CONFIG_PATH, ...(Object.keys(datastore.serverEnvironment).length > 0 ? [K3S_ENV_PATH] : []),
     ...datastore.serverFiles.map((file) => file.path), ...(plan.loadBalancer?.apiHealthCheck === ApiHealthCheck.READYZ ? [K3S_AUTH_CONFIG_PATH] : [])];
-  installK3s(config, SERVER_ROLE, plan, token, 'server', index > 0, readPaths);
+  if (bootstraps) {
+    joinRunningClusterIfAny(config, plan);
+  }
+  // Every server but the bootstrapping one joins through the endpoint, so it waits for it first.
+  installK3s(config, SERVER_ROLE, plan, token, 'server', !bootstraps, readPaths);
   addK3sServerGates(config, plan);
+}
+
+/** The asset that makes a recreated first server join the running cluster (see the script's header). */
+const JOIN_EXISTING_ASSET = join(__dirname, 'assets', 'k3s-join-existing-cluster.sh');
+
+/**
+ * On the bootstrapping server, before K3s first starts: a machine recreated under the first server's name while the
+ * cluster runs (lost and rebuilt by the next apply without a `generation` change) joins the cluster instead of
+ * starting a second one; the first build of the site, with no cluster answering yet, bootstraps it.
+ */
+function joinRunningClusterIfAny(config: CloudConfig, plan: SitePlan): void {
+  config.addFile(SERVER_ROLE, { path: K3S_JOIN_EXISTING_SCRIPT_PATH, content: readFileSync(JOIN_EXISTING_ASSET, 'utf8'), mode: '0755' });
+  config.addCommand(SERVER_ROLE, [K3S_JOIN_EXISTING_SCRIPT_PATH, K3S_CONFIG_PATH, K3S_ETCD_DATA_DIR, registrationUrl(plan)].map(shellQuote).join(' '));
 }
 
 /** How long a restarted K3s server may take to be Ready again with its datastore healthy. */

@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { basename, join, relative } from 'path';
 import { spawnSync } from 'child_process';
 import { parse } from 'yaml';
 import { CloudConfig, ServiceChange } from '../../constructs';
@@ -35,6 +35,25 @@ describeWithTools(['shellcheck'], 'shellcheck accepts rendered provisioning scri
 
   test('the check can fail: an unquoted expansion is reported', () => {
     expect(shellcheck('#!/bin/sh\nrm -rf $1/*\n').ok).toBe(false);
+  });
+});
+
+/** Every shell asset the library ships: the .sh files of every assets folder under constructs/. */
+function shellAssets(dir = join(__dirname, '../../constructs')): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? shellAssets(path) : (basename(dir) === 'assets' && entry.name.endsWith('.sh') ? [path] : []);
+  });
+}
+
+describeWithTools(['shellcheck'], 'shellcheck accepts every shipped shell asset as a file', () => {
+  test('there are assets to check', () => {
+    expect(shellAssets().map((path) => basename(path))).toEqual(expect.arrayContaining(['k3s-join-existing-cluster.sh', 'systemctl-deadline.sh']));
+  });
+  test.each(shellAssets().map((path) => [relative(join(__dirname, '../..'), path), path]))('%s', (_, path) => {
+    const result = shellcheck(readFileSync(path, 'utf8'));
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
   });
 });
 
