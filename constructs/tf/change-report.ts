@@ -92,8 +92,12 @@ const isQuorumMember = (record: HostRecord) => (isControlPlane(record) && Number
 
 /** Hosts of the previous synthesis that run (not decommissioned). */
 function runningHosts(previous: Map<string, HostRecord>): Map<string, RunningHost> {
-  return new Map([...previous.values()].filter((record) => !isDecommissioned(record))
-    .map((record) => [record.host, { roles: rolesOf(record), quorumMember: isQuorumMember(record) }]));
+  const running = [...previous.values()].filter((record) => !isDecommissioned(record));
+  // A rebuilt K3s node is cleaned up from another server (site-lifecycle.ts `addNodeLifecycle`).
+  const servers = running.filter((record) => rolesOf(record).includes('k3s-server')).length;
+  const rebuildable = (record: HostRecord) => servers >= 2 && rolesOf(record).some((role) => K3S_ROLES.includes(role))
+    && Number(record.facts.etcdMember ?? 0) !== 1;
+  return new Map(running.map((record) => [record.host, { roles: rolesOf(record), quorumMember: isQuorumMember(record), rebuildable: rebuildable(record) }]));
 }
 
 const machineOf = (machine: MachineChange | undefined): HostChange['machine'] | undefined => (machine

@@ -59,15 +59,32 @@ export interface RunningHost {
   readonly roles: readonly string[];
   /** A member of an etcd quorum: K3s's embedded etcd, kubeadm's stacked etcd, or the datastore's etcd. */
   readonly quorumMember: boolean;
+  /**
+   * A rebuild on purpose (`generation` raised) is rolled safely: a K3s node of a site with another server to act
+   * from, whose old Node, node password and etcd member are removed before the new machine joins
+   * (`NodeRejoinCleanup`). Not the datastore's etcd members (a new member must be added to that cluster first).
+   */
+  readonly rebuildable: boolean;
 }
 
-/** One problem per running host whose machine the apply would restart or replace outside the rollout. */
+const isRebuild = ({ change }: MachineChange) => change.action === 'replace' && machineChangeCause(change) === 'generation';
+
+/**
+ * One problem per running host whose machine the apply would restart or replace outside the rollout. A rebuild on
+ * purpose of a rebuildable host is accepted when the apply takes down at most one etcd quorum member and one load
+ * balancer in all: rebuilding two quorum members at once can lose quorum, and two load balancers the VIP.
+ */
 export function unsafeMachineChanges(site: string, changes: readonly MachineChange[], running: ReadonlyMap<string, RunningHost>): string[] {
   const disruptive = changes.filter(({ host, change }) => running.has(host) && (change.action === 'restart' || change.action === 'replace'));
   const loadBalancers = disruptive.filter(({ host }) => running.get(host)!.roles.includes('load-balancer')).map(({ host }) => host);
-  return disruptive.map(({ host, change }) => {
+  const quorumMembers = disruptive.filter(({ host }) => running.get(host)!.quorumMember).map(({ host }) => host);
+  const safeRebuild = (machine: MachineChange) => isRebuild(machine) && running.get(machine.host)!.rebuildable
+    && quorumMembers.length <= 1 && loadBalancers.length <= 1;
+  return disruptive.filter((machine) => !safeRebuild(machine)).map(({ host, change }) => {
     const what = change.action === 'restart' ? 'the provider restarts the guest' : 'the machine is replaced';
-    const why = running.get(host)!.quorumMember
+    const why = isRebuild({ host, change }) && running.get(host)!.rebuildable && quorumMembers.length > 1
+      ? `${quorumMembers.length} etcd quorum members (${quorumMembers.join(', ')}) would go down in one apply, which can lose quorum: rebuild one per apply`
+      : running.get(host)!.quorumMember
       ? 'a running etcd quorum member goes down with no drain and no health gate'
       : loadBalancers.length > 1 && loadBalancers.includes(host)
         ? `${loadBalancers.length} load balancers (${loadBalancers.join(', ')}) go down together: the VIP can be left without a holder`

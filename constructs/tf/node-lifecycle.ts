@@ -1,5 +1,8 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { DataResource, Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
+import { K3S_BINARY_PATH } from '../renderers/k3s';
 import { shellQuote } from '../cloud-init/shell-quote';
 import { ConvergeConnection, HostConverge, sshConnection, sudoFor } from './host-converge';
 import { escapeTerraformTemplate } from './terraform-template';
@@ -140,6 +143,52 @@ export class NodeDecommission extends Construct {
           ],
         },
       ],
+    });
+  }
+}
+
+/** Properties of a {@link NodeRejoinCleanup}. */
+export interface NodeRejoinCleanupProps {
+  /** The Kubernetes node (the host name) whose machine is rebuilt. */
+  readonly node: string;
+  /** Its address: the cleanup waits until the previous machine stops answering there. */
+  readonly nodeIp: string;
+  /** The host's rebuild counter: each rebuild cleans up again. */
+  readonly generation: number;
+  /** The node is an embedded etcd member: etcd must report ready without the old member. */
+  readonly etcdMember: boolean;
+  /** A K3s server that stays, where kubectl runs with admin rights. */
+  readonly via: ConvergeConnection;
+  /** What must exist while it runs: that server's machine. */
+  readonly after: readonly TerraformResource[];
+}
+
+/** The cleanup script (constructs/tf/assets/k3s-rejoin-cleanup.sh; its header says what it does and why). */
+const REJOIN_CLEANUP_SCRIPT = readFileSync(join(__dirname, 'assets', 'k3s-rejoin-cleanup.sh'), 'utf8');
+
+/**
+ * A K3s node rebuilt on purpose (`generation` raised) joins under its old name: before its new machine is created,
+ * a `terraform_data` resource on a server that stays removes the old machine's Node (and with it, through K3s's
+ * finalizer, a server's etcd member) and node-password secret, once the old machine has stopped answering. The
+ * stack makes the new machine depend on it. Terraform destroys the old machine without a drain (its pods go as in a
+ * node failure): drain it by hand first where that matters.
+ */
+export class NodeRejoinCleanup extends Construct {
+  /** The resource whose creation runs the cleanup. */
+  public readonly resource: DataResource;
+
+  constructor(scope: Construct, id: string, props: NodeRejoinCleanupProps) {
+    super(scope, id);
+    const args = [props.node, props.nodeIp, props.etcdMember ? '1' : '0'].map(shellQuote).join(' ');
+    this.resource = new DataResource(this, 'Resource', {
+      dependsOn: [...props.after],
+      triggersReplace: { node: props.node, generation: props.generation },
+      connection: sshConnection(props.via),
+      provisioners: [{
+        type: 'remote-exec',
+        // Literal `${` of the shell escaped for Terraform.
+        inline: [`${sudoFor(props.via)}env PKH_K3S=${K3S_BINARY_PATH} sh -eu -c ${shellQuote(escapeTerraformTemplate(REJOIN_CLEANUP_SCRIPT))} k3s-rejoin-cleanup ${args}`],
+      }],
     });
   }
 }

@@ -5,7 +5,7 @@ import { KUBEADM_INIT_CONFIG_PATH } from '../renderers/kubeadm';
 import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
 import { DatastoreKind, Distribution, HostRole } from '../site/spec';
 import { ConvergeConnection } from './host-converge';
-import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, restartTrigger } from './node-lifecycle';
+import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, NodeRejoinCleanup, restartTrigger } from './node-lifecycle';
 import type { SiteHost } from './site-stack';
 
 /*
@@ -64,6 +64,17 @@ export function addNodeLifecycle(scope: Construct, site: SitePlan, hosts: Readon
       });
     } else if (!server) {
       new NodeDrain(scope, `${host.name}-Drain`, { node: host.name, via, converge: siteHost.converge!, restartTrigger: restartTrigger(siteHost.converge!, 'k3s-agent') });
+    }
+    if (host.generation > 0 && !host.decommission && siteHost.machine) {
+      const cleanup = new NodeRejoinCleanup(scope, `${host.name}-RejoinCleanup`, {
+        node: host.name,
+        nodeIp: host.ip,
+        generation: host.generation,
+        etcdMember: server && site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD,
+        via: via.connection,
+        after: [hosts.get(peer.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
+      });
+      siteHost.machine.resource.dependsOn = [...(siteHost.machine.resource.dependsOn ?? []), dependable(cleanup.resource)];
     }
   }
 }

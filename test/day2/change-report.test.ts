@@ -113,15 +113,28 @@ describe('unsafe changes are rejected against the previous synthesis, naming the
     expect(allowed.problems).toEqual([]);
   });
 
-  test('a raised generation replaces exactly that host, and is refused while a rebuild is not rolled out (a running etcd member); a second server rebuilt at once is unsafe too', () => {
+  test('a raised generation replaces exactly that host; one K3s server rebuilt per apply is accepted (its rejoin cleanup runs first), two are refused', () => {
     const rebuilt = (names: string[]) => withHosts(prod, prod.hosts.map((h) => (names.includes(h.name) ? { ...h, generation: 1 } : h)));
     const one = report(prod, rebuilt(['k3s-prod-cp-01']));
     expect(hostsWith(one, 'replaced')).toEqual(['k3s-prod-cp-01']);
     expect(one.hosts.find((h) => h.host === 'k3s-prod-cp-01')!.reason).toBe('generation raised (rebuild on purpose): 0 → 1');
-    expect(one.problems).toEqual([
-      'prod: hosts[k3s-prod-cp-01]: generation — the machine is replaced (replace): a running etcd quorum member goes down with no drain and no health gate; '
-      + 'keep the previous value until machine changes are rolled out one host at a time',
+    expect(one.problems).toEqual([]);
+    const two = report(prod, rebuilt(['k3s-prod-cp-01', 'k3s-prod-cp-02'])).problems;
+    expect(two).toEqual([
+      'prod: hosts: k3s-prod-cp-01, k3s-prod-cp-02 — 2 servers would leave at once; decommission, remove or rebuild one server per change (or set rollout.allowUnsafeServerRemoval)',
+      'prod: hosts: k3s-prod-cp-01, k3s-prod-cp-02 — leaves 1 of 3 etcd members, below the quorum of 2: the cluster would stop (add a server first, or set rollout.allowUnsafeServerRemoval)',
+      ...['k3s-prod-cp-01', 'k3s-prod-cp-02'].map((host) => `prod: hosts[${host}]: generation — the machine is replaced (replace): `
+        + '2 etcd quorum members (k3s-prod-cp-01, k3s-prod-cp-02) would go down in one apply, which can lose quorum: rebuild one per apply; '
+        + 'keep the previous value until machine changes are rolled out one host at a time'),
     ]);
-    expect(report(prod, rebuilt(['k3s-prod-cp-01', 'k3s-prod-cp-02'])).problems[0]).toContain('2 servers would leave at once');
+  });
+
+  test('a rebuild is refused where no rejoin cleanup exists: the datastore\'s etcd members and kubeadm nodes', () => {
+    const witness = defineSite(homelab).postgres!.witness!.name;
+    const witnessRebuilt = report(homelab, withHosts(homelab, homelab.hosts.map((h) => (h.name === witness ? { ...h, generation: 1 } : h))));
+    expect(witnessRebuilt.problems).toEqual([expect.stringContaining(`hosts[${witness}]: generation — the machine is replaced (replace): a running etcd quorum member`)]);
+    const worker = kubeadmMulti.hosts.filter((h) => h.roles.includes(HostRole.WORKER)).slice(-1)[0].name;
+    expect(report(kubeadmMulti, withHosts(kubeadmMulti, kubeadmMulti.hosts.map((h) => (h.name === worker ? { ...h, generation: 1 } : h)))).problems)
+      .toEqual([expect.stringContaining(`hosts[${worker}]: generation — the machine is replaced`)]);
   });
 });

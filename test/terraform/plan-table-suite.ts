@@ -46,10 +46,26 @@ export function describePlanTable(siteName: string): void {
       }
     });
 
-    test('every change that restarts or replaces a running machine is unsafe, naming the host; the others are safe', () => {
+    test('a rebuild on purpose of a K3s node is accepted only with its rejoin cleanup planned before the new machine; kubeadm rebuilds stay refused', () => {
+      const rebuild = rows.find((row) => row.change === 'generation bump')!;
+      const [host] = Object.keys(rebuild.machines);
+      expect(rebuild.machines).toEqual({ [host]: 'replace' });
+      const cleanups = Object.entries(rebuild.terraform).filter(([address]) => /RejoinCleanup/.test(address));
+      if (siteName.startsWith('kubeadm')) {
+        expect(cleanups).toEqual([]);
+        expect(rebuild.problems).toEqual([expect.stringContaining(`hosts[${host}]: generation — the machine is replaced`)]);
+      } else {
+        expect(cleanups).toEqual([[expect.stringMatching(new RegExp(`^terraform_data\\.${host}-RejoinCleanup_[0-9A-F]+$`)), 'create']]);
+        expect(rebuild.problems).toEqual([]);
+      }
+    });
+
+    test('every change that restarts or replaces a running machine is unsafe, naming the host, except an accepted rebuild; the others are safe', () => {
       for (const row of rows) {
         // The host removed after its decommissioning is no longer running: destroying its machine is the point.
-        const running = Object.entries(row.machines).filter(([, action]) => action === 'restart' || action === 'replace').map(([host]) => host);
+        // A K3s node's rebuild on purpose is rolled with its rejoin cleanup (the test above).
+        const acceptedRebuild = row.change === 'generation bump' && !siteName.startsWith('kubeadm');
+        const running = Object.entries(row.machines).filter(([, action]) => !acceptedRebuild && (action === 'restart' || action === 'replace')).map(([host]) => host);
         expect({ change: row.change, hosts: running.filter((host) => !row.problems.some((p) => p.includes(`hosts[${host}]`))) })
           .toEqual({ change: row.change, hosts: [] });
         if (running.length === 0) {
