@@ -42,3 +42,4 @@ export { NginxIngressDaemonSet, NginxIngressDaemonSetProps } from './k8s/nginx-i
 export { SelfSignedCaIssuer, SelfSignedCaIssuerProps } from './k8s/self-signed-ca-issuer';
 export { TlsCertificateSource, TlsDemoApp, TlsDemoAppProps } from './k8s/tls-demo-app';
 export { GitOpsFolder, GitOpsFolderOptions, synthGitOpsFolders, writeGitOpsFolder } from './k8s/gitops-folder';
+export { MonitoringStack, MonitoringStackProps } from './k8s/monitoring-stack';

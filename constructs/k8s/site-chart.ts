@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { SitePlan, applicationDomain, controlPlaneHosts, workerHosts } from '../site/plan';
 import { CniKind } from '../site/spec';
 import { CiliumCni, CiliumCniProps } from './cilium-cni';
+import { MonitoringStack } from './monitoring-stack';
 import { NginxIngressDaemonSet } from './nginx-ingress-daemon-set';
 import { TlsCertificateSource, TlsDemoApp } from './tls-demo-app';
 
@@ -49,6 +50,8 @@ export class SiteChart extends Chart {
   public readonly ingressController: NginxIngressDaemonSet;
   /** The TLS demo app, unless `includeTlsDemoApp` is false. */
   public readonly tlsDemoApp?: TlsDemoApp;
+  /** kube-prometheus-stack, the site's alert rules and scrape targets, unless `monitoring.enabled` is false. */
+  public readonly monitoring?: MonitoringStack;
 
   constructor(scope: Construct, id: string, props: SiteChartProps) {
     super(scope, id, { ...props, disableResourceNameHashes: true });
@@ -77,6 +80,7 @@ export class SiteChart extends Chart {
       // The load balancers' HTTP(S) frontends listen on the API endpoint's address (the VIP when there is one).
       externalStatusAddress: site.loadBalancer?.ingressFrontends ? site.apiEndpoint.address : undefined,
     });
+    this.monitoring = site.monitoring.enabled ? new MonitoringStack(this, 'Monitoring', { site }) : undefined;
     if (props.includeTlsDemoApp ?? true) {
       this.tlsDemoApp = new TlsDemoApp(this, 'TlsDemoApp', {
         host: `nginx.${applicationDomain(site)}`,

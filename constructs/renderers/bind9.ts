@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { HostPlan, SitePlan } from '../site/plan';
 import { HostRole } from '../site/spec';
+import { BIND_STATISTICS_PORT } from '../monitoring/ports';
 
 /** Debian's paths: `/etc/bind/named.conf` includes these two (and the default zones). */
 export const BIND_OPTIONS_PATH = '/etc/bind/named.conf.options';
@@ -304,7 +305,7 @@ function list(items: readonly string[]): string {
  * `named.conf.options` for one DNS server: listens on the host's address and 127.0.0.1 only (not every address:
  * Ubuntu's systemd-resolved stub owns 127.0.0.53:53), answers and recurses for the site network and localhost,
  * forwards to `plan.dns.forwarders` when given, validates DNSSEC, and refuses zone transfers unless a zone allows
- * them.
+ * them. Its statistics channel, for bind_exporter, listens on the host's address for the site network only.
  */
 export function renderNamedConfOptions(plan: SitePlan, hostName: string): string {
   const dns = requireDns(plan);
@@ -333,6 +334,11 @@ export function renderNamedConfOptions(plan: SitePlan, hostName: string): string
     '',
     'options {',
     ...options.map((line) => `    ${line}`),
+    '};',
+    '',
+    // The statistics channel (XML/JSON) bind_exporter reads and turns into Prometheus metrics; the site network only.
+    'statistics-channels {',
+    `    inet ${server.ip} port ${BIND_STATISTICS_PORT} allow { site_clients; };`,
     '};',
     '',
   ].join('\n');

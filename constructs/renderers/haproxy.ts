@@ -1,6 +1,6 @@
 import { INGRESS_HEALTH_PATH } from '../site/defaults';
 import { ApiHealthCheck, HostRole } from '../site/spec';
-import { LoadBalancerPlan, SitePlan, controlPlaneHosts } from '../site/plan';
+import { LoadBalancerPlan, SitePlan, controlPlaneHosts, workerHosts } from '../site/plan';
 
 /** Where K3s's API server (via its supervisor) listens on every server. */
 export const K3S_API_SERVER_PORT = 6443;
@@ -9,6 +9,8 @@ export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 export const HAPROXY_ADMIN_SOCKET_PATH = '/run/haproxy/admin.sock';
 /** On the loopback health frontend: the number of API servers in rotation (a rollout's health gate reads it). */
 export const HAPROXY_API_BACKENDS_PATH = '/api-backends';
+/** Path of HAProxy's Prometheus exporter on the stats frontend (no auth; the site network only). */
+export const HAPROXY_METRICS_PATH = '/metrics';
 
 /** The API backend's name: the health page and the Keepalived track script refer to it. */
 export const API_BACKEND = 'k3s_api';
@@ -62,6 +64,12 @@ function block(header: string, lines: readonly string[]): string {
   return [header, ...lines.map((line) => `    ${line}`)].join('\n');
 }
 
+/** Who may read the exporter on the stats frontend: the site network, and the pod network on a Kubernetes node. */
+export function metricsSources(plan: SitePlan, nodeName: string): readonly string[] {
+  const kubernetesNode = [...controlPlaneHosts(plan), ...workerHosts(plan)].some((host) => host.name === nodeName);
+  return kubernetesNode ? [plan.network.cidr, plan.cluster.podCidr] : [plan.network.cidr];
+}
+
 /** The load balancer plan of a site, or an error saying the site has none. */
 export function requireLoadBalancer(plan: SitePlan): LoadBalancerPlan {
   if (!plan.loadBalancer) {
@@ -74,7 +82,8 @@ export function requireLoadBalancer(plan: SitePlan): LoadBalancerPlan {
  * Renders `haproxy.cfg` for one load balancer: the API frontend on the site's API port to every K3s server on
  * 6443, optional ingress frontends 80/443 to the ingress NodePorts on the servers (TCP mode, the controller's
  * health page checked as fast as the API servers' readiness), a stats page bound
- * to the node's own address, and a loopback health page that Keepalived's track scripts read.
+ * to the node's own address (with the Prometheus exporter at `/metrics`, for the site network only), and a loopback
+ * health page that Keepalived's track scripts read.
  *
  * Frontends bind every address (`*:port`), so backups need no `ip_nonlocal_bind` for the VIP.
  *
@@ -150,6 +159,12 @@ export function renderHaproxyConfig(plan: SitePlan, nodeName: string, statsPassw
   sections.push(block('frontend stats', [
     'mode http',
     `bind ${node.ip}:${lb.statsPort}`,
+    // Prometheus scrapes HAProxy's built-in exporter here without the stats password (use-service answers before
+    // the stats page's auth, so no secret goes into scrape configs); it reveals backend names and addresses, so only
+    // the site network may read it. In-cluster Prometheus arrives from a node's address, masqueraded, except on a
+    // load balancer that is itself a Kubernetes node: a pod there reaches the host unmasqueraded, from the pod network.
+    `http-request deny deny_status 403 if { path ${HAPROXY_METRICS_PATH} } !{ src ${metricsSources(plan, node.name).join(' ')} }`,
+    `http-request use-service prometheus-exporter if { path ${HAPROXY_METRICS_PATH} }`,
     'stats enable',
     'stats uri /',
     'stats refresh 10s',

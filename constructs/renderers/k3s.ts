@@ -3,6 +3,7 @@ import { K3S_DEDICATED_SERVER_TAINT } from '../site/defaults';
 import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
 import { ApiHealthCheck, CniKind, DatastoreKind, HostRole } from '../site/spec';
 import { renderWaitLoop } from './shell-wait';
+import { k3sEtcdS3Config } from './etcd-backup';
 
 /** Where the pinned K3s binary is installed. */
 export const K3S_BINARY_PATH = '/usr/local/bin/k3s';
@@ -115,6 +116,7 @@ export function k3sServerConfig(plan: SitePlan, serverName: string, datastoreCon
       // ../shared/reference/k3s/cli-flags.md line 62): the scrape target of the cluster-etcd job.
       'etcd-expose-metrics': true,
     } : {}),
+    ...k3sEtcdS3Config(plan),
     ...(plan.loadBalancer?.apiHealthCheck === ApiHealthCheck.READYZ ? { 'kube-apiserver-arg': [`authentication-config=${K3S_AUTH_CONFIG_PATH}`] } : {}),
     ...datastoreConfig,
   };

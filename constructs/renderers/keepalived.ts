@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { SitePlan } from '../site/plan';
 import { VrrpVersion } from '../site/spec';
 import { requireLoadBalancer } from './haproxy';
@@ -7,11 +9,12 @@ export const KEEPALIVED_NOTIFY_PATH = '/etc/keepalived/notify.sh';
 /** Unprivileged user the track scripts run as (`enable_script_security`). */
 export const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
 
-/** Logs every VRRP transition, so an operator sees when and where the VIP moved. */
-export const KEEPALIVED_NOTIFY_SCRIPT = `#!/bin/sh
-# Called by keepalived on every VRRP transition with: TYPE NAME STATE PRIORITY
-logger -t keepalived-notify "vrrp $1 $2 is now $3 (priority $4)"
-`;
+/**
+ * Logs every VRRP transition, so an operator sees when and where the VIP moved, and publishes each instance's state
+ * (`keepalived_vrrp_state{vrrp_instance}`, 1 on the VIP holder) for node_exporter's textfile collector. Shipped as an asset
+ * file checked by shellcheck.
+ */
+export const KEEPALIVED_NOTIFY_SCRIPT = readFileSync(join(__dirname, '../cloud-init/assets/keepalived-notify.sh'), 'utf8');
 
 function block(header: string, lines: readonly string[], indent = '    '): string {
   return [`${header} {`, ...lines.flatMap((line) => line.split('\n')).map((line) => `${indent}${line}`), '}'].join('\n');
@@ -72,7 +75,9 @@ export function renderKeepalivedConfig(plan: SitePlan, nodeName: string, authPas
     // master) hears a lower priority and re-announces the VIP's MAC at once; clients never keep the loser's MAC.
     'higher_prio_send_advert',
     'garp_lower_prio_repeat 2',
-    `notify ${KEEPALIVED_NOTIFY_PATH}`,
+    // As root, not the script user: it renames its file into node_exporter's root-owned textfile directory.
+    // Script security allows it, the script and every directory above it being root's alone.
+    `notify ${KEEPALIVED_NOTIFY_PATH} root`,
   );
 
   const sections = [

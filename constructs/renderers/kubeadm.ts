@@ -4,6 +4,7 @@ import { HostPlan, SitePlan, hostsWithRole } from '../site/plan';
 import { parseNodeTaint } from '../site/validate/hosts';
 import { CniKind, Distribution, HostRole } from '../site/spec';
 import { renderWaitLoop } from './shell-wait';
+import { ETCD_METRICS_PORT } from '../monitoring/ports';
 
 /**
  * kubeadm (Kubernetes 1.30, `kubeadm.k8s.io/v1beta3`) with CRI-O and stacked etcd: the configuration documents,
@@ -144,8 +145,8 @@ export interface KubeadmClusterConfiguration extends KubeadmDocument {
   readonly networking: { readonly podSubnet: string; readonly serviceSubnet: string; readonly dnsDomain: string };
   /** Extra names and addresses of the API server certificate ({@link kubeadmCertSans}). */
   readonly apiServer: { readonly certSANs: readonly string[] };
-  /** Stacked etcd: a local member on every control plane, with its data in `/var/lib/etcd`. */
-  readonly etcd: { readonly local: { readonly dataDir: string } };
+  /** Stacked etcd: a local member on every control plane, with its data in `/var/lib/etcd`; metrics on port 2381. */
+  readonly etcd: { readonly local: { readonly dataDir: string; readonly extraArgs: Readonly<Record<string, string>> } };
 }
 
 /** `JoinConfiguration` (v1beta3), for every node but the first control plane. */
@@ -268,7 +269,14 @@ export function kubeadmClusterConfiguration(plan: SitePlan): KubeadmClusterConfi
     controlPlaneEndpoint: kubeadmControlPlaneEndpoint(plan),
     networking: { podSubnet: plan.cluster.podCidr, serviceSubnet: plan.cluster.serviceCidr, dnsDomain: plan.cluster.clusterDomain },
     apiServer: { certSANs: kubeadmCertSans(plan) },
-    etcd: { local: { dataDir: '/var/lib/etcd' } },
+    etcd: {
+      local: {
+        dataDir: '/var/lib/etcd',
+        // kubeadm's default serves etcd's metrics on loopback only. Every address, because this document is shared by
+        // all control planes and cannot name each one's own: the hosts' only outside network is the site network.
+        extraArgs: { 'listen-metrics-urls': `http://0.0.0.0:${ETCD_METRICS_PORT}` },
+      },
+    },
   };
 }
 

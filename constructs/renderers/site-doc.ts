@@ -1,8 +1,11 @@
+import { NodeLossVerdict, ProxmoxNodeLoss, Remaining, SiteService, proxmoxNodeLosses, serverNoun } from '../site/node-loss';
 import { HostPlan, SitePlan, applicationDomain, controlPlaneHosts, hostsWithRole, workerHosts } from '../site/plan';
 import { DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { dnsResolverWarning } from './bind9';
+import { renderBackupSection } from './etcd-backup';
 import { API_HEALTH_CHECK_INTERVALS, K3S_API_SERVER_PORT, apiHealthCheckTimes } from './haproxy';
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, K3S_DATASTORE_CA_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH } from './postgres';
+import { renderAlertSection } from '../monitoring/alert-table';
 
 /** Where kubeadm's kubelet reads the static pod manifests of the control plane. */
 const KUBEADM_STATIC_POD_DIR = '/etc/kubernetes/manifests';
@@ -150,6 +153,60 @@ function ingressStep(plan: SitePlan): string {
   return `5. **Application through ingress:** ${curl} answers through the endpoint; stop a server running the ingress controller and it still answers.`;
 }
 
+const ofN = (count: Remaining, noun: string) => `${count.left} of ${count.of} ${noun}`;
+const serves = (serving: boolean, text: string) => `${serving ? 'serves' : '**stops**'}: ${text}`;
+
+/** The API cell: the endpoint (load balancers left, or the one host it is), then the API servers left. */
+function apiCell(plan: SitePlan, loss: ProxmoxNodeLoss): string {
+  const endpoint = loss.api.endpointHost
+    ? `endpoint ${loss.api.endpointHost} ${loss.api.endpointUp ? 'up' : 'lost'}`
+    : `VIP on ${ofN(loss.api.loadBalancers!, 'load balancers')}`;
+  return serves(loss.api.serving, `${endpoint}, ${ofN(loss.api.servers, serverNoun(plan))}`);
+}
+
+/** The etcd / datastore cell: the cluster's etcd quorum, or the datastore's etcd quorum and Patroni. */
+function quorumCell(plan: SitePlan, loss: ProxmoxNodeLoss): string {
+  if (loss.clusterEtcd) {
+    const kind = plan.controlPlane.distribution === Distribution.KUBEADM ? 'stacked' : 'embedded';
+    const kept = loss.clusterEtcd.left >= loss.clusterEtcd.needed;
+    return `${kept ? 'quorum kept' : '**quorum lost**'}: ${kind} etcd ${ofN(loss.clusterEtcd, 'members')}, ${loss.clusterEtcd.needed} needed`;
+  }
+  if (loss.datastore) {
+    const { etcd, nodes, leaderPossible, synchronousStandbyLeft, serving } = loss.datastore;
+    const patroni = !leaderPossible ? 'no leader' : synchronousStandbyLeft ? 'a leader and a synchronous standby' : 'a leader, no synchronous standby';
+    return serves(serving, `datastore etcd ${ofN(etcd, 'members')}, ${etcd.needed} needed; PostgreSQL ${ofN(nodes, 'nodes')}, Patroni: ${patroni}`);
+  }
+  return '-';
+}
+
+function ingressCell(loss: ProxmoxNodeLoss): string {
+  const { controllers, frontends, serving } = loss.ingress;
+  return serves(serving, `${ofN(controllers, 'controllers')}${frontends ? `, 80/443 on ${ofN(frontends, 'load balancers')}` : ' (NodePorts)'}`);
+}
+
+function verdictCell(loss: ProxmoxNodeLoss): string {
+  if (loss.verdict === NodeLossVerdict.OUTAGE) {
+    const services = [...new Set(loss.stops.map((stop) => stop.service))];
+    return `**outage**: ${services.map((service) => `${service} (${loss.stops.filter((s) => s.service === service).map((s) => s.reason).join('; ')})`).join(', ')}`;
+  }
+  return loss.verdict === NodeLossVerdict.DEGRADED ? `degraded: ${loss.degradations.join('; ')}` : 'survives';
+}
+
+/** "Losing a Proxmox node": one row per Proxmox node, what its loss leaves of each service. */
+function nodeLossSection(plan: SitePlan): string[] {
+  return [
+    '## Losing a Proxmox node',
+    '',
+    `What stops when a Proxmox node goes down with every host on it. *degraded*: everything still serves, but a service is on its last host; *outage*: a service stops (${Object.values(SiteService).join(', ')}).`,
+    '',
+    '| Proxmox node | hosts on it | API | etcd / datastore | ingress | DNS | verdict |',
+    '|---|---|---|---|---|---|---|',
+    ...proxmoxNodeLosses(plan).map((loss) => `| ${loss.node} | ${loss.hosts.map((h) => `${h.name}${h.decommission ? ' (decommissioned)' : ''}`).join(', ') || '-'} `
+      + `| ${apiCell(plan, loss)} | ${quorumCell(plan, loss)} | ${ingressCell(loss)} | ${loss.dns ? serves(loss.dns.serving, ofN(loss.dns.servers, 'Bind9 servers')) : '-'} | ${verdictCell(loss)} |`),
+    '',
+  ];
+}
+
 /**
  * A Markdown page for one site, generated from the plan: topology diagram, hosts with roles, addresses and ports,
  * the API endpoint and DNS names, the warnings, and the validation steps of seed 002 adapted to the site.
@@ -194,6 +251,9 @@ export function renderSiteDocument(plan: SitePlan): string {
     '',
     ...(warnings.length > 0 ? warnings.map((w) => `- \`${w.path}\`: ${w.message}`) : ['None.']),
     '',
+    ...nodeLossSection(plan),
+    ...renderBackupSection(plan),
+    ...renderAlertSection(plan),
     '## Validation procedures',
     '',
     '1. **API through the endpoint:** `kubectl --kubeconfig ' + `${plan.name}.kubeconfig get nodes -o wide\` lists ${servers.length + agents.length} Ready nodes (${servers.length} control-plane). Fetch the kubeconfig with \`terraform output -raw kubeconfig_command | sh\`.`,

@@ -1,13 +1,14 @@
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { HostKind } from '../site/spec';
 import { HostPlan, SitePlan } from '../site/plan';
+import { applyHostExporters } from './host-exporters';
 
 const ROLE = 'base';
 
 /**
  * What every host gets: the admin user with its SSH keys, and on VMs the QEMU guest agent (Proxmox reads the
  * addresses and shuts down cleanly through it) and time sync (etcd, TLS and Raft-like elections need agreeing
- * clocks). Containers share the Proxmox host's clock and have no guest agent.
+ * clocks). Containers share the Proxmox host's clock and have no guest agent. Every host serves its metrics exporters.
  *
  * @param sshAuthorizedKeys the admin keys; may hold Terraform references (e.g. a variable)
  */
@@ -18,6 +19,7 @@ export function applyBaseHost(config: CloudConfig, plan: SitePlan, host: HostPla
     sudo: true,
     groups: ['adm', 'sudo'],
   });
+  applyHostExporters(config, plan, host);
   if (host.kind !== HostKind.VM) {
     return;
   }

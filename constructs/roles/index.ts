@@ -6,3 +6,4 @@ export * from './k3s';
 export * from './datastore';
 export * from './dns';
 export * from './kubeadm';
+export * from './host-exporters';

@@ -1,4 +1,5 @@
 import { CloudConfig, EtcHostsEntry, Protocol } from '../cloud-init/cloud-config';
+import { ETCD_METRICS_PORT } from '../monitoring/ports';
 import {
   KUBEADM_API_SERVER_PORT, KUBEADM_CA_CERT_BASE64_PATH, KUBEADM_CA_KEY_BASE64_PATH, KUBEADM_DISCOVERY_KUBECONFIG_PATH, KUBEADM_INIT_CONFIG_PATH,
   KUBEADM_INIT_SCRIPT_PATH, KUBEADM_JOIN_CONFIG_PATH, KUBEADM_JOIN_SCRIPT_PATH, KUBEADM_NODE_PREP_SCRIPT_PATH, kubeadmClusterConfiguration,
@@ -66,6 +67,7 @@ export function applyKubeadmControlPlaneRole(config: CloudConfig, plan: SitePlan
   config.claimPort(CONTROL_PLANE_ROLE, { port: KUBEADM_API_SERVER_PORT, protocol: Protocol.TCP, description: 'kube-apiserver' });
   config.claimPort(CONTROL_PLANE_ROLE, { port: 2379, protocol: Protocol.TCP, description: 'etcd client' });
   config.claimPort(CONTROL_PLANE_ROLE, { port: 2380, protocol: Protocol.TCP, description: 'etcd peer' });
+  config.claimPort(CONTROL_PLANE_ROLE, { port: ETCD_METRICS_PORT, protocol: Protocol.TCP, description: 'etcd metrics (listen-metrics-urls)' });
   config.claimPort(CONTROL_PLANE_ROLE, { port: 10257, protocol: Protocol.TCP, address: '127.0.0.1', description: 'kube-controller-manager' });
   config.claimPort(CONTROL_PLANE_ROLE, { port: 10259, protocol: Protocol.TCP, address: '127.0.0.1', description: 'kube-scheduler' });
   prepareNode(config, plan);

@@ -12,6 +12,9 @@ import { validateControlPlane } from './validate/control-plane';
 import { defaultDatastoreWitness } from './validate/postgres';
 import { validateDecommission } from './validate/decommission';
 import { validateDns } from './validate/dns';
+import { validateMonitoring } from './validate/monitoring';
+import { validateBackup } from './validate/backup';
+import { resolveBackupEntry } from './backup';
 import { validateDerivedNames } from './validate/names';
 import { validatePorts } from './validate/ports';
 import { validateApiEndpoint } from './validate/endpoint';
@@ -20,6 +23,7 @@ import { validateAccess, validateHealthCheckVersion, validateName, validateVersi
 import { validateNetwork } from './validate/network';
 import { parseBastion, validateRollout } from './validate/rollout';
 import { validateProxmox } from './validate/proxmox';
+import { validateSharedProxmox } from './validate/shared-cluster';
 import { hostPaths, withHostPath } from './validate/host-paths';
 import { SiteInput, readSiteInput, readSiteList } from './validate/input';
 import { isObject, reportDuplicates, reportUnknownKeys } from './validate/shape';
@@ -77,7 +81,7 @@ function validateSite(problems: ProblemCollector, input: Record<string, unknown>
   if (input.description !== undefined) {
     problems.check(typeof input.description === 'string', 'description', input.description, 'a string');
   }
-  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'rollout', 'cluster', 'ingress', 'loadBalancer', 'controlPlane', 'postgres', 'dns']);
+  reportUnknownKeys(problems, '', input, ['name', 'description', 'network', 'proxmox', 'hosts', 'apiEndpoint', 'versions', 'access', 'rollout', 'cluster', 'ingress', 'loadBalancer', 'controlPlane', 'postgres', 'dns', 'monitoring', 'backup']);
   const network = isObject(input.network) ? input.network : undefined;
   const controlPlane = isObject(input.controlPlane) ? input.controlPlane : undefined;
   const cidr = validateNetwork(problems, input.network);
@@ -94,6 +98,8 @@ function validateSite(problems: ProblemCollector, input: Record<string, unknown>
   validateLoadBalancer(problems, input.loadBalancer, hosts);
   validateControlPlane(problems, input.controlPlane, input.postgres, entries);
   validateDns(problems, input.dns);
+  validateMonitoring(problems, input.monitoring);
+  validateBackup(problems, input.backup, input);
   validatePorts(problems, input, entries);
   validateDerivedNames(problems, input, entries);
   validateDecommission(problems, input, entries);
@@ -134,12 +140,7 @@ export function defineSites(specs: readonly SiteSpec[]): SitePlan[] {
     value: `${plan.loadBalancer!.vrrpRouterId} on ${plan.network.cidr} via ${plan.proxmox.bridge}${plan.proxmox.vlanId ? ` vlan ${plan.proxmox.vlanId}` : ''}`,
   }));
   reportDuplicates(problems, routerIds, 'VRRP router id on this layer-2 network');
-  // Sites on one Proxmox VE cluster (the same API endpoint) share its VM ids: a second VM with an id fails to create.
-  const vmIds = plans.flatMap((plan) => plan.hosts.map((host) => ({
-    path: `${plan.name}: ${hostPaths(plan.hosts)[plan.hosts.indexOf(host)]}.vmId`,
-    value: `${host.vmId} on ${new URL(plan.proxmox.endpoint).host}`,
-  })));
-  reportDuplicates(problems, vmIds, 'VM id on this Proxmox VE cluster');
+  validateSharedProxmox(problems, plans);
   problems.throwIfAny(list.entries.length === 1 ? 'the site' : `the list of ${list.entries.length} sites`);
   return plans;
 }
@@ -264,6 +265,8 @@ function resolvePlan(spec: SiteSpec, cidr: Ipv4Cidr): SitePlan {
       allowUnsafeServerRemoval: spec.rollout?.allowUnsafeServerRemoval ?? false,
       ...(spec.rollout?.bastion ? { bastion: parseBastion(spec.rollout.bastion) } : {}),
     },
+    monitoring: { enabled: spec.monitoring?.enabled ?? true, ...(spec.monitoring?.receiver ? { receiver: spec.monitoring.receiver } : {}) },
+    ...resolveBackupEntry(spec),
     access: {
       adminUser: spec.access?.adminUser ?? DEFAULT_ADMIN_USER,
       sshAuthorizedKeys: [...(spec.access?.sshAuthorizedKeys ?? [])],

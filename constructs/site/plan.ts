@@ -1,4 +1,5 @@
-import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, Distribution, HostKind, HostRole, VrrpVersion } from './spec';
+import type { BackupPlan } from './backup';
+import { ApiHealthCheck, ChecksumAlgorithm, CniKind, DatastoreKind, Distribution, HostKind, HostRole, MonitoringReceiverSpec, VrrpVersion } from './spec';
 
 /** A non-fatal finding about a site: it synthesizes, but an operator should know. */
 export interface SiteWarning {
@@ -218,6 +219,10 @@ export interface SitePlan {
     readonly timezone: string;
     readonly ntpServers: readonly string[];
   };
+  /** The in-cluster monitoring stack: on unless the site turned it off; the receiver as the site named it. */
+  readonly monitoring: { readonly enabled: boolean; readonly receiver?: MonitoringReceiverSpec };
+  /** Backups that leave the site; absent when the site has no backup section. */
+  readonly backup?: BackupPlan;
   /** Non-fatal findings (single points of failure, unverified downloads, ...). */
   readonly warnings: readonly SiteWarning[];
 }

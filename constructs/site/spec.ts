@@ -5,6 +5,8 @@
  * one error instead of throwing at the first.
  */
 
+import type { BackupSpec } from './backup';
+
 /** What a host does in the site. Roles attach services to hosts; several roles may share one host. */
 export enum HostRole {
   /** A K3s server (control plane; embedded etcd member when the site uses etcd). */
@@ -664,4 +666,74 @@ export interface SiteSpec {
    * @default - see {@link DnsSpec}; used only when a host has role `dns`
    */
   readonly dns?: DnsSpec;
+  /**
+   * The in-cluster monitoring stack (kube-prometheus-stack), its scrape targets and alert rules from the plan.
+   *
+   * @default - on, alerts go nowhere until a receiver is named
+   */
+  readonly monitoring?: MonitoringSpec;
+  /** Backups that leave the site (S3-compatible target); without one the site gets a warning. @default - none */
+  readonly backup?: BackupSpec;
+}
+
+/** A key of a Kubernetes Secret in the monitoring namespace: secrets are referenced, never written into the site. */
+export interface SecretKeySpec {
+  /** The Secret's name (an RFC 1123 subdomain), created by the operator in the namespace `monitoring`. */
+  readonly name: string;
+  /** The key inside the Secret. */
+  readonly key: string;
+}
+
+/** What Alertmanager sends alerts to. */
+export enum MonitoringReceiverKind {
+  /** An HTTP POST of Alertmanager's webhook JSON to a URL. */
+  WEBHOOK = 'webhook',
+  /** Email through an SMTP smarthost. */
+  EMAIL = 'email',
+  /** A topic on an ntfy server (its JSON publishing endpoint, through Alertmanager's webhook). */
+  NTFY = 'ntfy',
+}
+
+/** A webhook receiver. The URL often carries a token, so it comes from a Secret. */
+export interface WebhookReceiverSpec {
+  readonly kind: MonitoringReceiverKind.WEBHOOK;
+  /** The Secret key holding the full URL (Alertmanager's `url_file`). */
+  readonly urlSecret: SecretKeySpec;
+}
+
+/** An email receiver. */
+export interface EmailReceiverSpec {
+  readonly kind: MonitoringReceiverKind.EMAIL;
+  /** Recipient address. */
+  readonly to: string;
+  /** Sender address. */
+  readonly from: string;
+  /** SMTP server as `host:port`. */
+  readonly smarthost: string;
+  /** SMTP user name. @default - no SMTP authentication */
+  readonly username?: string;
+  /** The Secret key holding the SMTP password (needs `username`). @default - no password */
+  readonly passwordSecret?: SecretKeySpec;
+}
+
+/** An ntfy receiver. */
+export interface NtfyReceiverSpec {
+  readonly kind: MonitoringReceiverKind.NTFY;
+  /** The ntfy server, `https://host[:port]` (no path). */
+  readonly serverUrl: string;
+  /** The topic alerts are published to. */
+  readonly topic: string;
+  /** The Secret key holding an ntfy access token (sent as a bearer token). @default - anonymous publishing */
+  readonly tokenSecret?: SecretKeySpec;
+}
+
+/** Where Alertmanager sends the site's alerts. */
+export type MonitoringReceiverSpec = WebhookReceiverSpec | EmailReceiverSpec | NtfyReceiverSpec;
+
+/** The in-cluster monitoring stack. */
+export interface MonitoringSpec {
+  /** Install kube-prometheus-stack, the scrape targets and the alert rules. @default true */
+  readonly enabled?: boolean;
+  /** Where alerts go. @default - nowhere (Alertmanager's null receiver): alerts show only in Prometheus and Alertmanager */
+  readonly receiver?: MonitoringReceiverSpec;
 }

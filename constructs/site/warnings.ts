@@ -1,9 +1,35 @@
-import { HostPlan, SitePlan, SiteWarning, controlPlaneHosts, hostsWithRole } from './plan';
+import { SiteService, StopCause, clusterEtcdVoters, lossOfHosts, proxmoxNodeLosses } from './node-loss';
+import { SitePlan, SiteWarning, controlPlaneHosts, hostsWithRole } from './plan';
 import { DatastoreKind, Distribution, HostRole } from './spec';
+import { backupWarnings } from './backup';
 
-function allOnOneProxmoxNode(hosts: readonly HostPlan[]): string | undefined {
-  const nodes = new Set(hosts.map((host) => host.proxmoxNode));
-  return hosts.length > 1 && nodes.size === 1 ? [...nodes][0] : undefined;
+/**
+ * One warning per Proxmox node whose loss stops the API or the datastore for a reason no single host's loss gives
+ * (a single load balancer, a lone server, 2 etcd members: those have their own warnings, or are the site's choice).
+ * It names the node, what stops, why, and the members on the node.
+ */
+function proxmoxNodeLossWarnings(plan: SitePlan): SiteWarning[] {
+  const rootCause = (cause: { service: SiteService; cause: StopCause }) =>
+    (cause.service === SiteService.API || cause.service === SiteService.DATASTORE) && cause.cause !== StopCause.DATASTORE_STOPPED;
+  const singleHostCauses = new Set(plan.hosts.flatMap((host) => lossOfHosts(plan, new Set([host.name])).stops.filter(rootCause).map((s) => s.cause)));
+  const label = (name: string) => (name === plan.postgres?.witness?.name ? `the witness ${name}` : name);
+  const warnings: SiteWarning[] = [];
+  for (const loss of proxmoxNodeLosses(plan)) {
+    const causes = loss.stops.filter((s) => rootCause(s) && !singleHostCauses.has(s.cause));
+    if (causes.length === 0) {
+      continue;
+    }
+    const stopped = loss.datastore && !loss.datastore.serving ? 'the datastore and the API' : 'the API';
+    const said = new Set<string>();
+    const reasons = causes.map((cause) => {
+      const members = cause.hosts.map(label).join(', ');
+      const first = !said.has(members);
+      said.add(members);
+      return first && members ? `${cause.reason} (on it: ${members})` : cause.reason;
+    });
+    warnings.push({ path: 'hosts', message: `losing Proxmox node "${loss.node}" stops ${stopped}: ${reasons.join('; ')}` });
+  }
+  return warnings;
 }
 
 /** Non-fatal findings: the site synthesizes, but it is less available than it looks. */
@@ -13,20 +39,10 @@ export function siteWarnings(plan: Omit<SitePlan, 'warnings'>): SiteWarning[] {
   const servers = controlPlaneHosts(sitePlan);
   const loadBalancers = hostsWithRole(sitePlan, HostRole.LOAD_BALANCER);
 
-  const serverNode = allOnOneProxmoxNode(servers);
   if (servers.length === 2 && plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD) {
     warnings.push({ path: 'hosts', message: `2 ${plan.controlPlane.distribution === Distribution.KUBEADM ? 'stacked' : 'embedded'} etcd members tolerate no failure: losing either control-plane node stops the cluster (use 3)` });
   }
-  if (serverNode) {
-    warnings.push({ path: 'hosts', message: `all ${servers.length} k3s servers (the quorum members) run on Proxmox node "${serverNode}": losing that node stops the control plane` });
-  }
-  const balancerNode = allOnOneProxmoxNode(loadBalancers);
-  if (balancerNode) {
-    warnings.push({ path: 'hosts', message: `all ${loadBalancers.length} load balancers run on Proxmox node "${balancerNode}": losing that node takes the API endpoint down` });
-  }
-  // Voters of the cluster's etcd: K3s servers on embedded etcd or kubeadm control planes, those staying in the site.
-  const voters = plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD || plan.controlPlane.distribution === Distribution.KUBEADM
-    ? servers.filter((host) => !host.decommission).length : 0;
+  const voters = clusterEtcdVoters(sitePlan).length;
   if (voters > 2 && voters % 2 === 0) {
     warnings.push({ path: 'hosts', message: `${voters} etcd members tolerate as many failures as ${voters - 1} (${voters / 2 - 1}), and every write waits for ${voters / 2 + 1} of them: an odd number is as safe with one server less` });
   }
@@ -42,13 +58,8 @@ export function siteWarnings(plan: Omit<SitePlan, 'warnings'>): SiteWarning[] {
   } else if (loadBalancers.length === 0 && servers.length > 1) {
     warnings.push({ path: 'apiEndpoint', message: `no load balancer: the API endpoint is server "${servers[0].name}" alone, so clients lose the API when it fails` });
   }
-  if (plan.postgres && plan.postgres.etcdMembers.length > 1) {
-    const members = plan.postgres.etcdMembers.map((member) => plan.hosts.find((host) => host.name === member.name)!);
-    const memberNode = allOnOneProxmoxNode(members);
-    if (memberNode) {
-      warnings.push({ path: 'postgres.witness', message: `all ${members.length} etcd members of the datastore (${members.map((m) => m.name).join(', ')}) run on Proxmox node "${memberNode}": losing that node stops automatic failover and demotes the primary` });
-    }
-  }
+  warnings.push(...proxmoxNodeLossWarnings(sitePlan));
+  warnings.push(...backupWarnings(plan));
   const downloads = [['proxmox.cloudImage', plan.proxmox.cloudImage], ['proxmox.lxcTemplate', plan.proxmox.lxcTemplate]] as const;
   for (const [path, download] of downloads) {
     if (download && !download.checksum) {

@@ -119,10 +119,13 @@ function compareParts(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
-/** Why a machine is replaced: an explicit rebuild, or a placement the provider cannot change in place. */
-function replacementReason(before: HostRecord, after: HostRecord): string | undefined {
+/**
+ * Why a machine is replaced: an explicit rebuild, or a placement the provider cannot change in place (a VM's move to
+ * another Proxmox node is a migration, no replacement).
+ */
+function replacementReason(before: HostRecord, after: HostRecord, migrates: boolean): string | undefined {
   for (const [fact, why] of [['generation', 'generation raised (rebuild on purpose)'], ['vmId', 'VM id changed'], ['proxmoxNode', 'Proxmox node changed'], ['kind', 'kind changed']] as const) {
-    if (before.facts[fact] !== after.facts[fact]) {
+    if (before.facts[fact] !== after.facts[fact] && !(fact === 'proxmoxNode' && migrates)) {
       return `${why}: ${before.facts[fact]} → ${after.facts[fact]}`;
     }
   }
@@ -205,7 +208,7 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
       continue;
     }
     const machine = machineOf(machineByHost.get(record.host));
-    const reason = replacementReason(before, record) ?? (machine?.action === 'replace' ? `machine replaced: ${machine.cause}` : undefined);
+    const reason = replacementReason(before, record, machine?.migrates === true) ?? (machine?.action === 'replace' ? `machine replaced: ${machine.cause}` : undefined);
     if (reason) {
       leaving.push(record.host);
       hosts.push({ host: record.host, action: 'replaced', files: [], services: [], reason, ...(machine ? { machine } : {}) });

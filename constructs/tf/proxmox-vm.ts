@@ -118,6 +118,9 @@ export class ProxmoxVm extends Construct {
       tags: props.tags ? [...props.tags].sort() : undefined,
       onBoot: true,
       started: true,
+      // A `proxmoxNode` change migrates the running VM (online, local disks included) instead of replacing it
+      // (BEHAVIOUR.md: vm.go ForceNewIf 1781-1790); its snippets are uploaded on the new node.
+      migrate: true,
       // A clean ACPI shutdown first, so K3s and etcd leave their data consistent.
       stopOnDestroy: false,
       agent: { enabled: true, trim: true },

@@ -26,6 +26,7 @@ import { guardAgainstUnsafeChanges } from './synth-guard';
 import { StateBackendOptions, applyStateBackend } from './state-backend';
 import { interpolatedLifecycleEntries } from './lifecycle-references';
 import { addCertificateRenewal } from './certificate-renewal';
+import { applySiteBackups, backupCredentialVariables, embeddedEtcdBackupDatastore } from './site-backups';
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -301,6 +302,7 @@ export class SiteStack extends TerraformStack {
     if (site.dns) {
       this.dns = new DnsZone(this, 'Dns', { site, hosts: site.dns.servers.map((server) => ({ name: server.name, cloudConfig: hosts.get(server.name)!.cloudConfig })) });
     }
+    const backupCredentials = backupCredentialVariables(this, site);
     const withRole = (role: HostRole) => site.hosts.filter((h) => hasRole(h, role)).map((h) => ({ name: h.name, cloudConfig: hosts.get(h.name)!.cloudConfig }));
     if (site.controlPlane.distribution === Distribution.K3S) {
       const datastore = site.controlPlane.datastore === DatastoreKind.POSTGRES
@@ -317,7 +319,7 @@ export class SiteStack extends TerraformStack {
             },
           } : {}),
         })
-        : new EmbeddedEtcdDatastore();
+        : embeddedEtcdBackupDatastore(site, backupCredentials) ?? new EmbeddedEtcdDatastore();
       this.controlPlane = new K3sControlPlane(this, 'ControlPlane', {
         site, servers: withRole(HostRole.K3S_SERVER), datastore,
         ...(secretsFromVariables ? { token: secretVariable('k3s_token', 'the K3s cluster token (letters and digits)') } : {}),
@@ -329,6 +331,7 @@ export class SiteStack extends TerraformStack {
       new KubeadmWorkers(this, 'Workers', { site, workers: withRole(HostRole.WORKER), joinSecrets: controlPlane.joinSecrets });
     }
 
+    applySiteBackups(this, site, hosts, backupCredentials, { token: this.controlPlane?.token, tokenFromVariable: secretsFromVariables });
     if (site.controlPlane.distribution === Distribution.K3S) {
       addNodeLifecycle(this, site, hosts, connections);
     } else {

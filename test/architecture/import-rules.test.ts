@@ -24,6 +24,11 @@ const RULES: readonly ImportRule[] = [
     why: 'renderers are pure functions of the site plan',
   },
   {
+    from: 'constructs/monitoring',
+    forbidden: ['constructs', 'cdktf', 'cdk8s', 'cdk8s-plus-29', './constructs/tf', './constructs/k8s', './constructs/roles'],
+    why: 'the monitoring model (metrics endpoints, alert rules, scrape configs) is pure: the hosts\' roles and the cluster stack both read it',
+  },
+  {
     from: 'constructs/renderers/haproxy.ts',
     forbidden: ['./constructs/renderers/postgres'],
     why: 'the load balancer renderer knows no datastore: the datastore adds its writer service (HaLoadBalancerPair.addTcpService)',

@@ -190,29 +190,39 @@ describe('postgres validation errors', () => {
   });
 });
 
-describe('warning: every etcd member on one Proxmox node', () => {
+// The datastore's etcd quorum per Proxmox node is one cause of the node-loss warning (constructs/site/node-loss.ts,
+// test/site/node-loss.test.ts); it replaced the "every etcd member on one node" warning, which missed 2 of 3 on a node.
+describe('warning: losing a Proxmox node stops the datastore', () => {
+  const nodeLoss = (spec: SiteSpec) => defineSite(spec).warnings.filter((w) => w.message.startsWith('losing Proxmox node')).map((w) => w.message);
   const onOneNode: SiteSpec = { ...pgHomelabSite, hosts: pgHomelabSite.hosts.map((host) => ({ ...host, proxmoxNode: 'pve1' })) };
 
-  test('seed 000 on one Proxmox node warns that losing it stops automatic failover', () => {
-    expect(defineSite(onOneNode).warnings.filter((w) => w.path === 'postgres.witness')).toEqual([{
-      path: 'postgres.witness',
-      message: 'all 3 etcd members of the datastore (pg-node-1, pg-node-2, cp1) run on Proxmox node "pve1": losing that node stops automatic failover and demotes the primary',
-    }]);
+  test('seed 000 on one Proxmox node warns that losing it stops the datastore (its etcd keeps no member) and the API', () => {
+    const [warning, ...others] = nodeLoss(onOneNode);
+    expect(others).toEqual([]);
+    expect(warning).toMatch(/^losing Proxmox node "pve1" stops the datastore and the API: /);
+    expect(warning).toContain('the datastore\'s etcd keeps 0 of 3 members, 2 needed for quorum, so Patroni demotes the primary and elects no leader');
   });
 
-  test('the witness alone decides: members spread over two nodes do not warn', () => {
-    expect(defineSite(pgHomelabSite).warnings.filter((w) => w.path === 'postgres.witness')).toEqual([]);
-    // Datastore nodes on pve1 but the witness on pve2 (given explicitly).
-    const spread: SiteSpec = {
+  test('2 of the 3 members on one node is enough to stop it: the witness beside a datastore node, or both datastore nodes together', () => {
+    expect(nodeLoss(pgHomelabSite)).toEqual([expect.stringContaining('losing Proxmox node "pve1" stops the datastore and the API: the datastore\'s etcd keeps 1 of 3 members')]);
+    // Datastore nodes on pve1, the witness on pve2 (given explicitly): pve1 still holds 2 of 3.
+    const datastoresTogether: SiteSpec = {
       ...pgHomelabSite,
       hosts: pgHomelabSite.hosts.map((host) => ({ ...host, proxmoxNode: host.name === 'cp2' ? 'pve2' : 'pve1' })),
       postgres: { witness: 'cp2' },
     };
-    expect(defineSite(spread).warnings.filter((w) => w.path === 'postgres.witness')).toEqual([]);
-    expect(defineSite({ ...spread, postgres: { witness: 'cp3' } }).warnings.filter((w) => w.path === 'postgres.witness')).toHaveLength(1);
+    expect(nodeLoss(datastoresTogether)).toEqual([expect.stringContaining('(on it: pg-node-1, pg-node-2)')]);
+    // One member per node on three nodes: no node holds a majority.
+    const spread: SiteSpec = {
+      ...pgHomelabSite,
+      proxmox: { ...pgHomelabSite.proxmox, nodes: ['pve1', 'pve2', 'pve3'] },
+      hosts: pgHomelabSite.hosts.map((host) => ({ ...host, proxmoxNode: host.name === 'cp3' ? 'pve3' : host.proxmoxNode })),
+      postgres: { witness: 'cp3' },
+    };
+    expect(nodeLoss(spread)).toEqual([]);
   });
 
-  test('a single datastore node has one etcd member: nothing to spread, no warning', () => {
-    expect(defineSite(singleNodeSite).warnings.filter((w) => w.path === 'postgres.witness')).toEqual([]);
+  test('a single datastore node has one etcd member: its loss is a single host\'s, no node warning', () => {
+    expect(nodeLoss(singleNodeSite)).toEqual([]);
   });
 });

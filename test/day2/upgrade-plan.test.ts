@@ -7,7 +7,7 @@ import homelab from '../../sites/homelab';
 import prod from '../../sites/prod';
 import { resourcesByPath, synthSite } from '../support/synth';
 import { StandinHome, TerraformJson, TerraformWorkdir, createReattachedStandinHome } from '../support/terraform-cli';
-import { terraformActions, withoutProvisioners } from '../terraform/plan-table';
+import { changedPaths, terraformActions, withoutProvisioners } from '../terraform/plan-table';
 
 /**
  * Upgrading a running site to this version of the library: the seed sites as the previous version synthesized
@@ -23,6 +23,7 @@ describe.each([prod, homelab] as SiteSpec[])('$name: the previous version\'s app
   let home: StandinHome;
   let workdir: TerraformWorkdir;
   let actions: Record<string, string>;
+  let plan: TerraformJson;
   const before = fixture(spec.name);
   const after = synthSite(defineSite(spec)).json;
 
@@ -31,7 +32,8 @@ describe.each([prod, homelab] as SiteSpec[])('$name: the previous version\'s app
     workdir = await TerraformWorkdir.create(withoutProvisioners(before), { home, timeoutMs: 180_000 });
     await workdir.apply();
     workdir.setConfig(after);
-    actions = terraformActions(await workdir.planJson(['-refresh=false']));
+    plan = await workdir.planJson(['-refresh=false']);
+    actions = terraformActions(plan);
   }, 600_000);
   afterAll(() => {
     workdir?.dispose();
@@ -44,8 +46,15 @@ describe.each([prod, homelab] as SiteSpec[])('$name: the previous version\'s app
     expect(JSON.stringify(after)).toContain('meta_data_file_id');
   });
 
-  test('no machine is replaced, restarted or updated', () => {
-    expect(Object.entries(actions).filter(([address]) => MACHINES.test(address))).toEqual([]);
+  test('no machine is replaced or restarted; the VMs are updated in place only to migrate on a node change from now on', () => {
+    expect(Object.entries(actions).filter(([address, action]) => MACHINES.test(address) && !(address.startsWith('proxmox_virtual_environment_vm.') && action === 'update'))).toEqual([]);
+    const vmUpdates = (plan.resource_changes as { address: string; change: { actions: string[]; before: unknown; after: unknown; after_unknown?: unknown } }[])
+      .filter((rc) => rc.address.startsWith('proxmox_virtual_environment_vm.') && rc.change.actions.join() === 'update');
+    expect(vmUpdates).toHaveLength(Object.keys(after.resource.proxmox_virtual_environment_vm ?? {}).length);
+    for (const rc of vmUpdates) {
+      // `migrate` only tells the provider what to do on a later node_name change: no API call, no restart.
+      expect({ vm: rc.address, changed: changedPaths(rc.change.before, rc.change.after, rc.change.after_unknown).map((p) => p.join('.')) }).toEqual({ vm: rc.address, changed: ['migrate'] });
+    }
   });
 
   test('the meta-data snippets are created, every converge step runs again, and the change report predicts it all', () => {

@@ -101,6 +101,9 @@ export class FailoverLab {
       'mkdir -p /run/haproxy',
       `mount --bind ${dir}/haproxy /etc/haproxy`,
       `mount --bind ${dir}/keepalived /etc/keepalived`,
+      // Keepalived's notify script publishes the VRRP state there (node_exporter's textfile directory): per node, not
+      // this machine's (present only when prometheus-node-exporter is installed here).
+      `mkdir -p ${dir}/textfile && if [ -d /var/lib/prometheus/node-exporter ]; then mount --bind ${dir}/textfile /var/lib/prometheus/node-exporter; fi`,
       `haproxy -W -db -f /etc/haproxy/haproxy.cfg 2>&1 | ${TIMESTAMP_LINES} > ${this.workDir}/${node.name}-haproxy.log &`,
       `keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p ${dir}/run/keepalived.pid -r ${dir}/run/vrrp.pid -c ${dir}/run/checkers.pid 2>&1 | ${TIMESTAMP_LINES} > ${this.workDir}/${node.name}-keepalived.log &`,
       // Stay alive as the namespace's init even when HAProxy and Keepalived are killed by a scenario.

@@ -205,7 +205,7 @@ describe('renderCiliumBootstrapManifest', () => {
   test('holds exactly the HelmChart of the site\'s GitOps folder', () => {
     const documents = manifest.content.split(/^---$/m).map((text) => parse(text));
     const gitOps = synth(new SiteChart(Testing.app(), 'lab', { site }));
-    expect(documents).toEqual([one(gitOps, 'HelmChart')]);
+    expect(documents).toEqual([one(gitOps, 'HelmChart', 'cilium')]);
     expect(manifest.content).toMatch(/^# Cilium for site lab, rendered by proxmox-k3s-ha/);
   });
 

@@ -29,7 +29,7 @@ describe('SiteChart', () => {
     expect(chart.cilium).toBeDefined();
     expect(chart.ingressController.ingressClassName).toBe('nginx');
     expect(chart.tlsDemoApp?.host).toBe('nginx.k3s.test.local');
-    expect(ofKind(manifests, 'HelmChart')).toHaveLength(1);
+    expect(ofKind(manifests, 'HelmChart').map((m) => m.metadata.name)).toEqual(['cilium', 'kube-prometheus-stack']);
     expect(ofKind(manifests, 'DaemonSet')).toHaveLength(1);
     expect(ofKind(manifests, 'Ingress')).toHaveLength(1);
   });
@@ -63,7 +63,7 @@ describe('SiteChart', () => {
     });
 
     test('Cilium: kube-proxy replacement, the K3s pod CIDR, node-local API, two operator replicas', () => {
-      expect(helmValues(one(manifests, 'HelmChart'))).toMatchObject({
+      expect(helmValues(one(manifests, 'HelmChart', 'cilium'))).toMatchObject({
         kubeProxyReplacement: true,
         k8sServiceHost: '127.0.0.1',
         k8sServicePort: 6444,
@@ -121,7 +121,7 @@ describe('SiteChart', () => {
 
   test('a flannel site gets no Cilium HelmChart', () => {
     const flannel = synthSite(defineSite({ ...lab, cluster: { cni: CniKind.FLANNEL } }));
-    expect(ofKind(flannel, 'HelmChart')).toEqual([]);
+    expect(ofKind(flannel, 'HelmChart').map((m) => m.metadata.name)).toEqual(['kube-prometheus-stack']);
     expect(ofKind(flannel, 'DaemonSet')).toHaveLength(1);
   });
 

@@ -69,7 +69,7 @@ describe.each(SITES.map((site) => [site.name, site] as const))('kubeadm document
     expect(kubeadmControlPlaneEndpoint(site)).toBe(endpoint);
     expect(cluster.networking).toEqual({ podSubnet: site.cluster.podCidr, serviceSubnet: site.cluster.serviceCidr, dnsDomain: site.cluster.clusterDomain });
     expect(cluster.kubernetesVersion).toBe(`v${site.versions.kubernetes}`);
-    expect(cluster.etcd).toEqual({ local: { dataDir: '/var/lib/etcd' } });
+    expect(cluster.etcd).toEqual({ local: { dataDir: '/var/lib/etcd', extraArgs: { 'listen-metrics-urls': 'http://0.0.0.0:2381' } } });
     expect(cluster.clusterName).toBe(site.name);
   });
 

@@ -133,8 +133,9 @@ describe.each(SITES.map((site) => [site.name, site] as const))('kubeadm site %s,
 
   test('port claims: API server and etcd on control planes, the kubelet on every node', () => {
     const ports = (name: string) => synthesized.stack.hosts.get(name)!.cloudConfig.ports.filter((p) => p.protocol === Protocol.TCP).map((p) => p.port).sort((a, b) => a - b);
-    expect(ports(first.name)).toEqual([2379, 2380, 6443, 10250, 10257, 10259]);
-    hostsWithRole(site, HostRole.WORKER).forEach((worker) => expect(ports(worker.name)).toEqual([10250]));
+    // 2381: etcd's metrics (listen-metrics-urls); 9100: node_exporter on every host.
+    expect(ports(first.name)).toEqual([2379, 2380, 2381, 6443, 9100, 10250, 10257, 10259]);
+    hostsWithRole(site, HostRole.WORKER).forEach((worker) => expect(ports(worker.name)).toEqual([9100, 10250]));
   });
 
   test('the HAProxy VM balances the API over the control planes on 6443 and no ingress frontends', () => {

@@ -58,6 +58,8 @@ unit_of() {
       ;;
     etcd) if command -v etcd >/dev/null; then echo etcd; fi ;;
     patroni) if [ -x /usr/bin/patroni ]; then echo patroni; fi ;;
+    # The metrics exporters every host runs (node_exporter) and DNS servers add (bind_exporter), when installed.
+    prometheus-node-exporter | prometheus-bind-exporter) if [ -x "/usr/bin/${1%.service}" ]; then echo "${1%.service}"; fi ;;
     *) ;;
   esac
 }
@@ -86,7 +88,7 @@ pid_file() {
       data=$(pg_column "$1" 6)
       if [ -n "$data" ]; then echo "$data/postmaster.pid"; fi
       ;;
-    etcd | patroni) echo "$STATE/$1.pid" ;;
+    etcd | patroni | prometheus-node-exporter | prometheus-bind-exporter) echo "$STATE/$1.pid" ;;
   esac
 }
 
@@ -243,6 +245,12 @@ start_unit() {
       fi
       ;;
     etcd | patroni) unit_exec_start "$1" ;;
+    prometheus-node-exporter | prometheus-bind-exporter)
+      # As their Debian units: /usr/bin/<unit> $ARGS, ARGS from /etc/default/<unit> (split into words on purpose).
+      # shellcheck disable=SC2016
+      setsid sh -c 'ARGS=; . "/etc/default/$1"; exec "/usr/bin/$1" $ARGS' sh "$1" </dev/null >>"$STATE/$1.log" 2>&1 &
+      echo "$!" >"$STATE/$1.pid"
+      ;;
   esac
   if ! wait_for ready "$1"; then
     fail "Job for $(full_name "$1") failed because the control process exited with error code."

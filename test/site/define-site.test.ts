@@ -61,6 +61,8 @@ const BASE: SiteSpec = {
     { name: 'lx-dns-01', ip: '192.168.168.131', vmId: 131, proxmoxNode: 'pve3', roles: [HostRole.DNS] },
   ],
   apiEndpoint: { vip: '192.168.168.100', port: 8443, dnsName: 'api.k3s.test.local' },
+  // A backup target: without one the site is warned that its cluster state has no off-site copy.
+  backup: { target: { endpoint: 'https://s3.k3s.test.local', bucket: 'lab-backups' } },
 };
 
 /**
@@ -152,8 +154,8 @@ describe('defineSite() with a valid site', () => {
     expect(labPlan.hosts.map((host) => host.name)).toEqual(plan.hosts.slice(0, 5).map((host) => host.name));
     expect(labPlan.network).toEqual(plan.network);
     expect(labPlan.apiEndpoint).toEqual(plan.apiEndpoint);
-    // lab.ts does not pin the cloud image checksum: that is its only warning.
-    expect(labPlan.warnings.map((warning) => warning.path)).toEqual(['proxmox.cloudImage.checksum']);
+    // lab.ts has no backup target and does not pin the cloud image checksum: those are its only warnings.
+    expect(labPlan.warnings.map((warning) => warning.path)).toEqual(['backup', 'proxmox.cloudImage.checksum']);
   });
 
   test('resolves the API endpoint from the VIP', () => {
@@ -624,7 +626,9 @@ describe('defineSite() warnings', () => {
       spec.hosts[3].roles = [HostRole.K3S_AGENT, HostRole.LOAD_BALANCER]; // pve1
       spec.hosts[5].roles = [HostRole.DNS, HostRole.LOAD_BALANCER]; // pve3
     }));
-    expect(messages(plan)).toEqual(['hosts: all 3 k3s servers (the quorum members) run on Proxmox node "pve2": losing that node stops the control plane']);
+    // The node-loss warning (constructs/site/node-loss.ts) replaced "all 3 k3s servers run on one node".
+    expect(messages(plan)).toEqual(['hosts: losing Proxmox node "pve2" stops the API: no k3s servers left (on it: lx-k3s-server-01, lx-k3s-server-02, lx-k3s-server-03); '
+      + 'embedded etcd keeps 0 of 3 members, 2 needed for quorum']);
   });
 
   test('warns when all load balancers run on one Proxmox node', () => {
@@ -634,7 +638,10 @@ describe('defineSite() warnings', () => {
       spec.hosts[1].proxmoxNode = 'pve1';
       spec.hosts[2].roles = [HostRole.K3S_SERVER];
     }));
-    expect(messages(plan)).toEqual(['hosts: all 2 load balancers run on Proxmox node "pve1": losing that node takes the API endpoint down']);
+    // The node-loss warning replaced "all 2 load balancers run on one node", and also names what that one missed:
+    // lx-k3s-server-02 moved to pve1 puts 2 of the 3 etcd members there.
+    expect(messages(plan)).toEqual(['hosts: losing Proxmox node "pve1" stops the API: no load balancer left to hold the VIP 192.168.168.100 (on it: lx-k3s-server-02, lx-k3s-agent-01); '
+      + 'embedded etcd keeps 1 of 3 members, 2 needed for quorum (on it: lx-k3s-server-01, lx-k3s-server-02)']);
   });
 
   test('warns that 2 K3s servers on embedded etcd tolerate no failure', () => {

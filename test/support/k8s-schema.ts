@@ -23,6 +23,8 @@ const CRD_FILES: { readonly [gvk: string]: string } = {
   'helm.cattle.io/v1/HelmChart': 'k3s/helm-controller-crds-v0.17.7/helm.cattle.io_helmcharts.yaml',
   'cilium.io/v2/CiliumLoadBalancerIPPool': 'cilium/crds-v1.20.0-pre.4/v2/ciliumloadbalancerippools.yaml',
   'cilium.io/v2alpha1/CiliumL2AnnouncementPolicy': 'cilium/crds-v1.20.0-pre.4/v2alpha1/ciliuml2announcementpolicies.yaml',
+  'monitoring.coreos.com/v1/PrometheusRule': 'prometheus/operator-crds-v0.93.0/prometheusrules.yaml',
+  'monitoring.coreos.com/v1alpha1/ScrapeConfig': 'prometheus/operator-crds-v0.93.0/scrapeconfigs.yaml',
 };
 
 /** cert-manager's kinds: no schema in the reference folder, so tests check their required fields by hand. */
@@ -145,7 +147,9 @@ const crdValidators = new Map<string, { validate: ValidateFunction; namespaced: 
 /** Ajv for schemas written for Go: lenient keywords, RE2's brace-less `\pL` classes rewritten for JavaScript. */
 function lenientAjv(): Ajv {
   if (!crdAjv) {
-    const regExp = (pattern: string, flags: string): RegExp => new RegExp(pattern.replace(/\\([pP])([A-Za-z])/g, '\\$1{$2}'), flags);
+    // RE2's inline (?i) (the operator's CRDs) is JavaScript's i flag.
+    const regExp = (pattern: string, flags: string): RegExp => new RegExp(pattern.replace(/\\([pP])([A-Za-z])/g, '\\$1{$2}').replace('(?i)', ''),
+      pattern.includes('(?i)') ? `${flags}i` : flags);
     regExp.code = 'new RegExp';
     crdAjv = new Ajv({ allErrors: true, strict: false, code: { regExp } });
     addFormats(crdAjv);

@@ -60,6 +60,16 @@ export function describePlanTable(siteName: string): void {
       }
     });
 
+    test('moving a VM to another Proxmox node migrates it: no replacement, no restart, its snippets follow it', () => {
+      const move = rows.find((row) => row.change === 'proxmoxNode change')!;
+      const vms = Object.entries(move.terraform).filter(([address]) => address.startsWith('proxmox_virtual_environment_vm.'));
+      expect(vms).toEqual([[expect.any(String), 'update']]);
+      expect(Object.values(move.machines)).toEqual(['update']);
+      expect(move.problems).toEqual([]);
+      const snippets = Object.entries(move.terraform).filter(([address]) => /^proxmox_virtual_environment_file\..*_(UserData|MetaData)_/.test(address));
+      expect(snippets.map(([, action]) => action)).toEqual(['replace', 'replace']);
+    });
+
     test('every change that restarts or replaces a running machine is unsafe, naming the host, except an accepted rebuild; the others are safe', () => {
       for (const row of rows) {
         // The host removed after its decommissioning is no longer running: destroying its machine is the point.

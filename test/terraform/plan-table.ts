@@ -51,7 +51,7 @@ export function withoutProvisioners(config: TerraformJson): TerraformJson {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Attribute paths (indexes left out) where Terraform's `before` and `after` differ, `after_unknown` counting as a change. */
-function changedPaths(before: unknown, after: unknown, unknown: unknown, path: string[] = []): string[][] {
+export function changedPaths(before: unknown, after: unknown, unknown: unknown, path: string[] = []): string[][] {
   if (unknown === true) {
     return [path];
   }

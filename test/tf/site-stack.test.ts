@@ -83,7 +83,10 @@ describe('SiteStack for the lab (seed 002)', () => {
 
   test('site warnings become cdktf warning annotations', () => {
     const warnings = stack.node.metadata.filter((entry) => entry.type === AnnotationMetadataEntryType.WARN).map((entry) => entry.data);
-    expect(warnings).toEqual(['proxmox.cloudImage.checksum: no checksum: Proxmox does not verify ubuntu-24.04-server-cloudimg-amd64.qcow2 after downloading it']);
+    expect(warnings).toEqual([
+      'backup: no backup target: the cluster state has no off-site copy (losing the control-plane machines loses the cluster); add a backup section',
+      'proxmox.cloudImage.checksum: no checksum: Proxmox does not verify ubuntu-24.04-server-cloudimg-amd64.qcow2 after downloading it',
+    ]);
   });
 
   test('Bind9 runs on the two agents: primary on the first, secondary on the second, zone k3s.test.local', () => {

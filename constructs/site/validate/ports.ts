@@ -1,4 +1,5 @@
 import { isPort } from '../../core/names';
+import { BIND_EXPORTER_PORT, BIND_STATISTICS_PORT, ETCD_METRICS_PORT, NODE_EXPORTER_PORT } from '../../monitoring/ports';
 import { ProblemCollector } from '../../core/problems';
 import { DEFAULT_API_PORT, DEFAULT_STATS_PORT, LOAD_BALANCER_HEALTH_PORT } from '../defaults';
 import { DatastoreKind, HostRole } from '../spec';
@@ -71,7 +72,8 @@ function sitePorts(site: Readonly<Record<string, unknown>>): SitePorts | undefin
 
 /** The sockets of one host (sources: constructs/roles/*.ts `claimPort`, and the daemons those roles start). */
 function listenersOf(host: Readonly<Record<string, unknown>>, ports: SitePorts, witness: boolean): Listener[] {
-  const listeners: Listener[] = [tcp(22, 'any', 'sshd (the converge steps log in over it)')];
+  const listeners: Listener[] = [tcp(22, 'any', 'sshd (the converge steps log in over it)'),
+    tcp(NODE_EXPORTER_PORT, 'host', 'node_exporter (on every host)')];
   const kubernetesNode = [HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER].some((role) => hasRole(host, role));
   if (kubernetesNode) {
     listeners.push(tcp(10250, 'any', 'the kubelet'), { ...NODE_PORTS, protocol: 'tcp', scope: 'any', what: 'the NodePort range 30000–32767 (kube-proxy or Cilium on every Kubernetes node)' });
@@ -79,12 +81,14 @@ function listenersOf(host: Readonly<Record<string, unknown>>, ports: SitePorts, 
   if (hasRole(host, HostRole.K3S_SERVER)) {
     listeners.push(tcp(6443, 'any', 'the K3s supervisor and API server'), tcp(6444, 'loopback', 'the node-local kube-apiserver'));
     if (ports.embeddedEtcd) {
-      listeners.push(tcp(2379, 'any', 'etcd (client)'), tcp(2380, 'any', 'etcd (peer)'));
+      listeners.push(tcp(2379, 'any', 'etcd (client)'), tcp(2380, 'any', 'etcd (peer)'),
+        tcp(ETCD_METRICS_PORT, 'host', 'etcd (metrics, etcd-expose-metrics)'), tcp(ETCD_METRICS_PORT, 'loopback', 'etcd (metrics)'));
     }
   }
   if (hasRole(host, HostRole.CONTROL_PLANE)) {
     listeners.push(tcp(6443, 'any', 'the kube-apiserver'), tcp(2379, 'any', 'etcd (client)'), tcp(2380, 'any', 'etcd (peer)'),
-      tcp(10257, 'loopback', 'the kube-controller-manager'), tcp(10259, 'loopback', 'the kube-scheduler'));
+      tcp(10257, 'loopback', 'the kube-controller-manager'), tcp(10259, 'loopback', 'the kube-scheduler'),
+      tcp(ETCD_METRICS_PORT, 'any', 'etcd (metrics, listen-metrics-urls)'));
   }
   if (hasRole(host, HostRole.LOAD_BALANCER)) {
     listeners.push(tcp(ports.api, 'any', 'the HAProxy API frontend', 'apiEndpoint.port'),
@@ -109,6 +113,7 @@ function listenersOf(host: Readonly<Record<string, unknown>>, ports: SitePorts, 
     for (const protocol of ['tcp', 'udp'] as const) {
       listeners.push({ port: 53, protocol, scope: 'host', what: 'Bind9' }, { port: 53, protocol, scope: 'loopback', what: 'Bind9' });
     }
+    listeners.push(tcp(BIND_STATISTICS_PORT, 'host', 'the Bind9 statistics channel'), tcp(BIND_EXPORTER_PORT, 'host', 'bind_exporter'));
   }
   return listeners;
 }
