@@ -23,6 +23,18 @@ function problemsOf(spec: SiteSpec): readonly Problem[] {
 }
 
 /** `path: expected` of every problem, with the value rendered as in the message. */
+/** The problems defineSites reports for a list of sites, as `path: expected` (failing when it accepts them). */
+function sitesProblems(specs: SiteSpec[]): string[] {
+  let thrown: unknown;
+  try {
+    defineSites(specs);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ValidationError);
+  return (thrown as ValidationError).problems.map((p) => `${p.path}: ${p.expected}`);
+}
+
 const lines = (spec: SiteSpec) => problemsOf(spec).map((p) => `${p.path}: ${formatValue(p.value)} — ${p.expected}`);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -181,14 +193,7 @@ describe('values a TypeScript site file can hold and JSON cannot', () => {
     const specs: SiteSpec[] = [seed('lab'), seed('prod')];
     delete (specs as Draft)[0];
     Object.defineProperty(specs, 1, { enumerable: true, get: () => { throw new Error('gone'); } });
-    let thrown: unknown;
-    try {
-      defineSites(specs);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as ValidationError).problems.map((p) => `${p.path}: ${p.expected}`)).toEqual([
+    expect(sitesProblems(specs)).toEqual([
       'sites[0]: a site specification: the list has an empty slot here (a stray comma?)',
       'sites[1]: a readable value (reading it threw: gone)',
     ]);
@@ -391,16 +396,6 @@ describe('sites that share a Proxmox VE cluster', () => {
   const onLabCluster = (s: Draft) => {
     s.proxmox.endpoint = 'https://pve1.k3s.test.local:8006/';
     s.hosts = s.hosts.map((host: Draft, i: number) => ({ ...host, vmId: 900 + i }));
-  };
-  const sitesProblems = (specs: SiteSpec[]) => {
-    let thrown: unknown;
-    try {
-      defineSites(specs);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    return (thrown as ValidationError).problems.map((p) => `${p.path}: ${p.expected}`);
   };
 
   test('two sites on one cluster need their own file names for the cloud image; renamed, they are accepted', () => {

@@ -1,10 +1,10 @@
 import { spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { PG_BIN_ROOT, installedPostgresVersion } from '../datastore/harness';
+import { freePort } from '../support/free-port';
 
 /**
  * A throwaway PostgreSQL server for the state tests: its own cluster in a temporary directory, run as the
@@ -129,16 +129,4 @@ function capture(command: string, args: readonly string[]): string {
     throw new Error(`${command} ${args.join(' ')}: ${result.stderr}`);
   }
   return result.stdout.trim();
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -3,31 +3,19 @@
 // patroni/api.py do_GET_metrics, Patroni 3.0.2; bind_exporter 0.6.1 publishes bind_up and bind_zone_serial.)
 import { ChildProcess, spawn } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { prometheusRuleGroups } from '../../../constructs/monitoring/alert-rules';
 import { MetricsJob } from '../../../constructs/monitoring/metrics-endpoints';
 import { loadSites } from '../../../sites';
 import { describeWithTools } from '../../support/tools';
+import { freePort } from '../../support/free-port';
 
 /** Metric names the site's rules select with `{job="<job>"...}`. */
 function ruleMetrics(job: MetricsJob): string[] {
   const names = loadSites().flatMap((site) => prometheusRuleGroups(site).flatMap((group) => group.rules.flatMap((rule) =>
     [...rule.expr.matchAll(new RegExp(`([a-z_]+)\\{job="${job}"`, 'g'))].map((match) => match[1]))));
   return [...new Set(names)].filter((name) => name !== 'up').sort();
-}
-
-/** A free loopback port. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Scrapes `url` until `ready` holds for the body or `deadlineMs` passes (a daemon needs a moment after its start). */

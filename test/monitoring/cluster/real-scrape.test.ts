@@ -3,7 +3,6 @@
 // HAProxy: the target goes down and LoadBalancersDown becomes pending. Loopback only; every wait is bounded.
 import { ChildProcess, spawn } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { renderAlertRules, siteAlertRuleGroups } from '../../../constructs/monitoring/alert-rules';
@@ -11,20 +10,10 @@ import { MetricsEndpoint, MetricsJob, metricsEndpoints } from '../../../construc
 import { renderPrometheusScrapeConfig } from '../../../constructs/monitoring/scrape-configs';
 import { loadSites } from '../../../sites';
 import { describeWithTools } from '../../support/tools';
+import { freePort } from '../../support/free-port';
 
 /** Scrape and evaluation interval in the test: the generated 15 s, shortened so the test takes seconds. */
 const TEST_INTERVAL = '1s';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `probe` every 250 ms until it returns a value or `deadlineMs` passes. */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = 30_000): Promise<T> {

@@ -9,7 +9,8 @@ import { NODE_EXPORTER_DEFAULTS_PATH, applyHostExporters } from '../../../constr
 import { loadSites } from '../../../sites';
 import { describeWithTools } from '../../support/tools';
 import { shellcheck } from '../../support/validators';
-import { Daemon, freePort, get, getWhenUp, sampleValue } from './support';
+import { freePort } from '../../support/free-port';
+import { Daemon, get, getWhenUp, sampleValue } from './support';
 
 /**
  * The host side of the metrics, run for real on loopback: HAProxy's exporter on the generated stats frontend,

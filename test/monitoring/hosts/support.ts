@@ -1,17 +1,4 @@
 import { ChildProcess, spawn } from 'child_process';
-import { AddressInfo, createServer } from 'net';
-
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** An HTTP answer: status and body. */
 export interface HttpAnswer {
