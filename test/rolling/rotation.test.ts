@@ -1,5 +1,6 @@
 import { describeWithTools } from '../support/tools';
 import { LOAD_BALANCERS } from '../failover/configs';
+import { LAB_VIP } from '../failover/lab';
 import { RollingRun, STATS_PASSWORD, orderOf, rollingSiteSpec } from './rolling-site';
 
 // The VIP holder (highest VRRP priority) is lb-1: the rollout goes lb-3, lb-2, then lb-1.
@@ -21,6 +22,9 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter'
       await run.init();
       const first = await run.apply();
       expect(first.status).toBe(0);
+      // lb-1, configured last, preempts the VIP after the apply: the rotation starts once it holds it, so a probe
+      // cut by that first move is not counted against the rotation.
+      expect(await run.lab.network.waitFor(() => run.lab.network.vipHolders([...run.loadBalancers.values()], LAB_VIP).join() === 'lb-1', 30_000)).toBe(true);
     }, 600_000);
     afterAll(async () => {
       await run?.stop();
