@@ -83,6 +83,11 @@ export function defaultSizeFor(roles: readonly HostRole[]): HostSizePlan {
 export const DEFAULT_SERVICE_DEADLINE_SECONDS = 600;
 /** Minutes a first boot or a converge step may take beyond `controlPlane.joinApiWaitMinutes` (packages, services, gates). */
 export const CONVERGE_DEADLINE_MARGIN_MINUTES = 30;
+/**
+ * Seconds a VM's restart through Proxmox may take, in its rollout slot (the guest's clean shutdown, then its start):
+ * Proxmox's reboot task waits for the guest's ACPI or agent shutdown first.
+ */
+export const MACHINE_RESTART_DEADLINE_SECONDS = 900;
 
 /** `loadBalancer.vrrpRouterId` when the site leaves it out. */
 export const DEFAULT_VRRP_ROUTER_ID = 51;

@@ -44,7 +44,15 @@ export interface HostChange {
   /** Why the machine is replaced, for `replaced`. */
   readonly reason?: string;
   /** What the apply does to the host's VM or container, when it changes (`restart: memory`). */
-  readonly machine?: { readonly action: ResourceChange['action']; readonly cause: string; readonly migrates?: boolean };
+  readonly machine?: {
+    readonly action: ResourceChange['action'];
+    readonly cause: string;
+    readonly migrates?: boolean;
+    /** The guest restarts in the host's rollout slot, drained and gated (`restart: memory.dedicated 4096 → 8192`). */
+    readonly restartsInRollout?: boolean;
+    /** The changed settings with their values, for an update. */
+    readonly values?: readonly string[];
+  };
   /**
    * For `converge`: the rotated values the host uses (`var.admin_ssh_public_key`, `random_password.x`), by address:
    * the converge step runs again because their resolved values change.
@@ -100,8 +108,18 @@ function runningHosts(previous: Map<string, HostRecord>): Map<string, RunningHos
   return new Map(running.map((record) => [record.host, { roles: rolesOf(record), quorumMember: isQuorumMember(record), rebuildable: rebuildable(record) }]));
 }
 
-const machineOf = (machine: MachineChange | undefined): HostChange['machine'] | undefined => (machine
-  ? { action: machine.change.action, cause: machineChangeCause(machine.change), ...(machine.change.migrates ? { migrates: true } : {}) }
+/** Hosts of a synthesis whose machine restarts are rolled (`machine-restart.ts`): their converge step records it. */
+const rolledRestarts = (records: ReadonlyMap<string, HostRecord>) =>
+  new Set([...records.values()].filter((record) => Number(record.facts.machineRestartInRollout ?? 0) === 1).map((record) => record.host));
+
+const machineOf = (machine: MachineChange | undefined, rolled: ReadonlySet<string>): HostChange['machine'] | undefined => (machine
+  ? {
+    action: machine.change.action,
+    cause: machineChangeCause(machine.change),
+    ...(machine.change.migrates ? { migrates: true } : {}),
+    ...(machine.change.restartsInRollout || (machine.change.action === 'restart' && rolled.has(machine.host)) ? { restartsInRollout: true } : {}),
+    ...(machine.values.length > 0 ? { values: machine.values } : {}),
+  }
   : undefined);
 
 /** `v1.34.2+k3s1` → [1, 34, 2, 1]. */
@@ -189,6 +207,7 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
   const resources = predictResourceChanges(previousStack as never, nextStack as never, outOfBand);
   const machines = machineChanges(resources, previousStack, nextStack);
   const machineByHost = new Map(machines.map((machine) => [machine.host, machine]));
+  const rolled = rolledRestarts(next);
   const hosts: HostChange[] = [];
   const problems: string[] = [];
   const leaving: string[] = [];
@@ -207,7 +226,7 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
       hosts.push({ host: record.host, action: isDecommissioned(before) ? 'unchanged' : 'decommission', files: [], services: [] });
       continue;
     }
-    const machine = machineOf(machineByHost.get(record.host));
+    const machine = machineOf(machineByHost.get(record.host), rolled);
     const reason = replacementReason(before, record, machine?.migrates === true) ?? (machine?.action === 'replace' ? `machine replaced: ${machine.cause}` : undefined);
     if (reason) {
       leaving.push(record.host);
@@ -237,7 +256,7 @@ export function compareSyntheses(site: string, previousStack: unknown | undefine
     }
   }
   problems.push(...(allowed ? [] : serverRemovalProblems(site, previous, leaving)));
-  problems.push(...unsafeMachineChanges(site, machines, runningHosts(previous)));
+  problems.push(...unsafeMachineChanges(site, machines, runningHosts(previous), rolled));
   const order = [...next.values()].sort((a, b) => a.position - b.position).map((record) => record.host);
   return { hosts, order, problems, resources };
 }
@@ -257,6 +276,14 @@ function rotatedValues(record: HostRecord, resources: readonly ResourceChange[],
     .filter((address) => variables.has(address) || renewed.has(address)).sort();
 }
 
+/** `restart in its rollout slot: memory.dedicated 4096 → 8192`, `migrated (node_name)`, `update that restarts the guest (memory)`. */
+function machineText(machine: NonNullable<HostChange['machine']>): string {
+  if (machine.restartsInRollout) {
+    return `restart in its rollout slot: ${(machine.values ?? [machine.cause]).join(', ')}${machine.migrates ? ' (migrated first)' : ''}`;
+  }
+  return `${machine.action === 'restart' ? 'update that restarts the guest' : machine.migrates ? 'migrated' : machine.action} (${machine.cause})`;
+}
+
 /** The report as text, one line per host that changes, then the rollout order. */
 export function formatChangeReport(site: string, report: ChangeReport): string {
   const lines = [`site ${site}`];
@@ -266,8 +293,7 @@ export function formatChangeReport(site: string, report: ChangeReport): string {
     if (change.action === 'unchanged' && !change.machine) {
       continue;
     }
-    const machine = change.machine && change.action !== 'replaced'
-      ? ` · machine: ${change.machine.action === 'restart' ? 'update that restarts the guest' : change.machine.migrates ? 'migrated' : change.machine.action} (${change.machine.cause})` : '';
+    const machine = change.machine && change.action !== 'replaced' ? ` · machine: ${machineText(change.machine)}` : '';
     const rotated = change.rotated ? ` · rotated: ${change.rotated.join(', ')}` : '';
     const detail = change.action === 'converge'
       ? `converge in place${change.files.length > 0 ? `: ${change.files.join(', ')}` : change.rotated ? '' : ' (converge script only, no file changes)'}${change.services.length > 0 ? ` → ${change.services.join(', ')}` : ''}${rotated}${machine}`

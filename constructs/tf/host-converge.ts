@@ -6,6 +6,7 @@ import { CONVERGE_DEADLINE_MARGIN_MINUTES, DEFAULT_SERVICE_DEADLINE_SECONDS } fr
 import { ConvergeRecord } from './change-report';
 import { escapeTerraformTemplate, fingerprint } from './terraform-template';
 import { interpolatedExpressions, resolvedValuesFingerprint } from './secret-fingerprint';
+import { PendingRestart } from './machine-restart';
 
 /** A converge step's deadlines for a site with the default `controlPlane.joinApiWaitMinutes` (30). */
 export const DEFAULT_CONVERGE_DEADLINES: ConvergeDeadlines = convergeDeadlines(30);
@@ -92,6 +93,14 @@ export interface HostConvergeProps {
    * @default {}
    */
   readonly facts?: Readonly<Record<string, string | number>>;
+  /**
+   * Roll the machine's restarts (see `machine-restart.ts`): its fingerprint re-runs the step in the host's rollout
+   * slot; a VM is restarted through Proxmox first when changes are pending, a container's update waits for the
+   * previous hosts of the rollout.
+   *
+   * @default - no machine restarts rolled (existing hosts)
+   */
+  readonly restart?: PendingRestart;
 }
 
 /**
@@ -111,7 +120,11 @@ export class HostConverge extends Construct {
   public readonly resource: DataResource;
   /** The host's name. */
   public readonly hostName: string;
+  /** Changes when the VM's pending machine changes do, for a step that restarts it in its rollout slot. */
+  public readonly restartFingerprint?: string;
   private readonly order: { position: number; after: string[] } = { position: 0, after: [] };
+  /** A container whose updates (which the provider restarts it for) wait for the previous hosts of the rollout. */
+  private readonly machineInRollout?: TerraformResource;
   private readonly cloudConfig: CloudConfig;
   /** The converge script as synthesized (Terraform references as expressions). */
   private readonly script: string;
@@ -123,6 +136,8 @@ export class HostConverge extends Construct {
   constructor(scope: Construct, id: string, props: HostConvergeProps) {
     super(scope, id);
     this.hostName = props.hostName;
+    this.restartFingerprint = props.restart?.fingerprint;
+    this.machineInRollout = props.restart?.machineWaitsForRollout ? props.machine : undefined;
     this.cloudConfig = props.cloudConfig;
     const config = props.cloudConfig;
     const script = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderConvergeScript(config, { waitForCloudInit: props.waitForCloudInit, deadlines: props.deadlines ?? DEFAULT_CONVERGE_DEADLINES })) });
@@ -138,7 +153,7 @@ export class HostConverge extends Construct {
         services: config.services.map((service) => ({ unit: service.unit, watches: [...service.watches], onChange: service.onChange })),
         position: this.order.position,
         after: [...this.order.after],
-        facts: { ...props.facts },
+        facts: { ...props.facts, ...(props.restart ? { machineRestartInRollout: 1 } : {}) },
       }),
     });
     this.resource = new DataResource(this, 'Resource', {
@@ -152,12 +167,14 @@ export class HostConverge extends Construct {
             ...(props.machine ? { machine: props.machine.getStringAttribute('id') } : {}),
             configuration: fingerprint(text),
             ...(secrets ? { secrets } : {}),
+            ...(props.restart ? { restart: props.restart.fingerprint } : {}),
           };
         },
       }),
       input: record,
       connection: sshConnection(connection),
       provisioners: [
+        ...(props.restart?.provisioner ? [props.restart.provisioner] : []),
         { type: 'remote-exec', inline: [`umask 077 && mkdir -p ${directory} && chmod 0700 ${directory}`] },
         { type: 'file', content: script, destination: scriptPath },
         { type: 'remote-exec', inline: [`${sudoFor(connection)}sh ${scriptPath}`] },
@@ -174,6 +191,9 @@ export class HostConverge extends Construct {
   public placeInRollout(position: number, previous: readonly HostConverge[]): void {
     for (const other of previous) {
       this.first.dependsOn = [...(this.first.dependsOn ?? []), dependable(other.last)];
+      if (this.machineInRollout) {
+        this.machineInRollout.dependsOn = [...(this.machineInRollout.dependsOn ?? []), dependable(other.last)];
+      }
     }
     this.order.position = position;
     this.order.after = previous.map((other) => other.hostName);

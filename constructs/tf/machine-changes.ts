@@ -2,8 +2,10 @@ import { ResourceChange } from './resource-plan';
 
 /**
  * The machine half of the change report: which host's VM or container the predicted plan restarts or replaces,
- * and which of those changes are unsafe on a running site. Until the machine lifecycle rolls them (drain, restart
- * through Proxmox, gates, one at a time), a restart or a replacement by the provider happens during the apply, in
+ * and which of those changes are unsafe on a running site. A VM's restart is left pending by the provider and
+ * rolled by its converge step (drained, restarted through Proxmox, gated, one host at a time: `machine-restart.ts`);
+ * a container's update, which the provider restarts it for, waits for the previous hosts of the rollout. A restart
+ * of a machine without that ordering (a synthesis from before it) or a replacement happens during the apply, in
  * parallel, outside the rollout order: it is refused when it hits a quorum member, several load balancers, or any
  * running host.
  */
@@ -14,7 +16,20 @@ const MACHINE_TYPES = ['proxmox_virtual_environment_vm', 'proxmox_virtual_enviro
 export interface MachineChange {
   readonly host: string;
   readonly change: ResourceChange;
+  /** The changed settings with their values, for an update (`memory.dedicated 4096 → 8192`). */
+  readonly values: readonly string[];
 }
+
+/** The value at a dotted path (`memory.dedicated`, `initialization.dns.servers.1`) of a resource's configuration. */
+function valueAt(resource: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, step) => {
+    // cdktf writes single blocks as objects, Terraform's paths index them: `memory.0.dedicated` and `memory.dedicated` alike.
+    const container = Array.isArray(value) && !/^\d+$/.test(step) ? value[0] : value;
+    return typeof container === 'object' && container !== null ? (container as Record<string, unknown>)[step] : undefined;
+  }, resource);
+}
+
+const shown = (value: unknown) => (value === undefined ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value));
 
 /** The host a machine resource runs: a VM's `name`, a container's `initialization.hostname`. */
 function hostOfMachine(resource: Record<string, unknown>): string | undefined {
@@ -26,18 +41,26 @@ function hostOfMachine(resource: Record<string, unknown>): string | undefined {
 /** The machine changes among predicted resource changes, by host (machines of both syntheses are looked up). */
 export function machineChanges(changes: readonly ResourceChange[], ...stacks: readonly (unknown | undefined)[]): MachineChange[] {
   const hostByAddress = new Map<string, string>();
-  for (const stack of stacks) {
+  const resourceBy = stacks.map(() => new Map<string, Record<string, unknown>>());
+  stacks.forEach((stack, index) => {
     const resources = (stack as { resource?: Record<string, Record<string, Record<string, unknown>>> } | undefined)?.resource ?? {};
     for (const type of MACHINE_TYPES) {
       for (const [name, resource] of Object.entries(resources[type] ?? {})) {
+        resourceBy[index].set(`${type}.${name}`, resource);
         const host = hostOfMachine(resource);
         if (host) {
           hostByAddress.set(`${type}.${name}`, host);
         }
       }
     }
-  }
-  return changes.filter((change) => hostByAddress.has(change.address)).map((change) => ({ host: hostByAddress.get(change.address)!, change }));
+  });
+  // The first stack is the previous synthesis, the last the next one.
+  const [before, after] = [resourceBy[0], resourceBy[resourceBy.length - 1]];
+  const values = (change: ResourceChange) => (change.action === 'update' || change.action === 'restart'
+    ? change.changed.filter((path) => !path.includes('(unknown)'))
+      .map((path) => `${path} ${shown(valueAt(before?.get(change.address), path))} → ${shown(valueAt(after?.get(change.address), path))}`)
+    : []);
+  return changes.filter((change) => hostByAddress.has(change.address)).map((change) => ({ host: hostByAddress.get(change.address)!, change, values: values(change) }));
 }
 
 /** The attributes behind a machine change, for messages: `memory, cpu`, or the trigger (`generation`). */
@@ -67,22 +90,24 @@ export interface RunningHost {
   readonly rebuildable: boolean;
 }
 
-const isRebuild = ({ change }: MachineChange) => change.action === 'replace' && machineChangeCause(change) === 'generation';
+const isRebuild = ({ change }: Pick<MachineChange, 'change'>) => change.action === 'replace' && machineChangeCause(change) === 'generation';
 
 /**
- * One problem per running host whose machine the apply would restart or replace outside the rollout. A rebuild on
+ * One problem per running host whose machine the apply would restart or replace outside the rollout (a restart of
+ * a host in `rolledRestarts` happens in its rollout slot: `machine-restart.ts`). A rebuild on
  * purpose of a rebuildable host is accepted when the apply takes down at most one etcd quorum member and one load
  * balancer in all: rebuilding two quorum members at once can lose quorum, and two load balancers the VIP.
  */
-export function unsafeMachineChanges(site: string, changes: readonly MachineChange[], running: ReadonlyMap<string, RunningHost>): string[] {
-  const disruptive = changes.filter(({ host, change }) => running.has(host) && (change.action === 'restart' || change.action === 'replace'));
+export function unsafeMachineChanges(site: string, changes: readonly MachineChange[], running: ReadonlyMap<string, RunningHost>, rolledRestarts: ReadonlySet<string> = new Set()): string[] {
+  const disruptive = changes.filter(({ host, change }) => running.has(host)
+    && ((change.action === 'restart' && !rolledRestarts.has(host)) || change.action === 'replace'));
   const loadBalancers = disruptive.filter(({ host }) => running.get(host)!.roles.includes('load-balancer')).map(({ host }) => host);
   const quorumMembers = disruptive.filter(({ host }) => running.get(host)!.quorumMember).map(({ host }) => host);
   const safeRebuild = (machine: MachineChange) => isRebuild(machine) && running.get(machine.host)!.rebuildable
     && quorumMembers.length <= 1 && loadBalancers.length <= 1;
   return disruptive.filter((machine) => !safeRebuild(machine)).map(({ host, change }) => {
     const what = change.action === 'restart' ? 'the provider restarts the guest' : 'the machine is replaced';
-    const why = isRebuild({ host, change }) && running.get(host)!.rebuildable && quorumMembers.length > 1
+    const why = isRebuild({ change }) && running.get(host)!.rebuildable && quorumMembers.length > 1
       ? `${quorumMembers.length} etcd quorum members (${quorumMembers.join(', ')}) would go down in one apply, which can lose quorum: rebuild one per apply`
       : running.get(host)!.quorumMember
       ? 'a running etcd quorum member goes down with no drain and no health gate'

@@ -193,9 +193,14 @@ export class NodeRejoinCleanup extends Construct {
   }
 }
 
-/** A fingerprint of the files a service reads on a host, for {@link NodeDrainProps.restartTrigger}. */
-export function restartTrigger(converge: HostConverge, unit: string): string {
-  return Lazy.stringValue({ produce: (context) => converge.serviceFingerprint(unit, context) });
+/**
+ * For {@link NodeDrainProps.restartTrigger}: a fingerprint of the files the node's service reads (`unit`), and of the
+ * VM's machine changes that its converge step restarts it for, so the node is drained around either restart.
+ */
+export function restartTrigger(converge: HostConverge, unit?: string): string {
+  return Lazy.stringValue({
+    produce: (context) => [unit ? converge.serviceFingerprint(unit, context) : undefined, converge.restartFingerprint].filter((part) => part !== undefined).join('+'),
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import { ConvergeConnection, HostConverge } from './host-converge';
 import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { setLifecycleReferences } from './lifecycle-references';
+import { containerRestart } from './machine-restart';
 
 /** Properties of a {@link ProxmoxLxc}. */
 export interface ProxmoxLxcProps extends ProxmoxHostProps {
@@ -101,6 +102,13 @@ export class ProxmoxLxc extends Construct {
     applyContainerRootKeys(this.cloudConfig, props.sshAuthorizedKeys);
 
     const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
+    // What the provider restarts a running container for (BEHAVIOUR.md, container.go 3832-3886, 4162-4176): one
+    // object for the resource and for the fingerprint that rolls the restart.
+    const restartSettings = {
+      memory: { dedicated: props.memoryMiB ?? 512, swap: 0 },
+      hostname: props.name,
+      dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
+    };
     this.resource = new VirtualEnvironmentContainer(this, 'Resource', {
       nodeName: props.nodeName,
       vmId: props.vmId,
@@ -112,13 +120,13 @@ export class ProxmoxLxc extends Construct {
       features: { ...props.features, nesting: true },
       operatingSystem: { templateFileId: props.templateFileId, type: props.osType ?? 'ubuntu' },
       cpu: { cores: props.cores ?? 1 },
-      memory: { dedicated: props.memoryMiB ?? 512, swap: 0 },
+      memory: restartSettings.memory,
       disk: { datastoreId: props.diskDatastoreId, size: props.diskGiB ?? 8 },
       networkInterface: [{ name: 'eth0', bridge: props.bridge, ...(props.vlanId ? { vlanId: props.vlanId } : {}) }],
       initialization: {
-        hostname: props.name,
+        hostname: restartSettings.hostname,
         ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
-        dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
+        dns: restartSettings.dns,
         userAccount: { keys: props.sshAuthorizedKeys.map(escapeTerraformTemplate) },
       },
     });
@@ -141,6 +149,7 @@ export class ProxmoxLxc extends Construct {
       machine: this.resource,
       facts: props.convergeFacts,
       deadlines: props.convergeDeadlines,
+      restart: containerRestart(restartSettings),
     });
     this.provisioner = this.converge.resource;
   }

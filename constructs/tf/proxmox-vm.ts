@@ -1,4 +1,4 @@
-import { DataResource, Lazy } from 'cdktf';
+import { DataResource, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { renderCloudConfig } from '../cloud-init/render-cloud-config';
@@ -10,6 +10,7 @@ import { ConvergeConnection, HostConverge } from './host-converge';
 import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { setLifecycleReferences } from './lifecycle-references';
+import { ProxmoxApiAccess, pendingRestart } from './machine-restart';
 
 /** The role under which a VM's cloud-init identity settings are written. */
 const IDENTITY_ROLE = 'machine-identity';
@@ -55,6 +56,14 @@ export interface ProxmoxVmProps extends ProxmoxHostProps {
   readonly convergeFacts?: Readonly<Record<string, string | number>>;
   /** The converge step's deadlines. @default DEFAULT_CONVERGE_DEADLINES */
   readonly convergeDeadlines?: ConvergeDeadlines;
+  /**
+   * Restart the VM for memory, cores or cloud-init network changes in its converge step's rollout slot, through this
+   * Proxmox API (see `machine-restart.ts`), instead of the provider restarting every changed VM at once. Needs
+   * `converge`.
+   *
+   * @default - the provider restarts the VM during the apply (`reboot_after_update`)
+   */
+  readonly restartThrough?: ProxmoxApiAccess;
 }
 
 /**
@@ -110,6 +119,18 @@ export class ProxmoxVm extends Construct {
       sourceRaw: { data: renderMetaData(props.name, props.generation ?? 0), fileName: `${props.name}-meta-data.yaml` },
     });
 
+    // What Proxmox applies to a running VM only at its next start (BEHAVIOUR.md, vm.go vmUpdate from 6122): one
+    // object for the resource and for the fingerprint that restarts the VM in its rollout slot.
+    const restartSettings = {
+      cpu: { cores: props.cores ?? 2, type: props.cpuType ?? 'x86-64-v2-AES' },
+      memory: { dedicated: props.memoryMiB ?? 4096 },
+      initialization: {
+        datastoreId: props.diskDatastoreId,
+        ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
+        dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
+      },
+    };
+    const restartInRollout = props.converge !== undefined && props.restartThrough !== undefined;
     this.resource = new VirtualEnvironmentVm(this, 'Resource', {
       name: props.name,
       nodeName: props.nodeName,
@@ -121,11 +142,13 @@ export class ProxmoxVm extends Construct {
       // A `proxmoxNode` change migrates the running VM (online, local disks included) instead of replacing it
       // (BEHAVIOUR.md: vm.go ForceNewIf 1781-1790); its snippets are uploaded on the new node.
       migrate: true,
+      // Pending until the converge step restarts the VM in its rollout slot (vm.go 2215-2240).
+      ...(restartInRollout ? { rebootAfterUpdate: false } : {}),
       // A clean ACPI shutdown first, so K3s and etcd leave their data consistent.
       stopOnDestroy: false,
       agent: { enabled: true, trim: true },
-      cpu: { cores: props.cores ?? 2, type: props.cpuType ?? 'x86-64-v2-AES' },
-      memory: { dedicated: props.memoryMiB ?? 4096 },
+      cpu: restartSettings.cpu,
+      memory: restartSettings.memory,
       operatingSystem: { type: 'l26' },
       scsiHardware: 'virtio-scsi-single',
       disk: [{
@@ -140,9 +163,7 @@ export class ProxmoxVm extends Construct {
       // Cloud images log to the serial console; without a serial device some hang at boot.
       serialDevice: [{ device: 'socket' }],
       initialization: {
-        datastoreId: props.diskDatastoreId,
-        ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
-        dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
+        ...restartSettings.initialization,
         userDataFileId: this.userData.id,
         metaDataFileId: this.metaData.id,
       },
@@ -157,6 +178,9 @@ export class ProxmoxVm extends Construct {
       this.converge = new HostConverge(this, 'Converge', {
         hostName: props.name, cloudConfig: this.cloudConfig, connection: props.converge, waitForCloudInit: true, machine: this.resource, facts: props.convergeFacts,
         deadlines: props.convergeDeadlines,
+        restart: restartInRollout
+          ? pendingRestart({ hostName: props.name, nodeName: this.resource.nodeName, vmId: Token.asString(this.resource.vmId) }, props.restartThrough!, restartSettings)
+          : undefined,
       });
     }
     this.resource.addOverride('network_device', [completeNetworkDevice({ bridge: props.bridge, model: 'virtio', ...(props.vlanId ? { vlan_id: props.vlanId } : {}) })]);

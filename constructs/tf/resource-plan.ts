@@ -20,6 +20,11 @@ export interface ResourceChange {
   readonly rules: readonly BehaviourRule[];
   /** `node_name` changed on a VM with `migrate = true`: the update migrates it. */
   readonly migrates?: boolean;
+  /**
+   * An update whose restart the provider leaves pending (`reboot_after_update = false`): the host's converge step
+   * restarts the guest in its rollout slot (`machine-restart.ts`).
+   */
+  readonly restartsInRollout?: boolean;
   /** Why the resource is replaced when no attribute rule says so (`-replace`, replace_triggered_by). */
   readonly trigger?: string;
 }
@@ -98,7 +103,7 @@ const ignorePath = (entry: string) => entry.replace(/\[\d+\]/g, '').split('.');
 const startsWith = (path: readonly string[], prefix: readonly string[]) => prefix.every((step, i) => path[i] === step);
 
 /** The action a provider plans for changes at `paths` of an existing resource. */
-function providerAction(type: string, paths: readonly (string | number)[][], next: Json): Pick<ResourceChange, 'action' | 'rules' | 'migrates'> {
+function providerAction(type: string, paths: readonly (string | number)[][], next: Json): Pick<ResourceChange, 'action' | 'rules' | 'migrates' | 'restartsInRollout'> {
   if (type === 'terraform_data') {
     // terraform_data: triggers_replace replaces; input updates (Terraform's built-in resource).
     return { action: paths.some((path) => path[0] === 'triggers_replace') ? 'replace' : 'update', rules: [] };
@@ -117,8 +122,10 @@ function providerAction(type: string, paths: readonly (string | number)[][], nex
   }
   const migrates = rules.some((rule) => rule.effect === 'replace-unless-migrate');
   const restarting = rules.filter((rule) => rule.effect === 'restart');
-  if (restarting.length > 0 && restartApplies(type, next)) {
-    return { action: 'restart', rules: restarting, ...(migrates ? { migrates } : {}) };
+  if (restarting.length > 0) {
+    return restartApplies(type, next)
+      ? { action: 'restart', rules: restarting, ...(migrates ? { migrates } : {}) }
+      : { action: 'update', rules: restarting, restartsInRollout: true, ...(migrates ? { migrates } : {}) };
   }
   return { action: 'update', rules: [], ...(migrates ? { migrates } : {}) };
 }

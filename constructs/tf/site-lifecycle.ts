@@ -38,7 +38,8 @@ function unmanagedHost(host: SiteHost): boolean {
 }
 
 /**
- * K3s nodes this stack manages: agents are drained around a converge that restarts k3s-agent, and a node marked
+ * K3s nodes this stack manages: agents are drained around a converge that restarts k3s-agent, every VM node around
+ * a converge that restarts its machine (`machine-restart.ts`), and a node marked
  * `decommission` is taken out of the cluster from another server. Needs a second server to act from; a
  * single-server site gets neither.
  */
@@ -62,8 +63,10 @@ export function addNodeLifecycle(scope: Construct, site: SitePlan, hosts: Readon
         machines: [siteHost.machine?.resource, hosts.get(peer.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
         record: { host: host.name, files: {}, services: [], position: 0, after: [], facts: { ...convergeFacts(site, host), decommissioned: 1 } },
       });
-    } else if (!server) {
-      new NodeDrain(scope, `${host.name}-Drain`, { node: host.name, via, converge: siteHost.converge!, restartTrigger: restartTrigger(siteHost.converge!, 'k3s-agent') });
+    } else if (!server || siteHost.converge?.restartFingerprint !== undefined) {
+      // Agents around a k3s-agent restart or a machine restart; servers (whose k3s restarts are gated by etcd and
+      // the API instead) around a machine restart only.
+      new NodeDrain(scope, `${host.name}-Drain`, { node: host.name, via, converge: siteHost.converge!, restartTrigger: restartTrigger(siteHost.converge!, server ? undefined : 'k3s-agent') });
     }
     if (host.generation > 0 && !host.decommission && siteHost.machine) {
       const cleanup = new NodeRejoinCleanup(scope, `${host.name}-RejoinCleanup`, {

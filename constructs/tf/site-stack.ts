@@ -17,6 +17,7 @@ import { PostgresDatastore } from './postgres-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc, applyContainerRootKeys } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
+import { ProxmoxApiAccess } from './machine-restart';
 import { ConvergeConnection, HostConverge, convergeDeadlines } from './host-converge';
 import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
@@ -149,12 +150,14 @@ export class SiteStack extends TerraformStack {
       sensitive: true,
       description: 'private key matching admin_ssh_public_key: the converge steps configure the hosts over SSH with it',
     });
+    let proxmoxApi: ProxmoxApiAccess | undefined;
     if (!existing) {
       const apiToken = new TerraformVariable(this, 'proxmox_api_token', {
         type: 'string',
         sensitive: true,
         description: 'Proxmox VE API token, "user@realm!tokenid=secret"',
       });
+      proxmoxApi = { endpoint: site.proxmox.endpoint, apiToken: apiToken.stringValue, insecureTls: site.proxmox.insecureTls };
       this.provider = new ProxmoxProvider(this, 'proxmox', {
         endpoint: escapeTerraformTemplate(site.proxmox.endpoint),
         apiToken: apiToken.stringValue,
@@ -247,6 +250,7 @@ export class SiteStack extends TerraformStack {
           converge: host.decommission ? undefined : connection,
           convergeFacts: facts,
           convergeDeadlines: deadlines,
+          restartThrough: proxmoxApi,
         })
         : new ProxmoxLxc(this, host.name, {
           ...common,

@@ -28,7 +28,9 @@ describe('machines are never replaced by a configuration change', () => {
     expect(converge['prod/k3s-prod-cp-01/Converge/Resource'].connection).toEqual({ type: 'ssh', host: '192.168.0.201', user: 'k3sadmin', private_key: '${var.ssh_private_key}', timeout: '10m' });
     expect(converge['prod/k3s-prod-lb-01/Converge/Resource'].connection.user).toBe('root');
     expect(json.variable.ssh_private_key.sensitive).toBe(true);
-    expect(converge['prod/k3s-prod-cp-01/Converge/Resource'].provisioner[2]['remote-exec'].inline).toEqual(['sudo sh /home/k3sadmin/.proxmox-k3s-ha/converge.sh']);
+    const provisioners = converge['prod/k3s-prod-cp-01/Converge/Resource'].provisioner as Record<string, { inline?: string[] }>[];
+    expect(provisioners.map((p) => Object.keys(p)[0])).toEqual(['local-exec', 'remote-exec', 'file', 'remote-exec']);
+    expect(provisioners[3]['remote-exec'].inline).toEqual(['sudo sh /home/k3sadmin/.proxmox-k3s-ha/converge.sh']);
   });
 
   test('the change record holds fingerprints, never file contents or secrets', () => {

@@ -13,8 +13,8 @@ const idOf = (_data: unknown, path: string) => `terraform_data.${logicalIdOf(lab
 describe('K3s agents are drained around a converge that restarts k3s-agent, and only then', () => {
   const data = dataOf(lab);
 
-  test('the chain: last server → drain → converge → uncordon → next agent\'s drain', () => {
-    expect(data['lab/lx-k3s-agent-01-Drain/Drain'].depends_on).toEqual([idOf(data, 'lab/lx-k3s-server-03/Converge/Resource')]);
+  test('the chain: last server (drained around its machine restarts) → drain → converge → uncordon → next agent\'s drain', () => {
+    expect(data['lab/lx-k3s-agent-01-Drain/Drain'].depends_on).toEqual([idOf(data, 'lab/lx-k3s-server-03-Drain/Uncordon')]);
     expect(data['lab/lx-k3s-agent-01/Converge/Resource'].depends_on).toContain(idOf(data, 'lab/lx-k3s-agent-01-Drain/Drain'));
     expect(data['lab/lx-k3s-agent-01-Drain/Uncordon'].depends_on).toEqual([idOf(data, 'lab/lx-k3s-agent-01/Converge/Resource')]);
     expect(data['lab/lx-k3s-agent-02-Drain/Drain'].depends_on).toEqual([idOf(data, 'lab/lx-k3s-agent-01-Drain/Uncordon')]);

@@ -46,14 +46,16 @@ describe.each([prod, homelab] as SiteSpec[])('$name: the previous version\'s app
     expect(JSON.stringify(after)).toContain('meta_data_file_id');
   });
 
-  test('no machine is replaced or restarted; the VMs are updated in place only to migrate on a node change from now on', () => {
+  test('no machine is replaced or restarted; the VMs are updated in place only to migrate on a node change and to leave restarts to the rollout from now on', () => {
     expect(Object.entries(actions).filter(([address, action]) => MACHINES.test(address) && !(address.startsWith('proxmox_virtual_environment_vm.') && action === 'update'))).toEqual([]);
     const vmUpdates = (plan.resource_changes as { address: string; change: { actions: string[]; before: unknown; after: unknown; after_unknown?: unknown } }[])
       .filter((rc) => rc.address.startsWith('proxmox_virtual_environment_vm.') && rc.change.actions.join() === 'update');
     expect(vmUpdates).toHaveLength(Object.keys(after.resource.proxmox_virtual_environment_vm ?? {}).length);
     for (const rc of vmUpdates) {
-      // `migrate` only tells the provider what to do on a later node_name change: no API call, no restart.
-      expect({ vm: rc.address, changed: changedPaths(rc.change.before, rc.change.after, rc.change.after_unknown).map((p) => p.join('.')) }).toEqual({ vm: rc.address, changed: ['migrate'] });
+      // `migrate` and `reboot_after_update` only tell the provider what to do on a later change (vm.go dvMigrate 109,
+      // reboot_after_update 350-357): no API call, no restart.
+      expect({ vm: rc.address, changed: changedPaths(rc.change.before, rc.change.after, rc.change.after_unknown).map((p) => p.join('.')) })
+        .toEqual({ vm: rc.address, changed: ['migrate', 'reboot_after_update'] });
     }
   });
 

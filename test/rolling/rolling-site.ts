@@ -5,7 +5,8 @@ import { DatastoreKind, HostKind, HostRole, SiteSpec, SiteStack, defineSite } fr
 import { API_PORT, API_SERVERS, LAB_SITE, LOAD_BALANCERS } from '../failover/configs';
 import { LAB_VIP, labAddress } from '../failover/lab';
 import { LabNode } from '../failover/lab';
-import { JournalEntry, LabHost, RollingLab } from './lab';
+import { JournalEntry, LabHost, RollingLab, VipChange } from './lab';
+import type { ProbeResult } from '../failover/scenarios';
 import { ConvergeDeadlines } from '../../constructs/cloud-init/render-converge';
 
 /**
@@ -98,6 +99,8 @@ export class RollingRun {
   public readonly loadBalancers = new Map<string, LabHost>();
   public readonly terraformDir: string;
   private readonly apiNodes: LabNode[] = [];
+  /** Extra environment of every Terraform run: the stand-in providers and their guest hook, for a stack with machines. */
+  private terraformEnv: Readonly<Record<string, string>> = {};
 
   private constructor() {
     this.terraformDir = join(this.lab.workDir, 'terraform');
@@ -127,13 +130,13 @@ export class RollingRun {
    * Synthesizes `spec` into the Terraform directory (`cdk.tf.json`), as `cdktf synth` would: hosts are existing
    * ones, the lab's SSH hosts are managed and every other host is left to the lab.
    */
-  public synthSpec(spec: SiteSpec, deadlines?: Partial<ConvergeDeadlines>): void {
+  public synthSpec(spec: SiteSpec, deadlines?: Partial<ConvergeDeadlines>, options: { machines?: boolean } = {}): void {
     const outdir = join(this.lab.workDir, 'cdktf.out');
     const app = new App({ outdir });
     const site = defineSite(spec);
     const stack = new SiteStack(app, site.name, {
       site,
-      existingHosts: true,
+      existingHosts: !options.machines,
       unmanagedHosts: site.hosts.filter((host) => !this.loadBalancers.has(host.name)).map((host) => host.name),
       secrets: 'variables',
       serverManifests: [],
@@ -146,9 +149,17 @@ export class RollingRun {
     writeFileSync(join(this.terraformDir, 'cdk.tf.json'), json);
   }
 
-  /** `terraform init` (offline: terraform_data is built in). */
+  /**
+   * Terraform runs with the stand-in providers (`env`: a stand-in home's, with `PKH_STANDIN_GUEST_HOOK` acting out
+   * guest restarts on the lab's hosts), for a stack synthesized with machines.
+   */
+  public useStandinProviders(env: Readonly<Record<string, string>>): void {
+    this.terraformEnv = env;
+  }
+
+  /** `terraform init` (offline: terraform_data is built in; the stand-in providers come from a local mirror). */
   public async init(): Promise<void> {
-    const result = await this.lab.runTerraform(this.terraformDir, ['init', '-input=false', '-no-color']);
+    const result = await this.lab.runTerraform(this.terraformDir, ['init', '-input=false', '-no-color'], { ...this.terraformEnv });
     if (result.status !== 0) {
       throw new Error(`terraform init failed: ${result.stdout}${result.stderr}`);
     }
@@ -161,6 +172,7 @@ export class RollingRun {
   public async apply(variables: Readonly<Record<string, string>> = {}): Promise<{ status: number | null; output: string; ms: number }> {
     const started = Date.now();
     const result = await this.lab.runTerraform(this.terraformDir, ['apply', '-auto-approve', '-input=false', '-no-color'], {
+      ...this.terraformEnv,
       TF_VAR_ssh_private_key: this.lab.privateKey,
       TF_VAR_admin_ssh_public_key: this.lab.publicKey,
       TF_VAR_haproxy_stats_password: STATS_PASSWORD,
@@ -181,14 +193,17 @@ export class RollingRun {
   }
 
   /** Starts the client probe through the VIP's API frontend and a VIP watch; `stop` returns failures and VIP moves. */
-  public observe(): { stop(): Promise<{ probes: number; failed: number; vipMoves: number; holders: string[][] }> } {
+  public observe(): { stop(): Promise<{ probes: number; failed: number; vipMoves: number; holders: string[][]; failures: ProbeResult[]; vipChanges: VipChange[] }> } {
     const probe = this.lab.startProbe(LAB_VIP, API_PORT, { mode: 'tls' });
     const watch = this.lab.watchVip([...this.loadBalancers.values()], LAB_VIP);
     return {
       stop: async () => {
         const report = await probe.stop();
         const changes = watch.stop();
-        return { probes: report.probes.length, failed: report.failed.length, vipMoves: changes.length - 1, holders: changes.map((c) => [...c.holders]) };
+        return {
+          probes: report.probes.length, failed: report.failed.length, vipMoves: changes.length - 1, holders: changes.map((c) => [...c.holders]),
+          failures: [...report.failed], vipChanges: changes,
+        };
       },
     };
   }

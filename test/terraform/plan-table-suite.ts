@@ -70,12 +70,36 @@ export function describePlanTable(siteName: string): void {
       expect(snippets.map(([, action]) => action)).toEqual(['replace', 'replace']);
     });
 
+    test('resizing the servers updates their VMs in place with the restart left pending, and re-runs each server\'s converge step (which restarts it) in rollout order', () => {
+      const resize = rows.find((row) => row.change === 'memory and cores of the servers')!;
+      const vms = Object.entries(resize.terraform).filter(([address]) => address.startsWith('proxmox_virtual_environment_vm.'));
+      expect(vms.length).toBeGreaterThanOrEqual(1);
+      expect(vms.map(([, action]) => action)).toEqual(vms.map(() => 'update'));
+      const resizedHosts = Object.keys(resize.machines).sort();
+      expect(Object.values(resize.machines)).toEqual(resizedHosts.map(() => 'update'));
+      expect(resize.rolledRestarts).toEqual(resizedHosts);
+      expect(resize.reconverged).toEqual(resizedHosts);
+      expect(resize.problems).toEqual([]);
+    });
+
+    test('no guest restarts outside the rollout: every machine Terraform restarts or leaves a restart pending for is rolled or refused', () => {
+      for (const row of rows) {
+        const restarted = Object.entries(row.machines).filter(([, action]) => action === 'restart').map(([host]) => host);
+        expect({ change: row.change, hosts: restarted.filter((host) => !row.rolledRestarts.includes(host) && !row.problems.some((p) => p.includes(`hosts[${host}]`))) })
+          .toEqual({ change: row.change, hosts: [] });
+        // A rolled restart re-runs the host's converge step, which gates it.
+        expect({ change: row.change, ungated: row.rolledRestarts.filter((host) => !row.reconverged.includes(host)) }).toEqual({ change: row.change, ungated: [] });
+      }
+    });
+
     test('every change that restarts or replaces a running machine is unsafe, naming the host, except an accepted rebuild; the others are safe', () => {
       for (const row of rows) {
         // The host removed after its decommissioning is no longer running: destroying its machine is the point.
         // A K3s node's rebuild on purpose is rolled with its rejoin cleanup (the test above).
         const acceptedRebuild = row.change === 'generation bump' && !siteName.startsWith('kubeadm');
-        const running = Object.entries(row.machines).filter(([, action]) => !acceptedRebuild && (action === 'restart' || action === 'replace')).map(([host]) => host);
+        // A restart in the host's rollout slot is the point of the machine lifecycle (the tests above and below).
+        const running = Object.entries(row.machines).filter(([host, action]) => !acceptedRebuild && !row.rolledRestarts.includes(host)
+          && (action === 'restart' || action === 'replace')).map(([host]) => host);
         expect({ change: row.change, hosts: running.filter((host) => !row.problems.some((p) => p.includes(`hosts[${host}]`))) })
           .toEqual({ change: row.change, hosts: [] });
         if (running.length === 0) {

@@ -20,6 +20,8 @@ export interface PlanRow {
   readonly predicted: Readonly<Record<string, Action>>;
   /** The hosts whose machine Terraform restarts or replaces. */
   readonly machines: Readonly<Record<string, Action>>;
+  /** Hosts whose machine restart the change report says happens in their rollout slot (`machine-restart.ts`), sorted. */
+  readonly rolledRestarts: readonly string[];
   /** The change report's unsafe problems (refused at synth). */
   readonly problems: readonly string[];
   /** Hosts whose converge step Terraform runs again (replaces), sorted. */
@@ -105,6 +107,7 @@ async function planEdit(workdir: TerraformWorkdir, site: string, change: Day2Cha
   const rotated = [...Object.keys(edit.variables ?? {}).map((name) => `var.${name}`), ...replace];
   return {
     site, change: change.name, terraform, predicted, machines, problems: report.problems,
+    rolledRestarts: report.hosts.filter((host) => host.machine?.restartsInRollout).map((host) => host.host).sort(),
     reconverged: convergeSteps(next).filter(({ address }) => terraform[address] === 'replace').map(({ host }) => host).sort(),
     reportedConverging: report.hosts.filter((host) => host.action === 'converge' || host.action === 'replaced').map((host) => host.host).sort(),
     ...(rotated.length > 0 ? {
@@ -167,7 +170,8 @@ export function formatPlanTable(rows: readonly PlanRow[]): string {
       .map((action) => [action, Object.entries(row.terraform).filter(([, a]) => a === action).map(([address]) => shortName(address))] as const)
       .filter(([, addresses]) => addresses.length > 0)
       .map(([action, addresses]) => `${action} ${addresses.length}${action === 'update' || action === 'create' ? '' : `: ${addresses.join(', ')}`}`);
-    const machines = Object.entries(row.machines).filter(([, a]) => a === 'restart' || a === 'replace').map(([host, a]) => `${host} (${a})`);
+    const machines = Object.entries(row.machines).filter(([host, a]) => a === 'restart' || a === 'replace' || row.rolledRestarts.includes(host))
+      .map(([host, a]) => `${host} (${row.rolledRestarts.includes(host) ? 'restart in its rollout slot' : a})`);
     const agrees = JSON.stringify(sorted(row.terraform)) === JSON.stringify(sorted(row.predicted));
     const verdict = row.problems.length > 0 ? `**unsafe**, refused (${row.problems.length})` : 'safe';
     lines.push(`| ${row.change} | ${row.site} | ${byAction.join('; ') || 'no changes'} | ${machines.join(', ') || '-'} | ${agrees ? 'agrees' : 'DIFFERS'} | ${verdict} |`);

@@ -137,5 +137,18 @@ describeWithTools(['terraform'], 'the bpg/proxmox stand-in through the Terraform
       const next = await work.run(['plan', '-input=false', '-lock=false']);
       expect(next.stdout).toContain('No changes.');
     }, 120_000);
+
+    test('with reboot_after_update = false the memory change is left pending: no restart during the apply', async () => {
+      work.setConfig(changed((r) => { r.proxmox_virtual_environment_vm.vm.reboot_after_update = false; }));
+      expect((await work.run(['apply', '-input=false', '-lock=false', '-auto-approve'])).stdout).toContain('1 changed');
+      work.setConfig(changed((r) => {
+        r.proxmox_virtual_environment_vm.vm.reboot_after_update = false;
+        r.proxmox_virtual_environment_vm.vm.memory.dedicated = 6144;
+      }));
+      const run = await work.run(['apply', '-input=false', '-lock=false', '-auto-approve'], { env: { TF_LOG: 'debug' } });
+      expect(run.stdout).toContain('Resources: 0 added, 1 changed, 0 destroyed');
+      expect(run.stderr).toContain('[stand-in bpg/proxmox] would leave a restart pending for guest vm1: memory');
+      expect(run.stderr).not.toContain('would restart guest');
+    }, 120_000);
   });
 });

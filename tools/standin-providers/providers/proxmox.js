@@ -4,6 +4,7 @@
 // (constructs/tf/provider-behaviour.ts, each rule citing vm.go / container.go / file.go / dl.go); applies return the
 // plan with the unknowns filled deterministically (./proxmox-fill.js) and log the guest restarts a real apply does.
 const path = require('path');
+const { spawnSync } = require('child_process');
 const { loadProviderSchema } = require('../shared');
 const { pathText } = require('../codec');
 const { changedPaths, getAt, setAt, namesOf, unknownComputed, fillUnknowns } = require('../values');
@@ -24,6 +25,25 @@ const { ruleFor, restartApplies, BPG_PROXMOX_MODELLED_RESOURCES } = loadBehaviou
 
 function log(message) {
   process.stderr.write(`[stand-in bpg/proxmox] ${message}\n`);
+}
+
+const GUEST_TYPES = new Set(['proxmox_virtual_environment_vm', 'proxmox_virtual_environment_container']);
+/** How long a guest hook may run before the apply fails. */
+const GUEST_HOOK_TIMEOUT_MS = 600_000;
+
+/**
+ * Lab mode: `PKH_STANDIN_GUEST_HOOK` names an executable that acts out, on a lab host, what a real apply does to a
+ * guest: `<hook> create|restart|migrate|destroy <name>`, run to completion before the apply of the resource
+ * returns (as the real provider waits for the guest). A non-zero exit fails the apply with the hook's output.
+ * Without it the stand-in touches nothing (state only).
+ */
+function guestEvent(type, event, name) {
+  const hook = process.env.PKH_STANDIN_GUEST_HOOK;
+  if (!hook || !GUEST_TYPES.has(type)) return;
+  const result = spawnSync(hook, [event, name], { encoding: 'utf8', timeout: GUEST_HOOK_TIMEOUT_MS });
+  if (result.status !== 0) {
+    throw new Error(`guest ${name}: ${event} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}): ${`${result.stdout ?? ''}${result.stderr ?? ''}`.trim()}`);
+  }
 }
 
 /** How a guest is named in log lines. */
@@ -55,8 +75,16 @@ function resourceModel(type) {
       return { planned, requiresReplace, legacyTypeSystem };
     },
     apply({ prior, planned }) {
-      if (prior !== null) logUpdate(type, prior, planned);
+      if (prior === null) {
+        guestEvent(type, 'create', guestName(planned));
+      } else {
+        for (const event of logUpdate(type, prior, planned)) guestEvent(type, event, guestName(planned));
+      }
       return { state: fillUnknowns(block, planned, FILLERS[type] ?? {}) };
+    },
+    destroy({ prior }) {
+      guestEvent(type, 'destroy', guestName(prior));
+      return { state: null };
     },
     read({ state, private: privateValue }) {
       return { state, private: privateValue };
@@ -64,16 +92,30 @@ function resourceModel(type) {
   };
 }
 
-/** A real apply restarts or migrates the guest for some changes: say so on stderr (Terraform logs it). */
+/**
+ * A real apply restarts or migrates the guest for some changes: say so on stderr (Terraform logs it), and return
+ * what happens to the guest, in order (`migrate`, `restart`).
+ */
 function logUpdate(type, prior, planned) {
   const name = guestName(planned);
   const restarts = new Set();
+  const pending = new Set();
+  const events = [];
   for (const changed of changedPaths(prior, planned)) {
     const rule = ruleFor(type, namesOf(changed));
-    if (rule?.effect === 'restart' && restartApplies(type, planned)) restarts.add(rule.path);
-    if (rule?.effect === 'replace-unless-migrate') log(`would migrate guest ${name}: ${pathText(changed)} ${getAt(prior, changed)} → ${getAt(planned, changed)}`);
+    if (rule?.effect === 'restart') (restartApplies(type, planned) ? restarts : pending).add(rule.path);
+    if (rule?.effect === 'replace-unless-migrate') {
+      log(`would migrate guest ${name}: ${pathText(changed)} ${getAt(prior, changed)} → ${getAt(planned, changed)}`);
+      events.push('migrate');
+    }
   }
-  if (restarts.size > 0) log(`would restart guest ${name}: ${[...restarts].join(', ')}`);
+  if (restarts.size > 0) {
+    log(`would restart guest ${name}: ${[...restarts].join(', ')}`);
+    events.push('restart');
+  }
+  // reboot_after_update = false: the change stays pending in Proxmox and the provider only warns (vm.go 2215-2240).
+  if (pending.size > 0) log(`would leave a restart pending for guest ${name}: ${[...pending].join(', ')}`);
+  return events;
 }
 
 module.exports = {

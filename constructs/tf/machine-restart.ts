@@ -1,0 +1,83 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { MACHINE_RESTART_DEADLINE_SECONDS } from '../site/defaults';
+import { escapeTerraformTemplate, fingerprint } from './terraform-template';
+
+/**
+ * Machine changes restarted in the host's rollout slot, not all at once by the provider. A VM is updated with
+ * `reboot_after_update = false`, so Proxmox keeps a memory, cores or cloud-init network change pending (bpg/proxmox
+ * vm.go 2215-2240, shared/providers/bpg-proxmox/BEHAVIOUR.md "In-place updates that restart the guest"); the host's
+ * converge step, which runs in rollout order after the previous host passed its gates (and inside the drain of a
+ * Kubernetes node), first reboots the VM through the Proxmox API when changes are pending
+ * (`constructs/tf/assets/proxmox-restart-pending.sh`), then converges and runs the host's gates. A container, which
+ * the provider restarts during its update, has that update wait for the previous hosts of the rollout instead.
+ */
+
+/** How the restart step reaches the Proxmox API: the provider's own endpoint and token. */
+export interface ProxmoxApiAccess {
+  /** `https://host:8006`, as the provider's `endpoint`. */
+  readonly endpoint: string;
+  /** The API token, as a reference to the sensitive variable; never a literal. */
+  readonly apiToken: string;
+  /** Skip TLS verification, as the provider's `insecure`. */
+  readonly insecureTls: boolean;
+}
+
+/** The VM whose pending changes the step applies, as Terraform references (they follow a migration). */
+export interface RestartTarget {
+  readonly hostName: string;
+  readonly nodeName: string;
+  readonly vmId: string;
+}
+
+/** What a converge step adds to roll its machine's restarts: a trigger, and how the restart happens in the slot. */
+export interface PendingRestart {
+  /** Changes exactly when a setting that Proxmox applies only at a restart changes. */
+  readonly fingerprint: string;
+  /** A VM: the `local-exec` provisioner that reboots it through Proxmox when changes are pending. */
+  readonly provisioner?: {
+    readonly type: 'local-exec';
+    readonly command: string;
+    readonly environment: Record<string, string>;
+  };
+  /**
+   * A container: the provider restarts it during its own update (container.go 3832-3886, 4162-4176; there is no
+   * `reboot_after_update`), so that update waits for the previous hosts of the rollout, and the converge step after
+   * it gates the host.
+   */
+  readonly machineWaitsForRollout?: boolean;
+}
+
+/**
+ * The restart "step" of a container: its machine update is ordered into the rollout. `restartSettings` are the
+ * attributes the provider restarts it for (memory, DNS, hostname), as configured.
+ */
+export function containerRestart(restartSettings: unknown): PendingRestart {
+  return { fingerprint: fingerprint(JSON.stringify(restartSettings)), machineWaitsForRollout: true };
+}
+
+/** The script (its header says what it does and why). */
+const RESTART_SCRIPT = readFileSync(join(__dirname, 'assets', 'proxmox-restart-pending.sh'), 'utf8');
+
+/**
+ * The restart step of one VM. `restartSettings` are the VM's attributes that Proxmox applies only at a restart
+ * (memory, cpu, initialization without its file ids), as configured: their fingerprint re-runs the step.
+ */
+export function pendingRestart(target: RestartTarget, api: ProxmoxApiAccess, restartSettings: unknown, waitSeconds = MACHINE_RESTART_DEADLINE_SECONDS): PendingRestart {
+  return {
+    fingerprint: fingerprint(JSON.stringify(restartSettings)),
+    provisioner: {
+      type: 'local-exec',
+      command: escapeTerraformTemplate(RESTART_SCRIPT),
+      environment: {
+        PKH_HOST: target.hostName,
+        PKH_PVE_ENDPOINT: escapeTerraformTemplate(api.endpoint),
+        PKH_PVE_NODE: target.nodeName,
+        PKH_VM_ID: target.vmId,
+        PKH_PVE_API_TOKEN: api.apiToken,
+        PKH_PVE_INSECURE: api.insecureTls ? '1' : '0',
+        PKH_WAIT_SECONDS: String(waitSeconds),
+      },
+    },
+  };
+}
