@@ -1,7 +1,7 @@
 import { ServiceChange } from '../cloud-init/service-step';
 import { CloudConfig, FileEncoding, Protocol } from '../cloud-init/cloud-config';
 import {
-  ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_WAIT_READY_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
+  ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
   PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_ETCD_V3_COMMAND, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
   POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
   patroniEditConfigArguments, postgresAsset, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
@@ -57,7 +57,8 @@ function addEtcdMember(config: CloudConfig, role: string, plan: SitePlan, hostNa
   config.claimPort(role, { port: ETCD_CLIENT_PORT, protocol: Protocol.TCP, address: '127.0.0.1', description: 'etcd client (local)' });
   config.claimPort(role, { port: ETCD_PEER_PORT, protocol: Protocol.TCP, address: host.ip, description: 'etcd peer (datastore DCS)' });
   config.addFile(role, { path: ETCD_ENV_PATH, content: renderEtcdEnvironmentFile(plan, hostName) });
-  config.addFile(role, { path: ETCD_DROP_IN_PATH, content: renderEtcdServiceDropIn() });
+  config.addFile(role, { path: ETCD_DROP_IN_PATH, content: renderEtcdServiceDropIn(plan, hostName) });
+  config.addFile(role, { path: ETCD_INITIAL_STATE_PATH, content: postgresAsset(PostgresAsset.ETCD_INITIAL_STATE), mode: '0755' });
   const tlsPaths = tls ? [ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH] : [];
   if (tls) {
     addTlsFiles(config, role, tls, { ca: ETCD_TLS_CA_PATH, cert: ETCD_TLS_CERT_PATH, key: ETCD_TLS_KEY_PATH }, 'etcd:etcd');

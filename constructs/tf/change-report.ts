@@ -103,8 +103,9 @@ function runningHosts(previous: Map<string, HostRecord>): Map<string, RunningHos
   const running = [...previous.values()].filter((record) => !isDecommissioned(record));
   // A rebuilt K3s node is cleaned up from another server (site-lifecycle.ts `addNodeLifecycle`).
   const servers = running.filter((record) => rolesOf(record).includes('k3s-server')).length;
-  const rebuildable = (record: HostRecord) => servers >= 2 && rolesOf(record).some((role) => K3S_ROLES.includes(role))
-    && Number(record.facts.etcdMember ?? 0) !== 1;
+  // A datastore etcd member is replaced in the running etcd cluster from another member (datastore-rejoin.ts).
+  const k3sNode = (record: HostRecord) => rolesOf(record).some((role) => K3S_ROLES.includes(role));
+  const rebuildable = (record: HostRecord) => (k3sNode(record) || Number(record.facts.etcdMember ?? 0) === 1) && (!k3sNode(record) || servers >= 2);
   return new Map(running.map((record) => [record.host, { roles: rolesOf(record), quorumMember: isQuorumMember(record), rebuildable: rebuildable(record) }]));
 }
 

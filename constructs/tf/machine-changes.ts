@@ -85,7 +85,7 @@ export interface RunningHost {
   /**
    * A rebuild on purpose (`generation` raised) is rolled safely: a K3s node of a site with another server to act
    * from, whose old Node, node password and etcd member are removed before the new machine joins
-   * (`NodeRejoinCleanup`). Not the datastore's etcd members (a new member must be added to that cluster first).
+   * (`NodeRejoinCleanup`); a datastore etcd member, replaced in the running etcd cluster first (`DatastoreMemberRejoin`).
    */
   readonly rebuildable: boolean;
 }

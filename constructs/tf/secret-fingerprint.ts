@@ -5,61 +5,27 @@
  * expression that hashes their resolved values: it changes exactly when a value changes, and holds a hash, never a
  * value (Terraform also marks it sensitive when any input is, so plans show `(sensitive value)`).
  */
+import { templateParts } from './terraform-template';
 
 /**
  * The Terraform expressions interpolated in `text` (`${…}`, not the escaped `$${…}`), in order of first
- * appearance, without duplicates. Braces inside an expression (object constructors) and quoted strings are
- * followed, so an expression ends at its own closing brace.
+ * appearance, without duplicates (Terraform's template reading: {@link templateParts}).
  */
 export function interpolatedExpressions(text: string): string[] {
   const found: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    if (text.startsWith('$${', i)) {
-      i += 3;
+  for (const part of templateParts(text)) {
+    if (part.kind !== 'interpolation') {
       continue;
     }
-    if (!text.startsWith('${', i)) {
-      i += 1;
-      continue;
+    if (part.unterminated) {
+      throw new Error(`an interpolation without its closing brace: ${JSON.stringify(`\${${part.expression.slice(0, 58)}`)}`);
     }
-    const end = closingBrace(text, i + 2);
-    if (end < 0) {
-      throw new Error(`an interpolation without its closing brace at offset ${i}: ${JSON.stringify(text.slice(i, i + 60))}`);
-    }
-    const expression = text.slice(i + 2, end).trim();
+    const expression = part.expression.trim();
     if (expression && !found.includes(expression)) {
       found.push(expression);
     }
-    i = end + 1;
   }
   return found;
-}
-
-/** The offset of the `}` that closes an interpolation whose expression starts at `start`, or -1. */
-function closingBrace(text: string, start: number): number {
-  let depth = 0;
-  let quoted = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '\\') {
-        i += 1;
-      } else if (c === '"') {
-        quoted = false;
-      }
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === '{') {
-      depth += 1;
-    } else if (c === '}') {
-      if (depth === 0) {
-        return i;
-      }
-      depth -= 1;
-    }
-  }
-  return -1;
 }
 
 /**

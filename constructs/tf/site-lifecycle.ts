@@ -6,6 +6,7 @@ import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
 import { DatastoreKind, Distribution, HostRole } from '../site/spec';
 import { ConvergeConnection } from './host-converge';
 import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, NodeRejoinCleanup, restartTrigger } from './node-lifecycle';
+import { DatastoreMemberRejoin } from './datastore-rejoin';
 import type { SiteHost } from './site-stack';
 
 /*
@@ -108,5 +109,30 @@ export function addKubeadmJoinPreparation(scope: Construct, site: SitePlan, host
     });
     const waiting = siteHost.machine?.resource ?? siteHost.converge.resource;
     waiting.dependsOn = [...(waiting.dependsOn ?? []), dependable(preparation.resource)];
+  }
+}
+
+/**
+ * Datastore etcd members (datastore nodes and the witness) rebuilt on purpose: each new machine waits for its member
+ * to be replaced in the running etcd cluster, from the first other member.
+ */
+export function addDatastoreRejoin(scope: Construct, site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
+  const members = site.postgres?.etcdMembers ?? [];
+  for (const member of members) {
+    const host = site.hosts.find((h) => h.name === member.name)!;
+    const machine = hosts.get(host.name)?.machine;
+    // Only one member is rebuilt per apply (the change report refuses more), so any other one stays.
+    const via = members.map((m) => site.hosts.find((h) => h.name === m.name)!).find((other) => other !== host && hosts.get(other.name)?.converge);
+    if (host.generation === 0 || host.decommission || !machine || !via) {
+      continue;
+    }
+    const rejoin = new DatastoreMemberRejoin(scope, `${host.name}-DatastoreRejoin`, {
+      site,
+      member: host.name,
+      via: via.name,
+      viaConnection: connections.get(via.name)!,
+      after: [hosts.get(via.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
+    });
+    machine.resource.dependsOn = [...(machine.resource.dependsOn ?? []), dependable(rejoin.resource)];
   }
 }

@@ -22,7 +22,7 @@ import { ConvergeConnection, HostConverge, convergeDeadlines } from './host-conv
 import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { rolloutOrder } from '../site/rollout';
-import { addKubeadmJoinPreparation, addNodeLifecycle, convergeFacts } from './site-lifecycle';
+import { addDatastoreRejoin, addKubeadmJoinPreparation, addNodeLifecycle, convergeFacts } from './site-lifecycle';
 import { guardAgainstUnsafeChanges } from './synth-guard';
 import { StateBackendOptions, applyStateBackend } from './state-backend';
 import { interpolatedLifecycleEntries } from './lifecycle-references';
@@ -341,6 +341,7 @@ export class SiteStack extends TerraformStack {
     } else {
       addKubeadmJoinPreparation(this, site, hosts, connections);
     }
+    addDatastoreRejoin(this, site, hosts, connections);
 
     // Generated host certificates are renewed ahead of their expiry, through the converge steps; plans warn first.
     addCertificateRenewal(this);

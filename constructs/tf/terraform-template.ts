@@ -60,3 +60,79 @@ function escapeLiteral(literal: string): string {
 export function fingerprint(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
+
+/** One piece of a template. */
+export type TemplatePart =
+  | { readonly kind: 'literal'; readonly text: string }
+  | { readonly kind: 'interpolation'; readonly expression: string; readonly unterminated?: true }
+  | { readonly kind: 'directive'; readonly body: string; readonly unterminated?: true };
+
+/**
+ * The pieces of `text` as Terraform reads it: as a template (HCL's template syntax, which the JSON syntax applies
+ * to every string it evaluates). `$${` and `%%{` are the literal `${` and `%{`; `${ … }` interpolates an expression
+ * and `%{ … }` is a directive, each up to its own closing brace (braces and quoted strings inside nest). An
+ * unterminated `${` or `%{` is returned as a part up to the end, marked `unterminated`.
+ */
+export function templateParts(text: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  let literal = '';
+  let i = 0;
+  while (i < text.length) {
+    if ((text.startsWith('$${', i) || text.startsWith('%%{', i))) {
+      literal += `${text[i]}{`;
+      i += 3;
+      continue;
+    }
+    if (text.startsWith('${', i) || text.startsWith('%{', i)) {
+      if (literal) {
+        parts.push({ kind: 'literal', text: literal });
+        literal = '';
+      }
+      const end = closingBrace(text, i + 2);
+      const inner = text.slice(i + 2, end < 0 ? text.length : end);
+      const unterminated = end < 0 ? { unterminated: true as const } : {};
+      parts.push(text[i] === '$' ? { kind: 'interpolation', expression: inner, ...unterminated } : { kind: 'directive', body: inner, ...unterminated });
+      i = end < 0 ? text.length : end + 1;
+      continue;
+    }
+    literal += text[i];
+    i += 1;
+  }
+  if (literal) {
+    parts.push({ kind: 'literal', text: literal });
+  }
+  return parts;
+}
+
+/** The offset of the `}` closing an expression that starts at `start`, or -1 (quoted strings and nested braces skipped). */
+function closingBrace(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      i = closingQuote(text, i + 1);
+      if (i < 0) {
+        return -1;
+      }
+    } else if (c === '{') {
+      depth += 1;
+    } else if (c === '}') {
+      if (depth === 0) {
+        return i;
+      }
+      depth -= 1;
+    }
+  }
+  return -1;
+}
+
+function closingQuote(text: string, start: number): number {
+  for (let i = start; i < text.length; i++) {
+    if (text[i] === '\\') {
+      i += 1;
+    } else if (text[i] === '"') {
+      return i;
+    }
+  }
+  return -1;
+}

@@ -8,7 +8,7 @@ import {
 } from '../../constructs';
 import {
   ETCD_DROP_IN_PATH, ETCD_ENV_PATH, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, HAPROXY_DATASTORE_CA_PATH, PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH,
-  ETCD_WAIT_READY_PATH, HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ENV_PATH,
+  ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ENV_PATH,
   PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH,
   POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresAsset, postgresAsset, renderEtcdEnvironmentFile, renderHaproxyWriterDropIn, renderPatroniConfig, renderPostgresRunbook,
   renderPostgresWriterHaproxySections, renderWriterDownStateFile,
@@ -74,6 +74,7 @@ describe('applyDatastoreRole', () => {
       [ETCD_DROP_IN_PATH, '0644', 'root:root', text],
       [PATRONI_DROP_IN_PATH, '0644', 'root:root', text],
       [PATRONICTL_PATH, '0755', 'root:root', text],
+      [ETCD_INITIAL_STATE_PATH, '0755', 'root:root', text],
       [ETCD_WAIT_READY_PATH, '0755', 'root:root', text],
       [PATRONI_ETCD_V3_PATH, '0644', 'root:root', text],
       [PATRONI_POST_BOOTSTRAP_PATH, '0755', 'root:root', text],
@@ -254,8 +255,10 @@ describe('applyDatastoreWitnessRole', () => {
       [ETCD_TLS_KEY_PATH, '0600', 'etcd:etcd', FileEncoding.BASE64],
       [ETCD_ENV_PATH, '0644', 'root:root', FileEncoding.TEXT],
       [ETCD_DROP_IN_PATH, '0644', 'root:root', FileEncoding.TEXT],
+      [ETCD_INITIAL_STATE_PATH, '0755', 'root:root', FileEncoding.TEXT],
     ]);
     expect(fileAt(config, ETCD_ENV_PATH)!.content).toBe(renderEtcdEnvironmentFile(homelab, 'cp1'));
+    expect(fileAt(config, ETCD_INITIAL_STATE_PATH)!.content).toBe(postgresAsset(PostgresAsset.ETCD_INITIAL_STATE));
     expect(config.ports.map((p) => [p.port, p.address, p.role])).toEqual([
       [2379, '10.10.10.153', 'datastore-witness'], [2379, '127.0.0.1', 'datastore-witness'], [2380, '10.10.10.153', 'datastore-witness'],
     ]);
@@ -267,7 +270,7 @@ describe('applyDatastoreWitnessRole', () => {
   test('without TLS: no TLS files', () => {
     const config = builder(plain, 'cp1');
     applyDatastoreWitnessRole(config, plain, 'cp1');
-    expect(config.files.map((f) => f.path)).toEqual([ETCD_ENV_PATH, ETCD_DROP_IN_PATH]);
+    expect(config.files.map((f) => f.path)).toEqual([ETCD_ENV_PATH, ETCD_DROP_IN_PATH, ETCD_INITIAL_STATE_PATH]);
     expect(() => applyDatastoreWitnessRole(builder(plain, 'cp1'), plain, 'cp1', tls)).toThrow('tls: TLS files — undefined, since postgres.tls is false');
     expect(() => applyDatastoreWitnessRole(builder(homelab, 'cp1'), homelab, 'cp1')).toThrow('tls: undefined');
   });

@@ -386,9 +386,15 @@ describe('environment files and drop-ins', () => {
         return [`${section} ${line}`];
       });
     };
-    const etcd = sectioned(renderEtcdServiceDropIn());
-    expect(etcd).toEqual(expect.arrayContaining(['[Unit] Wants=network-online.target', '[Unit] After=network-online.target', '[Service] EnvironmentFile=/etc/proxmox-k3s-ha/etcd.env']));
-    expect(etcd.filter((line) => line.includes('ExecStart') || line.includes('EnvironmentFile=-'))).toEqual([]);
+    const etcd = sectioned(renderEtcdServiceDropIn(homelab, 'pg-node-1'));
+    expect(etcd).toEqual([
+      '[Unit] Wants=network-online.target', '[Unit] After=network-online.target', '[Service] Type=exec', '[Service] EnvironmentFile=/etc/proxmox-k3s-ha/etcd.env',
+      // A rebuilt member asks the others whether it was added again (its own certificate), and etcd reads the answer last.
+      '[Service] ExecStartPre=/usr/local/lib/proxmox-k3s-ha/etcd-initial-state.sh /run/proxmox-k3s-ha/etcd-initial-state.env https://10.10.10.151:2380 '
+        + `${homelab.postgres!.etcdMembers.filter((m) => m.name !== 'pg-node-1').map((m) => `https://${m.ip}:2379`).join(',')} `
+        + '--cacert /etc/proxmox-k3s-ha/etcd-tls/ca.crt --cert /etc/proxmox-k3s-ha/etcd-tls/member.crt --key /etc/proxmox-k3s-ha/etcd-tls/member.key',
+      '[Service] EnvironmentFile=-/run/proxmox-k3s-ha/etcd-initial-state.env', '[Service] Restart=on-failure', '[Service] RestartSec=5s',
+    ]);
     expect(sectioned(renderPatroniServiceDropIn(homelab, 'pg-node-1'))).toEqual([
       '[Unit] Wants=network-online.target', '[Unit] After=network-online.target etcd.service', '[Unit] StartLimitIntervalSec=0',
       `[Service] EnvironmentFile=${PATRONI_ENV_PATH}`,

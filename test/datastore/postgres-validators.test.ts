@@ -8,7 +8,7 @@ import { join } from 'path';
 import { parse } from 'yaml';
 import { CloudConfig, FileEncoding, SitePlan, defineSite } from '../../constructs';
 import {
-  ETCD_WAIT_READY_PATH, HAPROXY_DATASTORE_CA_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ETCD_V3_PATH, POSTGRES_ASSET_DIR, PostgresAsset, renderEtcdServiceDropIn,
+  ETCD_WAIT_READY_PATH, ETCD_INITIAL_STATE_PATH, HAPROXY_DATASTORE_CA_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ETCD_V3_PATH, POSTGRES_ASSET_DIR, PostgresAsset, renderEtcdServiceDropIn,
   renderHaproxyConfig, renderHaproxyWriterDropIn, renderPatroniConfig, renderPatroniServiceDropIn, renderPostgresWriterHaproxySections,
 } from '../../constructs/renderers';
 import { addLoadBalancerService, applyDatastoreRole, applyDatastoreWitnessRole, applyLoadBalancerRole } from '../../constructs/roles';
@@ -117,7 +117,7 @@ const UNIT_DIR = '/lib/systemd/system';
 const hasUnits = ['etcd.service', 'patroni.service', 'haproxy.service'].every((unit) => existsSync(join(UNIT_DIR, unit)));
 /** Each drop-in on the package's unit it extends. */
 const DROP_INS = [
-  ['etcd.service', renderEtcdServiceDropIn()], ['patroni.service', renderPatroniServiceDropIn(PLANS[0], 'pg-node-1')], ['haproxy.service', renderHaproxyWriterDropIn()],
+  ['etcd.service', renderEtcdServiceDropIn(PLANS[0], 'pg-node-1')], ['patroni.service', renderPatroniServiceDropIn(PLANS[0], 'pg-node-1')], ['haproxy.service', renderHaproxyWriterDropIn()],
 ] as const;
 describeWithTools(hasUnits ? ['systemd-analyze'] : ['systemd-analyze', `${UNIT_DIR}/etcd.service, patroni.service and haproxy.service (packages etcd-server, patroni, haproxy)`],
   'systemd-analyze verify accepts the etcd, Patroni and HAProxy drop-ins on the packages\' units', () => {
@@ -128,7 +128,7 @@ describeWithTools(hasUnits ? ['systemd-analyze'] : ['systemd-analyze', `${UNIT_D
       mkdirSync(join(dir, `${unit}.d`));
       // systemd checks that the commands exist: the shipped scripts stand in for their installed paths.
       const installed: [string, PostgresAsset][] = [
-        [ETCD_WAIT_READY_PATH, PostgresAsset.ETCD_WAIT_READY], [PATRONI_ETCD_V3_PATH, PostgresAsset.PATRONI_ETCD_V3], [HAPROXY_WRITER_STATE_SCRIPT_PATH, PostgresAsset.HAPROXY_WRITER_STATE],
+        [ETCD_WAIT_READY_PATH, PostgresAsset.ETCD_WAIT_READY], [ETCD_INITIAL_STATE_PATH, PostgresAsset.ETCD_INITIAL_STATE], [PATRONI_ETCD_V3_PATH, PostgresAsset.PATRONI_ETCD_V3], [HAPROXY_WRITER_STATE_SCRIPT_PATH, PostgresAsset.HAPROXY_WRITER_STATE],
       ];
       const text = installed.reduce((acc, [path, asset]) => acc.split(path).join(join(POSTGRES_ASSET_DIR, asset)), dropIn);
       writeFileSync(join(dir, `${unit}.d`, '10-proxmox-k3s-ha.conf'), text);

@@ -129,10 +129,14 @@ describe('unsafe changes are rejected against the previous synthesis, naming the
     ]);
   });
 
-  test('a rebuild is refused where no rejoin cleanup exists: the datastore\'s etcd members and kubeadm nodes', () => {
-    const witness = defineSite(homelab).postgres!.witness!.name;
-    const witnessRebuilt = report(homelab, withHosts(homelab, homelab.hosts.map((h) => (h.name === witness ? { ...h, generation: 1 } : h))));
-    expect(witnessRebuilt.problems).toEqual([expect.stringContaining(`hosts[${witness}]: generation — the machine is replaced (replace): a running etcd quorum member`)]);
+  test('a rebuild is refused where no rejoin step exists (kubeadm nodes); one datastore etcd member per apply is accepted, two are refused', () => {
+    const plan = defineSite(homelab);
+    const witness = plan.postgres!.witness!.name;
+    const rebuilt = (names: string[]) => report(homelab, withHosts(homelab, homelab.hosts.map((h) => (names.includes(h.name) ? { ...h, generation: 1 } : h))));
+    expect(rebuilt([witness]).problems).toEqual([]);
+    const [first, second] = plan.postgres!.etcdMembers.filter((m) => m.name !== witness).map((m) => m.name);
+    expect(rebuilt([second]).problems).toEqual([]);
+    expect(rebuilt([first, second]).problems).toEqual([first, second].map((host) => expect.stringContaining(`hosts[${host}]: generation — the machine is replaced (replace): 2 etcd quorum members`)));
     const worker = kubeadmMulti.hosts.filter((h) => h.roles.includes(HostRole.WORKER)).slice(-1)[0].name;
     expect(report(kubeadmMulti, withHosts(kubeadmMulti, kubeadmMulti.hosts.map((h) => (h.name === worker ? { ...h, generation: 1 } : h)))).problems)
       .toEqual([expect.stringContaining(`hosts[${worker}]: generation — the machine is replaced`)]);

@@ -1,80 +1,11 @@
 /**
- * How Terraform reads a string of its JSON configuration: as a template (HCL's template syntax, which the JSON
- * syntax applies to every string it evaluates). `$${` and `%%{` are the literal `${` and `%{`; `${ … }` interpolates
- * an expression and `%{ … }` is a directive, each up to its own closing brace (braces and quoted strings inside
- * the expression nest). Used by the fuzz to find every interpolation a synthesized stack holds, and to give a
- * rendered file the text a machine would receive.
+ * Terraform's template reading (`templateParts`, in the library's terraform-template.ts) applied by the fuzz: every
+ * interpolation a synthesized stack holds, and the text a machine would receive from a rendered file.
  */
 
-/** One piece of a template. */
-export type TemplatePart =
-  | { readonly kind: 'literal'; readonly text: string }
-  | { readonly kind: 'interpolation'; readonly expression: string }
-  | { readonly kind: 'directive'; readonly body: string };
+import { TemplatePart, templateParts } from '../../constructs/tf/terraform-template';
 
-/** The pieces of `text` as Terraform reads them; an unterminated `${` or `%{` is returned as a part up to the end. */
-export function templateParts(text: string): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  let literal = '';
-  let i = 0;
-  while (i < text.length) {
-    if ((text.startsWith('$${', i) || text.startsWith('%%{', i))) {
-      literal += `${text[i]}{`;
-      i += 3;
-      continue;
-    }
-    if (text.startsWith('${', i) || text.startsWith('%{', i)) {
-      if (literal) {
-        parts.push({ kind: 'literal', text: literal });
-        literal = '';
-      }
-      const end = closingBrace(text, i + 2);
-      const inner = text.slice(i + 2, end < 0 ? text.length : end);
-      parts.push(text[i] === '$' ? { kind: 'interpolation', expression: inner } : { kind: 'directive', body: inner });
-      i = end < 0 ? text.length : end + 1;
-      continue;
-    }
-    literal += text[i];
-    i += 1;
-  }
-  if (literal) {
-    parts.push({ kind: 'literal', text: literal });
-  }
-  return parts;
-}
-
-/** The offset of the `}` closing an expression that starts at `start`, or -1 (quoted strings and nested braces skipped). */
-function closingBrace(text: string, start: number): number {
-  let depth = 0;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      i = closingQuote(text, i + 1);
-      if (i < 0) {
-        return -1;
-      }
-    } else if (c === '{') {
-      depth += 1;
-    } else if (c === '}') {
-      if (depth === 0) {
-        return i;
-      }
-      depth -= 1;
-    }
-  }
-  return -1;
-}
-
-function closingQuote(text: string, start: number): number {
-  for (let i = start; i < text.length; i++) {
-    if (text[i] === '\\') {
-      i += 1;
-    } else if (text[i] === '"') {
-      return i;
-    }
-  }
-  return -1;
-}
+export { TemplatePart, templateParts };
 
 /** Every interpolation and directive in every string of a JSON value, with the JSON path of its string. */
 export function templateSequences(value: unknown, path = ''): { path: string; part: Exclude<TemplatePart, { kind: 'literal' }> }[] {

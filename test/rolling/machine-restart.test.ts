@@ -1,12 +1,10 @@
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import { join } from 'path';
-import { SiteSpec } from '../../constructs';
 import { LOAD_BALANCERS } from '../failover/configs';
 import { LAB_VIP } from '../failover/lab';
-import { StandinHome, createStandinHome } from '../support/terraform-cli';
 import { describeWithTools } from '../support/tools';
 import { shellcheck } from '../support/validators';
-import { RollingRun, rollingSiteSpec } from './rolling-site';
+import { MachineRun } from './machine-lab';
 
 // Resizing the three load balancers (containers) of a site with machines: the stand-in bpg/proxmox provider acts
 // out each container's restart on its lab host (guest-hook.sh: a clean reboot of the host's real HAProxy and
@@ -15,75 +13,45 @@ import { RollingRun, rollingSiteSpec } from './rolling-site';
 
 // The VIP holder (highest VRRP priority) is lb-1: the rollout goes lb-3, lb-2, then lb-1.
 const ROLLOUT_ORDER = [...LOAD_BALANCERS].reverse().map((lb) => lb.name);
-const CHANGE = { extraServers: 0, healthCheckFall: 2 };
-
-interface HookEvent { readonly t: number; readonly event: string; readonly host: string }
-
-function resized(spec: SiteSpec, memoryMiB: number): SiteSpec {
-  return { ...spec, hosts: spec.hosts.map((host) => (LOAD_BALANCERS.some((lb) => lb.name === host.name) ? { ...host, size: { ...host.size, memoryMiB } } : host)) };
-}
-
 describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'curl', 'shellcheck'],
   'machine restarts with the real Terraform CLI: three load balancer containers resized, restarted in rollout order', () => {
-    let run: RollingRun;
-    let home: StandinHome;
-    let hookLog: string;
-    const hookEvents = (since = 0): HookEvent[] => readFileSync(hookLog, 'utf8').split('\n').filter(Boolean)
-      .map((line) => line.split(' ')).map(([t, event, host]) => ({ t: Number(t), event, host })).filter((e) => e.t >= since);
+    let machines: MachineRun;
 
     beforeAll(async () => {
       for (const script of ['guest-hook.sh', 'guest-reboot.sh']) {
         const checked = shellcheck(readFileSync(join(__dirname, script), 'utf8'));
         expect({ script, ok: checked.ok, output: checked.output }).toEqual({ script, ok: true, output: '' });
       }
-      run = await RollingRun.start();
-      home = createStandinHome();
-      const dir = join(run.lab.workDir, 'guests');
-      mkdirSync(join(dir, 'hosts'), { recursive: true });
-      for (const host of run.loadBalancers.values()) {
-        writeFileSync(join(dir, 'hosts', host.name), String(host.initPid));
-      }
-      const hook = join(dir, 'guest-hook.sh');
-      copyFileSync(join(__dirname, 'guest-hook.sh'), hook);
-      chmodSync(hook, 0o755);
-      hookLog = join(dir, 'events.log');
-      writeFileSync(hookLog, '');
-      run.useStandinProviders({
-        ...home.env,
-        PKH_STANDIN_GUEST_HOOK: hook,
-        PKH_GUEST_HOOK_LOG: hookLog,
-        PKH_GUEST_HOSTS: join(dir, 'hosts'),
-        PKH_GUEST_REBOOT: join(__dirname, 'guest-reboot.sh'),
-        TF_VAR_proxmox_api_token: 'root@pam!rolling-lab=not-a-real-token',
-      });
-      run.synthSpec(resized(rollingSiteSpec(run.loadBalancers, CHANGE), 512), undefined, { machines: true });
+      machines = await MachineRun.start();
+      const { run } = machines;
+      machines.synth(512);
       await run.init();
       const first = await run.apply();
       expect({ status: first.status, tail: first.output.slice(-3000) }).toEqual({ status: 0, tail: expect.stringContaining('Apply complete!') });
-      expect(hookEvents().map((e) => `${e.event} ${e.host}`).sort()).toEqual(ROLLOUT_ORDER.map((host) => `create ${host}`).sort());
+      expect(machines.events().map((e) => `${e.event} ${e.host}`).sort()).toEqual(ROLLOUT_ORDER.map((host) => `create ${host}`).sort());
       // lb-1, configured last, preempts the VIP after the apply: measure from when it holds it.
       expect(await run.lab.network.waitFor(() => run.lab.network.vipHolders([...run.loadBalancers.values()], LAB_VIP).join() === 'lb-1', 30_000)).toBe(true);
     }, 900_000);
     afterAll(async () => {
-      await run?.stop();
-      home?.dispose();
+      await machines?.stop();
     }, 60_000);
 
     test('each container restarts in its rollout slot: one at a time, its converge step (gates) between it and the next, the VIP holder last', async () => {
-      run.synthSpec(resized(rollingSiteSpec(run.loadBalancers, CHANGE), 1024), undefined, { machines: true });
+      const { run } = machines;
+      machines.synth(1024);
       const observer = run.observe();
       const since = Date.now();
       const result = await run.apply();
       const seen = await observer.stop();
       const timeline = [
-        ...hookEvents(since).map((e) => ({ t: e.t, what: `${e.event} ${e.host}` })),
+        ...machines.events(since).map((e) => ({ t: e.t, what: `${e.event} ${e.host}` })),
         ...seen.vipChanges.map((c) => ({ t: c.t, what: `VIP holders: ${c.holders.join(',') || 'none'}` })),
         ...seen.failures.map((f) => ({ t: f.t, what: `probe failed: ${f.error ?? `${f.ms} ms`}` })),
       ].sort((a, b) => a.t - b.t).map((e) => `  +${e.t - since} ms ${e.what}`);
       process.stdout.write(`resize of three load balancers: ${seen.probes} probes, ${seen.failed} failed, ${seen.vipMoves} VIP moves, apply ${result.ms} ms\n${timeline.join('\n')}\n`);
       expect({ status: result.status, tail: result.output.slice(-3000) }).toEqual({ status: 0, tail: expect.stringContaining('Apply complete! Resources: 3 added, 3 changed, 3 destroyed') });
 
-      const events = hookEvents(since);
+      const events = machines.events(since);
       expect(events.filter((e) => e.event === 'restart').map((e) => e.host)).toEqual(ROLLOUT_ORDER);
       const journal = run.journal(since);
       for (let i = 0; i < ROLLOUT_ORDER.length; i++) {

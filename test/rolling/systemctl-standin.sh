@@ -194,6 +194,12 @@ unit_exec_start() {
     pre=$(cat /etc/systemd/system/"$unit".service.d/*.conf 2>/dev/null | sed -n "s/^ExecStartPre=//p")
     if [ -n "$pre" ]; then
       until sh -c "$pre"; do sleep 5; done
+      # systemd reads EnvironmentFile= before each command it runs: a file an ExecStartPre writes reaches ExecStart.
+      set -a
+      for file in "$@"; do
+        [ -r "${file#-}" ] && . "${file#-}"
+      done
+      set +a
     fi
     case "$unit" in
       etcd) exec etcd ;;

@@ -9,6 +9,8 @@ export enum PostgresAsset {
   POST_BOOTSTRAP = 'patroni-post-bootstrap.sh',
   /** Patroni's ExecStartPre: waits until the local etcd member is healthy (a leader, a quorum answers). */
   ETCD_WAIT_READY = 'etcd-wait-ready.sh',
+  /** etcd's ExecStartPre: `existing` for a rebuilt member added to the running cluster again, else `new`. */
+  ETCD_INITIAL_STATE = 'etcd-initial-state.sh',
   /** Runs `patroni` or `patronictl` on etcd's v3 API whatever the cluster version (Python). */
   PATRONI_ETCD_V3 = 'patroni-etcd-v3.py',
   /** Prepares the state the writer endpoint's servers start in, for `haproxy.service` (`down`, `save`, `settle`). */

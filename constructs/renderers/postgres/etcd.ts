@@ -1,6 +1,6 @@
 import { SitePlan } from '../../site/plan';
 import {
-  ETCD_CLIENT_PORT, ETCD_DATA_DIR, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, renderedHeader, requireEtcdMember,
+  ETCD_CLIENT_PORT, ETCD_DATA_DIR, ETCD_ENV_PATH, ETCD_INITIAL_STATE_ENV_PATH, ETCD_INITIAL_STATE_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, renderedHeader, requireEtcdMember,
 } from './paths';
 
 /**
@@ -28,7 +28,8 @@ export function renderEtcdEnvironmentFile(plan: SitePlan, hostName: string): str
     `ETCD_ADVERTISE_CLIENT_URLS=${scheme}://${host.ip}:${ETCD_CLIENT_PORT}`,
     `ETCD_INITIAL_ADVERTISE_PEER_URLS=${scheme}://${host.ip}:${ETCD_PEER_PORT}`,
     `ETCD_INITIAL_CLUSTER=${postgres.etcdMembers.map((m) => `${m.name}=${scheme}://${m.ip}:${ETCD_PEER_PORT}`).join(',')}`,
-    // Only read when the data directory is empty: a member added later must be added with `etcdctl member add` first.
+    // Only read when the data directory is empty; the unit's ExecStartPre overrides it with `existing` for a rebuilt
+    // member added to the running cluster again (etcd-initial-state.sh, constructs/tf/datastore-rejoin.ts).
     'ETCD_INITIAL_CLUSTER_STATE=new',
     `ETCD_INITIAL_CLUSTER_TOKEN=${plan.name}-k3s-datastore`,
     `ETCD_HEARTBEAT_INTERVAL=${ETCD_HEARTBEAT_MS}`,
@@ -61,8 +62,14 @@ export function renderEtcdEnvironmentFile(plan: SitePlan, hostName: string): str
  * `EnvironmentFile` wins), started once the network is online. `Type=exec`: the package's `notify` makes a start
  * wait until the member has joined a quorum, so on a first rollout, where the members come up one host after the
  * other, the first start would wait for hosts that are only configured after it. The gates check health instead.
+ * Before each start, `etcd-initial-state.sh` asks the other members whether this one was added to their cluster
+ * again (a rebuild): etcd reads its answer last. A member that fails to start (a rebuilt one that asked while the
+ * cluster was still settling) is started again.
  */
-export function renderEtcdServiceDropIn(): string {
+export function renderEtcdServiceDropIn(plan: SitePlan, hostName: string): string {
+  const { postgres, host } = requireEtcdMember(plan, hostName);
+  const others = postgres.etcdMembers.filter((m) => m.name !== hostName).map((m) => etcdClientUrl(postgres.tls, m.ip)).join(',');
+  const tls = etcdctlTlsOptions(plan, hostName);
   return [
     '# Rendered by proxmox-k3s-ha; do not edit by hand.',
     '[Unit]',
@@ -72,6 +79,10 @@ export function renderEtcdServiceDropIn(): string {
     '[Service]',
     'Type=exec',
     `EnvironmentFile=${ETCD_ENV_PATH}`,
+    `ExecStartPre=${ETCD_INITIAL_STATE_PATH} ${ETCD_INITIAL_STATE_ENV_PATH} ${etcdPeerUrl(postgres.tls, host.ip)} ${others}${tls ? ` ${tls}` : ''}`,
+    `EnvironmentFile=-${ETCD_INITIAL_STATE_ENV_PATH}`,
+    'Restart=on-failure',
+    'RestartSec=5s',
     '',
   ].join('\n');
 }
@@ -79,7 +90,21 @@ export function renderEtcdServiceDropIn(): string {
 /** `etcdctl` on a member with the member's certificate (ETCDCTL_API=3 is etcdctl 3.4's default). */
 export function etcdctlCommand(plan: SitePlan, hostName: string): string {
   const { postgres } = requireEtcdMember(plan, hostName);
-  const scheme = postgres.tls ? 'https' : 'http';
-  const tls = postgres.tls ? ` --cacert ${ETCD_TLS_CA_PATH} --cert ${ETCD_TLS_CERT_PATH} --key ${ETCD_TLS_KEY_PATH}` : '';
-  return `etcdctl --endpoints ${scheme}://127.0.0.1:${ETCD_CLIENT_PORT}${tls}`;
+  const tls = etcdctlTlsOptions(plan, hostName);
+  return `etcdctl --endpoints ${etcdClientUrl(postgres.tls, '127.0.0.1')}${tls ? ` ${tls}` : ''}`;
+}
+
+/** etcdctl's certificate options on a member (empty without TLS). */
+export function etcdctlTlsOptions(plan: SitePlan, hostName: string): string {
+  return requireEtcdMember(plan, hostName).postgres.tls ? `--cacert ${ETCD_TLS_CA_PATH} --cert ${ETCD_TLS_CERT_PATH} --key ${ETCD_TLS_KEY_PATH}` : '';
+}
+
+/** A member's client URL at `ip`. */
+export function etcdClientUrl(tls: boolean, ip: string): string {
+  return `${tls ? 'https' : 'http'}://${ip}:${ETCD_CLIENT_PORT}`;
+}
+
+/** A member's peer URL at `ip`. */
+export function etcdPeerUrl(tls: boolean, ip: string): string {
+  return `${tls ? 'https' : 'http'}://${ip}:${ETCD_PEER_PORT}`;
 }

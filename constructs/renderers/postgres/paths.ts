@@ -11,6 +11,10 @@ export const POSTGRES_PREPARE_PATH = `${POSTGRES_LIB_DIR}/postgres-prepare.sh`;
 export const PATRONI_POST_BOOTSTRAP_PATH = `${POSTGRES_LIB_DIR}/patroni-post-bootstrap.sh`;
 /** Patroni's ExecStartPre (asset `etcd-wait-ready.sh`). */
 export const ETCD_WAIT_READY_PATH = `${POSTGRES_LIB_DIR}/etcd-wait-ready.sh`;
+/** etcd's ExecStartPre (asset `etcd-initial-state.sh`): a new or a rebuilt member's ETCD_INITIAL_CLUSTER_STATE. */
+export const ETCD_INITIAL_STATE_PATH = `${POSTGRES_LIB_DIR}/etcd-initial-state.sh`;
+/** Where that script writes the state, read by etcd's unit after the rendered settings. */
+export const ETCD_INITIAL_STATE_ENV_PATH = '/run/proxmox-k3s-ha/etcd-initial-state.env';
 /**
  * Runs `patroni` and `patronictl` on etcd's v3 API whatever the etcd cluster version (asset `patroni-etcd-v3.py`), run
  * as {@link PATRONI_ETCD_V3_COMMAND}.

@@ -1,0 +1,64 @@
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { SiteSpec } from '../../constructs';
+import { LOAD_BALANCERS } from '../failover/configs';
+import { StandinHome, createStandinHome } from '../support/terraform-cli';
+import { RollingChange, RollingRun, rollingSiteSpec } from './rolling-site';
+
+/**
+ * The rolling lab with machines: the load balancers' stack synthesized with its containers, applied by the real
+ * Terraform CLI with the stand-in providers, whose bpg/proxmox acts out each guest event on the lab host of the same
+ * name through `guest-hook.sh` (a restart: a clean reboot of the host's real daemons, `guest-reboot.sh`).
+ */
+
+/** One guest event the stand-in acted out: `restart`, and `restart-done` when the host runs again. */
+export interface GuestEvent { readonly t: number; readonly event: string; readonly host: string }
+
+export class MachineRun {
+  private constructor(public readonly run: RollingRun, private readonly home: StandinHome, private readonly eventLog: string) {}
+
+  /** Starts the lab, points the stand-in's guest hook at its hosts, and makes `terraform init` ready. */
+  public static async start(): Promise<MachineRun> {
+    const run = await RollingRun.start();
+    const home = createStandinHome();
+    const dir = join(run.lab.workDir, 'guests');
+    mkdirSync(join(dir, 'hosts'), { recursive: true });
+    for (const host of run.loadBalancers.values()) {
+      writeFileSync(join(dir, 'hosts', host.name), String(host.initPid));
+    }
+    const hook = join(dir, 'guest-hook.sh');
+    copyFileSync(join(__dirname, 'guest-hook.sh'), hook);
+    chmodSync(hook, 0o755);
+    const eventLog = join(dir, 'events.log');
+    writeFileSync(eventLog, '');
+    run.useStandinProviders({
+      ...home.env,
+      PKH_STANDIN_GUEST_HOOK: hook,
+      PKH_GUEST_HOOK_LOG: eventLog,
+      PKH_GUEST_HOSTS: join(dir, 'hosts'),
+      PKH_GUEST_REBOOT: join(__dirname, 'guest-reboot.sh'),
+      TF_VAR_proxmox_api_token: 'root@pam!rolling-lab=not-a-real-token',
+    });
+    return new MachineRun(run, home, eventLog);
+  }
+
+  /** Synthesizes the site with machines, the load balancers' containers at `memoryMiB`. */
+  public synth(memoryMiB: number, change: RollingChange = { extraServers: 0, healthCheckFall: 2 }): void {
+    this.run.synthSpec(withLoadBalancerMemory(rollingSiteSpec(this.run.loadBalancers, change), memoryMiB), undefined, { machines: true });
+  }
+
+  /** The guest events since `since` (epoch ms), in order. */
+  public events(since = 0): GuestEvent[] {
+    return readFileSync(this.eventLog, 'utf8').split('\n').filter(Boolean)
+      .map((line) => line.split(' ')).map(([t, event, host]) => ({ t: Number(t), event, host })).filter((e) => e.t >= since);
+  }
+
+  public async stop(): Promise<void> {
+    await this.run.stop();
+    this.home.dispose();
+  }
+}
+
+function withLoadBalancerMemory(spec: SiteSpec, memoryMiB: number): SiteSpec {
+  return { ...spec, hosts: spec.hosts.map((host) => (LOAD_BALANCERS.some((lb) => lb.name === host.name) ? { ...host, size: { ...host.size, memoryMiB } } : host)) };
+}
