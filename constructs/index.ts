@@ -18,12 +18,13 @@ export {
 export { CloudGate, CloudService, ServiceChange } from './cloud-init/service-step';
 
 // Terraform CDK constructs.
-export { SiteHost, SiteStack, SiteStackProps } from './tf/site-stack';
+export { SiteStack, SiteStackProps } from './tf/site-stack';
+export { SiteHost } from './tf/site-hosts';
 export { LocalStateBackendOptions, PgStateBackendOptions, S3StateBackendOptions, StateBackendOptions } from './tf/state-backend';
 export { ProxmoxHostProps } from './tf/host-props';
 export { ProxmoxVm, ProxmoxVmProps } from './tf/proxmox-vm';
 export { ProxmoxLxc, ProxmoxLxcProps } from './tf/proxmox-lxc';
-export { ConvergeConnection, HostConverge, HostConvergeProps } from './tf/host-converge';
+export { ConvergeConnection, HostConverge, HostConvergeProps } from './tf/lifecycle';
 export { ProxmoxDownload, ProxmoxDownloadProps } from './tf/cloud-image';
 export { HaLoadBalancerPair, HaLoadBalancerPairProps } from './tf/ha-load-balancer-pair';
 export { EmbeddedEtcdDatastore, K3sAgents, K3sAgentsProps, K3sControlPlane, K3sControlPlaneProps, K3sHost } from './tf/k3s-control-plane';

@@ -42,7 +42,7 @@ const previousDir = process.env.PREVIOUS ? path.resolve(process.env.PREVIOUS) : 
 
 /** Compares each staged stack with the previous synthesis; prints the reports (plan) and returns the problems. */
 function compareWithPrevious(stagedInfra) {
-  const { compareSyntheses, formatChangeReport } = require(path.join(root, 'lib/constructs/tf/change-report.js'));
+  const { compareSyntheses, formatChangeReport } = require(path.join(root, 'lib/constructs/tf/lifecycle/change-report.js'));
   const problems = [];
   for (const site of fs.readdirSync(path.join(stagedInfra, 'stacks')).sort()) {
     const read = (dir) => {

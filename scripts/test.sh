@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=1
 
-required_commands=(haproxy keepalived named named-checkconf named-checkzone dig cloud-init shellcheck ip killall curl openssl nsenter unshare sshd ssh-keygen patroni etcd etcdctl promtool amtool prometheus prometheus-node-exporter prometheus-bind-exporter rclone)
+required_commands=(haproxy keepalived named named-checkconf named-checkzone dig cloud-init shellcheck ip killall curl openssl nsenter unshare sshd ssh-keygen patroni etcd etcdctl promtool amtool prometheus prometheus-node-exporter prometheus-bind-exporter rclone pgbackrest jq)
 postgres_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 missing=()
 for command in "${required_commands[@]}"; do
@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing the validators (missing: ${missing[*]})"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      haproxy keepalived bind9 bind9-utils cloud-init shellcheck postgresql patroni etcd-server etcd-client iproute2 psmisc curl openssl util-linux bind9-dnsutils openssh-server openssh-client prometheus prometheus-alertmanager prometheus-node-exporter prometheus-bind-exporter rclone >/dev/null
+      haproxy keepalived bind9 bind9-utils cloud-init shellcheck postgresql patroni etcd-server etcd-client iproute2 psmisc curl openssl util-linux bind9-dnsutils openssh-server openssh-client prometheus prometheus-alertmanager prometheus-node-exporter prometheus-bind-exporter rclone pgbackrest jq >/dev/null
   else
     echo "not root: suites needing ${missing[*]} will be reported as skipped"
   fi
@@ -29,9 +29,9 @@ npx tsc -p tsconfig.test.json
 npm run --silent build
 mkdir -p test-results
 rm -f test-results/*.json
-# The failover, datastore failover and rolling-update labs measure timings: they run alone, after the other suites,
+# The failover, datastore failover, rolling-update and alert labs measure timings: they run alone, after the other suites,
 # so their load cannot disturb them. The rolling lab needs the terraform CLI; without it that suite reports as skipped.
 status=0
-npx jest --ci --json --outputFile=test-results/jest.json --testPathIgnorePatterns /test/failover/ /test/rolling/ /test/datastore/lab/ "$@" || status=$?
-npx jest --ci --json --outputFile=test-results/jest-failover.json --runInBand --forceExit test/failover test/datastore/lab test/rolling || status=$?
+npx jest --ci --json --outputFile=test-results/jest.json --testPathIgnorePatterns /test/failover/ /test/rolling/ /test/datastore/lab/ '/test/monitoring/labs/.*-alerts' "$@" || status=$?
+npx jest --ci --json --outputFile=test-results/jest-failover.json --runInBand --forceExit test/failover test/datastore/lab test/rolling 'test/monitoring/labs/.*-alerts' || status=$?
 exit "$status"

@@ -6,7 +6,7 @@ import {
   ACCEPT_UNSAFE_ENV, BASELINE_ENV, acceptedUnsafeChangeIds, splitAcceptedProblems, unsafeChangeId,
 } from '../core/unsafe-changes';
 import { ValidationError, formatProblem } from '../core/problems';
-import { compareSyntheses, formatChangeReport } from '../tf/change-report';
+import { compareSyntheses, formatChangeReport } from '../tf/lifecycle';
 import { displayPath, readSynthesis, resolveBaselineDir, stackSynthesisFile } from '../tf/synthesis-baseline';
 
 /** What `proxmox-k3s-ha plan` runs and compares with. */

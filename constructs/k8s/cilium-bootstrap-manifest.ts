@@ -1,11 +1,11 @@
 import { App, Chart, Yaml } from 'cdk8s';
+import { K3S_AUTO_DEPLOY_MANIFESTS_DIR } from '../renderers/k3s';
 import { SitePlan } from '../site/plan';
 import { CniKind, Distribution } from '../site/spec';
 import { CiliumCni } from './cilium-cni';
 import { ciliumCniPropsForSite } from './site-chart';
 
-/** K3s's auto-deploy folder on servers: every manifest in it is applied at start and whenever the file changes. */
-export const K3S_AUTO_DEPLOY_MANIFESTS_DIR = '/var/lib/rancher/k3s/server/manifests';
+export { K3S_AUTO_DEPLOY_MANIFESTS_DIR };
 
 /** A file for a K3s server's file system. */
 export interface K3sManifestFile {

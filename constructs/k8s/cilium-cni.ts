@@ -6,6 +6,7 @@
 //   npx --yes cdk8s-cli@2.207.60 import cilium-l2:=../shared/reference/cilium/crds-v1.20.0-pre.4/v2alpha1/ciliuml2announcementpolicies.yaml \
 //     --output constructs/k8s/imports --language typescript --no-check-upgrade
 // (the same list is in cdk8s.yaml, so `cdk8s import --output constructs/k8s/imports` regenerates all of them).
+import { k8s } from 'cdk8s-plus-29';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { Ipv4Cidr, isIpv4 } from '../core/ipv4';
@@ -21,6 +22,18 @@ export const DEFAULT_CILIUM_CHART_VERSION = '1.20.0';
 export const K3S_NODE_LOCAL_API_HOST = '127.0.0.1';
 /** Port of {@link K3S_NODE_LOCAL_API_HOST}: K3s's HTTPS port (6443) plus one. */
 export const K3S_NODE_LOCAL_API_PORT = 6444;
+
+/** Cilium's metrics ports: the chart's defaults (values.yaml `prometheus.port`, `operator.prometheus.port`, `hubble.metrics.port`). */
+export const CILIUM_AGENT_METRICS_PORT = 9962;
+export const CILIUM_OPERATOR_METRICS_PORT = 9963;
+export const HUBBLE_METRICS_PORT = 9965;
+/**
+ * The Hubble metrics the agents serve (values.yaml's example list): DNS queries (AAAA ignored), drops, TCP flags,
+ * flows, ICMP and HTTP (the last two need L7 visibility to have data).
+ */
+export const HUBBLE_METRICS = ['dns:query;ignoreAAAA', 'drop', 'tcp', 'flow', 'icmp', 'http'];
+/** The label of the metrics Services this library adds (the monitoring stack's ServiceMonitors select on it). */
+export const CILIUM_METRICS_SERVICE_LABEL = 'proxmox-k3s-ha/cilium-metrics';
 
 /** The Cilium values this library sets; everything else keeps the chart's defaults. */
 export interface CiliumValuesOptions {
@@ -52,6 +65,14 @@ export interface CiliumValuesOptions {
    * @default true
    */
   readonly hubble?: boolean;
+  /**
+   * Serve Prometheus metrics: the agents (`prometheus.enabled`), the operator (`operator.prometheus.enabled`) and,
+   * with `hubble`, Hubble's flow metrics ({@link HUBBLE_METRICS}, `hubble.metrics.enabled`). The chart's own
+   * ServiceMonitors stay off: Cilium installs before the monitoring stack's CRDs exist, and with them the chart fails.
+   *
+   * @default true
+   */
+  readonly metrics?: boolean;
   /**
    * Run Hubble Relay, the cluster-wide flow API (needs `hubble`).
    *
@@ -117,8 +138,9 @@ interface CiliumValues {
   k8sServiceHost: string;
   k8sServicePort: number;
   ipam: { mode: 'cluster-pool'; operator: { clusterPoolIPv4PodCIDRList: string[] } };
-  operator: { replicas: number };
-  hubble: { enabled: boolean; relay: { enabled: boolean }; ui: { enabled: boolean } };
+  operator: { replicas: number; prometheus: { enabled: boolean } };
+  prometheus: { enabled: boolean };
+  hubble: { enabled: boolean; relay: { enabled: boolean }; ui: { enabled: boolean }; metrics?: { enabled: string[] } };
   l2announcements: { enabled: boolean };
 }
 
@@ -134,13 +156,15 @@ export function renderCiliumValues(options: CiliumValuesOptions): string {
   validateValuesOptions(options);
   const hubble = options.hubble ?? true;
   const relay = options.hubbleRelay ?? hubble;
+  const metrics = options.metrics ?? true;
   const values: CiliumValues = {
     kubeProxyReplacement: options.kubeProxyReplacement ?? true,
     k8sServiceHost: options.k8sServiceHost ?? K3S_NODE_LOCAL_API_HOST,
     k8sServicePort: options.k8sServicePort ?? K3S_NODE_LOCAL_API_PORT,
     ipam: { mode: 'cluster-pool', operator: { clusterPoolIPv4PodCIDRList: [options.podCidr] } },
-    operator: { replicas: options.operatorReplicas ?? 2 },
-    hubble: { enabled: hubble, relay: { enabled: relay }, ui: { enabled: options.hubbleUi ?? relay } },
+    operator: { replicas: options.operatorReplicas ?? 2, prometheus: { enabled: metrics } },
+    prometheus: { enabled: metrics },
+    hubble: { enabled: hubble, relay: { enabled: relay }, ui: { enabled: options.hubbleUi ?? relay }, ...(hubble && metrics ? { metrics: { enabled: [...HUBBLE_METRICS] } } : {}) },
     l2announcements: { enabled: options.l2Announcements ?? false },
   };
   return stringify(values);
@@ -200,6 +224,11 @@ export class CiliumCni extends Construct {
   public readonly l2AnnouncementPolicy?: CiliumL2AnnouncementPolicy;
   /** The rendered Helm values. */
   public readonly valuesContent: string;
+  /**
+   * Headless Services over the agents', the operator's and (with Hubble) Hubble's metrics ports, labelled
+   * {@link CILIUM_METRICS_SERVICE_LABEL} for the monitoring stack's ServiceMonitors; none when `metrics` is false.
+   */
+  public readonly metricsServices: readonly k8s.KubeService[];
 
   constructor(scope: Construct, id: string, props: CiliumCniProps) {
     super(scope, id);
@@ -217,6 +246,7 @@ export class CiliumCni extends Construct {
         valuesContent: this.valuesContent,
       },
     });
+    this.metricsServices = (props.metrics ?? true) ? ciliumMetricsServices(this, props.hubble ?? true) : [];
 
     if (props.loadBalancerIpBlocks !== undefined) {
       this.loadBalancerIpPool = new CiliumLoadBalancerIpPool(this, 'LoadBalancerIpPool', {
@@ -234,6 +264,26 @@ export class CiliumCni extends Construct {
       });
     }
   }
+}
+
+/**
+ * The metrics Services: the pods' own labels select them (the agent DaemonSet's `k8s-app: cilium`, the operator
+ * Deployment's `io.cilium/app: operator`), and numeric target ports, so nothing depends on the chart's port names.
+ */
+function ciliumMetricsServices(scope: Construct, hubble: boolean): k8s.KubeService[] {
+  const targets: { component: string; selector: Record<string, string>; port: number }[] = [
+    { component: 'agent', selector: { 'k8s-app': 'cilium' }, port: CILIUM_AGENT_METRICS_PORT },
+    { component: 'operator', selector: { 'io.cilium/app': 'operator' }, port: CILIUM_OPERATOR_METRICS_PORT },
+    ...(hubble ? [{ component: 'hubble', selector: { 'k8s-app': 'cilium' }, port: HUBBLE_METRICS_PORT }] : []),
+  ];
+  return targets.map(({ component, selector, port }) => new k8s.KubeService(scope, `MetricsService-${component}`, {
+    metadata: { name: `pkh-cilium-${component}-metrics`, namespace: 'kube-system', labels: { [CILIUM_METRICS_SERVICE_LABEL]: component } },
+    spec: {
+      clusterIp: 'None',
+      selector,
+      ports: [{ name: 'metrics', port, targetPort: k8s.IntOrString.fromNumber(port), protocol: 'TCP' }],
+    },
+  }));
 }
 
 function validateCniProps(props: CiliumCniProps, subject: string): void {

@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { MONITORING_NAMESPACE } from '../monitoring/datastore-scrape-secret';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { prometheusRuleGroups } from '../monitoring/alert-rules';
@@ -6,13 +7,15 @@ import { renderAlertmanagerConfig, receiverSecretNames } from '../monitoring/ale
 import { renderDashboard } from '../monitoring/dashboard';
 import { SCRAPE_INTERVAL_SECONDS, ScrapeJob, SecretKeyRef, siteScrapeJobs } from '../monitoring/scrape-configs';
 import { SitePlan } from '../site/plan';
-import { Distribution } from '../site/spec';
+import { CniKind, Distribution } from '../site/spec';
+import { CILIUM_METRICS_SERVICE_LABEL } from './cilium-cni';
 import { HelmChart } from './imports/helm.cattle.io';
+import { NGINX_INGRESS_METRICS_SERVICE_LABEL } from './nginx-ingress-daemon-set';
 
 /** kube-prometheus-stack release this library pins (chart from https://prometheus-community.github.io/helm-charts). */
 export const KUBE_PROMETHEUS_STACK_CHART_VERSION = '88.5.3';
 /** Namespace of Prometheus, Alertmanager, Grafana, the rules and the scrape configs. */
-export const MONITORING_NAMESPACE = 'monitoring';
+export { MONITORING_NAMESPACE };
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'proxmox-k3s-ha' };
 
 /**
@@ -71,6 +74,33 @@ export function scrapeConfigSpec(job: ScrapeJob): Record<string, unknown> {
   };
 }
 
+/**
+ * The ServiceMonitors of the in-cluster exporters: the NGINX ingress controllers' metrics Service
+ * (k8s/nginx-ingress-daemon-set.ts) and, on Cilium sites, the agents', the operator's and Hubble's metrics Services
+ * (k8s/cilium-cni.ts), each selected by the label its construct sets; `node` is the pod's node.
+ */
+export function inClusterServiceMonitorSpecs(site: SitePlan): { name: string; spec: Record<string, unknown> }[] {
+  const endpoint = (port: string) => ({
+    port,
+    interval: `${SCRAPE_INTERVAL_SECONDS}s`,
+    relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node', action: 'replace' }],
+  });
+  const monitors: { name: string; spec: Record<string, unknown> }[] = [{
+    name: 'nginx-ingress',
+    spec: { selector: { matchLabels: { [NGINX_INGRESS_METRICS_SERVICE_LABEL]: 'controller' } }, namespaceSelector: { any: true }, endpoints: [endpoint('prometheus')] },
+  }];
+  if (site.cluster.cni === CniKind.CILIUM) {
+    // The site's Cilium runs Hubble (ciliumCniPropsForSite leaves CiliumCni's default, on).
+    for (const component of ['agent', 'operator', 'hubble']) {
+      monitors.push({
+        name: `cilium-${component}`,
+        spec: { selector: { matchLabels: { [CILIUM_METRICS_SERVICE_LABEL]: component } }, namespaceSelector: { matchNames: ['kube-system'] }, endpoints: [endpoint('metrics')] },
+      });
+    }
+  }
+  return monitors;
+}
+
 /** Properties of a {@link MonitoringStack}. */
 export interface MonitoringStackProps {
   /** The validated site. */
@@ -106,6 +136,8 @@ export class MonitoringStack extends Construct {
   public readonly scrapeConfigs: readonly ApiObject[];
   /** The site's Grafana dashboard, a ConfigMap Grafana's sidecar loads (label `grafana_dashboard: "1"`). */
   public readonly dashboard: ApiObject;
+  /** The in-cluster exporters' ServiceMonitors (NGINX ingress; Cilium and Hubble on Cilium sites). */
+  public readonly serviceMonitors: readonly ApiObject[];
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id);
@@ -136,6 +168,12 @@ export class MonitoringStack extends Construct {
       kind: 'ScrapeConfig',
       metadata: { name: `${site.name}-${job.job}`, namespace: MONITORING_NAMESPACE, labels: MANAGED_BY },
       spec: scrapeConfigSpec(job),
+    }));
+    this.serviceMonitors = inClusterServiceMonitorSpecs(site).map(({ name, spec }) => new ApiObject(this, `ServiceMonitor-${name}`, {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: `${site.name}-${name}`, namespace: MONITORING_NAMESPACE, labels: MANAGED_BY },
+      spec,
     }));
     this.dashboard = new ApiObject(this, 'Dashboard', {
       apiVersion: 'v1',

@@ -15,6 +15,15 @@ export const NGINX_INGRESS_CONTROLLER_NAME = 'nginx.org/ingress-controller';
 /** Kubernetes' default NodePort range (`--service-node-port-range`). */
 const NODE_PORT_MIN = 30000;
 const NODE_PORT_MAX = 32767;
+/**
+ * The controller's Prometheus metrics port: F5's controller serves them with `-enable-prometheus-metrics` on
+ * `-prometheus-metrics-listen-port` (9113, the chart's `prometheus` port; ../shared/reference/nginx-ingress/README.md).
+ * The community controller's `--enable-metrics` on 10254 is not this controller's flag.
+ */
+export const NGINX_INGRESS_METRICS_PORT = 9113;
+/** The label of the controller's metrics Service (the monitoring stack's ServiceMonitor selects on it). */
+export const NGINX_INGRESS_METRICS_SERVICE_LABEL = 'proxmox-k3s-ha/nginx-ingress-metrics';
+
 /** The user the F5 image runs NGINX as. */
 const NGINX_USER_ID = 101;
 
@@ -149,6 +158,8 @@ export class NginxIngressDaemonSet extends Construct {
   public readonly daemonSet: k8s.KubeDaemonSet;
   /** The NodePort Service. */
   public readonly service: k8s.KubeService;
+  /** A headless Service over every controller's metrics port, labelled {@link NGINX_INGRESS_METRICS_SERVICE_LABEL}. */
+  public readonly metricsService: k8s.KubeService;
   /** The IngressClass of this controller (the cluster default unless `defaultIngressClass` is false). */
   public readonly ingressClass: k8s.KubeIngressClass;
   /** The controller's NGINX ConfigMap (`-nginx-configmaps`). */
@@ -270,7 +281,7 @@ export class NginxIngressDaemonSet extends Construct {
               ports: [
                 { name: 'http', containerPort: 80, protocol: 'TCP' },
                 { name: 'https', containerPort: 443, protocol: 'TCP' },
-                { name: 'prometheus', containerPort: 9113 },
+                { name: 'prometheus', containerPort: NGINX_INGRESS_METRICS_PORT },
                 { name: 'readiness-port', containerPort: 8081 },
               ],
               // Ready once NGINX has loaded its configuration; the chart has no liveness probe.
@@ -300,6 +311,15 @@ export class NginxIngressDaemonSet extends Construct {
           { name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP', nodePort: this.httpNodePort },
           { name: 'https', port: 443, targetPort: k8s.IntOrString.fromString('https'), protocol: 'TCP', nodePort: this.httpsNodePort },
         ],
+      },
+    });
+
+    this.metricsService = new k8s.KubeService(this, 'MetricsService', {
+      metadata: { name: `${name}-metrics`, namespace, labels: { ...selector, [NGINX_INGRESS_METRICS_SERVICE_LABEL]: 'controller' } },
+      spec: {
+        clusterIp: 'None',
+        selector,
+        ports: [{ name: 'prometheus', port: NGINX_INGRESS_METRICS_PORT, targetPort: k8s.IntOrString.fromString('prometheus'), protocol: 'TCP' }],
       },
     });
 
@@ -349,7 +369,7 @@ function controllerArgs(options: ControllerArgsOptions): string[] {
     '-enable-leader-election=true',
     `-leader-election-lock-name=${options.leaderElectionLock}`,
     '-enable-prometheus-metrics=true',
-    '-prometheus-metrics-listen-port=9113',
+    `-prometheus-metrics-listen-port=${NGINX_INGRESS_METRICS_PORT}`,
     '-nginx-status=true',
     '-nginx-status-port=8080',
     '-nginx-status-allow-cidrs=127.0.0.1',

@@ -4,8 +4,11 @@ import { PATRONI_CONFIG_PATH, etcdctlCommand } from '../renderers/postgres';
 import { DEFAULT_SERVICE_DEADLINE_SECONDS } from '../site/defaults';
 import { SitePlan, controlPlaneHosts, workerHosts } from '../site/plan';
 import { DatastoreKind, Distribution } from '../site/spec';
+import { BACKUP_LAST_SUCCESS_METRIC, BackupJob, backupJobs } from './backup-jobs';
+import { CERTIFICATE_EXPIRY_BOUND_DAYS, CERTIFICATE_EXPIRY_METRIC, siteHasGeneratedCertificates } from './certificate-expiry';
 import { longestScheduleGapSeconds } from './snapshot-schedule';
 import { ETCD_METRICS_PORT, MetricsEndpoint, MetricsJob, NODE_EXPORTER_PORT, metricsEndpoints } from './metrics-endpoints';
+import { NODE_EXPORTER_TEXTFILE_DIR } from './ports';
 
 /**
  * Prometheus alert rules generated from the plan. Each alert states lost redundancy or a coming failure with the
@@ -22,7 +25,9 @@ import { ETCD_METRICS_PORT, MetricsEndpoint, MetricsJob, NODE_EXPORTER_PORT, met
  *   "Add zone serial numbers as metrics #91");
  * - node_exporter's textfile collector: `keepalived_vrrp_state` (1 on the VIP holder; Keepalived's notify script,
  *   constructs/cloud-init/assets/keepalived-notify.sh; the instance name in its `vrrp_instance` label) and
- *   `k3s_etcd_snapshot_*` (constructs/cloud-init/assets/etcd-snapshot-metrics.sh);
+ *   `k3s_etcd_snapshot_*` (constructs/cloud-init/assets/etcd-snapshot-metrics.sh), the backup jobs'
+ *   `pkh_backup_last_success_timestamp_seconds{kind}` (monitoring/backup-jobs.ts) and the generated certificates'
+ *   `pkh_certificate_expiry_timestamp_seconds{path}` (roles/assets/certificate-expiry-metrics.sh);
  * - kube-state-metrics (in kube-prometheus-stack): `kube_node_status_condition{node, condition, status}`.
  */
 
@@ -305,11 +310,13 @@ function datastoreRules(plan: SitePlan, counts: SiteCounts): AlertRule[] {
     manualCheck: check,
   }, {
     alert: 'PatroniFailover',
-    expr: `max(patroni_postgres_timeline{${patroni}}) > max(patroni_postgres_timeline{${patroni}} offset ${promDuration(FAILOVER_NOTICE_SECONDS)})`,
+    // The lowest timeline of the notice window, not one sample `offset` back: that has no sample in the first window
+    // of a Prometheus's history (a restarted Prometheus would miss a failover for that long).
+    expr: `max(patroni_postgres_timeline{${patroni}}) > min_over_time(max(patroni_postgres_timeline{${patroni}})[${promDuration(FAILOVER_NOTICE_SECONDS)}:])`,
     forSeconds: 0,
     severity: AlertSeverity.WARNING,
-    summary: 'PostgreSQL failed over: the timeline is now {{ $value }}.',
-    description: `A replica was promoted in the last ${promDuration(FAILOVER_NOTICE_SECONDS)}. Do: patronictl history to see when and why; make sure the old primary rejoined as a replica (patronictl list) before the next maintenance.`,
+    summary: 'PostgreSQL failed over (or restarted without a leader): the timeline is now {{ $value }}.',
+    description: `The timeline rose in the last ${promDuration(FAILOVER_NOTICE_SECONDS)}: a replica was promoted, or the whole datastore restarted without a leader (Patroni promotes the old primary again). Do: patronictl history to see when and why; make sure the old primary rejoined as a replica (patronictl list) before the next maintenance.`,
     threshold: `timeline rose within ${promDuration(FAILOVER_NOTICE_SECONDS)}`,
     manualCheck: { command: `patronictl -c ${PATRONI_CONFIG_PATH} history`, where: 'a datastore node' },
   });
@@ -404,6 +411,81 @@ function snapshotRules(plan: SitePlan): AlertRule[] {
   }];
 }
 
+/** How long a backup may be too old before the alert fires: the textfile is refreshed within minutes. */
+export const BACKUP_TOO_OLD_FOR_SECONDS = 300;
+/** A certificate's expiry is published daily; the bound is a month, so a short `for` only rides out a restart. */
+export const CERTIFICATE_EXPIRY_FOR_SECONDS = 600;
+
+/**
+ * The off-site backup jobs of the site (monitoring/backup-jobs.ts): one rule over all kinds, each kind bounded at twice
+ * the longest gap of its own schedule; a host that never completed one (wrong credentials from the start) has no
+ * sample at all, which BackupNeverSucceeded catches once its node_exporter has answered for that long.
+ */
+function backupRules(plan: SitePlan): AlertRule[] {
+  const jobs = backupJobs(plan);
+  if (jobs.length === 0) {
+    return [];
+  }
+  const bound = (intervalSeconds: number) => promDuration(2 * intervalSeconds);
+  const last = (kind: string) => `${BACKUP_LAST_SUCCESS_METRIC}{job="${MetricsJob.NODE}", kind="${kind}"}`;
+  // A job that runs on any one of its hosts is one alert for them all, named after them.
+  const asOne = (job: BackupJob, expr: string) => `label_replace(${expr}, "instance", "${job.hosts.join(', ')}", "", "")`;
+  const arm = (job: BackupJob) => (job.anyHost
+    ? `(${asOne(job, `time() - max by (kind) (${last(job.kind)})`)} > ${2 * job.intervalSeconds})`
+    : `(time() - ${last(job.kind)} > ${2 * job.intervalSeconds})`);
+  const neverArm = (job: BackupJob) => (job.anyHost
+    ? `(${asOne(job, `label_replace(count(up{job="${MetricsJob.NODE}", instance=~"${job.hosts.join('|')}"} == 1) > 0, "kind", "${job.kind}", "", "")`)} `
+      + `unless on(kind) count by (kind) (${last(job.kind)}))`
+    : `(label_replace(up{job="${MetricsJob.NODE}", instance=~"${job.hosts.join('|')}"} == 1, "kind", "${job.kind}", "", "") `
+      + `unless on(instance, kind) ${last(job.kind)})`);
+  return [{
+    alert: 'BackupTooOld',
+    expr: jobs.map(arm).join(' or '),
+    forSeconds: BACKUP_TOO_OLD_FOR_SECONDS,
+    severity: AlertSeverity.WARNING,
+    summary: 'The last {{ $labels.kind }} backup from {{ $labels.instance }} reached the backup target more than twice its schedule ago.',
+    description: `A backup job stopped reaching ${plan.backup!.target.url}/${plan.backup!.target.bucket}: a restore would lose everything since its last success. `
+      + `${jobs.map((job) => `${job.kind}: older than ${bound(job.intervalSeconds)}, twice the schedule "${job.schedule}"`).join('; ')}. `
+      + `Do: ${jobs.map((job) => (jobs.length > 1 ? `(${job.kind}) ${job.runbook}` : job.runbook)).join('; ')}.`,
+    threshold: jobs.map((job) => `${job.kind}: last success older than ${bound(job.intervalSeconds)} for ${promDuration(BACKUP_TOO_OLD_FOR_SECONDS)}`).join('; '),
+    manualCheck: {
+      command: `for f in ${NODE_EXPORTER_TEXTFILE_DIR}/pkh-backup-*.prom; do echo "$f: $(date -d @$(awk '/^${BACKUP_LAST_SUCCESS_METRIC}/ {print $2}' "$f"))"; done`,
+      where: jobs.map((job) => `${job.anyHost ? 'the newest of' : 'each of'} ${job.hosts.join(', ')} (${job.kind})`).join('; '),
+    },
+  }, {
+    alert: 'BackupNeverSucceeded',
+    // Hosts of the job whose node_exporter answers but publish no last success of the job's kind.
+    expr: jobs.map(neverArm).join(' or '),
+    forSeconds: 2 * Math.max(...jobs.map((job) => job.intervalSeconds)),
+    severity: AlertSeverity.WARNING,
+    summary: 'No {{ $labels.kind }} backup from {{ $labels.instance }} has reached the backup target yet.',
+    description: `The host has run for twice its schedule without one successful backup to ${plan.backup!.target.url}/${plan.backup!.target.bucket} (credentials, endpoint, bucket or CA wrong from the start): there is nothing to restore from. `
+      + `Do: ${jobs.map((job) => (jobs.length > 1 ? `(${job.kind}) ${job.runbook}` : job.runbook)).join('; ')}.`,
+    threshold: jobs.map((job) => `${job.kind}: no success published`).join('; ') + ` for ${promDuration(2 * Math.max(...jobs.map((job) => job.intervalSeconds)))}`,
+    manualCheck: { command: `ls -l ${NODE_EXPORTER_TEXTFILE_DIR}/pkh-backup-*.prom`, where: jobs.map((job) => `${job.hosts.join(', ')} (${job.kind})`).join('; ') },
+  }];
+}
+
+/** The certificates the stack generated (monitoring/certificate-expiry.ts), published daily by each host holding one. */
+function certificateRules(plan: SitePlan): AlertRule[] {
+  if (!siteHasGeneratedCertificates(plan)) {
+    return [];
+  }
+  const days = CERTIFICATE_EXPIRY_BOUND_DAYS;
+  return [{
+    alert: 'CertificateExpiresWithin30Days',
+    expr: `${CERTIFICATE_EXPIRY_METRIC}{job="${MetricsJob.NODE}"} - time() < ${days * 86_400}`,
+    forSeconds: CERTIFICATE_EXPIRY_FOR_SECONDS,
+    severity: AlertSeverity.WARNING,
+    summary: `The certificate {{ $labels.path }} on {{ $labels.instance }} expires within ${days} days.`,
+    description: 'Past its end the host\'s TLS connections fail (PostgreSQL, Patroni, etcd, the API). '
+      + 'Do: for a host certificate (server.crt, member.crt) run terraform plan and terraform apply: Terraform renews it from a year before its end (early_renewal_hours) and the hosts using it re-converge one at a time, so this alert means no apply ran for months; '
+      + 'a CA (a path ending in ca.crt) is not renewed automatically: plan its rotation now (every host must trust the new CA before any presents a certificate from it).',
+    threshold: `notAfter less than ${days} days away, for ${promDuration(CERTIFICATE_EXPIRY_FOR_SECONDS)}`,
+    manualCheck: { command: 'openssl x509 -enddate -noout -in <path>', where: 'the host named in the alert' },
+  }];
+}
+
 /** K3s's and kubeadm's etcd serve their metrics in plain HTTP on every member. */
 function clusterEtcdCheck(): ManualCheck {
   return { command: `curl -s http://<control-plane node>:${ETCD_METRICS_PORT}/metrics | grep -E '^etcd_server_(has_leader|is_leader) '`, where: 'a host on the site network, for each member' };
@@ -426,28 +508,27 @@ export function siteAlertRuleGroups(plan: SitePlan): AlertRuleGroup[] {
     { name: 'datastore', rules: [...datastoreRules(plan, counts), ...(datastoreEtcd.length > 0 ? etcdRules(MetricsJob.DATASTORE_ETCD, 'Datastore', 'datastore', datastoreEtcd.length, datastoreEtcdCheck(plan, datastoreEtcd[0])) : [])] },
     { name: 'dns', rules: dnsRules(plan, counts) },
     { name: 'nodes', rules: nodeRules(plan) },
+    { name: 'backups', rules: backupRules(plan) },
+    { name: 'certificates', rules: certificateRules(plan) },
   ];
   return groups.filter((group) => group.rules.length > 0).map((group) => ({ ...group, name: `${plan.name}-${group.name}` }));
 }
 
 /** Alerts of the issue this site does not get, with the reason (the site docs list them). */
 export function omittedAlerts(plan: SitePlan): OmittedAlert[] {
-  return [
-    {
-      alert: 'CertificateExpiresWithin30Days',
-      reason: plan.postgres?.tls
-        ? 'no exporter publishes the datastore certificates\' expiry yet; Terraform renews them ahead of expiry and the plan warns (constructs/tf/certificate-renewal.ts)'
-        : 'the site has no datastore CA',
-    },
-    {
+  const omitted: OmittedAlert[] = [];
+  if (!siteHasGeneratedCertificates(plan)) {
+    omitted.push({ alert: 'CertificateExpiresWithin30Days', reason: 'the site generates no certificate (no datastore TLS, no kubeadm cluster CA)' });
+  }
+  if (backupJobs(plan).length === 0) {
+    omitted.push({
       alert: 'BackupTooOld',
       reason: plan.backup
-        ? (plan.controlPlane.distribution === Distribution.KUBEADM
-          ? 'the kubeadm snapshot job publishes pkh_backup_last_success_timestamp_seconds, but the rule\'s bound (twice the interval of its OnCalendar schedule) is not derived yet'
-          : 'K3s\'s own uploads to the backup target publish no last-success metric yet')
+        ? 'the PostgreSQL datastore is not backed up to the target yet, so there is no backup job to watch'
         : 'the site has no backup section, so there is no off-site backup to watch',
-    },
-  ];
+    });
+  }
+  return omitted;
 }
 
 /** A rule as Prometheus (and the operator's PrometheusRule `spec.groups[].rules[]`) reads it. */

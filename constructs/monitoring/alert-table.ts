@@ -27,9 +27,9 @@ export function renderAlertSection(plan: SitePlan): string[] {
       lines.push(`| ${rule.alert} | ${rule.severity} | ${cell(readable(rule.summary))} | ${cell(rule.threshold)} | \`${cell(rule.manualCheck.command)}\` on ${cell(rule.manualCheck.where)} |`);
     }
   }
-  lines.push('', 'Not generated for this site:', '');
-  for (const omitted of omittedAlerts(plan)) {
-    lines.push(`- ${omitted.alert}: ${omitted.reason}.`);
+  const omitted = omittedAlerts(plan);
+  if (omitted.length > 0) {
+    lines.push('', 'Not generated for this site:', '', ...omitted.map((alert) => `- ${alert.alert}: ${alert.reason}.`));
   }
   lines.push('');
   return lines;

@@ -18,10 +18,10 @@ export interface SecretKeyRef {
 }
 
 /**
- * The Secret the operator creates in the namespace `monitoring` for the TLS datastore endpoints: the datastore CA
- * (`ca.crt`) verifies Patroni's and etcd's certificates, and a client certificate of that CA (`tls.crt`, `tls.key`)
- * passes etcd's client-certificate check. The CA is Terraform's (constructs/tf/postgres-datastore.ts); the operator
- * creates the Secret from it and a client certificate it signs (the stack does not issue one for Prometheus yet).
+ * The Secret in the namespace `monitoring` for the TLS datastore endpoints: the datastore CA (`ca.crt`) verifies
+ * Patroni's and etcd's certificates, and a client certificate of that CA (`tls.crt`, `tls.key`) passes etcd's
+ * client-certificate check. Both are Terraform's (constructs/tf/postgres-datastore.ts), delivered by a K3s
+ * auto-deploy manifest on the servers (datastore-scrape-secret.ts).
  */
 export const DATASTORE_TLS_SECRET = 'datastore-scrape-tls';
 

@@ -2,6 +2,7 @@ import { BackupPlan } from '../site/backup';
 import { SitePlan, controlPlaneHosts } from '../site/plan';
 import { DatastoreKind, Distribution } from '../site/spec';
 import type { K3sConfig } from './k3s';
+import { renderPostgresBackupDoc } from './postgres/pgbackrest';
 
 /**
  * Pure renderings of the etcd backups (`backup` section): K3s's own `etcd-s3*` settings, and for kubeadm the
@@ -213,7 +214,8 @@ export function renderBackupSection(plan: SitePlan): string[] {
   }
   const where = `\`${backup.target.url}\`, bucket \`${backup.target.bucket}\`, folder \`${backup.etcd.folder}/\``;
   if (plan.controlPlane.datastore === DatastoreKind.POSTGRES) {
-    return ['## Backups', '', `Target ${where}. The PostgreSQL datastore is not backed up to it yet.`, ''];
+    return ['## Backups', '', ...renderPostgresBackupDoc(plan),
+      '- **Credentials:** the Terraform variables `backup_s3_access_key` and `backup_s3_secret_key` (sensitive), written only to pgbackrest.conf (0640 root:postgres) on the datastore nodes.', ''];
   }
   const kubeadm = plan.controlPlane.distribution === Distribution.KUBEADM;
   return [

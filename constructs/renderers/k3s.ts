@@ -12,6 +12,8 @@ export const K3S_KUBECTL = `${K3S_BINARY_PATH} kubectl`;
 
 /** K3s's configuration file (server or agent), read at every start. */
 export const K3S_CONFIG_PATH = '/etc/rancher/k3s/config.yaml';
+/** K3s's auto-deploy folder on servers: every manifest in it is applied at start and whenever the file changes. */
+export const K3S_AUTO_DEPLOY_MANIFESTS_DIR = '/var/lib/rancher/k3s/server/manifests';
 /** The cluster token (0600), which `config.yaml` names as `token-file` so it never appears in the config itself. */
 export const K3S_TOKEN_PATH = '/etc/rancher/k3s/token';
 /** The unit's environment file (0600): the datastore's environment, e.g. credentials, kept off the command line. */

@@ -2,7 +2,9 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
 import { ServiceChange } from '../cloud-init/service-step';
+import { generatedCertificatePaths } from '../monitoring/certificate-expiry';
 import { BIND_EXPORTER_PORT, BIND_STATISTICS_PORT, NODE_EXPORTER_PORT, NODE_EXPORTER_TEXTFILE_DIR } from '../monitoring/ports';
+import { K3S_ENV_PATH } from '../renderers/k3s';
 import { HostPlan, SitePlan, hasRole } from '../site/plan';
 import { DatastoreKind, HostRole } from '../site/spec';
 
@@ -19,6 +21,22 @@ export const ETCD_SNAPSHOT_METRICS_PATH = '/usr/local/lib/proxmox-k3s-ha/etcd-sn
 const ETCD_SNAPSHOT_METRICS_UNIT = 'pkh-etcd-snapshot-metrics';
 export const ETCD_SNAPSHOT_METRICS_SERVICE_PATH = `/etc/systemd/system/${ETCD_SNAPSHOT_METRICS_UNIT}.service`;
 export const ETCD_SNAPSHOT_METRICS_TIMER_PATH = `/etc/systemd/system/${ETCD_SNAPSHOT_METRICS_UNIT}.timer`;
+
+/** A shipped, shellchecked asset script of this role. */
+function asset(name: string): string {
+  return readFileSync(join(__dirname, 'assets', name), 'utf8');
+}
+
+/** Publishes the newest S3 etcd snapshot of a K3s server as the backup's last success (K3s publishes none itself). */
+export const K3S_BACKUP_METRICS_SCRIPT = asset('k3s-backup-metrics.sh');
+export const K3S_BACKUP_METRICS_PATH = '/usr/local/lib/proxmox-k3s-ha/k3s-backup-metrics.sh';
+export const K3S_BACKUP_METRICS_UNIT = 'pkh-k3s-backup-metrics';
+/** How often the K3s backup time is refreshed: each run lists the bucket, so not every minute. */
+const K3S_BACKUP_METRICS_EVERY = '15min';
+/** Publishes the end of validity of the certificates the site generated for the host. */
+export const CERTIFICATE_EXPIRY_METRICS_SCRIPT = asset('certificate-expiry-metrics.sh');
+export const CERTIFICATE_EXPIRY_METRICS_PATH = '/usr/local/lib/proxmox-k3s-ha/certificate-expiry-metrics.sh';
+export const CERTIFICATE_EXPIRY_METRICS_UNIT = 'pkh-certificate-expiry-metrics';
 
 /** An exporter from the Debian/Ubuntu archive, configured through the `ARGS` of its environment file. */
 function addPackagedExporter(config: CloudConfig, host: HostPlan, exporter: { pkg: string; defaultsPath: string; port: number; description: string; args: readonly string[] }): void {
@@ -42,7 +60,11 @@ function addPackagedExporter(config: CloudConfig, host: HostPlan, exporter: { pk
  * - bind_exporter on DNS servers (package `prometheus-bind-exporter`), reading named's statistics channel on the
  *   same address (renderers/bind9.ts, for the site network only);
  * - on K3s servers with embedded etcd, the backup job's last success: a timer publishes every minute when K3s last
- *   wrote a scheduled snapshot (`k3s_etcd_snapshot_last_timestamp_seconds`, through the textfile collector).
+ *   wrote a scheduled snapshot (`k3s_etcd_snapshot_last_timestamp_seconds`, through the textfile collector), and
+ *   with a backup target every 15 minutes when this server's newest snapshot reached it
+ *   (`pkh_backup_last_success_timestamp_seconds{kind="etcd"}`, as the kubeadm snapshot job writes it);
+ * - on hosts holding certificates the site generated (monitoring/certificate-expiry.ts), a daily timer publishes
+ *   their end of validity (`pkh_certificate_expiry_timestamp_seconds{path}`).
  */
 export function applyHostExporters(config: CloudConfig, plan: SitePlan, host: HostPlan): void {
   addPackagedExporter(config, host, {
@@ -64,7 +86,55 @@ export function applyHostExporters(config: CloudConfig, plan: SitePlan, host: Ho
   }
   if (hasRole(host, HostRole.K3S_SERVER) && plan.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD) {
     publishEtcdSnapshotAge(config);
+    if (plan.backup) {
+      config.addPackages(ROLE, 'jq');
+      addTextfileTimer(config, {
+        unit: K3S_BACKUP_METRICS_UNIT,
+        script: K3S_BACKUP_METRICS_SCRIPT,
+        scriptPath: K3S_BACKUP_METRICS_PATH,
+        args: [host.name],
+        what: 'when this K3s server\'s newest etcd snapshot reached the backup target',
+        // The K3s CLI reads the server's token from K3s's own environment file when the config does not hold it.
+        environmentFile: K3S_ENV_PATH,
+        schedule: { every: K3S_BACKUP_METRICS_EVERY },
+      });
+    }
   }
+  const certificates = generatedCertificatePaths(plan, host);
+  if (certificates.length > 0) {
+    addTextfileTimer(config, {
+      unit: CERTIFICATE_EXPIRY_METRICS_UNIT,
+      script: CERTIFICATE_EXPIRY_METRICS_SCRIPT,
+      scriptPath: CERTIFICATE_EXPIRY_METRICS_PATH,
+      args: certificates,
+      what: 'when the certificates the site generated for this host expire',
+      schedule: { calendar: 'daily' },
+    });
+  }
+}
+
+/** A oneshot service running a textfile script and its timer (every `every` from boot, or on a calendar, caught up after downtime). */
+function addTextfileTimer(config: CloudConfig, job: {
+  unit: string; script: string; scriptPath: string; args: readonly string[]; what: string; environmentFile?: string; schedule: { every: string } | { calendar: string };
+}): void {
+  const servicePath = `/etc/systemd/system/${job.unit}.service`;
+  const timerPath = `/etc/systemd/system/${job.unit}.timer`;
+  config.addFile(ROLE, { path: job.scriptPath, content: job.script, mode: '0755' });
+  config.addFile(ROLE, {
+    path: servicePath,
+    content: `[Unit]\nDescription=Publish ${job.what}, for node_exporter (proxmox-k3s-ha)\n\n`
+      + `[Service]\nType=oneshot\n${job.environmentFile ? `EnvironmentFile=-${job.environmentFile}\n` : ''}ExecStart=${[job.scriptPath, ...job.args].join(' ')}\n`,
+    mode: '0644',
+  });
+  const when = 'every' in job.schedule
+    ? `OnBootSec=2min\nOnUnitActiveSec=${job.schedule.every}\n`
+    : `OnBootSec=2min\nOnCalendar=${job.schedule.calendar}\nPersistent=true\n`;
+  config.addFile(ROLE, {
+    path: timerPath,
+    content: `[Unit]\nDescription=Publish ${job.what} (proxmox-k3s-ha)\n\n[Timer]\n${when}\n[Install]\nWantedBy=timers.target\n`,
+    mode: '0644',
+  });
+  config.addService(ROLE, { unit: `${job.unit}.timer`, watches: [job.scriptPath, servicePath, timerPath], onChange: ServiceChange.RESTART });
 }
 
 /** The timer that runs {@link ETCD_SNAPSHOT_METRICS_SCRIPT} every minute (a new snapshot shows within a minute). */

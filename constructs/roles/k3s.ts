@@ -7,6 +7,7 @@ import { ServiceChange } from '../cloud-init/service-step';
 import {
   K3S_AUTHENTICATION_CONFIG, K3S_AUTH_CONFIG_PATH, K3S_KUBECTL, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_ETCD_DATA_DIR, K3S_INSTALL_SCRIPT_PATH,
   K3S_JOIN_EXISTING_SCRIPT_PATH, K3S_TOKEN_PATH, K3S_WAIT_SCRIPT_PATH, bootstrapsCluster, k3sAgentConfig, k3sServerConfig, registrationUrl, renderK3sConfig, renderK3sInstallScript, renderK3sUnit, renderWaitForApiScript,
+  K3S_AUTO_DEPLOY_MANIFESTS_DIR,
 } from '../renderers/k3s';
 import { SitePlan, hostsWithRole } from '../site/plan';
 import { ApiHealthCheck, DatastoreKind, HostRole } from '../site/spec';
@@ -75,7 +76,8 @@ export function applyK3sServerRole(config: CloudConfig, plan: SitePlan, hostName
     }
   }
   const readPaths = [K3S_CONFIG_PATH, ...(Object.keys(datastore.serverEnvironment).length > 0 ? [K3S_ENV_PATH] : []),
-    ...datastore.serverFiles.map((file) => file.path), ...(plan.loadBalancer?.apiHealthCheck === ApiHealthCheck.READYZ ? [K3S_AUTH_CONFIG_PATH] : [])];
+    // K3s applies its auto-deploy manifests when they change, without a restart.
+    ...datastore.serverFiles.map((file) => file.path).filter((path) => !path.startsWith(`${K3S_AUTO_DEPLOY_MANIFESTS_DIR}/`)), ...(plan.loadBalancer?.apiHealthCheck === ApiHealthCheck.READYZ ? [K3S_AUTH_CONFIG_PATH] : [])];
   if (bootstraps) {
     joinRunningClusterIfAny(config, plan);
   }

@@ -3,8 +3,8 @@ import { DatastoreKind, Distribution } from './spec';
 /**
  * The site's `backup` section: copies of the cluster state that leave the site, on an S3-compatible object store.
  *
- * One `target` is shared by every kind of backup; each kind has its own section beside it (`etcd` now; a
- * `postgres` section for the PostgreSQL datastore can be added the same way, writing under `<prefix>/postgres`).
+ * One `target` is shared by every kind of backup; each kind has its own section beside it: `etcd` (under
+ * `<prefix>/etcd`) and `postgres` for the PostgreSQL datastore (pgBackRest's repository under `<prefix>/postgres`).
  * Credentials are never part of the site: they are the sensitive Terraform variables `backup_s3_access_key` and
  * `backup_s3_secret_key`, declared only when a site has a backup section.
  */
@@ -17,6 +17,28 @@ export interface BackupSpec {
    * @default - retention as `controlPlane.etcdSnapshotRetention`, kubeadm every 6 hours
    */
   readonly etcd?: EtcdBackupSpec;
+  /**
+   * pgBackRest backups of the PostgreSQL datastore (`controlPlane.datastore: postgres` only): continuous WAL
+   * archiving plus scheduled full and differential backups.
+   *
+   * @default - weekly full, daily differential, 2 full backups kept, archive_timeout 60 s
+   */
+  readonly postgres?: PostgresBackupSpec;
+}
+
+/** The PostgreSQL datastore's backups (pgBackRest). */
+export interface PostgresBackupSpec {
+  /** When the full backup runs (systemd `OnCalendar`). @default 'Sun *-*-* 01:00:00' */
+  readonly fullCalendar?: string;
+  /** When a differential backup (changes since the last full) runs (systemd `OnCalendar`). @default 'Mon..Sat *-*-* 01:00:00' */
+  readonly differentialCalendar?: string;
+  /** Full backups kept (pgBackRest `repo1-retention-full`; older ones and their WAL expire after a successful backup). @default 2 */
+  readonly retentionFull?: number;
+  /**
+   * The recovery-point bound: PostgreSQL's `archive_timeout`, the longest a committed write waits before its WAL
+   * segment is archived (10 to 3600). @default 60
+   */
+  readonly archiveTimeoutSeconds?: number;
 }
 
 /** An S3-compatible bucket. */
@@ -84,10 +106,27 @@ export interface BackupPlan {
     /** systemd `OnCalendar` of the kubeadm snapshot timer (unused on K3s sites). */
     readonly calendar: string;
   };
+  /** The PostgreSQL datastore's backups; present on a site with the PostgreSQL datastore. */
+  readonly postgres?: PostgresBackupPlan;
+}
+
+/** The resolved `backup.postgres`. */
+export interface PostgresBackupPlan {
+  /** pgBackRest's repository folder in the bucket: `<prefix>/postgres`. */
+  readonly folder: string;
+  readonly fullCalendar: string;
+  readonly differentialCalendar: string;
+  readonly retentionFull: number;
+  readonly archiveTimeoutSeconds: number;
 }
 
 /** The default kubeadm snapshot calendar: every 6 hours, like K3s's default `0 *\/6 * * *`. */
 export const DEFAULT_ETCD_BACKUP_CALENDAR = '*-*-* 00/6:00:00';
+/** Weekly full backups, Sunday 01:00 (the differential calendar leaves Sunday out: both at once would collide on pgBackRest's lock). */
+export const DEFAULT_POSTGRES_FULL_CALENDAR = 'Sun *-*-* 01:00:00';
+export const DEFAULT_POSTGRES_DIFFERENTIAL_CALENDAR = 'Mon..Sat *-*-* 01:00:00';
+export const DEFAULT_POSTGRES_RETENTION_FULL = 2;
+export const DEFAULT_POSTGRES_ARCHIVE_TIMEOUT_SECONDS = 60;
 /** K3s's and rclone's default region. */
 export const DEFAULT_BACKUP_REGION = 'us-east-1';
 /** The sensitive Terraform variables holding the target's credentials. */
@@ -98,7 +137,7 @@ export const BACKUP_SECRET_KEY_VARIABLE = 'backup_s3_secret_key';
 interface SiteForBackup {
   readonly name: string;
   readonly backup?: BackupSpec;
-  readonly controlPlane?: { readonly etcdSnapshotRetention?: number };
+  readonly controlPlane?: { readonly etcdSnapshotRetention?: number; readonly datastore?: DatastoreKind };
 }
 
 /** The resolved `backup` entry of the site plan, as a spread: `{ backup }`, or nothing without a section. */
@@ -106,7 +145,7 @@ export function resolveBackupEntry(spec: SiteForBackup): { backup?: BackupPlan }
   if (!spec.backup) {
     return {};
   }
-  const { target, etcd } = spec.backup;
+  const { target, etcd, postgres } = spec.backup;
   const url = target.endpoint.replace(/\/$/, '');
   const parsed = new URL(url);
   const prefix = target.prefix ?? spec.name;
@@ -127,6 +166,15 @@ export function resolveBackupEntry(spec: SiteForBackup): { backup?: BackupPlan }
         retention: etcd?.retention ?? spec.controlPlane?.etcdSnapshotRetention ?? 12,
         calendar: etcd?.calendar ?? DEFAULT_ETCD_BACKUP_CALENDAR,
       },
+      ...(spec.controlPlane?.datastore === DatastoreKind.POSTGRES ? {
+        postgres: {
+          folder: `${prefix}/postgres`,
+          fullCalendar: postgres?.fullCalendar ?? DEFAULT_POSTGRES_FULL_CALENDAR,
+          differentialCalendar: postgres?.differentialCalendar ?? DEFAULT_POSTGRES_DIFFERENTIAL_CALENDAR,
+          retentionFull: postgres?.retentionFull ?? DEFAULT_POSTGRES_RETENTION_FULL,
+          archiveTimeoutSeconds: postgres?.archiveTimeoutSeconds ?? DEFAULT_POSTGRES_ARCHIVE_TIMEOUT_SECONDS,
+        },
+      } : {}),
     },
   };
 }
@@ -141,9 +189,6 @@ interface PlanForBackupWarnings {
 export function backupWarnings(plan: PlanForBackupWarnings): { path: string; message: string }[] {
   if (!plan.backup) {
     return [{ path: 'backup', message: 'no backup target: the cluster state has no off-site copy (losing the control-plane machines loses the cluster); add a backup section' }];
-  }
-  if (plan.controlPlane.distribution === Distribution.K3S && plan.controlPlane.datastore === DatastoreKind.POSTGRES) {
-    return [{ path: 'backup', message: 'the PostgreSQL datastore is not backed up to the target yet: the cluster state has no off-site copy' }];
   }
   return [];
 }

@@ -15,6 +15,8 @@ import { HaLoadBalancerPair } from './ha-load-balancer-pair';
 import { DatastoreTlsFiles, applyDatastoreRole, applyDatastoreWitnessRole, applyWriterEndpointStartState } from '../roles/datastore';
 import { IK3sDatastore, K3sDatastoreBinding } from '../roles/k3s-datastore';
 import { SitePlan, hostsWithRole } from '../site/plan';
+import { renderDatastoreScrapeSecretManifest } from '../monitoring/datastore-scrape-secret';
+import { K3S_AUTO_DEPLOY_MANIFESTS_DIR } from '../renderers/k3s';
 import { DatastoreKind, HostRole } from '../site/spec';
 
 /** Validity of the datastore CA: 10 years. */
@@ -111,6 +113,8 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
   public readonly tlsCaCertificate?: SelfSignedCert;
   /** Each etcd member host's key (datastore nodes and the witness), by host name (empty without TLS). */
   public readonly tlsServerKeys: ReadonlyMap<string, PrivateKey>;
+  /** The K3s manifest of Prometheus's datastore scrape Secret, with TLS and monitoring on. */
+  private readonly scrapeSecretManifest?: string;
   /** Each etcd member host's certificate, by host name (empty without TLS). */
   public readonly tlsServerCertificates: ReadonlyMap<string, LocallySignedCert>;
   private readonly site: SitePlan;
@@ -188,6 +192,7 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     }
     this.tlsServerKeys = serverKeys;
     this.tlsServerCertificates = serverCertificates;
+    this.scrapeSecretManifest = this.issueScrapeClientCertificate();
     props.loadBalancers?.addTcpService({
       description: 'haproxy postgres writer frontend',
       port: postgres.writerPort,
@@ -228,7 +233,39 @@ export class PostgresDatastore extends Construct implements IK3sDatastore {
     return {
       serverConfig: { 'datastore-cafile': K3S_DATASTORE_CA_PATH },
       serverEnvironment: environment,
-      serverFiles: [{ path: K3S_DATASTORE_CA_PATH, content: Fn.base64encode(this.tlsCaCertificate.certPem), encoding: FileEncoding.BASE64, mode: '0644' }],
+      serverFiles: [
+        { path: K3S_DATASTORE_CA_PATH, content: Fn.base64encode(this.tlsCaCertificate.certPem), encoding: FileEncoding.BASE64, mode: '0644' },
+        ...(this.scrapeSecretManifest ? [{ path: DATASTORE_SCRAPE_SECRET_MANIFEST_PATH, content: this.scrapeSecretManifest, mode: '0600' }] : []),
+      ],
     };
   }
+
+  /**
+   * With TLS and the in-cluster monitoring on: a client certificate of the datastore CA for Prometheus (etcd checks
+   * client certificates), delivered with the CA as the Secret the datastore's ScrapeConfigs read, through a K3s
+   * auto-deploy manifest on the servers (0600, like the other datastore secrets). Renewed like the hosts'
+   * certificates (certificate-renewal.ts): the servers re-converge and K3s applies the new Secret.
+   */
+  private issueScrapeClientCertificate(): string | undefined {
+    if (!this.tlsCaCertificate || !this.tlsCaPrivateKey || !this.site.monitoring.enabled) {
+      return undefined;
+    }
+    const key = new PrivateKey(this, 'ScrapeClientKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+    const request = new CertRequest(this, 'ScrapeClientCertRequest', { privateKeyPem: key.privateKeyPem, subject: [{ commonName: `${this.site.name} prometheus` }] });
+    const certificate = new LocallySignedCert(this, 'ScrapeClientCertificate', {
+      certRequestPem: request.certRequestPem,
+      caPrivateKeyPem: this.tlsCaPrivateKey.privateKeyPem,
+      caCertPem: this.tlsCaCertificate.certPem,
+      validityPeriodHours: SERVER_CERTIFICATE_VALIDITY_HOURS,
+      allowedUses: ['digital_signature', 'key_encipherment', 'client_auth'],
+    });
+    return renderDatastoreScrapeSecretManifest({
+      caCertificateBase64: Fn.base64encode(this.tlsCaCertificate.certPem),
+      certificateBase64: Fn.base64encode(certificate.certPem),
+      privateKeyBase64: Fn.base64encode(key.privateKeyPem),
+    });
+  }
 }
+
+/** Where the K3s servers keep the manifest of Prometheus's datastore scrape Secret (K3s applies it). */
+export const DATASTORE_SCRAPE_SECRET_MANIFEST_PATH = `${K3S_AUTO_DEPLOY_MANIFESTS_DIR}/pkh-datastore-scrape-tls.yaml`;

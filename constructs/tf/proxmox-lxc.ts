@@ -3,11 +3,10 @@ import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { VirtualEnvironmentContainer, VirtualEnvironmentContainerFeatures } from './generated/providers/proxmox/virtual-environment-container';
 import { ProxmoxHostProps } from './host-props';
-import { ConvergeConnection, HostConverge } from './host-converge';
 import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { setLifecycleReferences } from './lifecycle-references';
-import { containerRestart } from './machine-restart';
+import { ConvergeConnection, HostConverge, containerRestart } from './lifecycle';
 
 /** Properties of a {@link ProxmoxLxc}. */
 export interface ProxmoxLxcProps extends ProxmoxHostProps {

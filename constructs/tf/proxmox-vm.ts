@@ -6,11 +6,10 @@ import { VirtualEnvironmentFile } from './generated/providers/proxmox/virtual-en
 import { VirtualEnvironmentVm } from './generated/providers/proxmox/virtual-environment-vm';
 import { ProxmoxHostProps } from './host-props';
 import { completeNetworkDevice } from './network-device';
-import { ConvergeConnection, HostConverge } from './host-converge';
 import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { setLifecycleReferences } from './lifecycle-references';
-import { ProxmoxApiAccess, pendingRestart } from './machine-restart';
+import { ConvergeConnection, HostConverge, ProxmoxApiAccess, pendingRestart } from './lifecycle';
 
 /** The role under which a VM's cloud-init identity settings are written. */
 const IDENTITY_ROLE = 'machine-identity';

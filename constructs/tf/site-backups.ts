@@ -2,6 +2,7 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { BackupCredentials } from '../renderers/etcd-backup';
 import { applyK3sRestoreCommand, applyKubeadmEtcdBackupRole, embeddedEtcdWithBackup } from '../roles/backup';
+import { applyPostgresBackupRole } from '../roles/postgres-backup';
 import { IK3sDatastore } from '../roles/k3s-datastore';
 import { BACKUP_ACCESS_KEY_VARIABLE, BACKUP_SECRET_KEY_VARIABLE } from '../site/backup';
 import { SitePlan, controlPlaneHosts } from '../site/plan';
@@ -13,8 +14,7 @@ import { DatastoreKind, Distribution } from '../site/spec';
  * site file never holds them.
  */
 export function backupCredentialVariables(stack: TerraformStack, site: SitePlan): BackupCredentials | undefined {
-  // Only what is backed up needs them; the PostgreSQL datastore is not yet (issue 19 item 3 adds it here).
-  if (!site.backup || site.controlPlane.datastore === DatastoreKind.POSTGRES) {
+  if (!site.backup) {
     return undefined;
   }
   const variable = (name: string, what: string) => new TerraformVariable(stack, name, {
@@ -39,7 +39,12 @@ export function embeddedEtcdBackupDatastore(site: SitePlan, credentials: BackupC
  */
 export function applySiteBackups(stack: TerraformStack, site: SitePlan, configs: ReadonlyMap<string, { readonly cloudConfig: CloudConfig }>,
   credentials: BackupCredentials | undefined, k3s: { readonly token?: string; readonly tokenFromVariable: boolean }): void {
-  if (!site.backup || !credentials || (site.controlPlane.distribution === Distribution.K3S && site.controlPlane.datastore !== DatastoreKind.EMBEDDED_ETCD)) {
+  if (!site.backup || !credentials) {
+    return;
+  }
+  if (site.backup.postgres && site.postgres) {
+    // pgBackRest on both datastore nodes (the job backs up on whichever is the Patroni primary).
+    site.postgres.nodes.filter((node) => configs.has(node.name)).forEach((node) => applyPostgresBackupRole(configs.get(node.name)!.cloudConfig, site, node.name, credentials));
     return;
   }
   const hosts = controlPlaneHosts(site).filter((host) => !host.decommission && configs.has(host.name));

@@ -4,7 +4,7 @@ import { CloudConfig } from '../cloud-init/cloud-config';
 import { applyBaseHost } from '../roles/base-host';
 import { applyK3sNodePrerequisites } from '../roles/k3s-node';
 import { applyEtcHostsRole } from '../roles/kubeadm';
-import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
+import { SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
 import { CniKind, DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
@@ -17,16 +17,16 @@ import { PostgresDatastore } from './postgres-datastore';
 import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { ProxmoxLxc, applyContainerRootKeys } from './proxmox-lxc';
 import { ProxmoxVm } from './proxmox-vm';
-import { ProxmoxApiAccess } from './machine-restart';
-import { ConvergeConnection, HostConverge, convergeDeadlines } from './host-converge';
+import {
+  ConvergeConnection, HostConverge, ProxmoxApiAccess, addCertificateRenewal, addDatastoreRejoin, addKubeadmJoinPreparation, addNodeLifecycle, convergeDeadlines,
+  convergeFacts, guardAgainstUnsafeChanges,
+} from './lifecycle';
+import { SiteHost } from './site-hosts';
 import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { rolloutOrder } from '../site/rollout';
-import { addDatastoreRejoin, addKubeadmJoinPreparation, addNodeLifecycle, convergeFacts } from './site-lifecycle';
-import { guardAgainstUnsafeChanges } from './synth-guard';
 import { StateBackendOptions, applyStateBackend } from './state-backend';
 import { interpolatedLifecycleEntries } from './lifecycle-references';
-import { addCertificateRenewal } from './certificate-renewal';
 import { applySiteBackups, backupCredentialVariables, embeddedEtcdBackupDatastore } from './site-backups';
 
 /** Properties of a {@link SiteStack}. */
@@ -87,17 +87,6 @@ export interface SiteStackProps {
   readonly deadlines?: Partial<ConvergeDeadlines>;
 }
 
-/** A machine of the site: a VM or an LXC container, with the builder its roles add to. */
-export interface SiteHost {
-  /** The host as resolved in the site plan. */
-  readonly plan: HostPlan;
-  /** The host's configuration builder, with the base configuration applied; roles add to it. */
-  readonly cloudConfig: CloudConfig;
-  /** The Proxmox VM or LXC container the host runs on, by `plan.kind`; none for existing or unmanaged hosts. */
-  readonly machine?: ProxmoxVm | ProxmoxLxc;
-  /** The step that converges the host in place; none for unmanaged hosts. */
-  readonly converge?: HostConverge;
-}
 
 /**
  * One Terraform stack per site: the provider, the cloud image and templates on each Proxmox node, and every host

@@ -60,10 +60,11 @@ describe('the backup section', () => {
     }
     expect(defineSite(withBackup(vmSite, { target: TARGET })).warnings.filter((w) => w.path === 'backup')).toEqual([]);
     expect(defineSite(withBackup(kubeadmStacked, { target: TARGET })).warnings.filter((w) => w.path === 'backup')).toEqual([]);
-    // Until the datastore is backed up (pgBackRest), a PostgreSQL site keeps a warning.
+    // The PostgreSQL datastore is backed up with pgBackRest as soon as the site has a target.
     const postgres = defineSite(withBackup(homelab, { target: TARGET }));
     expect(postgres.controlPlane.datastore).toBe(DatastoreKind.POSTGRES);
-    expect(postgres.warnings.filter((w) => w.path === 'backup').map((w) => w.message)).toEqual([expect.stringMatching(/PostgreSQL datastore is not backed up/)]);
+    expect(postgres.warnings.filter((w) => w.path === 'backup')).toEqual([]);
+    expect(postgres.backup!.postgres).toMatchObject({ folder: 'homelab/postgres' });
     expect(defineSite(kubeadmStacked).controlPlane.distribution).toBe(Distribution.KUBEADM);
   });
 

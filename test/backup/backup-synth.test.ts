@@ -9,6 +9,8 @@ import {
   BACKUP_CA_PATH, BACKUP_RCLONE_CONFIG_PATH, ETCD_BACKUP_ENV_PATH, K3S_RESTORE_ENV_PATH, RESTORE_ETCD_PATH, k3sEtcdS3Config, renderBackupSection,
 } from '../../constructs/renderers/etcd-backup';
 import { K3S_RESTORE_SCRIPT, KUBEADM_BACKUP_SCRIPT, KUBEADM_RESTORE_SCRIPT } from '../../constructs/roles/backup';
+import { PGBACKREST_CONFIG_PATH, POSTGRES_BACKUP_SCRIPT_PATH, RESTORE_POSTGRES_PATH } from '../../constructs/renderers/postgres/pgbackrest';
+import { POSTGRES_BACKUP_SCRIPT, RESTORE_POSTGRES_SCRIPT } from '../../constructs/roles/postgres-backup';
 import homelab from '../../sites/homelab';
 import kubeadmStacked from '../../sites/kubeadm-stacked';
 import { vmSite } from '../fixtures/sites';
@@ -150,8 +152,31 @@ describeWithTools(['terraform'], 'the credential variables, run by terraform', (
   }, 120_000);
 });
 
-test('a PostgreSQL site with a target declares no credential variables yet (nothing of it is backed up)', () => {
-  const { json } = synthSite(defineSite({ ...homelab, backup: { target: { endpoint: 'https://s3.backup.test', bucket: 'site-backups' } } } as SiteSpec));
-  expect(Object.keys(json.variable).filter((name) => name.startsWith('backup_'))).toEqual([]);
-  expect(json.output.k3s_token).toBeUndefined();
+describe('a PostgreSQL site with a target, synthesized', () => {
+  const site = defineSite({ ...homelab, backup: { target: { endpoint: 'https://s3.backup.test', bucket: 'site-backups' } } } as SiteSpec);
+  const { json, text } = synthSite(site);
+  const delivered = deliveredHosts(site, json);
+  const nodes = site.postgres!.nodes.map((node) => node.name);
+
+  test('the credentials are sensitive variables, reaching pgbackrest.conf (0640 root:postgres) on the datastore nodes only', () => {
+    for (const name of ['backup_s3_access_key', 'backup_s3_secret_key']) {
+      expect(json.variable[name]).toMatchObject({ type: 'string', sensitive: true });
+    }
+    expect(text).not.toContain('PLACEHOLDER-SECRET');
+    expect(text).not.toMatch(/repo1-s3-key-secret=(?!\$\{var\.backup_s3_secret_key\})/);
+    const holders = delivered.flatMap((h) => [...h.files.entries()].filter(([, f]) => f.content.includes('PLACEHOLDER-SECRET') && /repo1-s3-key-secret/.test(f.content)).map(([path]) => `${h.host.name}:${path}`));
+    expect(holders.sort()).toEqual(nodes.map((name) => `${name}:${PGBACKREST_CONFIG_PATH}`).sort());
+    expect(json.output?.k3s_token).toBeUndefined();
+  });
+
+  test('both datastore nodes get the backup job, its timers and restore-postgres; Patroni archives to the repository', () => {
+    for (const host of delivered.filter((h) => nodes.includes(h.host.name))) {
+      expect(host.files.get(RESTORE_POSTGRES_PATH)!.content).toBe(RESTORE_POSTGRES_SCRIPT);
+      expect(host.files.get(POSTGRES_BACKUP_SCRIPT_PATH)!.content).toBe(POSTGRES_BACKUP_SCRIPT);
+      expect(host.files.get('/etc/systemd/system/pkh-postgres-backup-full.timer')!.content).toContain('OnCalendar=Sun *-*-* 01:00:00');
+      expect(host.files.get('/etc/patroni/config.yml')!.content).toContain('archive_command: /usr/bin/pgbackrest --stanza=k3s-datastore archive-push %p');
+    }
+    expect(delivered.filter((h) => !nodes.includes(h.host.name) && h.files.has(RESTORE_POSTGRES_PATH))).toEqual([]);
+    expect(renderBackupSection(site).join('\n')).toContain('folder `homelab/postgres/`');
+  });
 });

@@ -1,11 +1,14 @@
 import { createHash, createHmac } from 'crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'http';
+import { createServer as createHttpsServer } from 'https';
 import { AddressInfo } from 'net';
 
 /**
  * A small S3-protocol stand-in for the tests (Debian ships no S3 server): path-style buckets in memory, the object
- * calls rclone makes (HEAD, GET, PUT, DELETE, ListObjects v1/v2), and AWS Signature V4 checked against one key
- * pair, so a request signed with other credentials gets 403 as from a real store. Every request is recorded.
+ * calls rclone and pgBackRest make (HEAD, GET, PUT, DELETE, ListObjects v1/v2, DeleteObjects, multipart upload),
+ * and AWS Signature V4 checked against one key pair, so a request signed with other credentials gets 403 as from a
+ * real store. Plain HTTP, or HTTPS with a given certificate (pgBackRest speaks S3 over TLS only). Every request is
+ * recorded.
  */
 export interface S3Request {
   readonly method: string;
@@ -18,18 +21,22 @@ export class S3Standin {
   public readonly objects = new Map<string, Uint8Array>();
   public readonly requests: S3Request[] = [];
   private server?: Server;
+  /** Multipart uploads in progress: upload id → parts by number. */
+  private readonly uploads = new Map<string, { key: string; parts: Map<number, Uint8Array> }>();
+  private nextUploadId = 1;
 
   constructor(private readonly bucket: string, private readonly accessKey: string, private readonly secretKey: string, private readonly region = 'us-east-1') {}
 
-  /** Listens on `host` (a free port); resolves to `http://host:port`. */
-  public async start(host: string): Promise<string> {
-    this.server = createServer((request, response) => {
+  /** Listens on `host` (a free port, or `port`); resolves to `http://host:port`, or `https://` with `tls` (PEM key and certificate). */
+  public async start(host: string, options: { tls?: { key: string; cert: string }; port?: number } = {}): Promise<string> {
+    const handler = (request: IncomingMessage, response: ServerResponse) => {
       const chunks: Uint8Array[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(new Uint8Array(chunk)));
       request.on('end', () => this.handle(request, new Uint8Array(Buffer.concat(chunks)), response));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, host, resolve));
-    return `http://${host}:${(this.server.address() as AddressInfo).port}`;
+    };
+    this.server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
+    await new Promise<void>((resolve) => this.server!.listen(options.port ?? 0, host, resolve));
+    return `${options.tls ? 'https' : 'http'}://${host}:${(this.server.address() as AddressInfo).port}`;
   }
 
   public async stop(): Promise<void> {
@@ -64,6 +71,17 @@ export class S3Standin {
       reply(200, this.listing(url));
       return;
     }
+    if (key === '' && request.method === 'POST' && url.searchParams.has('delete')) {
+      // DeleteObjects: <Delete><Object><Key>…</Key></Object>…</Delete>, answered quietly (no per-key results).
+      for (const match of Buffer.from(body).toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)) {
+        this.objects.delete(unescapeXml(match[1]));
+      }
+      reply(200, '<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>');
+      return;
+    }
+    if (this.multipart(request, url, key, body, reply)) {
+      return;
+    }
     const object = this.objects.get(key);
     const etag = (data: Uint8Array) => `"${createHash('md5').update(data).digest('hex')}"`;
     switch (request.method) {
@@ -90,6 +108,42 @@ export class S3Standin {
     }
   }
 
+  /** The multipart upload calls (create, upload part, complete, abort); false when the request is none of them. */
+  private multipart(request: IncomingMessage, url: URL, key: string, body: Uint8Array, reply: (status: number, xml?: string, headers?: Record<string, string>) => void): boolean {
+    const uploadId = url.searchParams.get('uploadId');
+    const xml = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?>${inner}`;
+    if (request.method === 'POST' && url.searchParams.has('uploads')) {
+      const id = `upload-${this.nextUploadId++}`;
+      this.uploads.set(id, { key, parts: new Map() });
+      reply(200, xml(`<InitiateMultipartUploadResult><Bucket>${this.bucket}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${id}</UploadId></InitiateMultipartUploadResult>`));
+      return true;
+    }
+    if (uploadId === null) {
+      return false;
+    }
+    const upload = this.uploads.get(uploadId);
+    if (!upload || upload.key !== key) {
+      reply(404, xml('<Error><Code>NoSuchUpload</Code><Message>NoSuchUpload</Message></Error>'));
+      return true;
+    }
+    if (request.method === 'PUT') {
+      upload.parts.set(Number(url.searchParams.get('partNumber')), body);
+      reply(200, '', { etag: `"${createHash('md5').update(body).digest('hex')}"` });
+    } else if (request.method === 'POST') {
+      const numbers = [...Buffer.from(body).toString('utf8').matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) => Number(m[1]));
+      const data = new Uint8Array(Buffer.concat(numbers.map((n) => upload.parts.get(n) ?? new Uint8Array())));
+      this.objects.set(key, data);
+      this.uploads.delete(uploadId);
+      reply(200, xml(`<CompleteMultipartUploadResult><Bucket>${this.bucket}</Bucket><Key>${escapeXml(key)}</Key><ETag>"${createHash('md5').update(data).digest('hex')}-${numbers.length}"</ETag></CompleteMultipartUploadResult>`));
+    } else if (request.method === 'DELETE') {
+      this.uploads.delete(uploadId);
+      reply(204);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   /** ListObjects (v1, or v2 with `list-type=2`) with prefix and `/` delimiter. */
   private listing(url: URL): string {
     const prefix = url.searchParams.get('prefix') ?? '';
@@ -103,13 +157,13 @@ export class S3Standin {
         prefixes.add(prefix + tail.slice(0, cut + 1));
       } else {
         const data = this.objects.get(key)!;
-        contents.push(`<Contents><Key>${key}</Key><LastModified>${new Date().toISOString()}</LastModified><ETag>"${createHash('md5').update(data).digest('hex')}"</ETag><Size>${data.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`);
+        contents.push(`<Contents><Key>${escapeXml(key)}</Key><LastModified>${new Date().toISOString()}</LastModified><ETag>"${createHash('md5').update(data).digest('hex')}"</ETag><Size>${data.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`);
       }
     }
     const v2 = url.searchParams.get('list-type') === '2';
     return `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${this.bucket}</Name><Prefix>${prefix}</Prefix>`
       + `${v2 ? `<KeyCount>${contents.length + prefixes.size}</KeyCount>` : '<Marker></Marker>'}<MaxKeys>1000</MaxKeys><Delimiter>${delimiter}</Delimiter><IsTruncated>false</IsTruncated>`
-      + `${contents.join('')}${[...prefixes].map((p) => `<CommonPrefixes><Prefix>${p}</Prefix></CommonPrefixes>`).join('')}</ListBucketResult>`;
+      + `${contents.join('')}${[...prefixes].map((p) => `<CommonPrefixes><Prefix>${escapeXml(p)}</Prefix></CommonPrefixes>`).join('')}</ListBucketResult>`;
   }
 
   /** What is wrong with the request's Signature V4, or undefined when it is signed with the known key pair. */
@@ -135,3 +189,6 @@ export class S3Standin {
     return expected === signature && region === this.region ? undefined : 'SignatureDoesNotMatch';
   }
 }
+
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const unescapeXml = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');

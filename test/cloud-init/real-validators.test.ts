@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
+import { LifecycleScript, lifecycleScript } from '../../constructs/tf/lifecycle/lifecycle-scripts';
 import { tmpdir } from 'os';
 import { basename, join, relative } from 'path';
 import { spawnSync } from 'child_process';
@@ -52,6 +53,13 @@ describeWithTools(['shellcheck'], 'shellcheck accepts every shipped shell asset 
   });
   test.each(shellAssets().map((path) => [relative(join(__dirname, '../..'), path), path]))('%s', (_, path) => {
     const result = shellcheck(readFileSync(path, 'utf8'));
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
+  });
+  // The lifecycle scripts run after their shared library: checked as they run too (a name the library defines, or
+  // one it reads, that a script gets wrong shows only together).
+  test.each(Object.values(LifecycleScript))('lifecycle script %s with the library', (script) => {
+    const result = shellcheck(lifecycleScript(script));
     expect(result.output).toBe('');
     expect(result.ok).toBe(true);
   });

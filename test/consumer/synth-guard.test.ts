@@ -51,12 +51,15 @@ describe('the synth guard', () => {
     rmSync(outdir, { recursive: true, force: true });
   });
 
-  test('a machine change the provider applies by restarting running servers fails app.synth(), one problem per host', () => {
+  test('a machine change that replaces running servers fails app.synth(), one problem per host; a resize, restarted in the rollout, synthesizes', () => {
     const previous = stackFile();
-    const resized: SiteSpec = { ...prod, hosts: prod.hosts.map((host) => (PROD_SERVERS.includes(host.name) ? { ...host, size: { ...host.size, memoryMiB: 16384 } } : host)) };
-    const error = unsafeChangeOf(resized);
-    expect(error.problems).toEqual(PROD_SERVERS.map((host) => expect.stringMatching(new RegExp(`^prod: hosts\\[${host}\\]: memory\\.dedicated — the provider restarts the guest \\(restart\\): a running etcd quorum member`))));
+    const moved: SiteSpec = { ...prod, hosts: prod.hosts.map((host) => (PROD_SERVERS.includes(host.name) ? { ...host, vmId: host.vmId + 1000 } : host)) };
+    const error = unsafeChangeOf(moved);
+    expect(error.problems).toEqual(expect.arrayContaining(PROD_SERVERS.map((host) => expect.stringMatching(new RegExp(`^prod: hosts\\[${host}\\]: vm_id — the machine is replaced \\(replace\\)`)))));
     expect(stackFile()).toBe(previous);
+    const resized: SiteSpec = { ...prod, hosts: prod.hosts.map((host) => (PROD_SERVERS.includes(host.name) ? { ...host, size: { ...host.size, memoryMiB: 16384 } } : host)) };
+    expect(() => synth(resized)).not.toThrow();
+    expect(stackFile()).not.toBe(previous);
   });
 
   test('a K3s downgrade fails app.synth() with the problem, its id and how to accept it; the previous file stays', () => {

@@ -340,9 +340,10 @@ describe('PostgresDatastore', () => {
     expect(datastore.kind).toBe(DatastoreKind.POSTGRES);
     expect(binding.serverConfig).toEqual({ 'datastore-cafile': '/etc/rancher/k3s/datastore-ca.crt' });
     // The CA itself, decoded by cloud-init: no decode command, nothing to run before K3s starts.
+    // With the monitoring on (the default), also Prometheus's scrape Secret as a K3s manifest (test/monitoring).
     expect(binding.serverFiles).toEqual([{
       path: '/etc/rancher/k3s/datastore-ca.crt', content: expect.stringMatching(/^\$\{TfToken\[TOKEN\.\d+\]\}$/), encoding: FileEncoding.BASE64, mode: '0644',
-    }]);
+    }, { path: '/var/lib/rancher/k3s/server/manifests/pkh-datastore-scrape-tls.yaml', content: expect.stringContaining('kind: Secret'), mode: '0600' }]);
     expect(binding.serverCommands).toBeUndefined();
     expect(json.output.k3s_environment.value).toEqual({
       K3S_DATASTORE_ENDPOINT: expect.stringMatching(/^postgres:\/\/k3s:\$\{random_password\.Datastore_K3sPassword_\w+\.result\}@10\.10\.10\.150:5433\/k3s\?sslmode=verify-full$/),
@@ -360,19 +361,21 @@ describe('PostgresDatastore', () => {
 
   test('TLS: a CA, and a key and a certificate it signs for both datastore nodes and the witness, for server and client use', () => {
     const { datastore, json } = synth();
-    const keys = json.resource.tls_private_key as Record<string, Record<string, unknown>>;
+    // Prometheus's client certificate (monitoring on) is the monitoring's: test/monitoring/cluster/datastore-scrape-secret.test.ts.
+    const hostsOnly = <T>(entries: Record<string, T>) => Object.fromEntries(Object.entries(entries).filter(([id]) => !id.includes('_ScrapeClient')));
+    const keys = hostsOnly(json.resource.tls_private_key as Record<string, Record<string, unknown>>);
     expect(Object.keys(keys).map((id) => id.split('_')[1]).sort()).toEqual(['TlsCaKey', 'TlsKey-cp1', 'TlsKey-pg-node-1', 'TlsKey-pg-node-2']);
     Object.values(keys).forEach((key) => expect(key).toMatchObject({ algorithm: 'ECDSA', ecdsa_curve: 'P256' }));
     const [ca] = Object.values(json.resource.tls_self_signed_cert) as Record<string, unknown>[];
     expect(ca).toMatchObject({ is_ca_certificate: true, allowed_uses: expect.arrayContaining(['cert_signing']) });
-    const requests = Object.entries(json.resource.tls_cert_request) as [string, Record<string, unknown>][];
+    const requests = Object.entries(hostsOnly(json.resource.tls_cert_request)) as [string, Record<string, unknown>][];
     expect(requests.map(([id, request]) => [id.split('_')[1], request.dns_names, request.ip_addresses]).sort()).toEqual([
       ['TlsCertRequest-cp1', ['cp1.homelab.test', 'localhost'], expect.arrayContaining(['10.10.10.153', '127.0.0.1'])],
       ['TlsCertRequest-pg-node-1', ['pg-node-1.homelab.test', 'api.homelab.test', 'localhost'], expect.arrayContaining(['10.10.10.151', '10.10.10.150'])],
       ['TlsCertRequest-pg-node-2', ['pg-node-2.homelab.test', 'api.homelab.test', 'localhost'], expect.arrayContaining(['10.10.10.152', '10.10.10.150'])],
     ]);
     expect((requests.find(([id]) => id.includes('cp1'))![1].ip_addresses as string[])).not.toContain('10.10.10.150');
-    const certificates = Object.values(json.resource.tls_locally_signed_cert) as Record<string, unknown>[];
+    const certificates = Object.values(hostsOnly(json.resource.tls_locally_signed_cert)) as Record<string, unknown>[];
     expect(certificates).toHaveLength(3);
     certificates.forEach((certificate) => expect(certificate).toMatchObject({
       ca_cert_pem: expect.stringMatching(/^\$\{tls_self_signed_cert\.Datastore_TlsCaCertificate_\w+\.cert_pem\}$/),

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { CloudConfig, defineSite } from '../../constructs';
-import { CERTIFICATE_EARLY_RENEWAL_HOURS, addCertificateRenewal } from '../../constructs/tf/certificate-renewal';
+import { CERTIFICATE_EARLY_RENEWAL_HOURS, addCertificateRenewal } from '../../constructs/tf/lifecycle/certificate-renewal';
 import { HostConverge } from '../../constructs/tf';
 import homelab from '../../sites/homelab';
 import { resourcesByPath, synthSite } from '../support/synth';

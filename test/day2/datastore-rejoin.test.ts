@@ -4,6 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { SiteSpec, defineSite } from '../../constructs';
 import { POSTGRES_ASSET_DIR, PostgresAsset } from '../../constructs/renderers';
+import { LifecycleScript, lifecycleScript } from '../../constructs/tf/lifecycle/lifecycle-scripts';
 import homelab from '../../sites/homelab';
 import { logicalIdOf, resourcesByPath, synthSite } from '../support/synth';
 import { describeWithTools } from '../support/tools';
@@ -43,7 +44,7 @@ describe('the rejoin step in the stack', () => {
 /** A member on loopback: its name, addresses and data directory. */
 interface Member { readonly name: string; readonly peer: string; readonly client: string; readonly dataDir: string }
 
-const REJOIN = readFileSync(join(__dirname, '../../constructs/tf/assets/datastore-etcd-rejoin.sh'), 'utf8');
+const REJOIN = lifecycleScript(LifecycleScript.DATASTORE_ETCD_REJOIN);
 const INITIAL_STATE = join(POSTGRES_ASSET_DIR, PostgresAsset.ETCD_INITIAL_STATE);
 
 describeWithTools(['etcd', 'etcdctl'], 'a member replaced in a real 3-member etcd, and the initial state a member starts with', () => {

@@ -7,9 +7,11 @@ import { defineSite } from '../../constructs';
 import prod from '../../sites/prod';
 import { resourcesByPath, synthSite } from '../support/synth';
 import { describeWithTools } from '../support/tools';
-import { interpolateForValidation } from '../support/validators';
+import { interpolateForValidation, shellcheck } from '../support/validators';
+import { LifecycleScript, lifecycleScript } from '../../constructs/tf/lifecycle/lifecycle-scripts';
 
-const SCRIPT = resolve(__dirname, '../../constructs/tf/assets/k3s-rejoin-cleanup.sh');
+/** The script as it runs: the lifecycle library, then assets/k3s-rejoin-cleanup.sh. */
+const SCRIPT_TEXT = lifecycleScript(LifecycleScript.K3S_REJOIN_CLEANUP);
 const rebuilt = (host: string, generation: number) => defineSite({ ...prod, hosts: prod.hosts.map((h) => (h.name === host ? { ...h, generation } : h)) });
 
 describe('a rebuilt K3s node: its old Node, node password and etcd member are removed before its new machine is created', () => {
@@ -23,7 +25,7 @@ describe('a rebuilt K3s node: its old Node, node password and etcd member are re
     const [command] = cleanup.provisioner[0]['remote-exec'].inline as string[];
     // The shipped script, exactly (shell-quoted, Terraform-escaped), with the node, its address and its etcd membership.
     const [, quoted] = /^sudo env PKH_K3S=\/usr\/local\/bin\/k3s sh -eu -c ('(?:[^']|'\\'')*') k3s-rejoin-cleanup 'k3s-prod-cp-01' '192\.168\.0\.201' '1'$/.exec(command)!;
-    expect(interpolateForValidation(quoted.slice(1, -1).split("'\\''").join("'"))).toBe(readFileSync(SCRIPT, 'utf8'));
+    expect(interpolateForValidation(quoted.slice(1, -1).split("'\\''").join("'"))).toBe(SCRIPT_TEXT);
     // The new machine depends on it; the cleanup on the server it runs from.
     const machines = resourcesByPath(json, 'proxmox_virtual_environment_vm');
     const cleanupAddress = Object.entries(json.resource.terraform_data).find(([, r]) => r === cleanup)![0];
@@ -36,7 +38,7 @@ describe('a rebuilt K3s node: its old Node, node password and etcd member are re
 /** Runs the cleanup with a stand-in `k3s` that logs its arguments and answers like a cluster holding the node. */
 function runCleanup(dir: string, env: Record<string, string> = {}): Promise<{ code: number; stderr: string; calls: string[] }> {
   return new Promise((done) => {
-    execFile('sh', [SCRIPT, 'cp1', '127.0.0.1', '1'], {
+    execFile('sh', ['-eu', '-c', SCRIPT_TEXT, 'k3s-rejoin-cleanup', 'cp1', '127.0.0.1', '1'], {
       timeout: 60_000,
       env: { ...process.env, PKH_K3S: join(dir, 'k3s'), PKH_K3S_DATA_DIR: join(dir, 'server'), PKH_WAIT_SECONDS: '4', ...env },
     }, (error, _stdout, stderr) => {

@@ -1,6 +1,6 @@
 import { defineSite } from '../../constructs';
 import { compareSyntheses, formatChangeReport } from '../../constructs/tf';
-import { interpolatedExpressions, resolvedValuesFingerprint } from '../../constructs/tf/secret-fingerprint';
+import { interpolatedExpressions, resolvedValuesFingerprint } from '../../constructs/tf/lifecycle/secret-fingerprint';
 import homelab from '../../sites/homelab';
 import prod from '../../sites/prod';
 import { resourcesByPath, synthSite } from '../support/synth';

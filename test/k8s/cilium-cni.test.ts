@@ -1,10 +1,13 @@
+import { readFileSync } from 'fs';
+import { resolve } from 'path';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { CiliumCni, CniKind, SiteChart, defineSite } from '../../constructs';
 import { DEFAULT_CILIUM_CHART_VERSION, renderCiliumBootstrapManifest, renderCiliumValues } from '../../constructs/k8s';
+import { CILIUM_METRICS_SERVICE_LABEL, HUBBLE_METRICS } from '../../constructs/k8s/cilium-cni';
 import lab from '../../sites/lab';
 import { vmSite } from '../fixtures/sites';
-import { ciliumValuesErrors, schemaErrors, unknownCiliumValueKeys } from '../support/k8s-schema';
+import { REFERENCE_DIR, ciliumValuesErrors, schemaErrors, unknownCiliumValueKeys } from '../support/k8s-schema';
 import { helmValues, ofKind, one, synth, testChart } from './manifests';
 
 describe('renderCiliumValues', () => {
@@ -20,12 +23,24 @@ describe('renderCiliumValues', () => {
       '      - 10.42.0.0/16',
       'operator:',
       '  replicas: 2',
+      '  prometheus:',
+      '    enabled: true',
+      'prometheus:',
+      '  enabled: true',
       'hubble:',
       '  enabled: true',
       '  relay:',
       '    enabled: true',
       '  ui:',
       '    enabled: true',
+      '  metrics:',
+      '    enabled:',
+      '      - dns:query;ignoreAAAA',
+      '      - drop',
+      '      - tcp',
+      '      - flow',
+      '      - icmp',
+      '      - http',
       'l2announcements:',
       '  enabled: false',
       '',
@@ -37,11 +52,22 @@ describe('renderCiliumValues', () => {
       { podCidr: '10.42.0.0/16' },
       { podCidr: '10.244.0.0/16', kubeProxyReplacement: false, hubble: false, operatorReplicas: 1 },
       { podCidr: '10.42.0.0/16', k8sServiceHost: '192.168.168.100', k8sServicePort: 8443, l2Announcements: true },
+      { podCidr: '10.42.0.0/16', metrics: false },
     ]) {
       const values = parse(renderCiliumValues(options));
       expect(ciliumValuesErrors(values)).toEqual([]);
       expect(unknownCiliumValueKeys(values)).toEqual([]);
     }
+  });
+
+  test('metrics: on by default for the agents, the operator and Hubble; metrics false or hubble false leaves them out', () => {
+    const on = parse(renderCiliumValues({ podCidr: '10.42.0.0/16' }));
+    expect([on.prometheus, on.operator.prometheus, on.hubble.metrics]).toEqual([{ enabled: true }, { enabled: true }, { enabled: HUBBLE_METRICS }]);
+    // The chart's own ServiceMonitors need the operator's CRDs at Cilium's install, before the monitoring stack exists.
+    expect([on.prometheus.serviceMonitor, on.hubble.metrics.serviceMonitor]).toEqual([undefined, undefined]);
+    const off = parse(renderCiliumValues({ podCidr: '10.42.0.0/16', metrics: false }));
+    expect([off.prometheus, off.operator.prometheus, off.hubble.metrics]).toEqual([{ enabled: false }, { enabled: false }, undefined]);
+    expect(parse(renderCiliumValues({ podCidr: '10.42.0.0/16', hubble: false })).hubble.metrics).toBeUndefined();
   });
 
   test('kubeProxyReplacement false', () => {
@@ -58,13 +84,13 @@ describe('renderCiliumValues', () => {
   });
 
   test('operatorReplicas', () => {
-    expect(parse(renderCiliumValues({ podCidr: '10.42.0.0/16', operatorReplicas: 1 })).operator).toEqual({ replicas: 1 });
+    expect(parse(renderCiliumValues({ podCidr: '10.42.0.0/16', operatorReplicas: 1 })).operator).toEqual({ replicas: 1, prometheus: { enabled: true } });
   });
 
   test('hubble false turns relay and UI off too; hubbleUi false keeps the relay', () => {
     expect(parse(renderCiliumValues({ podCidr: '10.42.0.0/16', hubble: false })).hubble).toEqual({ enabled: false, relay: { enabled: false }, ui: { enabled: false } });
-    expect(parse(renderCiliumValues({ podCidr: '10.42.0.0/16', hubbleUi: false })).hubble).toEqual({ enabled: true, relay: { enabled: true }, ui: { enabled: false } });
-    expect(parse(renderCiliumValues({ podCidr: '10.42.0.0/16', hubbleRelay: false })).hubble).toEqual({ enabled: true, relay: { enabled: false }, ui: { enabled: false } });
+    expect(parse(renderCiliumValues({ podCidr: '10.42.0.0/16', hubbleUi: false })).hubble).toEqual({ enabled: true, relay: { enabled: true }, ui: { enabled: false }, metrics: { enabled: HUBBLE_METRICS } });
+    expect(parse(renderCiliumValues({ podCidr: '10.42.0.0/16', hubbleRelay: false })).hubble).toEqual({ enabled: true, relay: { enabled: false }, ui: { enabled: false }, metrics: { enabled: HUBBLE_METRICS } });
   });
 
   test('l2Announcements', () => {
@@ -99,10 +125,10 @@ describe('renderCiliumValues', () => {
 });
 
 describe('CiliumCni', () => {
-  test('defaults: a bootstrap HelmChart in kube-system, pinned to chart 1.20.0 from helm.cilium.io, and nothing else', () => {
+  test('defaults: a bootstrap HelmChart in kube-system, pinned to chart 1.20.0 from helm.cilium.io, and the metrics Services', () => {
     const cilium = new CiliumCni(testChart(), 'Cilium', { podCidr: '10.42.0.0/16' });
     const manifests = synth(cilium);
-    expect(manifests).toEqual([{
+    expect(manifests[0]).toEqual({
       apiVersion: 'helm.cattle.io/v1',
       kind: 'HelmChart',
       metadata: { name: 'cilium', namespace: 'kube-system' },
@@ -114,11 +140,31 @@ describe('CiliumCni', () => {
         targetNamespace: 'kube-system',
         valuesContent: renderCiliumValues({ podCidr: '10.42.0.0/16' }),
       },
-    }]);
+    });
     expect(DEFAULT_CILIUM_CHART_VERSION).toBe('1.20.0');
     expect(cilium.loadBalancerIpPool).toBeUndefined();
     expect(cilium.l2AnnouncementPolicy).toBeUndefined();
     expect(schemaErrors(manifests[0])).toEqual([]);
+    const services = manifests.slice(1);
+    expect(services.map((service) => [service.kind, service.metadata.name, service.metadata.namespace, service.spec.selector, service.spec.ports[0].targetPort])).toEqual([
+      ['Service', 'pkh-cilium-agent-metrics', 'kube-system', { 'k8s-app': 'cilium' }, 9962],
+      ['Service', 'pkh-cilium-operator-metrics', 'kube-system', { 'io.cilium/app': 'operator' }, 9963],
+      ['Service', 'pkh-cilium-hubble-metrics', 'kube-system', { 'k8s-app': 'cilium' }, 9965],
+    ]);
+    // The ports are the chart's defaults for the values this library leaves alone.
+    const chartValues = parse(readFileSync(resolve(REFERENCE_DIR, 'cilium/chart-v1.20.0/values.yaml'), 'utf8'));
+    expect([chartValues.prometheus.port, chartValues.operator.prometheus.port, chartValues.hubble.metrics.port]).toEqual([9962, 9963, 9965]);
+    for (const service of services) {
+      expect(schemaErrors(service)).toEqual([]);
+      expect(service.spec.clusterIP).toBe('None');
+      expect(service.metadata.labels).toEqual({ [CILIUM_METRICS_SERVICE_LABEL]: service.metadata.name.split('-')[2] });
+    }
+  });
+
+  test('metrics false or hubble false: fewer metrics Services', () => {
+    expect(synth(new CiliumCni(testChart(), 'Cilium', { podCidr: '10.42.0.0/16', metrics: false })).map((m) => m.kind)).toEqual(['HelmChart']);
+    expect(synth(new CiliumCni(testChart(), 'Cilium', { podCidr: '10.42.0.0/16', hubble: false })).map((m) => m.metadata.name))
+      .toEqual(['cilium', 'pkh-cilium-agent-metrics', 'pkh-cilium-operator-metrics']);
   });
 
   test('the HelmChart is the public primary child', () => {
@@ -221,7 +267,7 @@ describe('renderCiliumBootstrapManifest', () => {
 
   test('uses one operator replica on a single-node cluster', () => {
     const single = defineSite({ ...vmSite, hosts: [vmSite.hosts[0]], apiEndpoint: { port: 8443 } });
-    expect(helmValues(parse(renderCiliumBootstrapManifest(single).content)).operator).toEqual({ replicas: 1 });
+    expect(helmValues(parse(renderCiliumBootstrapManifest(single).content)).operator).toEqual({ replicas: 1, prometheus: { enabled: true } });
   });
 
   test('fails when the site does not run Cilium', () => {

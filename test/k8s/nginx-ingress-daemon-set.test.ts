@@ -5,7 +5,7 @@ import { Cpu } from 'cdk8s-plus-29';
 import { NginxIngressDaemonSet, NginxIngressDaemonSetProps } from '../../constructs';
 import { DEFAULT_NGINX_INGRESS_IMAGE, NGINX_INGRESS_CONTROLLER_NAME } from '../../constructs/k8s';
 import { REFERENCE_DIR, schemaErrors } from '../support/k8s-schema';
-import { Manifest, one, synth, taintOf, testChart, tolerates, untolerated } from './manifests';
+import { Manifest, ofKind, one, synth, taintOf, testChart, tolerates, untolerated } from './manifests';
 
 /** The F5 chart v5.5.4's rendered defaults (shared/reference/nginx-ingress). */
 const reference = {
@@ -45,6 +45,7 @@ describe('NginxIngressDaemonSet', () => {
         'ConfigMap/nginx-ingress',
         'DaemonSet/nginx-ingress-controller',
         'Service/nginx-ingress-controller',
+        'Service/nginx-ingress-metrics',
         'IngressClass/nginx',
       ]);
       manifests.forEach((manifest) => expect({ manifest: manifest.kind, errors: schemaErrors(manifest) }).toEqual({ manifest: manifest.kind, errors: [] }));
@@ -66,7 +67,7 @@ describe('NginxIngressDaemonSet', () => {
     });
 
     test('NodePort Service: 80 → 30080 and 443 → 30443, local traffic policy, selecting the controller pods', () => {
-      const service = one(manifests, 'Service');
+      const service = ofKind(manifests, 'Service').find((m) => m.metadata.name === 'nginx-ingress-controller')!;
       expect(service.spec).toEqual({
         type: 'NodePort',
         externalTrafficPolicy: 'Local',
@@ -214,7 +215,7 @@ describe('NginxIngressDaemonSet', () => {
 
   test('httpNodePort and httpsNodePort', () => {
     const { manifests } = build({ httpNodePort: 31080, httpsNodePort: 31443 });
-    expect(one(manifests, 'Service').spec.ports.map((p: Manifest) => [p.port, p.nodePort])).toEqual([[80, 31080], [443, 31443]]);
+    expect(ofKind(manifests, 'Service').find((m) => m.spec.type === 'NodePort')!.spec.ports.map((p: Manifest) => [p.port, p.nodePort])).toEqual([[80, 31080], [443, 31443]]);
   });
 
   test('externalStatusAddress: reports Ingress status with that address, and may update it', () => {
@@ -236,6 +237,7 @@ describe('NginxIngressDaemonSet', () => {
       ['ConfigMap', 'edge', 'ingress'],
       ['DaemonSet', 'edge-controller', 'ingress'],
       ['Service', 'edge-controller', 'ingress'],
+      ['Service', 'edge-metrics', 'ingress'],
       ['IngressClass', 'nginx', undefined],
     ]);
     expect(argMap(container(manifests).args).get('-leader-election-lock-name')).toBe('edge-leader-election');

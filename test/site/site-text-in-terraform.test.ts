@@ -1,7 +1,7 @@
 // Every string field of a site, given Terraform template text, is either refused by defineSite or reaches the
 // Terraform JSON as literal text: checked with the real terraform CLI (stand-in providers) on the synthesized stack.
 // `terraform show -json` of a plan names, for every expression of the configuration, the variables it references:
-// the API token variable may be referenced by the provider's api_token alone. And every planned value that carries
+// the API token variable may be referenced by the provider's api_token and the VMs' restart steps alone. And every planned value that carries
 // a field's text carries it literally, template sequences included.
 import { Testing } from 'cdktf';
 import { SiteSpec, SiteStack, ValidationError, defineSite, k3sServerManifests } from '../../constructs';
@@ -148,8 +148,15 @@ describeWithTools(['terraform'], 'site text reaches Terraform as literal text, n
       try {
         await work.validate();
         const plan = await work.planJson();
-        // Only the provider reads the API token: no text of the site reached Terraform as an interpolation.
-        expect(referencesTo(plan.configuration, 'var.proxmox_api_token')).toEqual(['.provider_config.proxmox.expressions.api_token']);
+        // Only the provider and the VMs' restart steps (their first provisioner's environment) read the API token: no
+        // text of the site reached Terraform as an interpolation.
+        const tokenReaders = referencesTo(plan.configuration, 'var.proxmox_api_token');
+        const restartSteps = tokenReaders.map((path) => /^\.root_module\.resources\[(\d+)\]\.provisioners\[0\]\.expressions\.environment$/.exec(path))
+          .filter((match): match is RegExpExecArray => match !== null)
+          .map((match) => (plan.configuration.root_module.resources[Number(match[1])] as { address: string }).address);
+        expect(tokenReaders.length - restartSteps.length).toBe(1);
+        expect(tokenReaders).toContain('.provider_config.proxmox.expressions.api_token');
+        expect(restartSteps.filter((address) => !/^terraform_data\..+_Converge_[0-9A-F]+$/.test(address))).toEqual([]);
         // Each carrier evaluates to the texts it carries, as the site wrote them.
         expect(carriers.length).toBeGreaterThan(3);
         carriers.forEach((carrier, i) => {

@@ -25,6 +25,7 @@ const CRD_FILES: { readonly [gvk: string]: string } = {
   'cilium.io/v2alpha1/CiliumL2AnnouncementPolicy': 'cilium/crds-v1.20.0-pre.4/v2alpha1/ciliuml2announcementpolicies.yaml',
   'monitoring.coreos.com/v1/PrometheusRule': 'prometheus/operator-crds-v0.93.0/prometheusrules.yaml',
   'monitoring.coreos.com/v1alpha1/ScrapeConfig': 'prometheus/operator-crds-v0.93.0/scrapeconfigs.yaml',
+  'monitoring.coreos.com/v1/ServiceMonitor': 'prometheus/operator-crds-v0.93.0/servicemonitors.yaml',
 };
 
 /** cert-manager's kinds: no schema in the reference folder, so tests check their required fields by hand. */

@@ -3,6 +3,7 @@ import { AnnotationMetadataEntryType, Testing } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
 import { Distribution, HostRole, SiteStack, defineSite } from '../../constructs';
 import { renderCiliumBootstrapManifest } from '../../constructs/k8s';
+import { HUBBLE_METRICS } from '../../constructs/k8s/cilium-cni';
 import lab from '../../sites/lab';
 import { loadSites } from '../../sites';
 import { pgHomelabSite } from '../datastore/fixtures';
@@ -246,8 +247,10 @@ describe('SiteStack for the homelab (seed 000): external PostgreSQL', () => {
       expect(text).toMatch(/K3S_DATASTORE_ENDPOINT=postgres:\/\/k3s:\$\{random_password\.\w+\.result\}@10\.10\.10\.150:5433\/k3s\?sslmode=verify-full\n/);
       expect(text).toMatch(/path: \/etc\/rancher\/k3s\/datastore-ca\.crt\n {4}content: \$\{base64encode\(tls_self_signed_cert\.Datastore_TlsCaCertificate_\w+\.cert_pem\)\}\n {4}encoding: b64\n/);
     }
-    // The two datastore nodes and the etcd witness (cp1, the first K3s server: the load balancers are the database nodes).
-    expect(Object.keys(json.resource.tls_locally_signed_cert)).toHaveLength(3);
+    // The two datastore nodes and the etcd witness (cp1, the first K3s server: the load balancers are the database
+    // nodes), and Prometheus's client certificate (the monitoring is on).
+    expect(Object.keys(json.resource.tls_locally_signed_cert).map((id) => id.split('_')[1]).sort())
+      .toEqual(['ScrapeClientCertificate', 'TlsCertificate-cp1', 'TlsCertificate-pg-node-1', 'TlsCertificate-pg-node-2']);
   });
 
   test('with postgres.tls: false no tls provider or resource, and a DSN without sslmode', () => {
@@ -352,7 +355,7 @@ describe('homelab (seed 000): Cilium with Hubble in the first server\'s bootstra
     const chart = parseYaml(manifest('cp1')!.content);
     expect(chart).toMatchObject({ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChart', spec: { chart: 'cilium', bootstrap: true } });
     const values = parseYaml(chart.spec.valuesContent);
-    expect(values.hubble).toEqual({ enabled: true, relay: { enabled: true }, ui: { enabled: true } });
+    expect(values.hubble).toEqual({ enabled: true, relay: { enabled: true }, ui: { enabled: true }, metrics: { enabled: HUBBLE_METRICS } });
     expect(values.kubeProxyReplacement).toBe(true);
     expect([manifest('cp2'), manifest('cp3')]).toEqual([undefined, undefined]);
   });

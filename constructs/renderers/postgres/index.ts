@@ -6,3 +6,4 @@ export * from './writer-endpoint';
 export * from './tls';
 export * from './assets';
 export * from './runbook';
+export * from './pgbackrest';

@@ -4,6 +4,7 @@ import {
   ETCD_CLIENT_PORT, ETCD_WAIT_READY_PATH, PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ETCD_V3_COMMAND, PATRONI_API_USER, PATRONI_ENV_PATH, PATRONI_NAMESPACE, PATRONI_POST_BOOTSTRAP_PATH, PATRONI_SCOPE, POSTGRES_REPLICATION_USER,
   POSTGRES_REWIND_USER, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresPlan, postgresPaths, renderedHeader, requireDatastoreNode, requirePostgres,
 } from './paths';
+import { patroniPgbackrestSettings } from './pgbackrest';
 import { postgresHbaLines, postgresNodeParameters } from './settings';
 
 /** Passwords Patroni and the post-bootstrap script read from {@link PATRONI_ENV_PATH}, as Terraform references. */
@@ -61,6 +62,8 @@ export function renderPatroniConfig(plan: SitePlan, hostName: string): string {
   const { postgres, host } = requireDatastoreNode(plan, hostName);
   const paths = postgresPaths(plan);
   const tls = postgres.tls;
+  // WAL archiving and replicas from the repository when the site backs the datastore up (renderers/postgres/pgbackrest.ts).
+  const pgbackrest = patroniPgbackrestSettings(plan);
   const config = {
     scope: PATRONI_SCOPE,
     namespace: PATRONI_NAMESPACE,
@@ -103,8 +106,9 @@ export function renderPatroniConfig(plan: SitePlan, hostName: string): string {
         replication: { username: POSTGRES_REPLICATION_USER, ...(tls ? { sslmode: 'verify-full', sslrootcert: POSTGRES_TLS_CA_PATH } : {}) },
         rewind: { username: POSTGRES_REWIND_USER, ...(tls ? { sslmode: 'verify-full', sslrootcert: POSTGRES_TLS_CA_PATH } : {}) },
       },
-      parameters: postgresNodeParameters(plan, hostName),
+      parameters: { ...postgresNodeParameters(plan, hostName), ...pgbackrest?.parameters },
       pg_hba: postgresHbaLines(plan, hostName),
+      ...pgbackrest?.postgresql,
     },
     // Used when the VM has a watchdog device Patroni may open; without one Patroni runs on without it.
     watchdog: { mode: 'automatic' },

@@ -1,4 +1,5 @@
 import { ProblemCollector } from '../../core/problems';
+import { calendarIntervalProblem } from '../../monitoring/calendar-interval';
 import { DatastoreKind, Distribution } from '../spec';
 import { expectObject, isObject, reportUnknownKeys } from './shape';
 
@@ -97,20 +98,60 @@ function validateEtcd(problems: ProblemCollector, etcd: unknown, site: Record<st
     if (controlPlane.distribution !== Distribution.KUBEADM) {
       problems.add(`${path}.calendar`, etcd.calendar, 'no calendar on a K3s site: K3s takes its local and S3 snapshots on controlPlane.etcdSnapshotScheduleCron');
     } else {
-      problems.check(isBackupCalendar(etcd.calendar), `${path}.calendar`, etcd.calendar,
+      const shaped = problems.check(isBackupCalendar(etcd.calendar), `${path}.calendar`, etcd.calendar,
         `a systemd OnCalendar expression such as "*-*-* 00/6:00:00" or "Mon..Fri *-*-* 02:30:00", or one of ${CALENDAR_SHORTHANDS.join(', ')}`);
+      // The BackupTooOld alert's bound is twice the schedule's longest gap (monitoring/calendar-interval.ts).
+      const noInterval = shaped ? calendarIntervalProblem(etcd.calendar as string) : undefined;
+      if (noInterval) {
+        problems.add(`${path}.calendar`, etcd.calendar, `a schedule that recurs, so the backup alert can bound its age: ${noInterval}`);
+      }
     }
   }
 }
 
-/** Checks the `backup` section: a target of the right shape and, for etcd, retention and (kubeadm) calendar. Every problem at once. */
+function validatePostgres(problems: ProblemCollector, postgres: unknown, site: Record<string, unknown>): void {
+  const path = 'backup.postgres';
+  if (!expectObject(problems, path, postgres)) {
+    return;
+  }
+  reportUnknownKeys(problems, path, postgres, ['fullCalendar', 'differentialCalendar', 'retentionFull', 'archiveTimeoutSeconds']);
+  const controlPlane = isObject(site.controlPlane) ? site.controlPlane : {};
+  if (controlPlane.datastore !== DatastoreKind.POSTGRES) {
+    problems.add(path, postgres, `no postgres section: the site has no PostgreSQL datastore (controlPlane.datastore: ${JSON.stringify(controlPlane.datastore ?? DatastoreKind.EMBEDDED_ETCD)}); it backs up etcd (backup.etcd)`);
+  }
+  for (const key of ['fullCalendar', 'differentialCalendar'] as const) {
+    if (postgres[key] !== undefined) {
+      problems.check(isBackupCalendar(postgres[key]), `${path}.${key}`, postgres[key],
+        `a systemd OnCalendar expression such as "Sun *-*-* 01:00:00" or "Mon..Sat *-*-* 01:00:00", or one of ${CALENDAR_SHORTHANDS.join(', ')}`);
+    }
+  }
+  if (postgres.retentionFull !== undefined) {
+    problems.check(Number.isInteger(postgres.retentionFull) && (postgres.retentionFull as number) >= 1 && (postgres.retentionFull as number) <= 100, `${path}.retentionFull`, postgres.retentionFull,
+      'a whole number of full backups kept, from 1 to 100');
+  }
+  if (postgres.archiveTimeoutSeconds !== undefined) {
+    problems.check(Number.isInteger(postgres.archiveTimeoutSeconds) && (postgres.archiveTimeoutSeconds as number) >= 10 && (postgres.archiveTimeoutSeconds as number) <= 3600,
+      `${path}.archiveTimeoutSeconds`, postgres.archiveTimeoutSeconds, 'a whole number of seconds from 10 to 3600 (the longest a committed write waits to be archived)');
+  }
+}
+
+/** Checks the `backup` section: a target of the right shape, for etcd retention and (kubeadm) calendar, for postgres its schedules, retention and archive timeout. Every problem at once. */
 export function validateBackup(problems: ProblemCollector, backup: unknown, site: Record<string, unknown>): void {
   if (backup === undefined || !expectObject(problems, 'backup', backup)) {
     return;
   }
-  reportUnknownKeys(problems, 'backup', backup, ['target', 'etcd']);
+  reportUnknownKeys(problems, 'backup', backup, ['target', 'etcd', 'postgres']);
   validateTarget(problems, backup.target);
+  const controlPlane = isObject(site.controlPlane) ? site.controlPlane : {};
+  const target = isObject(backup.target) ? backup.target : {};
+  if (controlPlane.datastore === DatastoreKind.POSTGRES && isEndpointUrl(target.endpoint) && target.endpoint.startsWith('http://')) {
+    // pgBackRest's S3 driver speaks HTTPS only (pgBackRest configuration reference, repo-s3-endpoint / repo-storage-verify-tls).
+    problems.add('backup.target.endpoint', target.endpoint, 'an https:// endpoint: the PostgreSQL datastore\'s backups (pgBackRest) reach S3 over TLS only');
+  }
   if (backup.etcd !== undefined) {
     validateEtcd(problems, backup.etcd, site);
+  }
+  if (backup.postgres !== undefined) {
+    validatePostgres(problems, backup.postgres, site);
   }
 }

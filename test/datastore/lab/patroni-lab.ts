@@ -6,6 +6,7 @@ import { tmpdir } from 'os';
 import { basename, dirname, join } from 'path';
 import { parse, stringify } from 'yaml';
 import { HostRole, SitePlan, defineSite } from '../../../constructs';
+import type { BackupSpec } from '../../../constructs/site/backup';
 import {
   ETCD_TLS_DIR, ETCD_WAIT_READY_PATH, HAPROXY_ADMIN_SOCKET_PATH, HAPROXY_DATASTORE_CA_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, etcdctlCommand,
   PATRONI_API_PORT, PATRONI_CONFIG_PATH, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONI_SCOPE, POSTGRES_ASSET_DIR, POSTGRES_TLS_DIR, POSTGRES_WRITER_BACKEND,
@@ -64,10 +65,11 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 /** Letters and digits only, like the Terraform passwords (nothing to escape in a URL or an env file). */
 export const alphanumeric = (length: number) => randomBytes(length * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, length);
 
-/** The colocated fixture (3 K3s servers that balance, db-1 and db-2, witness server-1) at the installed version, 1 GiB datastore hosts. */
-export function labPlan(version: number): SitePlan {
+/** The colocated fixture (3 K3s servers that balance, db-1 and db-2, witness server-1) at the installed version, 1 GiB datastore hosts; with `backup`, that section too. */
+export function labPlan(version: number, backup?: BackupSpec): SitePlan {
   return defineSite({
     ...colocatedSite,
+    ...(backup ? { backup } : {}),
     hosts: colocatedSite.hosts.map((host) => (host.roles.includes(HostRole.DATASTORE) ? { ...host, size: { ...host.size, memoryMiB: 1024 } } : host)),
     postgres: { ...colocatedSite.postgres, version },
   });
@@ -238,6 +240,13 @@ export interface PrimaryWatch {
 
 const PATRONI_TLS_FILES = ['ca.crt', 'server.crt', 'server.key'];
 
+/** What a lab built on this one adds: a `backup` section, and a hook that adapts each node's parsed Patroni configuration. */
+export interface PatroniLabOptions {
+  readonly backup?: BackupSpec;
+  /** Called with the node's adapted configuration before it is checked for system paths and written. */
+  readonly adaptPatroniConfig?: (node: { name: string; dir: string; dataDir: string; socketDir: string }, config: Record<string, any>) => void;
+}
+
 export class PatroniLab {
   public readonly plan: SitePlan;
   public readonly version: number;
@@ -274,10 +283,10 @@ export class PatroniLab {
   /** PYTHONPATH of Patroni's patched module copy, when the installed Patroni needs it (see {@link patchedPatroniModule}). */
   public readonly patroniPythonPath?: string;
 
-  constructor(version: number) {
+  constructor(version: number, private readonly options: PatroniLabOptions = {}) {
     this.version = version;
     this.bin = join(PG_BIN_ROOT, String(version), 'bin');
-    this.plan = labPlan(version);
+    this.plan = labPlan(version, options.backup);
     const postgres = this.plan.postgres!;
     if (!postgres.tls || !postgres.witness) {
       throw new Error(`the lab expects postgres.tls and a witness (got tls ${postgres.tls}, witness ${JSON.stringify(postgres.witness)})`);
@@ -376,6 +385,7 @@ export class PatroniLab {
     // Never arm the lab machine's watchdog. (Written as YAML 1.1 like the renderer does: Patroni's PyYAML reads a
     // plain `off` as false.)
     config.watchdog = { ...config.watchdog, mode: 'off' };
+    this.options.adaptPatroniConfig?.({ name, dir: host.dir, dataDir, socketDir }, config);
     const leftovers = systemPaths(config);
     if (leftovers.length > 0) {
       throw new Error(`${name}: the rendered Patroni configuration has paths the lab does not adapt:\n${leftovers.join('\n')}`);

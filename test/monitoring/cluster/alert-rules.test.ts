@@ -3,12 +3,21 @@ import { renderAlertSection } from '../../../constructs/monitoring/alert-table';
 import { AlertSeverity, omittedAlerts, prometheusRuleGroups, renderAlertRules, siteAlertRuleGroups } from '../../../constructs/monitoring/alert-rules';
 import { SitePlan } from '../../../constructs/site/plan';
 import { DatastoreKind } from '../../../constructs/site/spec';
+import { SiteSpec, defineSite } from '../../../constructs';
+import { calendarIntervalSeconds } from '../../../constructs/monitoring/calendar-interval';
+import { longestScheduleGapSeconds } from '../../../constructs/monitoring/snapshot-schedule';
 import { loadSites } from '../../../sites';
+import kubeadmStackedSpec from '../../../sites/kubeadm-stacked';
+import labSpec from '../../../sites/lab';
+import homelabSpec from '../../../sites/homelab';
 import { describeWithTools } from '../../support/tools';
 import { promtool } from './promtool';
 import { promtoolTestFile, scenariosFor } from './alert-scenarios';
 
-const sites = loadSites();
+/** The seed sites have no backup section: two of them with one, so the backup rule is generated and tested too. */
+const withBackup = (spec: SiteSpec): SitePlan => defineSite({ ...spec, name: `${spec.name}-backup`, backup: { target: { endpoint: 'https://s3.backup.test', bucket: 'site-backups' } } } as SiteSpec);
+const backupSites = [withBackup(kubeadmStackedSpec), withBackup(labSpec), withBackup(homelabSpec)];
+const sites = [...loadSites(), ...backupSites];
 const alertNames = (plan: SitePlan) => siteAlertRuleGroups(plan).flatMap((group) => group.rules.map((rule) => rule.alert));
 
 describe('alert rules from the plan', () => {
@@ -37,11 +46,51 @@ describe('alert rules from the plan', () => {
     expect(rule.summary).toContain('quorum needs 2');
   });
 
-  test('no off-site backup rule (no metric yet) nor certificate rule: both named as omitted', () => {
-    for (const site of sites) {
-      expect(alertNames(site).filter((name) => /Backup|Certificate/.test(name))).toEqual([]);
-      expect(omittedAlerts(site).map((omitted) => omitted.alert)).toEqual(['CertificateExpiresWithin30Days', 'BackupTooOld']);
+  test('BackupTooOld on sites with a backup job, bounded at twice its schedule; named as omitted elsewhere', () => {
+    const rule = (site: SitePlan) => siteAlertRuleGroups(site).flatMap((group) => group.rules).find((r) => r.alert === 'BackupTooOld');
+    const [kubeadm, k3s] = backupSites;
+    const kubeadmBound = 2 * calendarIntervalSeconds(kubeadm.backup!.etcd.calendar);
+    expect(kubeadmBound).toBe(12 * 3600);
+    expect(rule(kubeadm)!.expr).toBe(`(time() - pkh_backup_last_success_timestamp_seconds{job="node", kind="etcd"} > ${kubeadmBound})`);
+    expect(rule(kubeadm)!.description).toContain(`etcd: older than 12h, twice the schedule "${kubeadm.backup!.etcd.calendar}"`);
+    expect(rule(kubeadm)!.description).toContain('systemctl start pkh-etcd-backup.service');
+    const k3sBound = 2 * longestScheduleGapSeconds(k3s.controlPlane.etcdSnapshotScheduleCron);
+    expect(rule(k3s)!.expr).toBe(`(time() - pkh_backup_last_success_timestamp_seconds{job="node", kind="etcd"} > ${k3sBound})`);
+    expect(rule(k3s)!.description).toContain(`twice the schedule "${k3s.controlPlane.etcdSnapshotScheduleCron}"`);
+    for (const site of loadSites()) {
+      expect(rule(site)).toBeUndefined();
+      expect(omittedAlerts(site).find((omitted) => omitted.alert === 'BackupTooOld')?.reason).toMatch(/no backup section/);
     }
+    expect(omittedAlerts(kubeadm).map((omitted) => omitted.alert)).not.toContain('BackupTooOld');
+    const never = siteAlertRuleGroups(kubeadm).flatMap((group) => group.rules).find((r) => r.alert === 'BackupNeverSucceeded')!;
+    expect(never.expr).toBe('(label_replace(up{job="node", instance=~"controlplane1|controlplane2|controlplane3"} == 1, "kind", "etcd", "", "") '
+      + 'unless on(instance, kind) pkh_backup_last_success_timestamp_seconds{job="node", kind="etcd"})');
+    expect(never.forSeconds).toBe(kubeadmBound);
+  });
+
+  test('the datastore\'s pgBackRest job: one alert for the datastore nodes, on the freshest success of either (only the primary backs up)', () => {
+    const homelab = backupSites[2];
+    const rules = siteAlertRuleGroups(homelab).flatMap((group) => group.rules);
+    // The shorter of the two schedules' longest gaps: differentials Monday to Saturday leave 48 h from Saturday to Monday.
+    const bound = 2 * 48 * 3600;
+    expect(rules.find((r) => r.alert === 'BackupTooOld')!.expr)
+      .toBe(`(label_replace(time() - max by (kind) (pkh_backup_last_success_timestamp_seconds{job="node", kind="postgres"}), "instance", "pg-node-1, pg-node-2", "", "") > ${bound})`);
+    expect(rules.find((r) => r.alert === 'BackupNeverSucceeded')!.expr)
+      .toBe('(label_replace(label_replace(count(up{job="node", instance=~"pg-node-1|pg-node-2"} == 1) > 0, "kind", "postgres", "", ""), "instance", "pg-node-1, pg-node-2", "", "") '
+        + 'unless on(kind) count by (kind) (pkh_backup_last_success_timestamp_seconds{job="node", kind="postgres"}))');
+    expect(rules.find((r) => r.alert === 'BackupTooOld')!.description).toContain('systemctl start pkh-postgres-backup@full.service');
+  });
+
+  test('CertificateExpiresWithin30Days where the stack generates certificates (datastore TLS, kubeadm CA); omitted elsewhere', () => {
+    const withRule = sites.filter((site) => alertNames(site).includes('CertificateExpiresWithin30Days')).map((site) => site.name);
+    expect(withRule).toEqual(['homelab', 'kubeadm-stacked', 'kubeadm-multi', 'kubeadm-stacked-backup', 'homelab-backup']);
+    for (const site of sites) {
+      const omitted = omittedAlerts(site).find((o) => o.alert === 'CertificateExpiresWithin30Days');
+      expect(omitted === undefined).toBe(withRule.includes(site.name));
+    }
+    const rule = siteAlertRuleGroups(sites[0]).flatMap((group) => group.rules).find((r) => r.alert === 'CertificateExpiresWithin30Days')!;
+    expect(rule.expr).toBe('pkh_certificate_expiry_timestamp_seconds{job="node"} - time() < 2592000');
+    expect(rule.description).toMatch(/terraform plan and terraform apply/);
   });
 
   test('severity and site label on every rule; group names carry the site', () => {
@@ -106,7 +155,8 @@ describe('the site page\'s alert section', () => {
       expect(rows[i].split(/(?<!\\)\|/).length - 2).toBe(5);
       expect(rows[i]).toContain(rule.threshold.replace(/\|/g, '\\|'));
     }
-    expect(lines.some((line) => line.startsWith('- BackupTooOld: '))).toBe(true);
+    expect(lines.some((line) => line.startsWith('- BackupTooOld: '))).toBe(site.backup === undefined);
+    expect(lines.includes('Not generated for this site:')).toBe(omittedAlerts(site).length > 0);
   });
 
   test('monitoring switched off: the section says so and lists no alert', () => {

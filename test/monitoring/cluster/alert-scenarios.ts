@@ -2,6 +2,8 @@
 // update), built from the site's own hosts and numbers. They become `promtool test rules` files.
 import { stringify } from 'yaml';
 import { AlertRule, REPLICATION_LAG_BOUND_BYTES, ROLLOUT_BOUND_SECONDS } from '../../../constructs/monitoring/alert-rules';
+import { BackupJob, backupJobs } from '../../../constructs/monitoring/backup-jobs';
+import { generatedCertificatePaths } from '../../../constructs/monitoring/certificate-expiry';
 import { MetricsJob, metricsEndpoints } from '../../../constructs/monitoring/metrics-endpoints';
 import { longestScheduleGapSeconds } from '../../../constructs/monitoring/snapshot-schedule';
 import { SitePlan, controlPlaneHosts, workerHosts } from '../../../constructs/site/plan';
@@ -245,6 +247,12 @@ export function scenariosFor(plan: SitePlan, rule: AlertRule): AlertScenarios {
     case 'EtcdSnapshotTooOld':
     case 'EtcdSnapshotsMissing':
       return snapshotScenarios(plan, rule);
+    case 'BackupTooOld':
+      return backupScenarios(plan, rule);
+    case 'BackupNeverSucceeded':
+      return backupNeverScenarios(plan, rule);
+    case 'CertificateExpiresWithin30Days':
+      return certificateScenarios(plan, rule);
     case 'DiskFillsWithin24h': {
       const host = plan.hosts[0].name;
       const fs = (mountpoint: string, fstype: string, values: string) => series('node_filesystem_avail_bytes', { job: 'node', instance: host, mountpoint, fstype, device: fstype === 'tmpfs' ? 'tmpfs' : '/dev/sda1' }, values);
@@ -388,6 +396,150 @@ function snapshotScenarios(plan: SitePlan, rule: AlertRule): AlertScenarios {
       series: servers.map((host, i) => last(host, i === 0 ? [[0, gap], [gap, gap], 'stale', ['_', 2 * step], [2 * gap, end]] : onTime(end))),
       checks: silentFrom(0, end - step, 1800),
       step,
+    },
+  };
+}
+
+/** Every backup job's hosts publish their last success; the first host of the first job stops succeeding. */
+function backupScenarios(plan: SitePlan, rule: AlertRule): AlertScenarios {
+  const [job] = backupJobs(plan);
+  if (job.anyHost) {
+    return anyHostBackupScenarios(job, rule);
+  }
+  const gap = job.intervalSeconds;
+  const labels = (host: string) => ({ job: 'node', instance: host, kind: job.kind });
+  // Hours of data: samples and evaluations every 5m keep promtool quick.
+  const step = 300;
+  const end = 4 * gap;
+  // A success at the start of every interval (time() in promtool starts at 0).
+  const onTime = (until: number): Part[] => Array.from({ length: Math.ceil(until / gap) }, (_, i): Part => [i * gap, gap]);
+  const last = (host: string, parts: Part[]) => series('pkh_backup_last_success_timestamp_seconds', labels(host), samplesEvery(step, ...parts));
+  const [first] = job.hosts;
+  return {
+    failing: {
+      name: `${first}'s ${job.kind} backup stops succeeding after the one at ${gap}s`,
+      series: job.hosts.map((host) => last(host, host === first ? [[0, gap], [gap, end]] : onTime(end))),
+      // Twice the interval after the last success, then its `for`.
+      checks: firesAfterFor(rule, gap + 2 * gap, [{ labels: labels(first) }], step),
+      step,
+    },
+    healthy: { name: `a ${job.kind} backup every ${promDurationText(gap)} from every host`, series: job.hosts.map((host) => last(host, onTime(end))), checks: silentFrom(0, end - step, 1800), step },
+    rolling: {
+      name: `${first} restarts (its metrics absent for 10m) and its next backup runs on time`,
+      series: job.hosts.map((host) => last(host, host === first ? [[0, gap], [gap, gap], 'stale', ['_', 2 * step], [2 * gap, end]] : onTime(end))),
+      checks: silentFrom(0, end - step, 1800),
+      step,
+    },
+  };
+}
+
+/** The job's hosts answer on node_exporter; whether each publishes a last success decides the alert. */
+function backupNeverScenarios(plan: SitePlan, rule: AlertRule): AlertScenarios {
+  const [job] = backupJobs(plan);
+  if (job.anyHost) {
+    return anyHostBackupNeverScenarios(job, rule);
+  }
+  const gap = job.intervalSeconds;
+  const step = 300;
+  const end = 4 * gap;
+  const [first] = job.hosts;
+  const up = (host: string) => series('up', { job: 'node', instance: host }, samplesEvery(step, [1, end]));
+  const last = (host: string, parts: Part[]) => series('pkh_backup_last_success_timestamp_seconds', { job: 'node', instance: host, kind: job.kind }, samplesEvery(step, ...parts));
+  // Hosts that are not the job's (a worker, a load balancer) never publish one and must not count.
+  const bystander = plan.hosts.map((host) => host.name).find((host) => !job.hosts.includes(host));
+  const ups = [...job.hosts, ...(bystander ? [bystander] : [])].map(up);
+  return {
+    failing: {
+      name: `${first} never publishes a ${job.kind} backup (the others back up on time)`,
+      series: [...ups, ...job.hosts.filter((host) => host !== first).map((host) => last(host, [[0, end]]))],
+      checks: firesAfterFor(rule, 0, [{ labels: { job: 'node', instance: first, kind: job.kind } }], step),
+      step,
+    },
+    healthy: { name: 'every host of the job published a success', series: [...ups, ...job.hosts.map((host) => last(host, [[0, end]]))], checks: silentFrom(0, end - step, 1800), step },
+    rolling: {
+      name: `a new ${first} publishes its first success one interval after it came up`,
+      series: [...ups, ...job.hosts.map((host) => last(host, host === first ? [['_', gap], [gap, end - gap]] : [[0, end]]))],
+      checks: silentFrom(0, end - step, 1800),
+      step,
+    },
+  };
+}
+
+/**
+ * A job that backs up from whichever host is the primary (the datastore's pgBackRest): the replica publishes nothing,
+ * a former primary keeps its last success; one alert for the hosts together.
+ */
+function anyHostBackupScenarios(job: BackupJob, rule: AlertRule): AlertScenarios {
+  const gap = job.intervalSeconds;
+  const step = 300;
+  const end = 4 * gap;
+  const labels = (host: string) => ({ job: 'node', instance: host, kind: job.kind });
+  const onTime = (from: number, until: number): Part[] => Array.from({ length: Math.ceil((until - from) / gap) }, (_, i): Part => [from + i * gap, gap]);
+  const last = (host: string, parts: Part[]) => series('pkh_backup_last_success_timestamp_seconds', labels(host), samplesEvery(step, ...parts));
+  const [primary, replica] = job.hosts;
+  return {
+    failing: {
+      name: `the primary ${primary}'s backups stop after the one at ${gap}s; the replica ${replica} publishes none`,
+      series: [last(primary, [[0, gap], [gap, end]])],
+      checks: firesAfterFor(rule, 3 * gap, [{ labels: { kind: job.kind, instance: job.hosts.join(', ') } }], step),
+      step,
+    },
+    healthy: { name: `${primary} backs up every ${promDurationText(gap)}; the replica publishes nothing`, series: [last(primary, onTime(0, end))], checks: silentFrom(0, end - step, 3600), step },
+    rolling: {
+      name: `a failover at ${2 * gap}s: ${primary} keeps its last success, ${replica} backs up on time from then on`,
+      series: [last(primary, [...onTime(0, 2 * gap), [gap, end - 2 * gap]]), last(replica, [['_', 2 * gap], ...onTime(2 * gap, end)])],
+      checks: silentFrom(0, end - step, 3600),
+      step,
+    },
+  };
+}
+
+/** An any-host job publishes nothing on any of its hosts (wrong from the start), or only on the primary (healthy). */
+function anyHostBackupNeverScenarios(job: BackupJob, rule: AlertRule): AlertScenarios {
+  const gap = job.intervalSeconds;
+  const step = 300;
+  const end = 4 * gap;
+  const up = (host: string) => series('up', { job: 'node', instance: host }, samplesEvery(step, [1, end]));
+  const last = (host: string, parts: Part[]) => series('pkh_backup_last_success_timestamp_seconds', { job: 'node', instance: host, kind: job.kind }, samplesEvery(step, ...parts));
+  const [primary] = job.hosts;
+  return {
+    failing: { name: `no host of ${job.hosts.join(', ')} publishes a ${job.kind} backup`, series: job.hosts.map(up), checks: firesAfterFor(rule, 0, [{ labels: { kind: job.kind, instance: job.hosts.join(', ') } }], step), step },
+    healthy: { name: `only the primary ${primary} publishes one`, series: [...job.hosts.map(up), last(primary, [[0, end]])], checks: silentFrom(0, end - step, 3600), step },
+    rolling: {
+      name: `the first backup succeeds one interval after the hosts came up`,
+      series: [...job.hosts.map(up), last(primary, [['_', gap], [gap, end - gap]])],
+      checks: silentFrom(0, end - step, 3600),
+      step,
+    },
+  };
+}
+
+/** `21600` → `6h` for scenario names. */
+const promDurationText = (seconds: number): string => (seconds % 3600 === 0 ? `${seconds / 3600}h` : `${seconds}s`);
+
+/** Each host's generated certificates with an end of validity (time() in promtool starts at 0). */
+function certificateScenarios(plan: SitePlan, rule: AlertRule): AlertScenarios {
+  const DAY = 86_400;
+  const holders = plan.hosts.filter((host) => generatedCertificatePaths(plan, host).length > 0);
+  const labels = (host: string, path: string) => ({ job: 'node', instance: host, path });
+  const all = (value: (host: string, path: string, i: number) => Part[]): Series[] => holders.flatMap((host) => generatedCertificatePaths(plan, host)
+    .map((path, i) => series('pkh_certificate_expiry_timestamp_seconds', labels(host.name, path), samples(...value(host.name, path, i)))));
+  const [host] = holders;
+  const [path] = generatedCertificatePaths(plan, host);
+  const onset = 3600;
+  const end = onset + rule.forSeconds + 20 * STEP;
+  return {
+    failing: {
+      // Valid for 30 days and 1 hour at time 0: the 30-day bound is crossed at 1h.
+      name: `${path} on ${host.name} reaches 30 days before its end (the others 400 days away)`,
+      series: all((h, p) => [[h === host.name && p === path ? 30 * DAY + onset : 400 * DAY, end]]),
+      checks: firesAfterFor(rule, onset, [{ labels: labels(host.name, path) }]),
+    },
+    healthy: { name: 'every certificate 400 days from its end', series: all(() => [[400 * DAY, end]]), checks: silentFrom(0, end) },
+    rolling: {
+      name: `Terraform renews ${path} at 31 days left (400 days again) and ${host.name} reboots (metrics absent 1m)`,
+      series: all((h, p) => (h === host.name && p === path ? [[31 * DAY, onset], 'stale', ['_', 60 - STEP], [400 * DAY, end]] : [[400 * DAY, end + onset]])),
+      checks: silentFrom(0, end, 60),
     },
   };
 }

@@ -1,13 +1,18 @@
 // The metric names the alert rules select are the ones the real exporters publish: HAProxy's built-in exporter and
 // etcd, each started on loopback and scraped once. (Patroni's names are in its /metrics handler,
 // patroni/api.py do_GET_metrics, Patroni 3.0.2; bind_exporter 0.6.1 publishes bind_up and bind_zone_serial.)
-import { ChildProcess, spawn } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { prometheusRuleGroups } from '../../../constructs/monitoring/alert-rules';
 import { MetricsJob } from '../../../constructs/monitoring/metrics-endpoints';
+import { SiteSpec, defineSite } from '../../../constructs';
+import { CERTIFICATE_EXPIRY_METRICS_SCRIPT, K3S_BACKUP_METRICS_SCRIPT } from '../../../constructs/roles';
+import { KUBEADM_BACKUP_SCRIPT } from '../../../constructs/roles/backup';
+import { SitePlan } from '../../../constructs/site/plan';
 import { loadSites } from '../../../sites';
+import lab from '../../../sites/lab';
 import { describeWithTools } from '../../support/tools';
 import { freePort } from '../../support/free-port';
 
@@ -77,5 +82,50 @@ describeWithTools(['haproxy', 'etcd'], 'the metric names in the rules are the re
       expect(ruleMetrics(job)).toEqual(['etcd_server_has_leader']);
     }
     expect(published(body, 'etcd_server_has_leader')).toBe(true);
+  });
+});
+
+/** Metric names the site's rules select on the node job, the textfile collector's own (`pkh_*`) among them. */
+function textfileRuleMetrics(sites: readonly SitePlan[]): string[] {
+  const names = sites.flatMap((site) => prometheusRuleGroups(site).flatMap((group) => group.rules.flatMap((rule) =>
+    [...rule.expr.matchAll(/(pkh_[a-z_]+)\{job="node"/g)].map((match) => match[1]))));
+  return [...new Set(names)].sort();
+}
+
+describeWithTools(['prometheus-node-exporter', 'openssl', 'jq'], 'the pkh_* metrics the rules read are what the textfile scripts publish, through node_exporter', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pkh-textfile-names-'));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    children.forEach((child) => child.kill('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('certificate-expiry-metrics.sh and k3s-backup-metrics.sh run for real, then node_exporter scraped once', async () => {
+    const textfiles = join(dir, 'textfile');
+    mkdirSync(textfiles);
+    const env = { ...process.env, PKH_TEXTFILE_DIR: textfiles };
+    // A certificate made by openssl, and a k3s that lists one S3 snapshot of this node (k3s etcd-snapshot list -o json).
+    const certificate = join(dir, 'server.crt');
+    expect(spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'server.key'), '-out', certificate, '-days', '10', '-subj', '/CN=test'], { timeout: 30_000 }).status).toBe(0);
+    writeFileSync(join(dir, 'cert.sh'), CERTIFICATE_EXPIRY_METRICS_SCRIPT);
+    expect(spawnSync('sh', [join(dir, 'cert.sh'), certificate], { env, timeout: 10_000 }).status).toBe(0);
+    const list = { kind: 'ETCDSnapshotFileList', items: [{ spec: { snapshotName: 'etcd-snapshot-cp1-1765000000', nodeName: 'cp1', location: 's3://b/etcd/etcd-snapshot-cp1-1765000000', s3: { bucket: 'b' } }, status: { creationTime: '2025-12-06T05:46:40Z', readyToUse: true } }] };
+    writeFileSync(join(dir, 'list.json'), JSON.stringify(list));
+    writeFileSync(join(dir, 'k3s'), `#!/bin/sh\ncat '${join(dir, 'list.json')}'\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'backup.sh'), K3S_BACKUP_METRICS_SCRIPT);
+    expect(spawnSync('sh', [join(dir, 'backup.sh'), 'cp1'], { env: { ...env, K3S_BIN: join(dir, 'k3s') }, timeout: 10_000 }).status).toBe(0);
+
+    const port = await freePort();
+    children.push(spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, `--collector.textfile.directory=${textfiles}`, '--collector.disable-defaults', '--collector.textfile'], { stdio: 'ignore' }));
+    const body = await scrapeUntil(`http://127.0.0.1:${port}/metrics`, (text) => published(text, 'pkh_backup_last_success_timestamp_seconds'));
+    // Every pkh_* metric a rule reads, over sites with a backup job and with generated certificates.
+    const sites = [...loadSites(), defineSite({ ...lab, name: 'lab-backup', backup: { target: { endpoint: 'https://s3.backup.test', bucket: 'site-backups' } } } as SiteSpec)];
+    const names = textfileRuleMetrics(sites);
+    expect(names).toEqual(['pkh_backup_last_success_timestamp_seconds', 'pkh_certificate_expiry_timestamp_seconds']);
+    expect(names.filter((name) => !published(body, name))).toEqual([]);
+    expect(body).toContain('pkh_backup_last_success_timestamp_seconds{kind="etcd"} 1.765e+09');
+    expect(body).toMatch(new RegExp(`pkh_certificate_expiry_timestamp_seconds\\{path="${certificate}"\\} \\d`));
+    // The kubeadm snapshot job writes the same name and label (it needs etcd and an object store to run).
+    expect(KUBEADM_BACKUP_SCRIPT).toContain('echo "pkh_backup_last_success_timestamp_seconds{kind=\\"etcd\\"} $(date +%s)"');
   });
 });

@@ -83,6 +83,51 @@ test('the CRD validation rejects a rule with a bad duration and a ScrapeConfig w
   expect(schemaErrors(scrape).join('\n')).toMatch(/must NOT have additional properties \(staticConfig\)/);
 });
 
+describe.each(sites.map((site) => [site.name, site] as const))('in-cluster exporters of %s: ServiceMonitors', (_name, site) => {
+  const manifests = Testing.synth(new SiteChart(Testing.app(), site.name, { site })) as Manifest[];
+  const monitors = ofKind(manifests, 'ServiceMonitor');
+  const services = ofKind(manifests, 'Service');
+  /** The Services a ServiceMonitor selects: its labels and namespace selector. */
+  const selected = (monitor: Manifest) => services.filter((service) =>
+    Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => service.metadata.labels?.[key] === value)
+    && (monitor.spec.namespaceSelector.any === true || monitor.spec.namespaceSelector.matchNames.includes(service.metadata.namespace)));
+
+  test('valid against the operator\'s CRD (v0.93.0), unknown fields rejected', () => {
+    expect(monitors.map((monitor) => monitor.metadata.name)).toEqual([`${site.name}-nginx-ingress`,
+      ...(site.cluster.cni === 'cilium' ? ['agent', 'operator', 'hubble'].map((component) => `${site.name}-cilium-${component}`) : [])]);
+    for (const monitor of monitors) {
+      expect({ name: monitor.metadata.name, errors: schemaErrors(monitor) }).toEqual({ name: monitor.metadata.name, errors: [] });
+    }
+    const broken = structuredClone(monitors[0]);
+    broken.spec.endpoints[0].intervall = '15s';
+    expect(schemaErrors(broken).join('\n')).toMatch(/must NOT have additional properties \(intervall\)/);
+  });
+
+  test('each selects exactly one Service of the site, on a port that Service has', () => {
+    for (const monitor of monitors) {
+      const [service, ...others] = selected(monitor);
+      expect({ monitor: monitor.metadata.name, others: others.length, found: service !== undefined }).toEqual({ monitor: monitor.metadata.name, others: 0, found: true });
+      expect(service.spec.clusterIP).toBe('None');
+      expect(service.spec.ports.map((port: Manifest) => port.name)).toContain(monitor.spec.endpoints[0].port);
+    }
+  });
+
+  test('the NGINX metrics Service reaches the controller pods\' prometheus port (9113, -prometheus-metrics-listen-port)', () => {
+    const service = selected(monitors[0])[0];
+    const daemonSet = one(manifests, 'DaemonSet');
+    expect(daemonSet.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    const container = daemonSet.spec.template.spec.containers[0];
+    expect(container.ports).toContainEqual({ name: 'prometheus', containerPort: 9113 });
+    expect(container.args).toEqual(expect.arrayContaining(['-enable-prometheus-metrics=true', '-prometheus-metrics-listen-port=9113']));
+    expect(service.spec.ports).toEqual([{ name: 'prometheus', port: 9113, targetPort: 'prometheus', protocol: 'TCP' }]);
+  });
+
+  test('monitoring switched off: no ServiceMonitor (its CRD would be missing)', () => {
+    const off = Testing.synth(new SiteChart(Testing.app(), site.name, { site: { ...site, monitoring: { enabled: false } } as SitePlan })) as Manifest[];
+    expect(ofKind(off, 'ServiceMonitor')).toEqual([]);
+  });
+});
+
 describe('the receiver', () => {
   const withMonitoring = (monitoring: SiteSpec['monitoring']): SitePlan => defineSite({ ...lab, monitoring });
   const alertmanager = (site: SitePlan) => parse(new MonitoringStack(testChart(), 'Monitoring', { site }).valuesContent).alertmanager;

@@ -11,29 +11,10 @@ import { renderPrometheusScrapeConfig } from '../../../constructs/monitoring/scr
 import { loadSites } from '../../../sites';
 import { describeWithTools } from '../../support/tools';
 import { freePort } from '../../support/free-port';
+import { Json, pollFor } from '../labs/lab-prometheus';
 
 /** Scrape and evaluation interval in the test: the generated 15 s, shortened so the test takes seconds. */
 const TEST_INTERVAL = '1s';
-
-/** Polls `probe` every 250 ms until it returns a value or `deadlineMs` passes. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = 30_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    try {
-      const value = await probe();
-      if (value !== undefined) {
-        return value;
-      }
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${what}: not within ${deadlineMs} ms`);
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 describeWithTools(['prometheus', 'haproxy'], 'a real Prometheus with the generated scrape config and rules', () => {
   const site = loadSites().find((plan) => plan.name === 'lab')!;
@@ -77,7 +58,7 @@ describeWithTools(['prometheus', 'haproxy'], 'a real Prometheus with the generat
 
   test('scrapes every load balancer under its host name and loads every generated rule', async () => {
     const lbs = site.loadBalancer!.nodes.map((node) => node.name).sort();
-    const up = await waitFor('all HAProxy targets up', async () => {
+    const up = await pollFor('all HAProxy targets up', async () => {
       const targets: Json[] = (await get('/targets')).activeTargets;
       const healthy = targets.filter((t) => t.labels.job === 'haproxy' && t.health === 'up').map((t) => t.labels.instance).sort();
       return healthy.length === lbs.length ? healthy : undefined;
@@ -87,7 +68,7 @@ describeWithTools(['prometheus', 'haproxy'], 'a real Prometheus with the generat
     const generated = siteAlertRuleGroups(site).flatMap((group) => group.rules.map((rule) => rule.alert));
     expect(rules.map((rule) => rule.name).sort()).toEqual([...generated].sort());
     expect(rules.filter((rule) => rule.health !== 'ok' && rule.health !== 'unknown')).toEqual([]);
-    const watchdog = await waitFor('Watchdog firing', async () => ((await get('/alerts')).alerts as Json[]).find((a) => a.labels.alertname === 'Watchdog' && a.state === 'firing'));
+    const watchdog = await pollFor('Watchdog firing', async () => ((await get('/alerts')).alerts as Json[]).find((a) => a.labels.alertname === 'Watchdog' && a.state === 'firing'));
     expect(watchdog.labels.site).toBe('lab');
   });
 
@@ -95,10 +76,10 @@ describeWithTools(['prometheus', 'haproxy'], 'a real Prometheus with the generat
     const [first] = site.loadBalancer!.nodes;
     const lbAlert = async () => ((await get('/alerts')).alerts as Json[]).find((a) => a.labels.alertname === 'LoadBalancersDown');
     // Before the first scrapes the count was short: wait until the rule has seen all three up.
-    await waitFor('LoadBalancersDown inactive', async () => ((await lbAlert()) === undefined ? true : undefined));
+    await pollFor('LoadBalancersDown inactive', async () => ((await lbAlert()) === undefined ? true : undefined));
     const stoppedAt = Date.now();
     haproxies.get(first.name)!.kill('SIGKILL');
-    const pending = await waitFor('LoadBalancersDown pending', lbAlert);
+    const pending = await pollFor('LoadBalancersDown pending', lbAlert);
     console.log(`LoadBalancersDown ${pending.state} ${Date.now() - stoppedAt} ms after the HAProxy stopped (scrape and evaluation every ${TEST_INTERVAL})`);
     expect(pending.state).toBe('pending');
     expect(pending.annotations.summary).toBe('2 of 3 load balancers up.');
@@ -106,12 +87,12 @@ describeWithTools(['prometheus', 'haproxy'], 'a real Prometheus with the generat
     expect(alerts.filter((a) => a.labels.alertname === 'ApiServersOutOfRotation')).toEqual([]);
 
     // Its `for` (1m) later it fires; HAProxy back, it resolves.
-    const firing = await waitFor('LoadBalancersDown firing', async () => ((await lbAlert())?.state === 'firing' ? Date.now() : undefined), 90_000);
+    const firing = await pollFor('LoadBalancersDown firing', async () => ((await lbAlert())?.state === 'firing' ? Date.now() : undefined), 90_000);
     console.log(`LoadBalancersDown firing ${firing - stoppedAt} ms after the HAProxy stopped (for: 1m)`);
     expect(firing - stoppedAt).toBeGreaterThanOrEqual(60_000);
     const repairedAt = Date.now();
     haproxies.set(first.name, spawn('haproxy', ['-db', '-f', join(dir, `${first.name}.cfg`)], { stdio: 'ignore' }));
-    const resolved = await waitFor('LoadBalancersDown resolved', async () => ((await lbAlert()) === undefined ? Date.now() : undefined));
+    const resolved = await pollFor('LoadBalancersDown resolved', async () => ((await lbAlert()) === undefined ? Date.now() : undefined));
     console.log(`LoadBalancersDown resolved ${resolved - repairedAt} ms after HAProxy came back`);
   }, 120_000);
 });

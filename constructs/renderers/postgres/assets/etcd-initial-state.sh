@@ -3,7 +3,7 @@
 # directory is empty, and writes it to OUT (an EnvironmentFile read after the rendered one):
 #   etcd-initial-state.sh OUT PEER_URL OTHER_CLIENT_URLS [ETCDCTL TLS OPTIONS...]
 # "existing" when the other members answer and list this member's peer URL as not started yet, without a name: a
-# rebuilt member, which its rejoin step (constructs/tf/assets/datastore-etcd-rejoin.sh) added to the running cluster
+# rebuilt member, which its rejoin step (constructs/tf/lifecycle/assets/datastore-etcd-rejoin.sh) added to the running cluster
 # again; "new" otherwise (the members of a new datastore, which the others list under their names from the initial
 # cluster, or none answers yet). Bounded: etcdctl gives up after a few seconds, and then the state is "new".
 set -eu

@@ -1,11 +1,10 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
+import { LifecycleScript, lifecycleScript } from './lifecycle-scripts';
 import { DataResource, Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { K3S_BINARY_PATH } from '../renderers/k3s';
-import { shellQuote } from '../cloud-init/shell-quote';
+import { K3S_BINARY_PATH } from '../../renderers/k3s';
+import { shellQuote } from '../../cloud-init/shell-quote';
 import { ConvergeConnection, HostConverge, sshConnection, sudoFor } from './host-converge';
-import { escapeTerraformTemplate } from './terraform-template';
+import { escapeTerraformTemplate } from '../terraform-template';
 
 /** How to run kubectl with admin rights on a control-plane host. */
 export interface ControlPlaneAccess {
@@ -163,8 +162,8 @@ export interface NodeRejoinCleanupProps {
   readonly after: readonly TerraformResource[];
 }
 
-/** The cleanup script (constructs/tf/assets/k3s-rejoin-cleanup.sh; its header says what it does and why). */
-const REJOIN_CLEANUP_SCRIPT = readFileSync(join(__dirname, 'assets', 'k3s-rejoin-cleanup.sh'), 'utf8');
+/** The cleanup script (assets/k3s-rejoin-cleanup.sh after the lifecycle library; its header says what it does and why). */
+const REJOIN_CLEANUP_SCRIPT = lifecycleScript(LifecycleScript.K3S_REJOIN_CLEANUP);
 
 /**
  * A K3s node rebuilt on purpose (`generation` raised) joins under its old name: before its new machine is created,

@@ -1,12 +1,11 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
+import { LifecycleScript, lifecycleScript } from './lifecycle-scripts';
 import { DataResource, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { shellQuote } from '../cloud-init/shell-quote';
-import { ETCD_DATA_DIR, etcdClientUrl, etcdPeerUrl, etcdctlTlsOptions } from '../renderers/postgres';
-import { SitePlan } from '../site/plan';
+import { shellQuote } from '../../cloud-init/shell-quote';
+import { ETCD_DATA_DIR, etcdClientUrl, etcdPeerUrl, etcdctlTlsOptions } from '../../renderers/postgres';
+import { SitePlan } from '../../site/plan';
 import { ConvergeConnection, sshConnection, sudoFor } from './host-converge';
-import { escapeTerraformTemplate } from './terraform-template';
+import { escapeTerraformTemplate } from '../terraform-template';
 
 /** Properties of a {@link DatastoreMemberRejoin}. */
 export interface DatastoreMemberRejoinProps {
@@ -20,8 +19,8 @@ export interface DatastoreMemberRejoinProps {
   readonly after: readonly TerraformResource[];
 }
 
-/** The rejoin script (constructs/tf/assets/datastore-etcd-rejoin.sh; its header says what it does and why). */
-const REJOIN_SCRIPT = readFileSync(join(__dirname, 'assets', 'datastore-etcd-rejoin.sh'), 'utf8');
+/** The rejoin script (assets/datastore-etcd-rejoin.sh after the lifecycle library; its header says what it does and why). */
+const REJOIN_SCRIPT = lifecycleScript(LifecycleScript.DATASTORE_ETCD_REJOIN);
 
 /**
  * A datastore etcd member rebuilt on purpose (`generation` raised) joins the running cluster as a new member: before

@@ -1,13 +1,13 @@
 import { dependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { K3S_KUBECTL } from '../renderers/k3s';
-import { KUBEADM_INIT_CONFIG_PATH } from '../renderers/kubeadm';
-import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
-import { DatastoreKind, Distribution, HostRole } from '../site/spec';
+import { K3S_KUBECTL } from '../../renderers/k3s';
+import { KUBEADM_INIT_CONFIG_PATH } from '../../renderers/kubeadm';
+import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../../site/plan';
+import { DatastoreKind, Distribution, HostRole } from '../../site/spec';
 import { ConvergeConnection } from './host-converge';
 import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, NodeRejoinCleanup, restartTrigger } from './node-lifecycle';
 import { DatastoreMemberRejoin } from './datastore-rejoin';
-import type { SiteHost } from './site-stack';
+import type { SiteHost } from '../site-hosts';
 
 /*
  * What a site stack adds around its hosts' converge steps over the site's life: the facts the change report reads,

@@ -1,10 +1,10 @@
 import { DataResource, IResolveContext, Lazy, TerraformResource, dependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { CloudConfig } from '../cloud-init/cloud-config';
-import { ConvergeDeadlines, renderConvergeScript } from '../cloud-init/render-converge';
-import { CONVERGE_DEADLINE_MARGIN_MINUTES, DEFAULT_SERVICE_DEADLINE_SECONDS } from '../site/defaults';
+import { CloudConfig } from '../../cloud-init/cloud-config';
+import { ConvergeDeadlines, renderConvergeScript } from '../../cloud-init/render-converge';
+import { CONVERGE_DEADLINE_MARGIN_MINUTES, DEFAULT_SERVICE_DEADLINE_SECONDS } from '../../site/defaults';
 import { ConvergeRecord } from './change-report';
-import { escapeTerraformTemplate, fingerprint } from './terraform-template';
+import { escapeTerraformTemplate, fingerprint } from '../terraform-template';
 import { interpolatedExpressions, resolvedValuesFingerprint } from './secret-fingerprint';
 import { PendingRestart } from './machine-restart';
 

@@ -1,7 +1,6 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { MACHINE_RESTART_DEADLINE_SECONDS } from '../site/defaults';
-import { escapeTerraformTemplate, fingerprint } from './terraform-template';
+import { LifecycleScript, lifecycleScript } from './lifecycle-scripts';
+import { MACHINE_RESTART_DEADLINE_SECONDS } from '../../site/defaults';
+import { escapeTerraformTemplate, fingerprint } from '../terraform-template';
 
 /**
  * Machine changes restarted in the host's rollout slot, not all at once by the provider. A VM is updated with
@@ -9,7 +8,7 @@ import { escapeTerraformTemplate, fingerprint } from './terraform-template';
  * vm.go 2215-2240, shared/providers/bpg-proxmox/BEHAVIOUR.md "In-place updates that restart the guest"); the host's
  * converge step, which runs in rollout order after the previous host passed its gates (and inside the drain of a
  * Kubernetes node), first reboots the VM through the Proxmox API when changes are pending
- * (`constructs/tf/assets/proxmox-restart-pending.sh`), then converges and runs the host's gates. A container, which
+ * (`constructs/tf/lifecycle/assets/proxmox-restart-pending.sh`), then converges and runs the host's gates. A container, which
  * the provider restarts during its update, has that update wait for the previous hosts of the rollout instead.
  */
 
@@ -57,7 +56,7 @@ export function containerRestart(restartSettings: unknown): PendingRestart {
 }
 
 /** The script (its header says what it does and why). */
-const RESTART_SCRIPT = readFileSync(join(__dirname, 'assets', 'proxmox-restart-pending.sh'), 'utf8');
+const RESTART_SCRIPT = lifecycleScript(LifecycleScript.PROXMOX_RESTART_PENDING);
 
 /**
  * The restart step of one VM. `restartSettings` are the VM's attributes that Proxmox applies only at a restart

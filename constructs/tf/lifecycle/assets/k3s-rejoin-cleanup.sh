@@ -6,30 +6,20 @@
 # destroys it in parallel), so its kubelet cannot register the Node again. Every wait is bounded.
 # Usage: k3s-rejoin-cleanup.sh NODE NODE_IP ETCD_MEMBER(0|1)
 # PKH_K3S (default k3s) and PKH_K3S_DATA_DIR (default /var/lib/rancher/k3s/server) let tests stand in for K3s.
+# Runs after lifecycle-lib.sh (waits_for).
 set -eu
 node=$1
 node_ip=$2
 etcd_member=$3
 k3s=${PKH_K3S:-k3s}
 data_dir=${PKH_K3S_DATA_DIR:-/var/lib/rancher/k3s/server}
+# shellcheck disable=SC2034 # read by waits_for (lifecycle-lib.sh), as step below
 wait_seconds=${PKH_WAIT_SECONDS:-600}
+# shellcheck disable=SC2034
+step="$node: rejoin cleanup"
 
 kubectl() {
   "$k3s" kubectl --request-timeout=30s "$@"
-}
-
-# waits_for DESCRIPTION COMMAND...: retries COMMAND every 2 s until it succeeds or the deadline passes.
-waits_for() {
-  what=$1
-  shift
-  deadline=$(($(date +%s) + wait_seconds))
-  until "$@"; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "proxmox-k3s-ha: $node: rejoin cleanup: gave up after $wait_seconds s waiting for $what" >&2
-      exit 1
-    fi
-    sleep 2
-  done
 }
 
 old_machine_gone() {

@@ -2,7 +2,7 @@ import { IResolveContext, Lazy, TerraformResource, TerraformStack } from 'cdktf'
 import { LocallySignedCert } from '@cdktf/provider-tls/lib/locally-signed-cert';
 import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
 import { HostConverge } from './host-converge';
-import { resourceAddress } from './lifecycle-references';
+import { resourceAddress } from '../lifecycle-references';
 
 /*
  * Certificates the stack generates (hashicorp/tls) are renewed by Terraform itself: with `early_renewal_hours`, a

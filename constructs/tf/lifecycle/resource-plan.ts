@@ -1,4 +1,4 @@
-import { BehaviourRule, restartApplies, ruleFor } from './provider-behaviour';
+import { BehaviourRule, restartApplies, ruleFor } from '../provider-behaviour';
 
 /**
  * What Terraform will do to each resource of a stack when its previous synthesis (already applied) is replaced by

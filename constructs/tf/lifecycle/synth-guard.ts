@@ -1,9 +1,9 @@
 import { Annotations, App, TerraformStack } from 'cdktf';
 import {
   ACCEPT_UNSAFE_ENV, BASELINE_ENV, UnsafeChangeError, acceptedUnsafeChangeIds, splitAcceptedProblems, unsafeChangeId,
-} from '../core/unsafe-changes';
+} from '../../core/unsafe-changes';
 import { compareSyntheses } from './change-report';
-import { displayPath, readSynthesis, resolveBaselineDir, stackSynthesisFile } from './synthesis-baseline';
+import { displayPath, readSynthesis, resolveBaselineDir, stackSynthesisFile } from '../synthesis-baseline';
 
 /**
  * Makes `app.synth()` (and so `cdktf synth`, `cdktf deploy`) fail when the stack's new synthesis makes an unsafe

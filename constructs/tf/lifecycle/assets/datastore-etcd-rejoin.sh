@@ -7,7 +7,7 @@
 # again. Idempotent: an added member that has not started yet is left as it is. Every wait is bounded.
 # Usage: datastore-etcd-rejoin.sh MEMBER PEER_URL CLIENT_URL
 # PKH_ETCD_ENDPOINT: this member's client URL; PKH_ETCDCTL_TLS: etcdctl's certificate options (empty without TLS);
-# PKH_ETCD_DATA_DIR: this member's data directory.
+# PKH_ETCD_DATA_DIR: this member's data directory. Runs after lifecycle-lib.sh (waits_for).
 set -eu
 member=$1
 peer_url=$2
@@ -15,21 +15,10 @@ client_url=$3
 local_endpoint=${PKH_ETCD_ENDPOINT:?}
 tls_options=${PKH_ETCDCTL_TLS:-}
 data_dir=${PKH_ETCD_DATA_DIR:?}
+# shellcheck disable=SC2034 # read by waits_for (lifecycle-lib.sh), as step below
 wait_seconds=${PKH_WAIT_SECONDS:-600}
-
-# waits_for DESCRIPTION COMMAND...: retries COMMAND every 2 s until it succeeds or the deadline passes.
-waits_for() {
-  what=$1
-  shift
-  deadline=$(($(date +%s) + wait_seconds))
-  until "$@"; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "proxmox-k3s-ha: $member: datastore etcd rejoin: gave up after $wait_seconds s waiting for $what" >&2
-      exit 1
-    fi
-    sleep 2
-  done
-}
+# shellcheck disable=SC2034
+step="$member: datastore etcd rejoin"
 
 # etcdctl_at ENDPOINT ARGS...: etcdctl against one endpoint, with bounded dial and command times.
 etcdctl_at() {

@@ -5,7 +5,7 @@
  * expression that hashes their resolved values: it changes exactly when a value changes, and holds a hash, never a
  * value (Terraform also marks it sensitive when any input is, so plans show `(sensitive value)`).
  */
-import { templateParts } from './terraform-template';
+import { templateParts } from '../terraform-template';
 
 /**
  * The Terraform expressions interpolated in `text` (`${…}`, not the escaped `$${…}`), in order of first
