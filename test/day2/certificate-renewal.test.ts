@@ -20,7 +20,8 @@ describe('the datastore\'s host certificates are renewed ahead of their expiry, 
 
   test('host certificates get early_renewal_hours; the CA does not (a new CA would reach the hosts one at a time)', () => {
     const certificates = Object.values(resourcesByPath(json, 'tls_locally_signed_cert'));
-    expect(certificates.length).toBe(3);
+    // The two datastore nodes, the witness, and Prometheus's client certificate (the monitoring is on).
+    expect(certificates.length).toBe(4);
     expect(certificates.every((c) => c.early_renewal_hours === CERTIFICATE_EARLY_RENEWAL_HOURS)).toBe(true);
     expect(Object.values(resourcesByPath(json, 'tls_self_signed_cert')).map((c) => c.early_renewal_hours)).toEqual([undefined]);
   });
@@ -30,6 +31,9 @@ describe('the datastore\'s host certificates are renewed ahead of their expiry, 
     const pgNode1 = Object.entries(checks).find(([name]) => name.startsWith('certificate_renewal_datastore_tlscertificate_pg_node_1_'))![1];
     expect(pgNode1.assert.condition).toMatch(/^\$\{timecmp\(plantimestamp\(\), timeadd\(tls_locally_signed_cert\.Datastore_TlsCertificate-pg-node-1_[0-9A-F]+\.validity_end_time, "-9480h"\)\) < 0\}$/);
     expect(pgNode1.assert.error_message).toMatch(/re-converge one at a time in rollout order: pg-node-1$/);
+    // Prometheus's client certificate reaches the cluster through the K3s servers' auto-deploy manifest.
+    const scrape = Object.entries(checks).find(([name]) => name.startsWith('certificate_renewal_datastore_scrapeclientcertificate_'))![1];
+    expect(scrape.assert.error_message).toMatch(/re-converge one at a time in rollout order: cp1, cp2, cp3$/);
     const ca = Object.entries(checks).find(([name]) => name.startsWith('ca_expiry_'))![1];
     expect(ca.assert.error_message).toContain('(pg-node-1, pg-node-2, cp1, cp2, cp3) must trust the new CA');
   });

@@ -42,7 +42,8 @@ describeWithTools(['terraform'], 'seed stacks through the Terraform CLI', () => 
 
     test('homelab: K3s on PostgreSQL with a TLS datastore CA', async () => {
       const counts = typeCounts(await expectPlanCreatesExactly(synthStack(site('homelab')), home));
-      expect(counts).toMatchObject({ tls_self_signed_cert: 1, tls_locally_signed_cert: 3 });
+      // The two datastore nodes and the witness, and Prometheus's client certificate for scraping them.
+      expect(counts).toMatchObject({ tls_self_signed_cert: 1, tls_locally_signed_cert: 4 });
     }, 120_000);
 
     test.each(['kubeadm-stacked', 'kubeadm-multi'])('%s: kubeadm with stacked etcd', async (name) => {
