@@ -32,9 +32,11 @@ describe('the converge trigger follows the resolved secrets and keys of exactly 
     expect(secretsOf('pg-node-1')).toContain('random_password.Datastore_ReplicationPassword_');
     expect(secretsOf('pg-node-1')).toContain('base64encode(tls_locally_signed_cert.Datastore_TlsCertificate-pg-node-1_');
     expect(secretsOf('pg-node-1')).toContain('var.admin_ssh_public_key');
-    // K3s servers use the K3s user's password and the CA, not the replication password or another host's certificate.
+    // K3s servers use the K3s user's password, the CA and Prometheus's client certificate (the scrape Secret they
+    // deliver), not the replication password or a datastore host's certificate.
     expect(secretsOf('cp2')).not.toContain('ReplicationPassword');
-    expect(secretsOf('cp2')).not.toContain('tls_locally_signed_cert');
+    expect(secretsOf('cp2')).not.toContain('Datastore_TlsCertificate');
+    expect(secretsOf('cp2')).toContain('tls_locally_signed_cert.Datastore_ScrapeClientCertificate_');
     expect(secretsOf('cp2')).toContain('random_password.ControlPlane_Token_');
   });
 
