@@ -16,6 +16,13 @@ export const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
  */
 export const KEEPALIVED_NOTIFY_SCRIPT = readFileSync(join(__dirname, '../cloud-init/assets/keepalived-notify.sh'), 'utf8');
 
+/** Keepalived's ExecStop: hands the VIP over before Keepalived stops (see the asset file). */
+export const KEEPALIVED_HANDOVER_PATH = '/etc/keepalived/handover.sh';
+export const KEEPALIVED_HANDOVER_SCRIPT = readFileSync(join(__dirname, '../cloud-init/assets/keepalived-handover.sh'), 'utf8');
+/** The track file the handover raises; on tmpfs and reset by every Keepalived start, so a reboot never keeps it. */
+export const KEEPALIVED_HANDOVER_TRACK_FILE = '/run/keepalived-vip-handover';
+export const KEEPALIVED_DROP_IN_PATH = '/etc/systemd/system/keepalived.service.d/10-proxmox-k3s-ha.conf';
+
 function block(header: string, lines: readonly string[], indent = '    '): string {
   return [`${header} {`, ...lines.flatMap((line) => line.split('\n')).map((line) => `${indent}${line}`), '}'].join('\n');
 }
@@ -51,6 +58,8 @@ export function renderKeepalivedConfig(plan: SitePlan, nodeName: string, authPas
   const advertSeconds = lb.vrrpAdvertIntervalMs / 1000;
   const peers = lb.nodes.filter((n) => n.name !== node.name).map((n) => n.ip);
 
+  // A handover is a preemption: with nopreempt a lower priority would not move the VIP, so there is none.
+  const handover = !lb.vrrpNopreempt;
   const instance: string[] = [
     `state ${!lb.vrrpNopreempt && index === 0 ? 'MASTER' : 'BACKUP'}`,
     `interface ${lb.vrrpInterface}`,
@@ -69,6 +78,7 @@ export function renderKeepalivedConfig(plan: SitePlan, nodeName: string, authPas
   instance.push(
     block('virtual_ipaddress', [`${plan.apiEndpoint.address}/${plan.network.prefixLength} dev ${lb.vrrpInterface}`]),
     block('track_script', ['chk_haproxy', 'chk_api_backends']),
+    ...(handover ? [block('track_file', ['vip_handover'])] : []),
     'garp_master_refresh 10',
     'garp_master_refresh_repeat 1',
     // Healing a split brain: the losing master still advertises once, so the winner (which never stopped being
@@ -103,7 +113,39 @@ export function renderKeepalivedConfig(plan: SitePlan, nodeName: string, authPas
       'rise 2',
       `weight ${lb.vrrpNopreempt ? 0 : -backendWeight}`,
     ]),
+    // Raised only by the handover script before Keepalived stops; 0 (no effect) from every start on.
+    ...(handover ? [block('track_file vip_handover', [
+      `file "${KEEPALIVED_HANDOVER_TRACK_FILE}"`,
+      `weight -${backendWeight}`,
+      'init_file 0 overwrite',
+    ])] : []),
     block(`vrrp_instance ${plan.name.replace(/-/g, '_')}_api_vip`, instance),
   ];
   return `# Rendered by proxmox-k3s-ha for ${node.name} (site ${plan.name}); do not edit by hand.\n${sections.join('\n\n')}\n`;
+}
+
+/**
+ * The systemd drop-in of Keepalived on a load balancer, or undefined when the site has no VIP handover (nopreempt).
+ *
+ * - `ExecStop` hands the VIP over before Keepalived stops, so a reboot or a restart of the VIP holder moves the VIP
+ *   while its HAProxy still serves. Bounded by three master-down intervals (at most four adverts each: three and the
+ *   skew) and a second; systemd's stop timeout stays above that.
+ * - `After=haproxy.service`: units stop in the reverse order, so on a shutdown Keepalived (and the VIP) goes first.
+ */
+export function renderKeepalivedServiceDropIn(plan: SitePlan): string | undefined {
+  const lb = requireLoadBalancer(plan);
+  if (lb.vrrpNopreempt) {
+    return undefined;
+  }
+  const waitSeconds = Math.ceil((lb.vrrpAdvertIntervalMs * 4 * 3) / 1000) + 1;
+  return [
+    '# Rendered by proxmox-k3s-ha; do not edit by hand.',
+    '[Unit]',
+    'After=haproxy.service',
+    '',
+    '[Service]',
+    `ExecStop=${KEEPALIVED_HANDOVER_PATH} ${plan.apiEndpoint.address} ${KEEPALIVED_HANDOVER_TRACK_FILE} ${waitSeconds}`,
+    `TimeoutStopSec=${waitSeconds + 30}`,
+    '',
+  ].join('\n');
 }

@@ -2,7 +2,8 @@ import { CloudConfig, CloudFile, Protocol } from '../cloud-init/cloud-config';
 import { ServiceChange } from '../cloud-init/service-step';
 import { HAPROXY_API_BACKENDS_PATH, HAPROXY_CONFIG_PATH, renderHaproxyConfig, requireLoadBalancer } from '../renderers/haproxy';
 import {
-  KEEPALIVED_CONFIG_PATH, KEEPALIVED_NOTIFY_PATH, KEEPALIVED_NOTIFY_SCRIPT, KEEPALIVED_SCRIPT_USER, renderKeepalivedConfig,
+  KEEPALIVED_CONFIG_PATH, KEEPALIVED_DROP_IN_PATH, KEEPALIVED_HANDOVER_PATH, KEEPALIVED_HANDOVER_SCRIPT, KEEPALIVED_NOTIFY_PATH,
+  KEEPALIVED_NOTIFY_SCRIPT, KEEPALIVED_SCRIPT_USER, renderKeepalivedConfig, renderKeepalivedServiceDropIn,
 } from '../renderers/keepalived';
 import { SitePlan, controlPlaneHosts } from '../site/plan';
 
@@ -75,11 +76,16 @@ export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostN
   config.claimPort(ROLE, { port: lb.statsPort, protocol: Protocol.TCP, address: node.ip, description: 'haproxy stats page' });
   config.claimPort(ROLE, { port: lb.healthPort, protocol: Protocol.TCP, address: '127.0.0.1', description: 'haproxy health page for keepalived' });
   config.addFile(ROLE, haproxyFile(plan, hostName, secrets.statsPassword, []));
+  const keepalivedDropIn = plan.apiEndpoint.floating ? renderKeepalivedServiceDropIn(plan) : undefined;
 
   if (plan.apiEndpoint.floating) {
     config.addPackages(ROLE, 'keepalived', 'curl');
     config.addFile(ROLE, { path: KEEPALIVED_CONFIG_PATH, content: renderKeepalivedConfig(plan, hostName, secrets.vrrpAuthPass), mode: '0600' });
     config.addFile(ROLE, { path: KEEPALIVED_NOTIFY_PATH, content: KEEPALIVED_NOTIFY_SCRIPT, mode: '0755' });
+    if (keepalivedDropIn) {
+      config.addFile(ROLE, { path: KEEPALIVED_HANDOVER_PATH, content: KEEPALIVED_HANDOVER_SCRIPT, mode: '0755' });
+      config.addFile(ROLE, { path: KEEPALIVED_DROP_IN_PATH, content: keepalivedDropIn, mode: '0644' });
+    }
     config.addCommand(ROLE, `id -u ${KEEPALIVED_SCRIPT_USER} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin ${KEEPALIVED_SCRIPT_USER}`);
   }
   // HAProxy reloads (its master process starts new workers on the same sockets): no connection is refused.
@@ -93,7 +99,8 @@ export function applyLoadBalancerRole(config: CloudConfig, plan: SitePlan, hostN
     // A reload keeps the VRRP state of unchanged instances: the VIP stays where it is.
     config.addService(ROLE, {
       unit: 'keepalived',
-      watches: [KEEPALIVED_CONFIG_PATH, KEEPALIVED_NOTIFY_PATH],
+      // The drop-in and the handover script take effect at the next stop: a reload (after systemd's) is enough.
+      watches: [KEEPALIVED_CONFIG_PATH, KEEPALIVED_NOTIFY_PATH, ...(keepalivedDropIn ? [KEEPALIVED_HANDOVER_PATH, KEEPALIVED_DROP_IN_PATH] : [])],
       onChange: ServiceChange.RELOAD,
       // No `keepalived -t` here: run from a script it took the whole script down with it (SIGTERM) in the rolling
       // lab; a reload with a bad file keeps the running configuration, and the gate below still checks the daemon.

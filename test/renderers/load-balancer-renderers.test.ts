@@ -1,5 +1,5 @@
 import { ApiHealthCheck, HostRole, SiteSpec, VrrpVersion, defineSite } from '../../constructs';
-import { renderHaproxyConfig, renderKeepalivedConfig } from '../../constructs/renderers';
+import { renderHaproxyConfig, renderKeepalivedConfig, renderKeepalivedServiceDropIn } from '../../constructs/renderers';
 import lab from '../../sites/lab';
 import { lxcSite, vmSite } from '../fixtures/sites';
 
@@ -149,6 +149,27 @@ describe('renderKeepalivedConfig', () => {
     const text = renderKeepalivedConfig(plan, 'lx-k3s-server-01');
     expect(instanceOf(text)).toEqual(expect.arrayContaining(['state BACKUP', 'nopreempt']));
     expect(text).toMatch(/vrrp_script chk_api_backends \{[^}]*weight 0\n/);
+  });
+
+  test('the VIP handover: a track file (reset to 0 at every start) that, raised, drops the holder below every other node', () => {
+    const text = renderKeepalivedConfig(labPlan, 'lx-k3s-server-01');
+    expect(text).toMatch(/track_file vip_handover \{\n\s+file "\/run\/keepalived-vip-handover"\n\s+weight -101\n\s+init_file 0 overwrite\n\}/);
+    expect(text).toMatch(/vrrp_instance [^{]+\{[\s\S]*track_file \{\n\s+vip_handover\n\s+\}/);
+  });
+
+  test('Keepalived\'s drop-in hands the VIP over before it stops, bounded by three master-down intervals; it stops before HAProxy', () => {
+    const dropIn = renderKeepalivedServiceDropIn(labPlan)!.split('\n');
+    // 0.25 s adverts: 3 × (4 × 0.25 s) + 1 s.
+    expect(dropIn).toEqual(expect.arrayContaining(['[Unit]', 'After=haproxy.service', '[Service]',
+      'ExecStop=/etc/keepalived/handover.sh 192.168.168.100 /run/keepalived-vip-handover 4', 'TimeoutStopSec=34']));
+    const v2 = defineSite({ ...lab, loadBalancer: { vrrpVersion: VrrpVersion.V2 } });
+    expect(renderKeepalivedServiceDropIn(v2)).toContain('/run/keepalived-vip-handover 13\n');
+  });
+
+  test('nopreempt has no handover: a lower priority would not move the VIP', () => {
+    const plan = defineSite({ ...lab, loadBalancer: { vrrpNopreempt: true } });
+    expect(renderKeepalivedConfig(plan, 'lx-k3s-server-01')).not.toContain('track_file');
+    expect(renderKeepalivedServiceDropIn(plan)).toBeUndefined();
   });
 
   test('multicast, custom priorities and router id, VRRPv2 with authentication from the secret reference', () => {

@@ -264,10 +264,22 @@ start_unit() {
   fi
 }
 
+# The ExecStop= lines of a unit's drop-ins, run in order before the stop signal, as systemd runs them for an active
+# unit (e.g. Keepalived's VIP handover); their output goes to the unit's log. A failing one does not stop the stop.
+unit_exec_stop() {
+  cat /etc/systemd/system/"$1".service.d/*.conf 2>/dev/null | sed -n 's/^ExecStop=//p' | while IFS= read -r command; do
+    if [ -n "$command" ]; then
+      log_event "$1" "exec-stop $command"
+      sh -c "$command" </dev/null >>"$STATE/$1.log" 2>&1 || true
+    fi
+  done
+}
+
 stop_unit() {
   pid=$(main_pid "$1")
   alive "$pid" || return 0
   log_event "$1" stop
+  unit_exec_stop "$1"
   case "$1" in
     postgresql@*)
       # As postgresql@.service's ExecStop (fast: sessions are ended, not waited for); postgres removes its pid file.
