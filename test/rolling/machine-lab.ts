@@ -11,15 +11,19 @@ import { RollingChange, RollingRun, rollingSiteSpec } from './rolling-site';
  * name through `guest-hook.sh` (a restart: a clean reboot of the host's real daemons, `guest-reboot.sh`).
  */
 
-/** One guest event the stand-in acted out: `restart`, and `restart-done` when the host runs again. */
+/** One guest event the stand-in acted out (`create`, `restart`, `migrate`, `destroy`), and `restart-done`/`destroy-done` once the lab host acted it out. */
 export interface GuestEvent { readonly t: number; readonly event: string; readonly host: string }
 
 export class MachineRun {
-  private constructor(public readonly run: RollingRun, private readonly home: StandinHome, private readonly eventLog: string) {}
+  private constructor(public readonly run: RollingRun, private readonly home: StandinHome, private readonly eventLog: string,
+    private readonly env: Readonly<Record<string, string>>) {}
 
-  /** Starts the lab, points the stand-in's guest hook at its hosts, and makes `terraform init` ready. */
-  public static async start(): Promise<MachineRun> {
-    const run = await RollingRun.start();
+  /**
+   * Starts the lab with `sshHosts` (the load balancers by default) as machines, points the stand-in's guest hook at
+   * them, and makes `terraform init` ready. `wipe`: data directories a destroy removes (guest-destroy.sh).
+   */
+  public static async start(options: { sshHosts?: readonly { name: string; ip: string }[]; wipe?: readonly string[] } = {}): Promise<MachineRun> {
+    const run = await RollingRun.start(options.sshHosts);
     const home = createStandinHome();
     const dir = join(run.lab.workDir, 'guests');
     mkdirSync(join(dir, 'hosts'), { recursive: true });
@@ -31,15 +35,28 @@ export class MachineRun {
     chmodSync(hook, 0o755);
     const eventLog = join(dir, 'events.log');
     writeFileSync(eventLog, '');
-    run.useStandinProviders({
+    const env = {
       ...home.env,
       PKH_STANDIN_GUEST_HOOK: hook,
       PKH_GUEST_HOOK_LOG: eventLog,
       PKH_GUEST_HOSTS: join(dir, 'hosts'),
       PKH_GUEST_REBOOT: join(__dirname, 'guest-reboot.sh'),
+      PKH_GUEST_DESTROY: join(__dirname, 'guest-destroy.sh'),
+      PKH_GUEST_WIPE: (options.wipe ?? []).join(':'),
       TF_VAR_proxmox_api_token: 'root@pam!rolling-lab=not-a-real-token',
-    });
-    return new MachineRun(run, home, eventLog);
+    };
+    run.useStandinProviders(env);
+    return new MachineRun(run, home, eventLog, env);
+  }
+
+  /** Whether the next applies may destroy machines (a rebuild); the guest hook refuses a destroy otherwise. */
+  public expectRebuilds(allowed: boolean): void {
+    this.run.useStandinProviders({ ...this.env, PKH_GUEST_DESTROY_ALLOWED: allowed ? '1' : '0' });
+  }
+
+  /** Synthesizes `spec` with machines (every SSH host of the lab a container or VM the stack creates). */
+  public synthSpec(spec: SiteSpec): void {
+    this.run.synthSpec(spec, undefined, { machines: true });
   }
 
   /** Synthesizes the site with machines, the load balancers' containers at `memoryMiB`. */
