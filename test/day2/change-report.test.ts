@@ -1,4 +1,4 @@
-import { HostRole, SiteSpec, defineSite } from '../../constructs';
+import { HostKind, HostRole, SiteSpec, defineSite } from '../../constructs';
 import { compareSyntheses, formatChangeReport } from '../../constructs/tf';
 import homelab from '../../sites/homelab';
 import kubeadmMulti from '../../sites/kubeadm-multi';
@@ -127,6 +127,27 @@ describe('unsafe changes are rejected against the previous synthesis, naming the
         + '2 etcd quorum members (k3s-prod-cp-01, k3s-prod-cp-02) would go down in one apply, which can lose quorum: rebuild one per apply; '
         + 'keep the previous value until machine changes are rolled out one host at a time'),
     ]);
+  });
+
+  test('a load balancer or DNS server is rebuilt (or its container moved with a new generation) one per apply while a peer runs; a bare container move is refused', () => {
+    const lbs = prod.hosts.filter((h) => h.roles.includes(HostRole.LOAD_BALANCER)).map((h) => h.name);
+    const change = (spec: SiteSpec, edits: Record<string, Partial<SiteSpec['hosts'][number]>>) => withHosts(spec, spec.hosts.map((h) => ({ ...h, ...edits[h.name] })));
+    const one = report(prod, change(prod, { [lbs[0]]: { generation: 1 } }));
+    expect({ replaced: hostsWith(one, 'replaced'), problems: one.problems }).toEqual({ replaced: [lbs[0]], problems: [] });
+    // A container cannot migrate: a move is a rebuild, accepted as one when the generation says so.
+    const moved = report(prod, change(prod, { [lbs[1]]: { proxmoxNode: 'pve1', generation: 1 } }));
+    expect({ replaced: hostsWith(moved, 'replaced'), problems: moved.problems }).toEqual({ replaced: [lbs[1]], problems: [] });
+    expect(report(prod, change(prod, { [lbs[1]]: { proxmoxNode: 'pve1' } })).problems)
+      .toEqual([expect.stringContaining(`prod: hosts[${lbs[1]}]: node_name — the machine is replaced (replace): it happens during the apply`)]);
+    const two = report(prod, change(prod, { [lbs[0]]: { generation: 1 }, [lbs[1]]: { generation: 1 } })).problems;
+    expect(two).toEqual(lbs.slice(0, 2).map((host) => expect.stringContaining(`hosts[${host}]: generation — the machine is replaced (replace): 2 load balancers (${lbs[0]}, ${lbs[1]}) go down together`)));
+
+    const dnsHost = (name: string, ip: string, vmId: number) => ({ name, ip, vmId, proxmoxNode: 'pve1', kind: HostKind.LXC, roles: [HostRole.DNS] });
+    const withDns = (count: number): SiteSpec => ({ ...prod, hosts: [...prod.hosts, dnsHost('dns-1', '192.168.0.231', 231), dnsHost('dns-2', '192.168.0.232', 232)].slice(0, prod.hosts.length + count), dns: {} });
+    expect(report(withDns(2), change(withDns(2), { 'dns-2': { generation: 1 } })).problems).toEqual([]);
+    // The only DNS server has no peer to answer meanwhile.
+    expect(report(withDns(1), change(withDns(1), { 'dns-1': { generation: 1 } })).problems)
+      .toEqual([expect.stringContaining('prod: hosts[dns-1]: generation — the machine is replaced (replace): it happens during the apply')]);
   });
 
   test('a rebuild is refused where no rejoin step exists (kubeadm nodes); one datastore etcd member per apply is accepted, two are refused', () => {

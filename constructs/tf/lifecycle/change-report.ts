@@ -93,6 +93,8 @@ export function hostRecords(stack: unknown): Map<string, HostRecord> {
 
 const CONTROL_PLANE_ROLES = ['k3s-server', 'control-plane'];
 const K3S_ROLES = ['k3s-server', 'k3s-agent'];
+/** Roles whose host keeps no state another host does not have: its rebuild needs no rejoin step. */
+const STATELESS_ROLES = ['load-balancer', 'dns'];
 const rolesOf = (record: HostRecord) => String(record.facts.roles ?? '').split(',');
 const isControlPlane = (record: HostRecord) => rolesOf(record).some((role) => CONTROL_PLANE_ROLES.includes(role));
 const isDecommissioned = (record: HostRecord) => Number(record.facts.decommissioned ?? 0) === 1;
@@ -105,7 +107,12 @@ function runningHosts(previous: Map<string, HostRecord>): Map<string, RunningHos
   const servers = running.filter((record) => rolesOf(record).includes('k3s-server')).length;
   // A datastore etcd member is replaced in the running etcd cluster from another member (datastore-rejoin.ts).
   const k3sNode = (record: HostRecord) => rolesOf(record).some((role) => K3S_ROLES.includes(role));
-  const rebuildable = (record: HostRecord) => (k3sNode(record) || Number(record.facts.etcdMember ?? 0) === 1) && (!k3sNode(record) || servers >= 2);
+  // A host with only stateless roles (a load balancer, a DNS server) is rebuilt like a restart in its rollout slot,
+  // when another running host has each of its roles: the VIP or the other server carries on meanwhile.
+  const peers = (role: string) => running.filter((record) => rolesOf(record).includes(role)).length;
+  const stateless = (record: HostRecord) => rolesOf(record).every((role) => STATELESS_ROLES.includes(role) && peers(role) >= 2);
+  const rebuildable = (record: HostRecord) => stateless(record)
+    || ((k3sNode(record) || Number(record.facts.etcdMember ?? 0) === 1) && (!k3sNode(record) || servers >= 2));
   return new Map(running.map((record) => [record.host, { roles: rolesOf(record), quorumMember: isQuorumMember(record), rebuildable: rebuildable(record) }]));
 }
 
