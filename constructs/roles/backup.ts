@@ -9,6 +9,7 @@ import {
 } from '../renderers/etcd-backup';
 import { SitePlan } from '../site/plan';
 import { DatastoreKind } from '../site/spec';
+import { withBackupMetric } from './backup-metric';
 import { IK3sDatastore, K3sDatastoreBinding } from './k3s-datastore';
 
 const ROLE = 'etcd-backup';
@@ -20,8 +21,8 @@ function asset(name: string): string {
 
 /** The restore command of a K3s server ({@link RESTORE_ETCD_PATH}). */
 export const K3S_RESTORE_SCRIPT = asset('restore-etcd-k3s.sh');
-/** The kubeadm snapshot job ({@link ETCD_BACKUP_SCRIPT_PATH}). */
-export const KUBEADM_BACKUP_SCRIPT = asset('backup-etcd-kubeadm.sh');
+/** The kubeadm snapshot job ({@link ETCD_BACKUP_SCRIPT_PATH}), ending with the shared metric write. */
+export const KUBEADM_BACKUP_SCRIPT = withBackupMetric(asset('backup-etcd-kubeadm.sh'));
 /** The restore command of a kubeadm control plane ({@link RESTORE_ETCD_PATH}). */
 export const KUBEADM_RESTORE_SCRIPT = asset('restore-etcd-kubeadm.sh');
 

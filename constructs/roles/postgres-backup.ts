@@ -9,6 +9,7 @@ import {
   postgresBackupScriptSettings, renderPgbackrestConfig, renderPostgresBackupEnv, renderPostgresBackupUnits,
 } from '../renderers/postgres/pgbackrest';
 import { SitePlan } from '../site/plan';
+import { withBackupMetric } from './backup-metric';
 
 const ROLE = 'postgres-backup';
 
@@ -16,8 +17,8 @@ function asset(name: string): string {
   return readFileSync(join(__dirname, 'assets', name), 'utf8');
 }
 
-/** The backup job ({@link POSTGRES_BACKUP_SCRIPT_PATH}). */
-export const POSTGRES_BACKUP_SCRIPT = asset('backup-postgres.sh');
+/** The backup job ({@link POSTGRES_BACKUP_SCRIPT_PATH}), ending with the shared metric write. */
+export const POSTGRES_BACKUP_SCRIPT = withBackupMetric(asset('backup-postgres.sh'));
 /** The restore command ({@link RESTORE_POSTGRES_PATH}). */
 export const RESTORE_POSTGRES_SCRIPT = asset('restore-postgres.sh');
 

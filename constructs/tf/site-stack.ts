@@ -1,33 +1,27 @@
-import { Annotations, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Annotations, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { CloudConfig } from '../cloud-init/cloud-config';
-import { applyBaseHost } from '../roles/base-host';
-import { applyK3sNodePrerequisites } from '../roles/k3s-node';
-import { applyEtcHostsRole } from '../roles/kubeadm';
+import { ConvergeDeadlines } from '../cloud-init/render-converge';
+import { BackupCredentials } from '../renderers/etcd-backup';
 import { SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
-import { CniKind, DatastoreKind, Distribution, HostKind, HostRole } from '../site/spec';
-import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
-import { ProxmoxDownload } from './cloud-image';
+import { rolloutOrder } from '../site/rollout';
+import { DatastoreKind, Distribution, HostRole } from '../site/spec';
 import { DnsZone } from './dns-zone';
+import { ProxmoxProvider } from './generated/providers/proxmox/provider';
 import { HaLoadBalancerPair } from './ha-load-balancer-pair';
 import { EmbeddedEtcdDatastore, K3sAgents, K3sControlPlane } from './k3s-control-plane';
 import { KubeadmControlPlane, KubeadmWorkers } from './kubeadm-control-plane';
-import { PostgresDatastore } from './postgres-datastore';
-import { ProxmoxProvider } from './generated/providers/proxmox/provider';
-import { ProxmoxLxc, applyContainerRootKeys } from './proxmox-lxc';
-import { ProxmoxVm } from './proxmox-vm';
 import {
-  ConvergeConnection, HostConverge, ProxmoxApiAccess, addCertificateRenewal, addDatastoreRejoin, addKubeadmJoinPreparation, addNodeLifecycle, convergeDeadlines,
-  convergeFacts, guardAgainstUnsafeChanges,
+  ConvergeConnection, addCertificateRenewal, addDatastoreRejoin, addKubeadmJoinPreparation, addNodeLifecycle, convergeDeadlines, guardAgainstUnsafeChanges,
 } from './lifecycle';
-import { SiteHost } from './site-hosts';
-import { ConvergeDeadlines } from '../cloud-init/render-converge';
-import { escapeTerraformTemplate } from './terraform-template';
-import { rolloutOrder } from '../site/rollout';
-import { StateBackendOptions, applyStateBackend } from './state-backend';
 import { interpolatedLifecycleEntries } from './lifecycle-references';
+import { PostgresDatastore } from './postgres-datastore';
+import { configureProxmoxProvider, declareSiteAccess } from './site-access';
 import { applySiteBackups, backupCredentialVariables, embeddedEtcdBackupDatastore } from './site-backups';
+import { RoleHost, SiteHost } from './site-hosts';
+import { addSiteMachines } from './site-machines';
+import { addSecretProviders, secretVariable } from './site-secrets';
+import { requireServerManifests, resolveSiteStackOptions } from './site-stack-options';
+import { StateBackendOptions, applyStateBackend } from './state-backend';
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -118,212 +112,103 @@ export class SiteStack extends TerraformStack {
     this.site = site;
     applyStateBackend(this, props.backend, 'SiteStackProps.backend');
     site.warnings.forEach((warning) => Annotations.of(this).addWarning(`${warning.path}: ${warning.message}`));
-
-    const existing = props.existingHosts ?? false;
-    const unmanaged = new Set(props.unmanagedHosts ?? []);
-    const unknown = [...unmanaged].filter((name) => !site.hosts.some((host) => host.name === name));
-    if (unknown.length > 0) {
-      throw new Error(`site ${site.name}: SiteStackProps.unmanagedHosts: ${JSON.stringify(unknown)} — expected names of the site's hosts (${site.hosts.map((h) => h.name).join(', ')})`);
-    }
-    const secretsFromVariables = props.secrets === 'variables';
-    if (secretsFromVariables && (site.postgres?.tls || site.controlPlane.distribution === Distribution.KUBEADM)) {
-      throw new Error(`site ${site.name}: SiteStackProps.secrets: "variables" — covers load balancers, K3s and a PostgreSQL datastore without TLS; `
-        + `${site.postgres?.tls ? 'the datastore\'s TLS' : 'kubeadm'} needs generated keys and certificates: use "generated"${site.postgres?.tls ? ' or postgres.tls: false' : ''}`);
-    }
-    const adminKey = new TerraformVariable(this, 'admin_ssh_public_key', {
-      type: 'string',
-      description: `SSH public key of the admin user "${site.access.adminUser}" on every host`,
-    });
-    const sshKey = new TerraformVariable(this, 'ssh_private_key', {
-      type: 'string',
-      sensitive: true,
-      description: 'private key matching admin_ssh_public_key: the converge steps configure the hosts over SSH with it',
-    });
-    let proxmoxApi: ProxmoxApiAccess | undefined;
-    if (!existing) {
-      const apiToken = new TerraformVariable(this, 'proxmox_api_token', {
-        type: 'string',
-        sensitive: true,
-        description: 'Proxmox VE API token, "user@realm!tokenid=secret"',
-      });
-      proxmoxApi = { endpoint: site.proxmox.endpoint, apiToken: apiToken.stringValue, insecureTls: site.proxmox.insecureTls };
-      this.provider = new ProxmoxProvider(this, 'proxmox', {
-        endpoint: escapeTerraformTemplate(site.proxmox.endpoint),
-        apiToken: apiToken.stringValue,
-        insecure: site.proxmox.insecureTls,
-        // Snippet uploads go over SSH to the node (the API cannot write snippets).
-        ssh: { agent: true, username: site.proxmox.sshUser },
-      });
-    }
-
-    const downloads = new Map<string, ProxmoxDownload>();
-    const downloadOn = (node: string, kind: HostKind): ProxmoxDownload => {
-      const key = `${kind}-${node}`;
-      let download = downloads.get(key);
-      if (!download) {
-        const file = kind === HostKind.VM ? site.proxmox.cloudImage : site.proxmox.lxcTemplate!;
-        download = new ProxmoxDownload(this, kind === HostKind.VM ? `CloudImage-${node}` : `LxcTemplate-${node}`, {
-          nodeName: node,
-          datastoreId: site.proxmox.datastores.images,
-          contentType: kind === HostKind.VM ? 'import' : 'vztmpl',
-          url: file.url,
-          fileName: file.fileName,
-          checksum: file.checksum,
-          checksumAlgorithm: file.checksumAlgorithm,
-        });
-        downloads.set(key, download);
-      }
-      return download;
-    };
-
-    const hosts = new Map<string, SiteHost>();
-    const connections = new Map<string, ConvergeConnection>();
+    const options = resolveSiteStackOptions(site, props);
+    const access = declareSiteAccess(this, site);
+    const proxmox = options.existingHosts ? undefined : configureProxmoxProvider(this, site);
+    this.provider = proxmox?.provider;
     const deadlines = convergeDeadlines(site.controlPlane.joinApiWaitMinutes, props.deadlines);
-    for (const host of site.hosts) {
-      const cloudConfig = new CloudConfig({ hostname: host.name, fqdn: host.fqdn });
-      applyBaseHost(cloudConfig, site, host, [adminKey.stringValue]);
-      if ([HostRole.K3S_SERVER, HostRole.K3S_AGENT, HostRole.CONTROL_PLANE, HostRole.WORKER].some((role) => hasRole(host, role))) {
-        applyK3sNodePrerequisites(cloudConfig);
-      }
-      if (site.network.etcHosts) {
-        applyEtcHostsRole(cloudConfig, site);
-      }
-      const connection: ConvergeConnection = {
-        host: host.ip,
-        // VMs disable root logins (cloud-init); containers are provisioned as root.
-        user: host.kind === HostKind.LXC ? 'root' : site.access.adminUser,
-        privateKey: sshKey.stringValue,
-        ...(host.sshHostKey ? { hostKey: host.sshHostKey } : {}),
-        ...(site.rollout.bastion ? { bastion: site.rollout.bastion } : {}),
-      };
-      const facts = convergeFacts(site, host);
-      connections.set(host.name, connection);
-      if (unmanaged.has(host.name)) {
-        hosts.set(host.name, { plan: host, cloudConfig });
-        continue;
-      }
-      if (existing) {
-        if (host.kind === HostKind.LXC) {
-          // Logged in as root: the converge step keeps root's keys (a ProxmoxLxc does this itself).
-          applyContainerRootKeys(cloudConfig, [adminKey.stringValue, ...site.access.sshAuthorizedKeys]);
-        }
-        const converge = host.decommission ? undefined
-          : new HostConverge(this, host.name, { hostName: host.name, cloudConfig, connection, waitForCloudInit: host.kind === HostKind.VM, facts, deadlines });
-        hosts.set(host.name, { plan: host, cloudConfig, converge });
-        continue;
-      }
-      const common = {
-        name: host.name,
-        nodeName: host.proxmoxNode,
-        vmId: host.vmId,
-        ipv4Cidr: host.ipCidr,
-        gateway: site.network.gateway,
-        dnsServers: site.network.dnsServers,
-        dnsDomain: site.network.searchDomain,
-        bridge: site.proxmox.bridge,
-        vlanId: site.proxmox.vlanId,
-        diskDatastoreId: site.proxmox.datastores.disks,
-        cores: host.size.cores,
-        memoryMiB: host.size.memoryMiB,
-        diskGiB: host.size.diskGiB,
-        cloudConfig,
-        generation: host.generation,
-        tags: ['proxmox-k3s-ha', site.name, ...host.roles],
-        description: `${site.name}: ${host.roles.join(', ')} (managed by proxmox-k3s-ha)`,
-      };
-      const machine = host.kind === HostKind.VM
-        ? new ProxmoxVm(this, host.name, {
-          ...common,
-          imageFileId: downloadOn(host.proxmoxNode, HostKind.VM).fileId,
-          snippetsDatastoreId: site.proxmox.datastores.snippets,
-          converge: host.decommission ? undefined : connection,
-          convergeFacts: facts,
-          convergeDeadlines: deadlines,
-          restartThrough: proxmoxApi,
-        })
-        : new ProxmoxLxc(this, host.name, {
-          ...common,
-          templateFileId: downloadOn(host.proxmoxNode, HostKind.LXC).fileId,
-          osType: site.proxmox.lxcTemplate?.osType,
-          sshAuthorizedKeys: [adminKey.stringValue, ...site.access.sshAuthorizedKeys],
-          sshPrivateKey: sshKey.stringValue,
-          convergeConnection: { hostKey: connection.hostKey, bastion: connection.bastion },
-          decommissioned: host.decommission,
-          convergeFacts: facts,
-          convergeDeadlines: deadlines,
-        });
-      hosts.set(host.name, { plan: host, cloudConfig, machine, converge: machine.converge });
-    }
+    const { hosts, connections } = addSiteMachines(this, site, { options, access, proxmoxApi: proxmox?.api, deadlines });
     this.hosts = hosts;
-
-    const firstServer = controlPlaneHosts(site)[0];
-    if (props.serverManifests === undefined && site.controlPlane.distribution === Distribution.K3S && site.cluster.cni === CniKind.CILIUM) {
-      throw new Error(`site ${site.name}: SiteStackProps.serverManifests: undefined — expected the CNI's bootstrap manifest, k3sServerManifests(site) `
-        + `(K3s runs with flannel-backend: none, so without it no pod gets a network), or [] when the CNI is installed some other way`);
-    }
-    for (const manifest of props.serverManifests ?? []) {
-      hosts.get(firstServer.name)!.cloudConfig.addFile('k3s-bootstrap', { path: manifest.path, content: manifest.content, mode: '0600' });
-    }
-
-    const secretVariable = (name: string, description: string) => new TerraformVariable(this, name, { type: 'string', sensitive: true, description }).stringValue;
-    if (!secretsFromVariables) {
-      new RandomProvider(this, 'random');
-    }
-    // Exactly one tls provider: kubeadm's cluster CA and the PostgreSQL datastore's CA both need it.
-    if (site.controlPlane.distribution === Distribution.KUBEADM || site.postgres?.tls === true) {
-      new TlsProvider(this, 'tls');
-    }
-    if (site.loadBalancer) {
-      this.loadBalancers = new HaLoadBalancerPair(this, 'LoadBalancers', {
-        site,
-        hosts: site.loadBalancer.nodes.map((node) => ({ name: node.name, cloudConfig: hosts.get(node.name)!.cloudConfig })),
-        ...(secretsFromVariables ? {
-          statsPassword: secretVariable('haproxy_stats_password', 'password of the HAProxy stats pages (letters and digits)'),
-          ...(site.loadBalancer.vrrpAuthentication ? { vrrpAuthPass: secretVariable('vrrp_auth_pass', 'VRRPv2 auth_pass (8 letters and digits)') } : {}),
-        } : {}),
-      });
-      if (!secretsFromVariables) {
-        // With secrets from variables the operator set it already (and the variable has this name).
-        new TerraformOutput(this, 'haproxy_stats_password', {
-          value: this.loadBalancers.statsPassword,
-          sensitive: true,
-          description: `password of user "admin" on the HAProxy stats pages (http://<load balancer>:${site.loadBalancer.statsPort}/)`,
-        });
-      }
-    }
-
-    if (site.dns) {
-      this.dns = new DnsZone(this, 'Dns', { site, hosts: site.dns.servers.map((server) => ({ name: server.name, cloudConfig: hosts.get(server.name)!.cloudConfig })) });
-    }
+    this.addServerManifests(props.serverManifests);
+    addSecretProviders(this, site, options.secretsFromVariables);
+    this.loadBalancers = this.addLoadBalancers(options.secretsFromVariables);
+    this.dns = this.addDns();
     const backupCredentials = backupCredentialVariables(this, site);
-    const withRole = (role: HostRole) => site.hosts.filter((h) => hasRole(h, role)).map((h) => ({ name: h.name, cloudConfig: hosts.get(h.name)!.cloudConfig }));
     if (site.controlPlane.distribution === Distribution.K3S) {
-      const datastore = site.controlPlane.datastore === DatastoreKind.POSTGRES
-        ? new PostgresDatastore(this, 'Datastore', {
-          site, hosts: withRole(HostRole.DATASTORE), loadBalancers: this.loadBalancers,
-          ...(site.postgres?.witness ? { witness: { name: site.postgres.witness.name, cloudConfig: hosts.get(site.postgres.witness.name)!.cloudConfig } } : {}),
-          ...(secretsFromVariables ? {
-            passwords: {
-              k3s: secretVariable('postgres_k3s_password', 'password of the K3s database user (letters and digits)'),
-              replication: secretVariable('postgres_replication_password', 'password of the PostgreSQL replication role (letters and digits)'),
-              superuser: secretVariable('postgres_superuser_password', 'password of the PostgreSQL superuser Patroni connects as (letters and digits)'),
-              rewind: secretVariable('postgres_rewind_password', 'password of the role pg_rewind connects as (letters and digits)'),
-              restApi: secretVariable('patroni_api_password', 'password of the Patroni REST API user "patroni" (letters and digits)'),
-            },
-          } : {}),
-        })
-        : embeddedEtcdBackupDatastore(site, backupCredentials) ?? new EmbeddedEtcdDatastore();
-      this.controlPlane = new K3sControlPlane(this, 'ControlPlane', {
-        site, servers: withRole(HostRole.K3S_SERVER), datastore,
-        ...(secretsFromVariables ? { token: secretVariable('k3s_token', 'the K3s cluster token (letters and digits)') } : {}),
-      });
-      new K3sAgents(this, 'Agents', { site, agents: withRole(HostRole.K3S_AGENT), token: this.controlPlane.token });
+      this.controlPlane = this.addK3sCluster(options.secretsFromVariables, backupCredentials);
+    } else {
+      this.addKubeadmCluster();
     }
-    if (site.controlPlane.distribution === Distribution.KUBEADM) {
-      const controlPlane = new KubeadmControlPlane(this, 'ControlPlane', { site, controlPlanes: withRole(HostRole.CONTROL_PLANE) });
-      new KubeadmWorkers(this, 'Workers', { site, workers: withRole(HostRole.WORKER), joinSecrets: controlPlane.joinSecrets });
-    }
+    this.addLifecycle(connections, backupCredentials, options.secretsFromVariables);
+    this.addOutputs();
+  }
 
+  /** K3s's auto-deploy manifests (the CNI's bootstrap) on the first server. */
+  private addServerManifests(serverManifests: SiteStackProps['serverManifests']): void {
+    requireServerManifests(this.site, serverManifests);
+    const firstServer = controlPlaneHosts(this.site)[0];
+    for (const manifest of serverManifests ?? []) {
+      this.hosts.get(firstServer.name)!.cloudConfig.addFile('k3s-bootstrap', { path: manifest.path, content: manifest.content, mode: '0600' });
+    }
+  }
+
+  /** HAProxy + Keepalived on the load balancers, and the stats password as an output when it is generated. */
+  private addLoadBalancers(secretsFromVariables: boolean): HaLoadBalancerPair | undefined {
+    const { site } = this;
+    if (!site.loadBalancer) {
+      return undefined;
+    }
+    const loadBalancers = new HaLoadBalancerPair(this, 'LoadBalancers', {
+      site,
+      hosts: site.loadBalancer.nodes.map((node) => this.roleHost(node.name)),
+      ...(secretsFromVariables ? {
+        statsPassword: secretVariable(this, 'haproxy_stats_password', 'password of the HAProxy stats pages (letters and digits)'),
+        ...(site.loadBalancer.vrrpAuthentication ? { vrrpAuthPass: secretVariable(this, 'vrrp_auth_pass', 'VRRPv2 auth_pass (8 letters and digits)') } : {}),
+      } : {}),
+    });
+    if (!secretsFromVariables) {
+      // With secrets from variables the operator set it already (and the variable has this name).
+      new TerraformOutput(this, 'haproxy_stats_password', {
+        value: loadBalancers.statsPassword,
+        sensitive: true,
+        description: `password of user "admin" on the HAProxy stats pages (http://<load balancer>:${site.loadBalancer.statsPort}/)`,
+      });
+    }
+    return loadBalancers;
+  }
+
+  /** Bind9 on the site's DNS servers. */
+  private addDns(): DnsZone | undefined {
+    const { site } = this;
+    return site.dns ? new DnsZone(this, 'Dns', { site, hosts: site.dns.servers.map((server) => this.roleHost(server.name)) }) : undefined;
+  }
+
+  /** The K3s servers on their datastore (PostgreSQL, or embedded etcd with or without backups), and the agents. */
+  private addK3sCluster(secretsFromVariables: boolean, backupCredentials: BackupCredentials | undefined): K3sControlPlane {
+    const { site } = this;
+    const datastore = site.controlPlane.datastore === DatastoreKind.POSTGRES
+      ? new PostgresDatastore(this, 'Datastore', {
+        site, hosts: this.hostsWithRole(HostRole.DATASTORE), loadBalancers: this.loadBalancers,
+        ...(site.postgres?.witness ? { witness: this.roleHost(site.postgres.witness.name) } : {}),
+        ...(secretsFromVariables ? {
+          passwords: {
+            k3s: secretVariable(this, 'postgres_k3s_password', 'password of the K3s database user (letters and digits)'),
+            replication: secretVariable(this, 'postgres_replication_password', 'password of the PostgreSQL replication role (letters and digits)'),
+            superuser: secretVariable(this, 'postgres_superuser_password', 'password of the PostgreSQL superuser Patroni connects as (letters and digits)'),
+            rewind: secretVariable(this, 'postgres_rewind_password', 'password of the role pg_rewind connects as (letters and digits)'),
+            restApi: secretVariable(this, 'patroni_api_password', 'password of the Patroni REST API user "patroni" (letters and digits)'),
+          },
+        } : {}),
+      })
+      : embeddedEtcdBackupDatastore(site, backupCredentials) ?? new EmbeddedEtcdDatastore();
+    const controlPlane = new K3sControlPlane(this, 'ControlPlane', {
+      site, servers: this.hostsWithRole(HostRole.K3S_SERVER), datastore,
+      ...(secretsFromVariables ? { token: secretVariable(this, 'k3s_token', 'the K3s cluster token (letters and digits)') } : {}),
+    });
+    new K3sAgents(this, 'Agents', { site, agents: this.hostsWithRole(HostRole.K3S_AGENT), token: controlPlane.token });
+    return controlPlane;
+  }
+
+  /** The kubeadm control planes and the workers that join them. */
+  private addKubeadmCluster(): void {
+    const { site } = this;
+    const controlPlane = new KubeadmControlPlane(this, 'ControlPlane', { site, controlPlanes: this.hostsWithRole(HostRole.CONTROL_PLANE) });
+    new KubeadmWorkers(this, 'Workers', { site, workers: this.hostsWithRole(HostRole.WORKER), joinSecrets: controlPlane.joinSecrets });
+  }
+
+  /** Backups, the day-2 steps (node rejoin or kubeadm join preparation, datastore rejoin, certificate renewal) and the rollout order. */
+  private addLifecycle(connections: ReadonlyMap<string, ConvergeConnection>, backupCredentials: BackupCredentials | undefined, secretsFromVariables: boolean): void {
+    const { site, hosts } = this;
     applySiteBackups(this, site, hosts, backupCredentials, { token: this.controlPlane?.token, tokenFromVariable: secretsFromVariables });
     if (site.controlPlane.distribution === Distribution.K3S) {
       addNodeLifecycle(this, site, hosts, connections);
@@ -340,7 +225,12 @@ export class SiteStack extends TerraformStack {
       const converge = hosts.get(step.host)!.converge!;
       converge.placeInRollout(step.position, step.after.map((name) => hosts.get(name)!.converge!));
     }
+  }
 
+  /** How to reach the cluster: the kubeconfig command, the API endpoint and every host's address. */
+  private addOutputs(): void {
+    const { site } = this;
+    const firstServer = controlPlaneHosts(site)[0];
     new TerraformOutput(this, 'kubeconfig_command', {
       // K3s writes its kubeconfig for 127.0.0.1; kubeadm's admin.conf already names the control-plane endpoint.
       value: site.controlPlane.distribution === Distribution.K3S
@@ -356,6 +246,16 @@ export class SiteStack extends TerraformStack {
       value: Object.fromEntries(site.hosts.map((host) => [host.name, host.ip])),
       description: 'static IPv4 address of every host',
     });
+  }
+
+  /** The named host as a role attaches to it. */
+  private roleHost(name: string): RoleHost {
+    return { name, cloudConfig: this.hosts.get(name)!.cloudConfig };
+  }
+
+  /** The site's hosts with `role`, in site order, as roles attach to them. */
+  private hostsWithRole(role: HostRole): RoleHost[] {
+    return this.site.hosts.filter((h) => hasRole(h, role)).map((h) => this.roleHost(h.name));
   }
 
   /** The stack's Terraform JSON; refuses a `lifecycle` entry Terraform would reject (an interpolation, see lifecycle-references.ts). */

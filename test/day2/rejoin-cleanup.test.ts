@@ -2,7 +2,7 @@ import { execFile, execFileSync } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { createServer, Server } from 'https';
 import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { join } from 'path';
 import { defineSite } from '../../constructs';
 import prod from '../../sites/prod';
 import { resourcesByPath, synthSite } from '../support/synth';

@@ -1,4 +1,5 @@
 import { KEEPALIVED_SCRIPT_USER } from '../../constructs/renderers';
+import { medianMaxOfRuns } from '../support/bench-stats';
 import { ensureSystemUser, isRoot } from '../support/netns';
 import { LabConfiguration, SEED_001_BASELINE, generatedConfiguration } from './configs';
 import { formatTable } from './report';
@@ -20,17 +21,10 @@ const ONLY = process.env.BENCH_ONLY?.split(',');
 const wanted = (scenario: string) => ONLY === undefined || ONLY.includes(scenario);
 const API_FAULT_MS = Number(process.env.BENCH_API_FAULT_S ?? 90) * 1000;
 
+/** "median / max" of the runs that got there, or "never" when most did not. */
 function stats(values: readonly (number | undefined)[]): string {
-  if (values.length === 0) {
-    return '-';
-  }
   const nevers = values.filter((v) => v === undefined).length;
-  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-  if (nevers > known.length) {
-    return 'never';
-  }
-  const median = known[Math.floor(known.length / 2)];
-  return `${Math.round(median)} / ${Math.round(known[known.length - 1])}${nevers ? ` (${nevers}× never)` : ''}`;
+  return nevers > values.length - nevers ? 'never' : medianMaxOfRuns(values);
 }
 
 async function runAll(config: LabConfiguration): Promise<Measurement[]> {

@@ -1,4 +1,5 @@
 import { LAB_VIP } from '../failover/lab';
+import { markdownTable, medianMax } from '../support/bench-stats';
 import { MachineRun } from './machine-lab';
 
 /**
@@ -8,10 +9,6 @@ import { MachineRun } from './machine-lab';
  * one restart to the next), total apply time.
  */
 const RUNS = 5;
-const stats = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return `${sorted[Math.floor((sorted.length - 1) / 2)]} / ${sorted[sorted.length - 1]}`;
-};
 
 test('resize of three load balancer containers, restarted in rollout order: median / max of 5', async () => {
   const machines = await MachineRun.start();
@@ -40,14 +37,12 @@ test('resize of three load balancer containers, restarted in rollout order: medi
       // The next resize starts with lb-1 holding the VIP again.
       expect(await holdsVip()).toBe(true);
     }
-    console.log([
-      '| measure (5 resizes of 3 load balancer containers) | median / max |',
-      '|---|---|',
-      `| failed probes | ${stats(results.map((r) => r.failed))} |`,
-      `| VIP moves | ${stats(results.map((r) => r.vipMoves))} |`,
-      `| time per host (ms, restart to next restart) | ${stats(results.map((r) => Math.round(r.perHostMs)))} |`,
-      `| total apply time (ms) | ${stats(results.map((r) => r.totalMs))} |`,
-    ].join('\n'));
+    console.log(markdownTable([`measure (${RUNS} resizes of 3 load balancer containers)`, 'median / max'], [
+      ['failed probes', medianMax(results.map((r) => r.failed))],
+      ['VIP moves', medianMax(results.map((r) => r.vipMoves))],
+      ['time per host (ms, restart to next restart)', medianMax(results.map((r) => r.perHostMs))],
+      ['total apply time (ms)', medianMax(results.map((r) => r.totalMs))],
+    ]));
   } finally {
     await machines.stop();
   }

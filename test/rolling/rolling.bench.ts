@@ -1,4 +1,5 @@
 import { LAB_VIP } from '../failover/lab';
+import { markdownTable, medianMax } from '../support/bench-stats';
 import { RollingRun, orderOf } from './rolling-site';
 
 /**
@@ -7,10 +8,6 @@ import { RollingRun, orderOf } from './rolling-site';
  * one host's HAProxy reload to the next one's), total apply time.
  */
 const RUNS = 5;
-const stats = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return `${sorted[Math.floor((sorted.length - 1) / 2)]} / ${sorted[sorted.length - 1]}`;
-};
 
 test('rolling update of three load balancers: median / max of 5', async () => {
   const run = await RollingRun.start();
@@ -33,14 +30,12 @@ test('rolling update of three load balancers: median / max of 5', async () => {
       console.log(`run ${i + 1}: ${seen.failed} failed of ${seen.probes} probes, VIP holders ${JSON.stringify(seen.holders)}, apply ${applied.ms} ms`);
       results.push({ failed: seen.failed, vipMoves: seen.vipMoves, perHostMs: (reloads[reloads.length - 1] - reloads[0]) / (reloads.length - 1), totalMs: applied.ms });
     }
-    console.log([
-      '| measure (5 rollouts of 3 load balancers) | median / max |',
-      '|---|---|',
-      `| failed probes | ${stats(results.map((r) => r.failed))} |`,
-      `| VIP moves | ${stats(results.map((r) => r.vipMoves))} |`,
-      `| time per host (ms, reload to next reload) | ${stats(results.map((r) => Math.round(r.perHostMs)))} |`,
-      `| total apply time (ms) | ${stats(results.map((r) => r.totalMs))} |`,
-    ].join('\n'));
+    console.log(markdownTable([`measure (${RUNS} rollouts of 3 load balancers)`, 'median / max'], [
+      ['failed probes', medianMax(results.map((r) => r.failed))],
+      ['VIP moves', medianMax(results.map((r) => r.vipMoves))],
+      ['time per host (ms, reload to next reload)', medianMax(results.map((r) => r.perHostMs))],
+      ['total apply time (ms)', medianMax(results.map((r) => r.totalMs))],
+    ]));
   } finally {
     await run.stop();
   }

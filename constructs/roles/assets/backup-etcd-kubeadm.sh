@@ -12,6 +12,7 @@
 #   BACKUP_RETENTION              snapshots of this host kept on the target
 #   BACKUP_DIR                    local folder; the newest snapshot stays there too
 #   PKH_TEXTFILE_DIR              node_exporter's textfile directory (nothing is written when it is missing)
+# Runs after backup-metric-lib.sh (publish_backup_success).
 set -eu
 env_file=${PKH_ETCD_BACKUP_ENV:-/etc/proxmox-k3s-ha/etcd-backup.env}
 # It holds only the variables that are set, so all of them are exported (etcdctl and rclone read theirs).
@@ -45,14 +46,5 @@ done
 # Locally only the newest one.
 find "$BACKUP_DIR" -maxdepth 1 -name "$BACKUP_NAME-*.db" ! -name "$name" -delete
 
-dir=${PKH_TEXTFILE_DIR:-/var/lib/prometheus/node-exporter}
-[ -d "$dir" ] || exit 0
-tmp="$dir/.pkh-backup-etcd.prom.$$"
-trap 'rm -f "$partial" "$tmp"' EXIT
-{
-  echo '# HELP pkh_backup_last_success_timestamp_seconds When the last backup of this kind reached the backup target.'
-  echo '# TYPE pkh_backup_last_success_timestamp_seconds gauge'
-  echo "pkh_backup_last_success_timestamp_seconds{kind=\"etcd\"} $(date +%s)"
-} > "$tmp"
-chmod 0644 "$tmp"
-mv -f "$tmp" "$dir/pkh-backup-etcd.prom"
+# The snapshot is uploaded (and no longer at $partial): the metric's own trap may replace the one above.
+publish_backup_success etcd

@@ -9,6 +9,7 @@
 # Settings in PKH_POSTGRES_BACKUP_ENV (default /etc/proxmox-k3s-ha/postgres-backup.env): PGBACKREST_STANZA,
 # PATRONI_PRIMARY_URL, PATRONI_CA_FILE (optional), PKH_TEXTFILE_DIR; pgBackRest reads its own configuration (and
 # PGBACKREST_* variables, e.g. PGBACKREST_CONFIG). Run as root, pgBackRest runs as postgres.
+# Runs after backup-metric-lib.sh (publish_backup_success).
 set -eu
 case "${1:-}" in
   full | diff) type=$1 ;;
@@ -39,14 +40,4 @@ as_postgres timeout 600 pgbackrest --stanza="$PGBACKREST_STANZA" stanza-create
 as_postgres timeout 14400 pgbackrest --stanza="$PGBACKREST_STANZA" --type="$type" backup
 echo "$type backup of stanza $PGBACKREST_STANZA done in $(($(date +%s) - started)) s"
 
-dir=${PKH_TEXTFILE_DIR:-/var/lib/prometheus/node-exporter}
-[ -d "$dir" ] || exit 0
-tmp="$dir/.pkh-backup-postgres.prom.$$"
-trap 'rm -f "$tmp"' EXIT
-{
-  echo '# HELP pkh_backup_last_success_timestamp_seconds When the last backup of this kind reached the backup target.'
-  echo '# TYPE pkh_backup_last_success_timestamp_seconds gauge'
-  echo "pkh_backup_last_success_timestamp_seconds{kind=\"postgres\"} $(date +%s)"
-} > "$tmp"
-chmod 0644 "$tmp"
-mv -f "$tmp" "$dir/pkh-backup-postgres.prom"
+publish_backup_success postgres

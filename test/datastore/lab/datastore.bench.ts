@@ -1,3 +1,4 @@
+import { markdownTable, medianMaxOfRuns } from '../../support/bench-stats';
 import { isRoot } from '../../support/netns';
 import { hasCommand } from '../../support/tools';
 import {
@@ -25,15 +26,6 @@ const FAULTS: readonly PrimaryFault[] = ['kill-postgres', 'cut-link', 'stop-patr
 const version = installedPostgresVersion();
 const missing = [...LAB_TOOLS.filter((tool) => !hasCommand(tool)), ...(version === undefined ? ['postgresql'] : []), ...(isRoot() ? [] : ['root privileges'])];
 
-/** "median / max" of the defined values, rounded, with how many runs never got there (the house style of the failover bench). */
-function medianMax(values: readonly (number | undefined)[]): string {
-  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-  const nevers = values.length - known.length;
-  if (known.length === 0) {
-    return values.length === 0 ? '-' : 'never';
-  }
-  return `${Math.round(known[Math.floor(known.length / 2)])} / ${Math.round(known[known.length - 1])}${nevers ? ` (${nevers}× never)` : ''}`;
-}
 
 function table(results: readonly FailoverMeasurement[]): string {
   const rows: [string, (m: FailoverMeasurement) => number | undefined][] = [
@@ -44,11 +36,7 @@ function table(results: readonly FailoverMeasurement[]): string {
     ['acknowledged writes lost', (m) => m.lost.length + m.lostOnRejoined.length],
     ['old primary rejoined (ms)', (m) => m.rejoinMs],
   ];
-  const lines = [`| metric | ${FAULTS.join(' | ')} |`, `|---|${FAULTS.map(() => '---').join('|')}|`];
-  for (const [label, metric] of rows) {
-    lines.push(`| ${label} | ${FAULTS.map((fault) => medianMax(results.filter((m) => m.fault === fault).map(metric))).join(' | ')} |`);
-  }
-  return lines.join('\n');
+  return markdownTable(['metric', ...FAULTS], rows.map(([label, metric]) => [label, ...FAULTS.map((fault) => medianMaxOfRuns(results.filter((m) => m.fault === fault).map(metric)))]));
 }
 
 /** The "reloads under load" rows: what reloads and restarts of HAProxy did to the writes. */
@@ -58,13 +46,13 @@ function churnTable(m: HaproxyChurnMeasurement): string {
   return [
     `reloads under load (${m.reloads} reloads, ${m.restarts.length} restarts of which ${m.restarts.filter((w) => w.crash).length} crashes; replica ${m.replica} listed first; `
       + `${m.records.length} writes, ${m.records.filter((r) => r.ok).length} acknowledged)`,
-    '| metric | value |',
-    '|---|---|',
-    `| writes that reached the replica / HAProxy sessions to it | ${m.toReplica.length} / ${m.replicaSessions} |`,
-    `| failed writes beyond a restart's own (reloads included) | ${m.failedBeyondRestarts.length} |`,
-    `| restart: stop → primary in rotation (ms) | ${medianMax(windows)} |`,
-    `| restart: failed writes | ${medianMax(failedPerRestart)} |`,
-    `| acknowledged writes lost | ${m.lost.length} |`,
+    markdownTable(['metric', 'value'], [
+      ['writes that reached the replica / HAProxy sessions to it', `${m.toReplica.length} / ${m.replicaSessions}`],
+      ['failed writes beyond a restart\'s own (reloads included)', `${m.failedBeyondRestarts.length}`],
+      ['restart: stop → primary in rotation (ms)', medianMaxOfRuns(windows)],
+      ['restart: failed writes', medianMaxOfRuns(failedPerRestart)],
+      ['acknowledged writes lost', `${m.lost.length}`],
+    ]),
   ].join('\n');
 }
 

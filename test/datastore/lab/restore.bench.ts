@@ -1,3 +1,4 @@
+import { medianMax } from '../../support/bench-stats';
 import { isRoot } from '../../support/netns';
 import { hasCommand } from '../../support/tools';
 import { WriteRecord, installedPostgresVersion, sleep } from './patroni-lab';
@@ -21,9 +22,9 @@ const ARCHIVE_TIMEOUT = Number(process.env.BENCH_ARCHIVE_TIMEOUT ?? 60);
 const version = installedPostgresVersion();
 const missing = [...PGBACKREST_LAB_TOOLS.filter((tool) => !hasCommand(tool)), ...(version === undefined ? ['postgresql'] : []), ...(isRoot() ? [] : ['root privileges'])];
 
-function medianMax(values: readonly number[], digits = 1): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? '-' : `${sorted[Math.floor(sorted.length / 2)].toFixed(digits)} / ${sorted[sorted.length - 1].toFixed(digits)}`;
+/** "median / max" with `digits` decimals. */
+function medianMaxFixed(values: readonly number[], digits = 1): string {
+  return medianMax(values, (value) => value.toFixed(digits));
 }
 
 interface Rep {
@@ -48,8 +49,8 @@ interface Rep {
     drill?.stop();
     const lines = SIZES_MB.map((size) => {
       const of = reps.filter((r) => r.sizeMb === size);
-      return `${`${size} MB`.padEnd(8)} runs ${of.length}  backup ${medianMax(of.map((r) => r.backupS))} s  recovery time ${medianMax(of.map((r) => r.recoveryTimeS))} s  `
-        + `replica back ${medianMax(of.map((r) => r.replicaBackS))} s  recovery point ${medianMax(of.map((r) => r.recoveryPointS))} s, ${medianMax(of.map((r) => r.writesLost), 0)} writes lost`;
+      return `${`${size} MB`.padEnd(8)} runs ${of.length}  backup ${medianMaxFixed(of.map((r) => r.backupS))} s  recovery time ${medianMaxFixed(of.map((r) => r.recoveryTimeS))} s  `
+        + `replica back ${medianMaxFixed(of.map((r) => r.replicaBackS))} s  recovery point ${medianMaxFixed(of.map((r) => r.recoveryPointS))} s, ${medianMaxFixed(of.map((r) => r.writesLost), 0)} writes lost`;
     });
     console.log(`restore bench (median / max; archive_timeout ${ARCHIVE_TIMEOUT} s)\n${lines.join('\n')}\n${JSON.stringify(reps)}`);
   }, 60_000);

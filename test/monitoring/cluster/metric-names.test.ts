@@ -126,6 +126,7 @@ describeWithTools(['prometheus-node-exporter', 'openssl', 'jq'], 'the pkh_* metr
     expect(body).toContain('pkh_backup_last_success_timestamp_seconds{kind="etcd"} 1.765e+09');
     expect(body).toMatch(new RegExp(`pkh_certificate_expiry_timestamp_seconds\\{path="${certificate}"\\} \\d`));
     // The kubeadm snapshot job writes the same name and label (it needs etcd and an object store to run).
-    expect(KUBEADM_BACKUP_SCRIPT).toContain('echo "pkh_backup_last_success_timestamp_seconds{kind=\\"etcd\\"} $(date +%s)"');
+    expect(KUBEADM_BACKUP_SCRIPT).toContain('publish_backup_success etcd');
+    expect(KUBEADM_BACKUP_SCRIPT).toContain('pkh_backup_last_success_timestamp_seconds{kind=\\"$1\\"} $(date +%s)');
   });
 });

@@ -1,4 +1,5 @@
 import { KEEPALIVED_SCRIPT_USER } from '../../../constructs/renderers';
+import { medianMax } from '../../support/bench-stats';
 import { ensureSystemUser, isRoot } from '../../support/netns';
 import { hasCommand } from '../../support/tools';
 import { DATASTORE_TOOLS, SCALED_NOTICE_MS, noPrimary, patroniFailover, startDatastoreAlertLab, stopEtcdMember } from './datastore-alerts';
@@ -14,13 +15,6 @@ import { AlertTiming, FOR_SCALE, LAB_INTERVAL_SECONDS, ScaledRule, ScrapeCost, s
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
 
-function stats(values: readonly number[]): string {
-  if (values.length === 0) {
-    return '-';
-  }
-  const sorted = [...values].sort((a, b) => a - b);
-  return `${Math.round(sorted[Math.floor(sorted.length / 2)])} / ${Math.round(sorted[sorted.length - 1])}`;
-}
 
 interface Row {
   readonly fault: string;
@@ -34,8 +28,8 @@ function timingTable(rows: readonly Row[], rules: readonly ScaledRule[]): string
     const [alert, fault] = key.split('|');
     const mine = rows.filter((r) => r.timing.alert === alert && r.fault === fault).map((r) => r.timing);
     const rule = rules.find((r) => r.alert === alert);
-    lines.push(`${alert} | ${fault} | ${rule ? `${rule.forSeconds}s → ${rule.scaledForSeconds}s` : '?'} | ${stats(mine.map((t) => t.pendingMs))} | ${stats(mine.map((t) => t.firingMs))} | `
-      + `${stats(mine.flatMap((t) => (t.resolvedMs === undefined ? [] : [t.resolvedMs])))}`);
+    lines.push(`${alert} | ${fault} | ${rule ? `${rule.forSeconds}s → ${rule.scaledForSeconds}s` : '?'} | ${medianMax(mine.map((t) => t.pendingMs))} | ${medianMax(mine.map((t) => t.firingMs))} | `
+      + `${medianMax(mine.flatMap((t) => (t.resolvedMs === undefined ? [] : [t.resolvedMs])))}`);
   }
   return lines.join('\n');
 }
