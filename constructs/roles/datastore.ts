@@ -2,14 +2,15 @@ import { ServiceChange } from '../cloud-init/service-step';
 import { CloudConfig, FileEncoding, Protocol } from '../cloud-init/cloud-config';
 import {
   ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
-  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_ETCD_V3_COMMAND, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
-  POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
-  patroniEditConfigArguments, postgresAsset, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
+  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, PATRONI_ETCD_V3_COMMAND, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
+  POSTGRES_RUNBOOK_PATH, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
+  patroniEditConfigArguments, postgresAsset, postgresPaths, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
   renderPatroniServiceDropIn, renderPostgresRunbook, requireDatastoreNode, requireEtcdMember, requirePostgres,
   HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, renderHaproxyWriterDropIn,
   renderWriterDownStateFile,
 } from '../renderers/postgres';
 import { SitePlan } from '../site/plan';
+import { shellQuote } from '../cloud-init/shell-quote';
 
 const ROLE = 'datastore';
 const WITNESS_ROLE = 'datastore-witness';
@@ -112,6 +113,7 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
   config.addFile(ROLE, { path: PATRONICTL_PATH, content: `#!/bin/sh\n# Rendered by proxmox-k3s-ha: Patroni's patronictl on etcd's v3 API (see ${PATRONI_ETCD_V3_PATH}).\nexec ${PATRONI_ETCD_V3_COMMAND} patronictl "$@"\n`, mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_PREPARE_PATH, content: postgresAsset(PostgresAsset.PREPARE), mode: '0755' });
   config.addFile(ROLE, { path: PATRONI_POST_BOOTSTRAP_PATH, content: postgresAsset(PostgresAsset.POST_BOOTSTRAP), mode: '0755' });
+  config.addFile(ROLE, { path: POSTGRES_SYNC_K3S_PASSWORD_PATH, content: postgresAsset(PostgresAsset.SYNC_K3S_PASSWORD), mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_RUNBOOK_PATH, content: renderPostgresRunbook(plan) });
   if (tls) {
     addTlsFiles(config, ROLE, tls, { ca: POSTGRES_TLS_CA_PATH, cert: POSTGRES_TLS_CERT_PATH, key: POSTGRES_TLS_KEY_PATH }, 'postgres:postgres');
@@ -120,6 +122,11 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
   config.addCommand(ROLE, `${POSTGRES_PREPARE_PATH} ${postgres.version}`);
   addEtcdMember(config, ROLE, plan, hostName, tls);
   const patronictl = `${PATRONICTL_PATH} -c ${PATRONI_CONFIG_PATH}`;
+  const paths = postgresPaths(plan);
+  const localSuperuser = `host=${paths.socketDir} port=${postgres.port} dbname=postgres user=${POSTGRES_SUPERUSER}`;
+  // A reload does not change the running Patroni's environment, and the K3s user's password lives in PostgreSQL:
+  // the primary takes a rotated one here, before the K3s servers (later in the rollout) use it.
+  const syncK3sPassword = `${POSTGRES_SYNC_K3S_PASSWORD_PATH} ${PATRONI_ENV_PATH} ${postgres.user} ${paths.binDir}/psql ${shellQuote(localSuperuser)}`;
   config.addService(ROLE, {
     unit: 'patroni',
     watches: [PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_DROP_IN_PATH, ...(tls ? [POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH] : [])],
@@ -130,6 +137,7 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
     apply: `if systemctl is-active --quiet patroni; then
   systemctl reload patroni
   ${patronictl} ${patroniEditConfigArguments(plan).join(' ')}
+  ${syncK3sPassword}
 else
   systemctl start --no-block patroni
 fi`,

@@ -9,7 +9,7 @@ import {
 import {
   ETCD_DROP_IN_PATH, ETCD_ENV_PATH, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, HAPROXY_DATASTORE_CA_PATH, PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH,
   ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ENV_PATH,
-  PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_TLS_CA_PATH,
+  PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, POSTGRES_TLS_CA_PATH,
   POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresAsset, postgresAsset, renderEtcdEnvironmentFile, renderHaproxyWriterDropIn, renderPatroniConfig, renderPostgresRunbook,
   renderPostgresWriterHaproxySections, renderWriterDownStateFile,
 } from '../../constructs/renderers';
@@ -81,6 +81,7 @@ describe('applyDatastoreRole', () => {
       // Code-unit order: upper-case RUNBOOK before the lower-case script name.
       [POSTGRES_RUNBOOK_PATH, '0644', 'root:root', text],
       [POSTGRES_PREPARE_PATH, '0755', 'root:root', text],
+      [POSTGRES_SYNC_K3S_PASSWORD_PATH, '0755', 'root:root', text],
     ]);
     expect(fileAt(config, PATRONI_CONFIG_PATH)!.content).toBe(renderPatroniConfig(plain, 'pg-node-1'));
     expect(fileAt(config, ETCD_ENV_PATH)!.content).toBe(renderEtcdEnvironmentFile(plain, 'pg-node-1'));
@@ -155,6 +156,9 @@ describe('applyDatastoreRole', () => {
     expect(patroni.apply).toContain('systemctl reload patroni');
     expect(patroni.apply).toContain(`${PATRONICTL_PATH} -c ${PATRONI_CONFIG_PATH} edit-config --force --quiet --set ttl=8 --set loop_wait=2 --set retry_timeout=3`);
     expect(patroni.apply).toContain('systemctl start --no-block patroni');
+    // A running node hands a rotated K3s password to the primary (the script acts only there), as the superuser over the socket.
+    const running = patroni.apply!.split('\nelse\n')[0];
+    expect(running).toContain(`${POSTGRES_SYNC_K3S_PASSWORD_PATH} ${PATRONI_ENV_PATH} k3s /usr/lib/postgresql/16/bin/psql 'host=/var/run/postgresql port=5432 dbname=postgres user=postgres'`);
     // The service steps are commands in the same order: etcd's before Patroni's.
     const etcdStep = config.commands.findIndex((c) => c.includes('systemctl enable etcd'));
     const patroniStep = config.commands.findIndex((c) => c.includes('systemctl enable patroni'));

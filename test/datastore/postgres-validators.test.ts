@@ -494,6 +494,38 @@ describeWithTools(['runuser', ...(existsSync(join(PG15_BIN, 'initdb')) ? [] : [`
       expect(argv).not.toContain(PASSWORD);
     });
 
+    /** postgres-sync-k3s-password.sh as the converge step runs it (as root), with an environment file holding `password`. */
+    const syncPassword = (password: string, connection = connstring()) => {
+      const envFile = join(base, 'patroni.env');
+      writeFileSync(envFile, `PATRONI_SUPERUSER_PASSWORD=Other0nly\nPKH_K3S_PASSWORD=${password}\n`, { mode: 0o600 });
+      return runAsset(PostgresAsset.SYNC_K3S_PASSWORD, [envFile, 'kine_user', join(wrapperDir, 'psql'), connection], {});
+    };
+
+    test('a rotated K3s password: the primary takes it (the new one logs in, the old one is refused); never on argv', () => {
+      const rotated = 'K3sRotated0123456789';
+      const result = syncPassword(rotated);
+      expect(result).toEqual({ status: 0, output: expect.stringContaining('user kine_user has the password of') });
+      expect(login('kine_user', 'kine', rotated)).toEqual({ status: 0, output: 'kine_user\n' });
+      expect(login('kine_user', 'kine', PASSWORD).output).toContain('password authentication failed for user "kine_user"');
+      expect(readFileSync(argvLog, 'utf8')).not.toContain(rotated);
+      expect(syncPassword(PASSWORD).status).toBe(0);
+      expect(login('kine_user', 'kine', PASSWORD).status).toBe(0);
+    });
+
+    test('the password sync does nothing where PostgreSQL does not answer (a first start) or the user does not exist yet; refuses a bad password', () => {
+      const down = syncPassword('K3sRotated0123456789', `host=${socketDir} port=${PORT + 1} dbname=postgres user=postgres`);
+      expect(down).toEqual({ status: 0, output: expect.stringContaining('PostgreSQL does not answer here yet: nothing to do') });
+      expect(login('kine_user', 'kine', PASSWORD).status).toBe(0);
+      const envFile = join(base, 'patroni.env');
+      writeFileSync(envFile, 'PKH_K3S_PASSWORD=K3sRotated0123456789\n');
+      expect(runAsset(PostgresAsset.SYNC_K3S_PASSWORD, [envFile, 'nobody_yet', join(wrapperDir, 'psql'), connstring()], {}).status).toBe(0);
+      expect(sql("SELECT count(*) FROM pg_roles WHERE rolname = 'nobody_yet'").output).toBe('0\n');
+      const bad = syncPassword('not valid');
+      expect(bad.status).not.toBe(0);
+      expect(bad.output).toContain('PKH_K3S_PASSWORD in');
+      expect(bad.output).not.toContain('not valid');
+    });
+
     test('run the way Patroni runs it: shlex.split(bootstrap.post_bootstrap) + [connstring]', () => {
       const plan = defineSite({ ...colocatedSite, postgres: { ...colocatedSite.postgres, version: 15 } });
       const command = (parse(renderPatroniConfig(plan, 'db-1'), { version: '1.1' }) as { bootstrap: { post_bootstrap: string } }).bootstrap.post_bootstrap.split(' ');

@@ -9,6 +9,8 @@ export const POSTGRES_RUNBOOK_PATH = `${POSTGRES_LIB_DIR}/postgres-RUNBOOK.md`;
 export const POSTGRES_PREPARE_PATH = `${POSTGRES_LIB_DIR}/postgres-prepare.sh`;
 /** The script Patroni runs once after initializing the cluster (asset `patroni-post-bootstrap.sh`). */
 export const PATRONI_POST_BOOTSTRAP_PATH = `${POSTGRES_LIB_DIR}/patroni-post-bootstrap.sh`;
+/** Sets the K3s user's password on the primary after Patroni's environment file changed (asset `postgres-sync-k3s-password.sh`). */
+export const POSTGRES_SYNC_K3S_PASSWORD_PATH = `${POSTGRES_LIB_DIR}/postgres-sync-k3s-password.sh`;
 /** Patroni's ExecStartPre (asset `etcd-wait-ready.sh`). */
 export const ETCD_WAIT_READY_PATH = `${POSTGRES_LIB_DIR}/etcd-wait-ready.sh`;
 /** etcd's ExecStartPre (asset `etcd-initial-state.sh`): a new or a rebuilt member's ETCD_INITIAL_CLUSTER_STATE. */
