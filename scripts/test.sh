@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite. As root, installs the Debian validators the suites run (haproxy, keepalived, bind9,
-# cloud-init, shellcheck, PostgreSQL, Patroni, etcd, iproute2, OpenSSH, Prometheus and its exporters) when missing; elsewhere the suites that need them report as
+# cloud-init, shellcheck, PostgreSQL, Patroni, etcd, iproute2, OpenSSH, Prometheus and its exporters, sudo and the QEMU guest agent for the VM labs) when missing; elsewhere the suites that need them report as
 # skipped, naming the missing tool. Writes jest's JSON results to test-results/jest*.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHECKPOINT_DISABLE=1 DISABLE_VERSION_CHECK=1
 
-required_commands=(haproxy keepalived named named-checkconf named-checkzone dig cloud-init shellcheck ip killall curl openssl nsenter unshare sshd ssh-keygen patroni etcd etcdctl promtool amtool prometheus prometheus-node-exporter prometheus-bind-exporter rclone pgbackrest jq)
+required_commands=(haproxy keepalived named named-checkconf named-checkzone dig cloud-init shellcheck ip killall curl openssl nsenter unshare sshd ssh-keygen patroni etcd etcdctl promtool amtool prometheus prometheus-node-exporter prometheus-bind-exporter rclone pgbackrest jq sudo qemu-ga)
 postgres_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 missing=()
 for command in "${required_commands[@]}"; do
@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing the validators (missing: ${missing[*]})"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      haproxy keepalived bind9 bind9-utils cloud-init shellcheck postgresql patroni etcd-server etcd-client iproute2 psmisc curl openssl util-linux bind9-dnsutils openssh-server openssh-client prometheus prometheus-alertmanager prometheus-node-exporter prometheus-bind-exporter rclone pgbackrest jq >/dev/null
+      haproxy keepalived bind9 bind9-utils cloud-init shellcheck postgresql patroni etcd-server etcd-client iproute2 psmisc curl openssl util-linux bind9-dnsutils openssh-server openssh-client prometheus prometheus-alertmanager prometheus-node-exporter prometheus-bind-exporter rclone pgbackrest jq sudo qemu-guest-agent >/dev/null
   else
     echo "not root: suites needing ${missing[*]} will be reported as skipped"
   fi

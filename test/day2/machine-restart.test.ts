@@ -1,9 +1,8 @@
 import { spawn } from 'child_process';
-import { IncomingMessage, Server, ServerResponse, createServer } from 'http';
-import { AddressInfo } from 'net';
 import { HostKind, SiteSpec, defineSite } from '../../constructs';
 import { compareSyntheses, formatChangeReport } from '../../constructs/tf';
 import prod from '../../sites/prod';
+import { ProxmoxApiStandin } from '../support/proxmox-api-standin';
 import { logicalIdOf, resourcesByPath, synthSite } from '../support/synth';
 
 // A VM's memory, cores or cloud-init network change is left pending by the provider (reboot_after_update = false)
@@ -104,57 +103,6 @@ describe('machine changes restart VMs in their rollout slot, never in the provid
     expect(order[order.length - 1]).toBe(defineSite(prod).hosts.filter((h) => containers.includes(h.name)).sort((a, b) => a.name.localeCompare(b.name))[0].name);
   });
 });
-
-/** A Proxmox API stand-in on loopback: the three calls the restart step makes, recorded. */
-class ProxmoxApiStandin {
-  public readonly calls: { method: string; path: string; authorization?: string }[] = [];
-  public pending: { key: string; value?: string; pending?: string; delete?: number }[] = [];
-  /** What the reboot task ends with, or undefined: it never ends. */
-  public taskOutcome: string | undefined = 'OK';
-  public rejectToken = false;
-  /** The reboot task ends OK but Proxmox still reports the changes pending. */
-  public keepPending = false;
-  private server?: Server;
-
-  public async start(): Promise<string> {
-    this.server = createServer((request, response) => this.handle(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  public async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = decodeURIComponent(request.url ?? '');
-    this.calls.push({ method: request.method ?? '', path, authorization: request.headers.authorization });
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    };
-    if (this.rejectToken) {
-      return reply(401, { data: null, message: 'authentication failure' });
-    }
-    const vm = /^\/api2\/json\/nodes\/pve2\/qemu\/205\/(pending|status\/reboot)$/.exec(path);
-    if (vm?.[1] === 'pending' && request.method === 'GET') {
-      return reply(200, { data: [{ key: 'name', value: 'cp-05' }, ...this.pending] });
-    }
-    if (vm?.[1] === 'status/reboot' && request.method === 'POST') {
-      return reply(200, { data: 'UPID:pve2:0001A2B3:00C0FFEE:67543210:qmreboot:205:root@pam!terraform:' });
-    }
-    if (/^\/api2\/json\/nodes\/pve2\/tasks\/UPID:pve2:0001A2B3:00C0FFEE:67543210:qmreboot:205:root@pam!terraform:\/status$/.test(path)) {
-      if (this.taskOutcome === undefined) {
-        return reply(200, { data: { status: 'running', upid: 'x' } });
-      }
-      if (this.taskOutcome === 'OK' && !this.keepPending) {
-        this.pending = [];
-      }
-      return reply(200, { data: { status: 'stopped', exitstatus: this.taskOutcome } });
-    }
-    return reply(404, { data: null });
-  }
-}
 
 /** The synthesized local-exec command (Terraform's template escapes undone) run as Terraform runs it: `/bin/sh -c`. */
 function runRestartStep(endpoint: string, overrides: Record<string, string> = {}): Promise<{ code: number; output: string }> {

@@ -1,7 +1,7 @@
 import { SiteSpec } from '../../constructs';
 import { LAB_VIP } from '../failover/lab';
 import { describeWithTools } from '../support/tools';
-import { MachineRun } from './machine-lab';
+import { MachineRun, sharedVipSpans } from './machine-lab';
 import { rollingSiteSpec } from './rolling-site';
 
 // Moving a load balancer container to another Proxmox node: Proxmox cannot migrate a container live, so the move is
@@ -75,8 +75,9 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter'
       expect({ status: result.status, tail: result.output.slice(-3000) }).toEqual({ status: 0, tail: expect.stringContaining('Apply complete!') });
       expect(events).toEqual(['destroy lb-1', 'destroy-done lb-1', 'create lb-1']);
       expect(machines.run.lab.daemonLog(machines.run.loadBalancers.get('lb-1')!, 'keepalived')).toMatch(new RegExp(`keepalived-handover: ${LAB_VIP.replace(/\./g, '\\.')} handed over\\n[\\s\\S]*$`));
-      // Never two holders; the VIP ends on lb-1 again (it preempts once its HAProxy runs).
-      expect(seen.holders.filter((holders) => holders.length > 1)).toEqual([]);
+      // The VIP ends on lb-1 again (it preempts once its HAProxy runs).
+      // Two holders only for a moment of a handover (the next holder announces the VIP before the old one drops it).
+      expect(sharedVipSpans(seen.vipChanges, Date.now()).filter((ms) => ms > 500)).toEqual([]);
       expect(await machines.run.lab.network.waitFor(() => machines.run.lab.network.vipHolders([...machines.run.loadBalancers.values()], LAB_VIP).join() === 'lb-1', 30_000)).toBe(true);
       // Only a connection in flight as the client switches to the new holder's MAC can fail: a few, at the move.
       expect(seen.probes).toBeGreaterThan(50);

@@ -3,6 +3,7 @@ import { join } from 'path';
 import { SiteSpec } from '../../constructs';
 import { LOAD_BALANCERS } from '../failover/configs';
 import { StandinHome, createStandinHome } from '../support/terraform-cli';
+import { VipChange } from './lab';
 import { RollingChange, RollingRun, rollingSiteSpec } from './rolling-site';
 
 /**
@@ -78,4 +79,13 @@ export class MachineRun {
 
 function withLoadBalancerMemory(spec: SiteSpec, memoryMiB: number): SiteSpec {
   return { ...spec, hosts: spec.hosts.map((host) => (LOAD_BALANCERS.some((lb) => lb.name === host.name) ? { ...host, size: { ...host.size, memoryMiB } } : host)) };
+}
+
+/**
+ * How long the VIP was on more than one host at a time, each time (ms). A handover is a preemption: the next holder
+ * adds the address and announces it before the old one, hearing its advert, drops it, so a watch polling every 50 ms
+ * may see both for a moment; a split brain would last.
+ */
+export function sharedVipSpans(changes: readonly VipChange[], end: number): number[] {
+  return changes.flatMap((change, i) => (change.holders.length > 1 ? [(changes[i + 1]?.t ?? end) - change.t] : []));
 }

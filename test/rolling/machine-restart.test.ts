@@ -4,7 +4,7 @@ import { LOAD_BALANCERS } from '../failover/configs';
 import { LAB_VIP } from '../failover/lab';
 import { describeWithTools } from '../support/tools';
 import { shellcheck } from '../support/validators';
-import { MachineRun } from './machine-lab';
+import { MachineRun, sharedVipSpans } from './machine-lab';
 
 // Resizing the three load balancers (containers) of a site with machines: the stand-in bpg/proxmox provider acts
 // out each container's restart on its lab host (guest-hook.sh: a clean reboot of the host's real HAProxy and
@@ -67,15 +67,16 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter'
         const gated = journal.filter((entry) => entry.host === host && entry.t > done.t && (!next || entry.t < next.t));
         expect({ host, converged: gated.length > 0 }).toEqual({ host, converged: true });
       }
-      // Never two holders; the VIP ends where it began.
-      expect(seen.holders.filter((holders) => holders.length > 1)).toEqual([]);
+      // The VIP ends where it began.
+      // Two holders only for a moment of a handover (the next holder announces the VIP before the old one drops it).
+      expect(sharedVipSpans(seen.vipChanges, Date.now()).filter((ms) => ms > 500)).toEqual([]);
       expect(seen.holders[seen.holders.length - 1]).toEqual(['lb-1']);
       // Only the holder's restart moves the VIP, both times in its slot: away before its Keepalived stops (the
       // handover: a preemption by lb-2 while lb-1 still holds the address and serves), back when it preempts again.
       const holderSlot = { from: events.find((e) => e.event === 'restart' && e.host === 'lb-1')!.t, to: events.find((e) => e.event === 'restart-done' && e.host === 'lb-1')!.t + 10_000 };
-      // (The watch may see the address on no host for a moment between the holders: that is part of a move.)
+      // (The watch may see the address on no host, or on both, for a moment between the holders: part of a move.)
       const changes = seen.vipChanges.slice(1);
-      expect(changes.filter((change) => change.holders.length > 0).length).toBeLessThanOrEqual(2);
+      expect(changes.filter((change) => change.holders.length === 1).length).toBeLessThanOrEqual(2);
       expect(changes.filter((change) => change.t < holderSlot.from || change.t > holderSlot.to)).toEqual([]);
       expect(run.lab.daemonLog(run.loadBalancers.get('lb-1')!, 'keepalived')).toContain(`keepalived-handover: ${LAB_VIP} handed over`);
       // The two other restarts fail no probe. At the holder's moves only a connection in flight as the client
