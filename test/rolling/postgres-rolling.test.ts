@@ -1,54 +1,13 @@
 import { defineSite } from '../../constructs';
-import { PATRONI_CONFIG_PATH, etcdctlCommand } from '../../constructs/renderers';
-import { installedPostgresVersion } from '../datastore/harness';
+import { etcdctlCommand } from '../../constructs/renderers';
 import { describeWithTools } from '../support/tools';
-import { LabHost } from './lab';
-import { startProbeLoop } from './probe-loop';
-import { PG_NODES, PG_VIP, PG_WITNESS, POSTGRES_K3S_PASSWORD, RollingRun, orderOf, postgresSiteSpec } from './rolling-site';
+import { POSTGRES_VERSION as VERSION, patronictl, postmasterPid, roles, sleep, startWriter as startWriterOn, writerSql as writerSqlOn } from './postgres-lab';
+import { PG_NODES, PG_WITNESS, RollingRun, orderOf, postgresSiteSpec } from './rolling-site';
 
-const VERSION = installedPostgresVersion() ?? 15;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The writer endpoint's port, from the site plan (set once the lab's hosts exist). */
 let writerPort = 0;
-
-/** Runs psql as the K3s user through the writer endpoint from the client namespace; resolves with its output, or undefined on failure. */
-async function writerSql(run: RollingRun, sql: string): Promise<string | undefined> {
-  const { status, stdout } = await run.lab.runInClient([`/usr/lib/postgresql/${VERSION}/bin/psql`, '-XAtq', '-v', 'ON_ERROR_STOP=1',
-    '-h', PG_VIP, '-p', String(writerPort), '-U', 'k3s', '-d', 'k3s', '-c', sql], { PGPASSWORD: POSTGRES_K3S_PASSWORD, PGCONNECT_TIMEOUT: '2' });
-  return status === 0 ? stdout.trim() : undefined;
-}
-
-/** Writes a row through the writer endpoint every `everyMs` until stopped; records every acknowledged id and every failure. */
-function startWriter(run: RollingRun, everyMs = 100, maxWrites = 3000) {
-  const acknowledged: number[] = [];
-  let failed = 0;
-  const loop = startProbeLoop(async (id) => {
-    if ((await writerSql(run, `INSERT INTO rolling_probe (id) VALUES (${id})`)) !== undefined) {
-      acknowledged.push(id);
-    } else {
-      failed += 1;
-    }
-  }, everyMs, maxWrites);
-  return {
-    stop: async () => {
-      await loop.stop();
-      return { acknowledged, failed };
-    },
-  };
-}
-
-/** The postmaster's PID on a host (the first line of postmaster.pid in the data directory Patroni manages). */
-const postmasterPid = (run: RollingRun, host: LabHost) => run.lab.readHostFile(host, `/var/lib/postgresql/${VERSION}/main/postmaster.pid`)?.split('\n')[0];
-const patronictl = (run: RollingRun, host: LabHost, args: string) => run.lab.exec(host, `patronictl -c ${PATRONI_CONFIG_PATH} ${args}`);
-
-/** The members' roles as `patronictl list` reports them (name → role), or an empty map when it fails. */
-function roles(run: RollingRun, host: LabHost): Map<string, string> {
-  const result = patronictl(run, host, 'list --format json');
-  if (result.status !== 0) {
-    return new Map();
-  }
-  return new Map((JSON.parse(result.stdout) as { Member: string; Role: string }[]).map((m) => [m.Member, m.Role]));
-}
+const writerSql = (run: RollingRun, sql: string) => writerSqlOn(run, writerPort, sql);
+const startWriter = (run: RollingRun) => startWriterOn(run, writerPort);
 
 describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster', '/usr/bin/patroni', 'etcd', 'etcdctl', 'ip', 'nsenter', 'unshare', 'ssh-keygen'],
   'rolling update with the real Terraform CLI: Patroni and etcd on the datastore, a setting change, writes keep working', () => {

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { shellQuote } from '../../cloud-init/shell-quote';
 import { ETCD_DATA_DIR, etcdClientUrl, etcdPeerUrl, etcdctlTlsOptions } from '../../renderers/postgres';
 import { SitePlan } from '../../site/plan';
+import { rolloutOrder } from '../../site/rollout';
 import { ConvergeConnection, sshConnection, sudoFor } from './host-converge';
 import { escapeTerraformTemplate } from '../terraform-template';
 
@@ -15,7 +16,10 @@ export interface DatastoreMemberRejoinProps {
   /** Another etcd member, which stays: the step runs there. */
   readonly via: string;
   readonly viaConnection: ConvergeConnection;
-  /** What must exist while it runs: that member's machine. */
+  /**
+   * What must exist while it runs: that member's machine. Kept only when `via` converges before `member` in the
+   * rollout (see {@link rejoinWaitsFor}).
+   */
   readonly after: readonly TerraformResource[];
 }
 
@@ -46,7 +50,7 @@ export class DatastoreMemberRejoin extends Construct {
     ].join(' ');
     const args = [props.member, etcdPeerUrl(tls, host.ip), etcdClientUrl(tls, host.ip)].map(shellQuote).join(' ');
     this.resource = new DataResource(this, 'Resource', {
-      dependsOn: [...props.after],
+      dependsOn: rejoinWaitsFor(site, props.member, props.via, props.after),
       triggersReplace: { member: props.member, generation: host.generation },
       connection: sshConnection(props.viaConnection),
       provisioners: [{
@@ -56,4 +60,16 @@ export class DatastoreMemberRejoin extends Construct {
       }],
     });
   }
+}
+
+/**
+ * What the rejoin may wait for: `after` (the machine of `via`) only when `via` converges before `member` in the
+ * rollout. A later member's container waits for `member`'s converge step (its restarts keep the rollout order), and
+ * that step waits for `member`'s new machine, which waits for the rejoin: depending on it would be a cycle
+ * (Terraform refused the rebuild of the witness, first in the rollout, with "Error: Cycle"). The machine of `via`
+ * exists then anyway: only one member is rebuilt per apply.
+ */
+export function rejoinWaitsFor(site: SitePlan, member: string, via: string, after: readonly TerraformResource[]): TerraformResource[] {
+  const order = rolloutOrder(site).map((step) => step.host);
+  return order.indexOf(via) < order.indexOf(member) ? [...after] : [];
 }
