@@ -3,6 +3,7 @@ import { join } from 'path';
 import { SiteSpec } from '../../constructs';
 import { LOAD_BALANCERS } from '../failover/configs';
 import { StandinHome, createStandinHome } from '../support/terraform-cli';
+import { ConvergeDeadlines } from '../../constructs/cloud-init/render-converge';
 import { VipChange } from './lab';
 import { RollingChange, RollingRun, rollingSiteSpec } from './rolling-site';
 
@@ -55,9 +56,9 @@ export class MachineRun {
     this.run.useStandinProviders({ ...this.env, PKH_GUEST_DESTROY_ALLOWED: allowed ? '1' : '0' });
   }
 
-  /** Synthesizes `spec` with machines (every SSH host of the lab a container or VM the stack creates). */
-  public synthSpec(spec: SiteSpec): void {
-    this.run.synthSpec(spec, undefined, { machines: true });
+  /** Synthesizes `spec` with machines (every SSH host of the lab a container or VM the stack creates), with `deadlines` if given. */
+  public synthSpec(spec: SiteSpec, deadlines?: Partial<ConvergeDeadlines>): void {
+    this.run.synthSpec(spec, deadlines, { machines: true });
   }
 
   /** Synthesizes the site with machines, the load balancers' containers at `memoryMiB`. */

@@ -1,43 +1,19 @@
-import { copyFileSync, readFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import { join } from 'path';
-import { HostKind, SiteSpec, defineSite } from '../../constructs';
+import { defineSite } from '../../constructs';
 import { LOAD_BALANCERS } from '../failover/configs';
 import { LAB_VIP } from '../failover/lab';
 import { ProxmoxApiStandin } from '../support/proxmox-api-standin';
 import { describeWithTools } from '../support/tools';
 import { shellcheck } from '../support/validators';
-import { LabHost, RollingLab } from './lab';
 import { MachineRun } from './machine-lab';
-import { rollingSiteSpec } from './rolling-site';
+import { actOutFirstBoot, vmSpec } from './vm-lab';
 
 // Moving a load balancer VM to another Proxmox node with the real Terraform CLI: a `proxmoxNode` change of a VM is a
 // live migration (`migrate = true`, BEHAVIOUR.md: vm.go ForceNewIf 1781-1790, migration 7820-7836), which the
 // stand-in bpg/proxmox acts out on the lab host (guest-hook.sh: the host keeps running). The VM's converge step asks
 // the Proxmox API for pending changes first (proxmox-restart-pending.sh, run where Terraform runs): a stand-in of
 // that API listens on loopback of the lab's client namespace, where Terraform runs.
-
-/** The load balancers as VMs on the given Proxmox nodes, the restart step pointed at the API stand-in's `endpoint`. */
-function vmSpec(hosts: ReadonlyMap<string, LabHost>, endpoint: string, nodes: Readonly<Record<string, string>>): SiteSpec {
-  const spec = rollingSiteSpec(hosts, { extraServers: 0, healthCheckFall: 2 });
-  return {
-    ...spec,
-    // The stand-in's certificate is self-signed: the restart step skips verification (curl -k), as the provider would.
-    proxmox: { ...spec.proxmox, endpoint: `${endpoint}/`, insecureTls: true },
-    hosts: spec.hosts.map((host) => (hosts.has(host.name) ? { ...host, kind: HostKind.VM, proxmoxNode: nodes[host.name] } : host)),
-  };
-}
-
-/**
- * Acts out a VM's first boot on a lab host (vm-first-boot.sh): the lab runs no cloud-init, and a VM's converge step
- * logs in as the site's admin user and waits for cloud-init to have finished.
- */
-function actOutFirstBoot(lab: RollingLab, host: LabHost, adminUser: string): void {
-  copyFileSync(join(__dirname, 'vm-first-boot.sh'), join(`/proc/${host.initPid}/root`, 'tmp/vm-first-boot.sh'));
-  const booted = lab.exec(host, `sh /tmp/vm-first-boot.sh ${adminUser} '${lab.publicKey}'`);
-  if (booted.status !== 0) {
-    throw new Error(`${host.name}: acting out the VM's first boot failed: ${booted.stderr}`);
-  }
-}
 
 describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'curl', 'sudo', 'useradd', 'qemu-ga', 'shellcheck'],
   'machine moves with the real Terraform CLI: a load balancer VM migrated to another Proxmox node, the VIP served throughout', () => {

@@ -5,10 +5,13 @@
 # --wait` reads /run/cloud-init/status.json and result.json). The lab's systemctl stand-in knows no unit of the VM
 # image itself (the guest agent, timesyncd, which a VM's base role enables or restarts): a systemctl ahead of it in
 # PATH (/usr/local/bin is the host's own) takes those as the image's units that run, and passes on everything else.
-# Usage: vm-first-boot.sh ADMIN_USER ADMIN_PUBLIC_KEY
+# With CLOUD_INIT `running` the first boot never ends (cloud-init's last stage started, never finished): what a
+# VM whose first boot hangs looks like to the converge step.
+# Usage: vm-first-boot.sh ADMIN_USER ADMIN_PUBLIC_KEY [done|running]
 set -eu
 user=$1
 key=$2
+cloud_init=${3:-done}
 id -u "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
 # No password, but not locked ("!"): the lab's sshd runs without PAM, and then refuses locked accounts.
 usermod -p '*' "$user"
@@ -22,9 +25,16 @@ printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$user" >"/etc/sudoers.d/90-cloud-init-$use
 chmod 0440 "/etc/sudoers.d/90-cloud-init-$user"
 mkdir -p /run/cloud-init
 stage='{"errors": [], "start": 1.0, "finished": 2.0}'
-printf '{"v1": {"datasource": "DataSourceNoCloud", "stage": null, "init-local": %s, "init": %s, "modules-config": %s, "modules-final": %s}}\n' \
-  "$stage" "$stage" "$stage" "$stage" >/run/cloud-init/status.json
-printf '{"v1": {"datasource": "DataSourceNoCloud", "errors": []}}\n' >/run/cloud-init/result.json
+if [ "$cloud_init" = running ]; then
+  final='{"errors": [], "start": 3.0, "finished": null}'
+  printf '{"v1": {"datasource": "DataSourceNoCloud", "stage": "modules-final", "init-local": %s, "init": %s, "modules-config": %s, "modules-final": %s}}\n' \
+    "$stage" "$stage" "$stage" "$final" >/run/cloud-init/status.json
+  rm -f /run/cloud-init/result.json
+else
+  printf '{"v1": {"datasource": "DataSourceNoCloud", "stage": null, "init-local": %s, "init": %s, "modules-config": %s, "modules-final": %s}}\n' \
+    "$stage" "$stage" "$stage" "$stage" >/run/cloud-init/status.json
+  printf '{"v1": {"datasource": "DataSourceNoCloud", "errors": []}}\n' >/run/cloud-init/result.json
+fi
 cat >/usr/local/bin/systemctl <<'SHIM'
 #!/bin/sh
 # The VM image's own units on a rolling-lab host that stands for a VM (vm-first-boot.sh); the rest to the stand-in.
