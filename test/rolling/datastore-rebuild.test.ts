@@ -1,16 +1,15 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { defineSite } from '../../constructs';
-import { ETCD_DATA_DIR, etcdClientUrl, etcdctlCommand } from '../../constructs/renderers';
+import { etcdClientUrl } from '../../constructs/renderers';
 import { describeWithTools } from '../support/tools';
 import { shellcheck } from '../support/validators';
 import { LabHost } from './lab';
-import { MachineRun } from './machine-lab';
 import {
-  POSTGRES_DATA_DIR, POSTGRES_VERSION, localSql, patroniMembers, patronictl, roles, sleep, startWriter, waitUntil, writerSql,
+  DATASTORE_HOSTS, DATASTORE_LEADER, DATASTORE_REPLICA, DatastoreLab, POSTGRES_DATA_DIR, POSTGRES_VERSION, localSql, patroniMembers, roles,
 } from './postgres-lab';
 import { startProbeLoop } from './probe-loop';
-import { PG_NODES, PG_WITNESS, RollingRun, postgresSiteSpec } from './rolling-site';
+import { PG_WITNESS, RollingRun } from './rolling-site';
 
 // Rebuilding a datastore etcd member for real (issue 18): the datastore site (Patroni on pg-1 and pg-2, the etcd
 // witness on pg-witness) synthesized WITH machines, applied by the real Terraform CLI with the stand-in providers,
@@ -18,9 +17,9 @@ import { PG_NODES, PG_WITNESS, RollingRun, postgresSiteSpec } from './rolling-si
 // create as the same, now empty, host. A `generation` bump must replace the etcd member (DatastoreRejoin), let the
 // new machine's etcd join as `existing`, Patroni re-clone the replica, and lose no acknowledged write.
 
-const HOSTS = [...PG_NODES, PG_WITNESS];
-const REPLICA = 'pg-2';
-const LEADER = 'pg-1';
+const HOSTS = DATASTORE_HOSTS;
+const REPLICA = DATASTORE_REPLICA;
+const LEADER = DATASTORE_LEADER;
 /** A file put in the replica's data directory before its rebuild: a re-created data directory does not have it. */
 const MARKER = `${POSTGRES_DATA_DIR}/rebuild-marker`;
 
@@ -56,63 +55,11 @@ function startQuorumProbe(run: RollingRun, endpoint: string) {
 
 describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster', '/usr/bin/patroni', 'etcd', 'etcdctl', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'runuser', 'shellcheck'],
   'rebuilding datastore etcd members with the real Terraform CLI: a Patroni replica and the etcd witness, while a client writes', () => {
-    let machines: MachineRun;
+    let lab: DatastoreLab;
     let run: RollingRun;
-    let writerPort = 0;
-    /** Rebuilds so far: each one's writer writes its own id range. */
-    let rebuilds = 0;
-    const host = (name: string) => run.loadBalancers.get(name)!;
-    const spec = (generations: Readonly<Record<string, number>>) => {
-      const base = postgresSiteSpec(run.loadBalancers, POSTGRES_VERSION, true);
-      return { ...base, hosts: base.hosts.map((h) => (generations[h.name] ? { ...h, generation: generations[h.name] } : h)) };
-    };
-    const etcdctlOn = (name: string) => etcdctlCommand(defineSite(spec({})), name);
-
-    /** Every row id of rolling_probe on a datastore node (read locally), or undefined when the query fails. */
-    const storedIds = (name: string) => {
-      const out = localSql(run, host(name), 'SELECT id FROM rolling_probe');
-      return out === undefined ? undefined : new Set(out.split('\n').filter(Boolean).map(Number));
-    };
-
-    /** The leader's view of a replica's WAL stream (`state|sync_state` in pg_stat_replication; Patroni names it after the member). */
-    const replicationOf = (name: string) => localSql(run, host(LEADER), `SELECT state || '|' || sync_state FROM pg_stat_replication WHERE application_name = '${name}'`);
-
-    /**
-     * Applies `generations` (a rebuild) while the writer writes (and `whileApplying` watches), then waits until the
-     * replica streams again; returns the apply, when the replica streamed again, the writes, the watch's result and
-     * the guest events.
-     */
-    async function rebuild<Watched>(generations: Readonly<Record<string, number>>, whileApplying?: () => { stop(): Promise<Watched> }) {
-      rebuilds += 1;
-      const writer = startWriter(run, writerPort, { firstId: rebuilds * 100_000 });
-      const side = whileApplying?.();
-      const since = Date.now();
-      machines.expectRebuilds(true);
-      machines.synthSpec(spec(generations));
-      const result = await run.apply();
-      machines.expectRebuilds(false);
-      // The replica streams as the synchronous standby again, in PostgreSQL and in Patroni's view (its sync key in
-      // etcd follows a moment later), while the writer still writes; bounded.
-      const streaming = await waitUntil(() => replicationOf(REPLICA) === 'streaming|sync' && roles(run, host(LEADER)).get(REPLICA) === 'Sync Standby', 180_000);
-      const streamingAgain = Date.now();
-      await sleep(1000);
-      const written = await writer.stop();
-      const sideResult = await side?.stop();
-      return { result, streaming, streamingAgain, written, sideResult, events: machines.events(since) };
-    }
-
-    /** Every acknowledged write is on the leader and on the replica (once it caught up, bounded); the ids missing on each. */
-    async function lostWrites(acknowledged: readonly number[]) {
-      let missing: Record<string, number[]> = {};
-      await waitUntil(() => {
-        missing = Object.fromEntries([LEADER, REPLICA].map((name) => {
-          const ids = storedIds(name);
-          return [name, ids === undefined ? [...acknowledged] : acknowledged.filter((id) => !ids.has(id))];
-        }));
-        return Object.values(missing).every((ids) => ids.length === 0);
-      }, 60_000);
-      return missing;
-    }
+    const host = (name: string) => lab.host(name);
+    const etcdctlOn = (name: string) => lab.etcdctlOn(name);
+    const replicationOf = (name: string) => lab.replicationOf(name);
 
     function report(name: string, ms: number, written: { acknowledged: number[]; failed: number }, lost: Record<string, number[]>) {
       const lostCount = Math.max(...Object.values(lost).map((ids) => ids.length));
@@ -124,35 +71,12 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
         const checked = shellcheck(readFileSync(join(__dirname, script), 'utf8'));
         expect({ script, ok: checked.ok, output: checked.output }).toEqual({ script, ok: true, output: '' });
       }
-      machines = await MachineRun.start({ sshHosts: HOSTS, wipe: [POSTGRES_DATA_DIR, ETCD_DATA_DIR] });
-      run = machines.run;
-      writerPort = defineSite(spec({})).postgres!.writerPort;
-      // As on a machine where the postgresql package was just installed: Debian's default cluster runs.
-      for (const node of PG_NODES) {
-        expect(run.lab.exec(host(node.name), `systemctl start postgresql@${POSTGRES_VERSION}-main`)).toMatchObject({ status: 0 });
-      }
-      machines.synthSpec(spec({}));
-      await run.init();
-      const first = await run.apply();
-      if (first.status !== 0) {
-        throw new Error(`first apply failed:\n${first.output.slice(-6000)}`);
-      }
-      expect(machines.events().filter((e) => e.event === 'create').map((e) => e.host).sort()).toEqual(HOSTS.map((h) => h.name).sort());
-      // The first apply configures pg-1 first: it bootstraps and leads, pg-2 follows as the synchronous standby.
-      const settled = await waitUntil(() => {
-        const members = roles(run, host(LEADER));
-        return members.get(LEADER) === 'Leader' && members.get(REPLICA) === 'Sync Standby';
-      }, 180_000);
-      if (!settled) {
-        for (const h of run.loadBalancers.values()) {
-          console.log(`${h.name}: patronictl list: ${patronictl(run, h, 'list').stdout}\npatroni log: ${run.lab.daemonLog(h, 'patroni').slice(-3000)}`);
-        }
-      }
-      expect(Object.fromEntries(roles(run, host(LEADER)))).toEqual({ [LEADER]: 'Leader', [REPLICA]: 'Sync Standby' });
-      expect(await waitUntil(async () => (await writerSql(run, writerPort, 'CREATE TABLE IF NOT EXISTS rolling_probe (id integer PRIMARY KEY)')) === '', 30_000)).toBe(true);
+      // The first apply creates the three machines; pg-1 leads, pg-2 is its synchronous standby (or it throws).
+      lab = await DatastoreLab.start();
+      run = lab.run;
     }, 900_000);
     afterAll(async () => {
-      await machines?.stop();
+      await lab?.stop();
     }, 60_000);
 
     test(`rebuild ${REPLICA} (the synchronous standby; ${LEADER} leads): its etcd member is replaced, Patroni re-clones it, no acknowledged write is lost`, async () => {
@@ -162,7 +86,7 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
       expect(run.lab.exec(host(REPLICA), `touch ${MARKER}`)).toMatchObject({ status: 0 });
       const systemIdentifier = localSql(run, host(LEADER), 'SELECT system_identifier FROM pg_control_system()');
 
-      const { result, streaming, streamingAgain, written, events } = await rebuild({ [REPLICA]: 2 });
+      const { result, streaming, streamingAgain, written, events } = await lab.rebuild({ [REPLICA]: 2 });
       expect({ status: result.status, tail: result.output.slice(-3000) }).toEqual({ status: 0, tail: expect.stringContaining('Apply complete!') });
       expect(events.filter((e) => !e.event.endsWith('-done')).map((e) => `${e.event} ${e.host}`)).toEqual([`destroy ${REPLICA}`, `create ${REPLICA}`]);
       expect(result.output).toContain(`${REPLICA}: the previous machine's etcd member is replaced`);
@@ -186,7 +110,7 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
       expect(run.lab.readHostFile(host(REPLICA), `${POSTGRES_DATA_DIR}/backup_label.old`)).toContain('LABEL: pg_basebackup');
       expect(localSql(run, host(REPLICA), 'SELECT system_identifier FROM pg_control_system()')).toBe(systemIdentifier);
 
-      const lost = await lostWrites(written.acknowledged);
+      const lost = await lab.lostWrites(written.acknowledged);
       report(REPLICA, result.ms, written, lost);
       expect(written.acknowledged.length).toBeGreaterThan(10);
       expect(lost).toEqual({ [LEADER]: [], [REPLICA]: [] });
@@ -201,9 +125,9 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
 
     test(`rebuild ${PG_WITNESS.name} (the etcd witness): its member is replaced, etcd keeps quorum throughout, no acknowledged write is lost`, async () => {
       const before = etcdMembers(run, host(LEADER), etcdctlOn(LEADER));
-      const plan = defineSite(spec({}));
+      const plan = defineSite(lab.spec({}));
       const leaderEndpoint = etcdClientUrl(plan.postgres!.tls, host(LEADER).ip);
-      const { result, written, sideResult, events } = await rebuild({ [REPLICA]: 2, [PG_WITNESS.name]: 2 }, () => startQuorumProbe(run, leaderEndpoint));
+      const { result, written, sideResult, events } = await lab.rebuild({ [REPLICA]: 2, [PG_WITNESS.name]: 2 }, () => startQuorumProbe(run, leaderEndpoint));
       const quorum = sideResult!;
       expect({ status: result.status, tail: result.output.slice(-3000) }).toEqual({ status: 0, tail: expect.stringContaining('Apply complete!') });
       expect(events.filter((e) => !e.event.endsWith('-done')).map((e) => `${e.event} ${e.host}`)).toEqual([`destroy ${PG_WITNESS.name}`, `create ${PG_WITNESS.name}`]);
@@ -217,7 +141,7 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
       expect(quorum.probes).toBeGreaterThan(10);
       expect(quorum.failures).toEqual([]);
 
-      const lost = await lostWrites(written.acknowledged);
+      const lost = await lab.lostWrites(written.acknowledged);
       report(PG_WITNESS.name, result.ms, written, lost);
       expect(written.acknowledged.length).toBeGreaterThan(10);
       // The witness holds no PostgreSQL: Patroni keeps its leader and synchronous commit, so no write fails either.

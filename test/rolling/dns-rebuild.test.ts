@@ -1,58 +1,22 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { SiteSpec, defineSite } from '../../constructs';
-import { ACCEPT_UNSAFE_ENV, UnsafeChangeError, unsafeChangeId } from '../../constructs/core';
-import { renderBind9Zones } from '../../constructs/renderers/bind9';
 import { describeWithTools } from '../support/tools';
 import { shellcheck } from '../support/validators';
+import { DNS_PRIMARY as PRIMARY, DNS_SECONDARY as SECONDARY, ZoneFile, rebuildSpec, startDnsRebuildLab, synthAcceptingUnsafe } from './dns-lab';
 import { startDnsProbe } from './dns-probe';
 import { LabHost } from './lab';
 import { MachineRun } from './machine-lab';
 import { startProbeLoop } from './probe-loop';
-import { DNS_SERVERS, dnsSiteSpec } from './rolling-site';
+import { DNS_SERVERS } from './rolling-site';
 
 // Rebuilding the Bind9 secondary of a site with machines: `generation: 2` on dns-2 makes Terraform replace its
 // container; the stand-in bpg/proxmox provider acts the destroy out on the lab host (guest-destroy.sh: named stopped,
 // the zone files wiped) and the create, then the converge step installs the secondary again. The primary keeps
 // answering throughout, so a client with both resolvers never goes unanswered.
 
-const [PRIMARY, SECONDARY] = DNS_SERVERS;
-
-/** The DNS site with its two Bind9 servers as containers the stack creates, dns-2 at `secondaryGeneration`. */
-function rebuildSpec(hosts: ReadonlyMap<string, LabHost>, secondaryGeneration: number): SiteSpec {
-  const spec = dnsSiteSpec(hosts, 0);
-  return { ...spec, hosts: spec.hosts.map((host) => (host.name === SECONDARY.name ? { ...host, generation: secondaryGeneration } : host)) };
-}
-
 /** The SOA serial `server` answers for `zone` (asked from inside `host`), or '' when it does not answer. */
 function servedSerial(machines: MachineRun, host: LabHost, server: string, zone: string): string {
   return machines.run.lab.exec(host, `dig +short +norec +time=2 +tries=1 @${server} SOA ${zone} | cut -d ' ' -f 3`).stdout.trim();
-}
-
-/**
- * Synthesizes `spec`; when the synth guard refuses changes as unsafe, again with exactly those accepted
- * (ACCEPT_UNSAFE_ENV, as an operator would). Returns the refused changes.
- */
-function synthAcceptingUnsafe(machines: MachineRun, spec: SiteSpec): readonly string[] {
-  let refused: readonly string[] = [];
-  try {
-    machines.synthSpec(spec);
-  } catch (error) {
-    if (!(error instanceof UnsafeChangeError)) {
-      throw error;
-    }
-    refused = error.problems;
-  }
-  if (refused.length === 0) {
-    return refused;
-  }
-  process.env[ACCEPT_UNSAFE_ENV] = refused.map(unsafeChangeId).join(',');
-  try {
-    machines.synthSpec(spec);
-  } finally {
-    delete process.env[ACCEPT_UNSAFE_ENV];
-  }
-  return refused;
 }
 
 /**
@@ -94,20 +58,13 @@ describeWithTools(['sshd', 'terraform', 'named', 'dig', 'ip', 'nsenter', 'unshar
   'rebuild with the real Terraform CLI: the Bind9 secondary replaced, queries answered throughout', () => {
     let machines: MachineRun;
     // Every zone file, as named.conf.local keeps them (renderers/bind9.ts: BIND_ZONE_DIRECTORY/db.<zone>).
-    let zones: readonly { zone: string; path: string; serial: number }[];
+    let zones: readonly ZoneFile[];
 
     beforeAll(async () => {
       const checked = shellcheck(readFileSync(join(__dirname, 'guest-destroy.sh'), 'utf8'));
       expect({ ok: checked.ok, output: checked.output }).toEqual({ ok: true, output: '' });
-      // The zone files do not depend on the hosts' SSH keys: render them before the lab exists, without keys.
-      zones = renderBind9Zones(defineSite(rebuildSpec(new Map(DNS_SERVERS.map((s) => [s.name, {} as LabHost])), 1)));
-      // The destroy wipes the secondary's zone files (where named.conf.local keeps them), as a new machine has none.
-      machines = await MachineRun.start({ sshHosts: DNS_SERVERS, wipe: zones.map((z) => z.path) });
-      machines.synthSpec(rebuildSpec(machines.run.loadBalancers, 1));
-      await machines.run.init();
-      const first = await machines.run.apply();
-      expect({ status: first.status, tail: first.output.slice(-3000) }).toEqual({ status: 0, tail: expect.stringContaining('Apply complete!') });
-      expect(machines.events().map((e) => `${e.event} ${e.host}`).sort()).toEqual(DNS_SERVERS.map((s) => `create ${s.name}`));
+      // The first apply creates both machines (or it throws).
+      ({ machines, zones } = await startDnsRebuildLab());
     }, 900_000);
     afterAll(async () => {
       await machines?.stop();
