@@ -18,18 +18,18 @@ export const ETCD_ELECTION_TIMEOUT_MS = 1000;
  */
 export function renderEtcdEnvironmentFile(plan: SitePlan, hostName: string): string {
   const { postgres, host } = requireEtcdMember(plan, hostName);
-  const scheme = postgres.tls ? 'https' : 'http';
+  const { tls } = postgres;
   const lines = [
     renderedHeader(plan, hostName),
     `ETCD_NAME=${hostName}`,
     `ETCD_DATA_DIR=${ETCD_DATA_DIR}`,
-    `ETCD_LISTEN_PEER_URLS=${scheme}://${host.ip}:${ETCD_PEER_PORT}`,
-    `ETCD_LISTEN_CLIENT_URLS=${scheme}://${host.ip}:${ETCD_CLIENT_PORT},${scheme}://127.0.0.1:${ETCD_CLIENT_PORT}`,
-    `ETCD_ADVERTISE_CLIENT_URLS=${scheme}://${host.ip}:${ETCD_CLIENT_PORT}`,
-    `ETCD_INITIAL_ADVERTISE_PEER_URLS=${scheme}://${host.ip}:${ETCD_PEER_PORT}`,
-    `ETCD_INITIAL_CLUSTER=${postgres.etcdMembers.map((m) => `${m.name}=${scheme}://${m.ip}:${ETCD_PEER_PORT}`).join(',')}`,
+    `ETCD_LISTEN_PEER_URLS=${etcdPeerUrl(tls, host.ip)}`,
+    `ETCD_LISTEN_CLIENT_URLS=${etcdClientUrl(tls, host.ip)},${etcdClientUrl(tls, '127.0.0.1')}`,
+    `ETCD_ADVERTISE_CLIENT_URLS=${etcdClientUrl(tls, host.ip)}`,
+    `ETCD_INITIAL_ADVERTISE_PEER_URLS=${etcdPeerUrl(tls, host.ip)}`,
+    `ETCD_INITIAL_CLUSTER=${postgres.etcdMembers.map((m) => `${m.name}=${etcdPeerUrl(tls, m.ip)}`).join(',')}`,
     // Only read when the data directory is empty; the unit's ExecStartPre overrides it with `existing` for a rebuilt
-    // member added to the running cluster again (etcd-initial-state.sh, constructs/tf/datastore-rejoin.ts).
+    // member added to the running cluster again (etcd-initial-state.sh, constructs/tf/lifecycle/datastore-rejoin.ts).
     'ETCD_INITIAL_CLUSTER_STATE=new',
     `ETCD_INITIAL_CLUSTER_TOKEN=${plan.name}-k3s-datastore`,
     `ETCD_HEARTBEAT_INTERVAL=${ETCD_HEARTBEAT_MS}`,

@@ -1,12 +1,11 @@
-import { LifecycleScript, lifecycleScript } from './lifecycle-scripts';
-import { DataResource, TerraformResource } from 'cdktf';
+import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { shellQuote } from '../../cloud-init/shell-quote';
 import { ETCD_DATA_DIR, etcdClientUrl, etcdPeerUrl, etcdctlTlsOptions } from '../../renderers/postgres';
 import { SitePlan } from '../../site/plan';
 import { rolloutOrder } from '../../site/rollout';
-import { ConvergeConnection, sshConnection, sudoFor } from './host-converge';
-import { escapeTerraformTemplate } from '../terraform-template';
+import { ConvergeConnection } from './host-converge';
+import { LifecycleScript } from './lifecycle-scripts';
+import { RebuildStep, RebuildStepProps } from './rebuild-step';
 
 /** Properties of a {@link DatastoreMemberRejoin}. */
 export interface DatastoreMemberRejoinProps {
@@ -23,9 +22,6 @@ export interface DatastoreMemberRejoinProps {
   readonly after: readonly TerraformResource[];
 }
 
-/** The rejoin script (assets/datastore-etcd-rejoin.sh after the lifecycle library; its header says what it does and why). */
-const REJOIN_SCRIPT = lifecycleScript(LifecycleScript.DATASTORE_ETCD_REJOIN);
-
 /**
  * A datastore etcd member rebuilt on purpose (`generation` raised) joins the running cluster as a new member: before
  * its new machine is created, a `terraform_data` resource on another member removes the old member and adds it
@@ -33,33 +29,31 @@ const REJOIN_SCRIPT = lifecycleScript(LifecycleScript.DATASTORE_ETCD_REJOIN);
  * `ETCD_INITIAL_CLUSTER_STATE=existing` (renderEtcdEnvironmentFile), and Patroni on a rebuilt datastore node clones
  * its replica from the leader. The stack makes the new machine depend on it.
  */
-export class DatastoreMemberRejoin extends Construct {
-  /** The resource whose creation runs the rejoin. */
-  public readonly resource: DataResource;
-
+export class DatastoreMemberRejoin extends RebuildStep {
   constructor(scope: Construct, id: string, props: DatastoreMemberRejoinProps) {
-    super(scope, id);
-    const { site } = props;
-    const tls = site.postgres!.tls;
-    const host = site.hosts.find((h) => h.name === props.member)!;
-    const via = site.hosts.find((h) => h.name === props.via)!;
-    const env = [
-      `PKH_ETCD_ENDPOINT=${etcdClientUrl(tls, via.ip)}`,
-      `PKH_ETCDCTL_TLS=${shellQuote(etcdctlTlsOptions(site, props.via))}`,
-      `PKH_ETCD_DATA_DIR=${ETCD_DATA_DIR}`,
-    ].join(' ');
-    const args = [props.member, etcdPeerUrl(tls, host.ip), etcdClientUrl(tls, host.ip)].map(shellQuote).join(' ');
-    this.resource = new DataResource(this, 'Resource', {
-      dependsOn: rejoinWaitsFor(site, props.member, props.via, props.after),
-      triggersReplace: { member: props.member, generation: host.generation },
-      connection: sshConnection(props.viaConnection),
-      provisioners: [{
-        type: 'remote-exec',
-        // Literal `${` of the shell escaped for Terraform.
-        inline: [`${sudoFor(props.viaConnection)}env ${env} sh -eu -c ${shellQuote(escapeTerraformTemplate(REJOIN_SCRIPT))} datastore-etcd-rejoin ${args}`],
-      }],
-    });
+    super(scope, id, rejoinStep(props));
   }
+}
+
+/** The rejoin's script, run on `via` with that member's certificates, for the member's current generation. */
+function rejoinStep(props: DatastoreMemberRejoinProps): RebuildStepProps {
+  const { site } = props;
+  const tls = site.postgres!.tls;
+  const host = site.hosts.find((h) => h.name === props.member)!;
+  const via = site.hosts.find((h) => h.name === props.via)!;
+  return {
+    rebuilt: { key: 'member', name: props.member, generation: host.generation },
+    via: props.viaConnection,
+    waitsFor: rejoinWaitsFor(site, props.member, props.via, props.after),
+    // assets/datastore-etcd-rejoin.sh after the lifecycle library; its header says what it does and why.
+    script: LifecycleScript.DATASTORE_ETCD_REJOIN,
+    environment: {
+      PKH_ETCD_ENDPOINT: etcdClientUrl(tls, via.ip),
+      PKH_ETCDCTL_TLS: etcdctlTlsOptions(site, props.via),
+      PKH_ETCD_DATA_DIR: ETCD_DATA_DIR,
+    },
+    args: [props.member, etcdPeerUrl(tls, host.ip), etcdClientUrl(tls, host.ip)],
+  };
 }
 
 /**

@@ -1,10 +1,11 @@
-import { LifecycleScript, lifecycleScript } from './lifecycle-scripts';
+import { LifecycleScript } from './lifecycle-scripts';
 import { DataResource, Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { K3S_BINARY_PATH } from '../../renderers/k3s';
 import { shellQuote } from '../../cloud-init/shell-quote';
 import { ConvergeConnection, HostConverge, sshConnection, sudoFor } from './host-converge';
 import { escapeTerraformTemplate } from '../terraform-template';
+import { RebuildStep } from './rebuild-step';
 
 /** How to run kubectl with admin rights on a control-plane host. */
 export interface ControlPlaneAccess {
@@ -162,9 +163,6 @@ export interface NodeRejoinCleanupProps {
   readonly after: readonly TerraformResource[];
 }
 
-/** The cleanup script (assets/k3s-rejoin-cleanup.sh after the lifecycle library; its header says what it does and why). */
-const REJOIN_CLEANUP_SCRIPT = lifecycleScript(LifecycleScript.K3S_REJOIN_CLEANUP);
-
 /**
  * A K3s node rebuilt on purpose (`generation` raised) joins under its old name: before its new machine is created,
  * a `terraform_data` resource on a server that stays removes the old machine's Node (and with it, through K3s's
@@ -172,22 +170,16 @@ const REJOIN_CLEANUP_SCRIPT = lifecycleScript(LifecycleScript.K3S_REJOIN_CLEANUP
  * stack makes the new machine depend on it. Terraform destroys the old machine without a drain (its pods go as in a
  * node failure): drain it by hand first where that matters.
  */
-export class NodeRejoinCleanup extends Construct {
-  /** The resource whose creation runs the cleanup. */
-  public readonly resource: DataResource;
-
+export class NodeRejoinCleanup extends RebuildStep {
   constructor(scope: Construct, id: string, props: NodeRejoinCleanupProps) {
-    super(scope, id);
-    const args = [props.node, props.nodeIp, props.etcdMember ? '1' : '0'].map(shellQuote).join(' ');
-    this.resource = new DataResource(this, 'Resource', {
-      dependsOn: [...props.after],
-      triggersReplace: { node: props.node, generation: props.generation },
-      connection: sshConnection(props.via),
-      provisioners: [{
-        type: 'remote-exec',
-        // Literal `${` of the shell escaped for Terraform.
-        inline: [`${sudoFor(props.via)}env PKH_K3S=${K3S_BINARY_PATH} sh -eu -c ${shellQuote(escapeTerraformTemplate(REJOIN_CLEANUP_SCRIPT))} k3s-rejoin-cleanup ${args}`],
-      }],
+    super(scope, id, {
+      rebuilt: { key: 'node', name: props.node, generation: props.generation },
+      via: props.via,
+      waitsFor: props.after,
+      // assets/k3s-rejoin-cleanup.sh after the lifecycle library; its header says what it does and why.
+      script: LifecycleScript.K3S_REJOIN_CLEANUP,
+      environment: { PKH_K3S: K3S_BINARY_PATH },
+      args: [props.node, props.nodeIp, props.etcdMember ? '1' : '0'],
     });
   }
 }
