@@ -1,0 +1,143 @@
+import { defineSite } from '../../constructs';
+import { PATRONI_CONFIG_PATH, PATRONI_ENV_PATH } from '../../constructs/renderers';
+import { describeWithTools } from '../support/tools';
+import { POSTGRES_VERSION as VERSION, PatroniMember, localSql, patroniMembers, postmasterPid, roles, waitUntil, writerLogin } from './postgres-lab';
+import { PG_NODES, PG_WITNESS, POSTGRES_K3S_PASSWORD, RollingRun, orderOf, postgresSiteSpec } from './rolling-site';
+
+/** The rotated K3s database password (letters and digits, as the sync script requires). */
+const ROTATED_K3S_PASSWORD = 'RotatedLabK3sDb0nly';
+/** The password of the second rotation (the leader moved to pg-2 first). */
+const SECOND_ROTATED_K3S_PASSWORD = 'RotatedAgainLabK3sDb0nly';
+/** The datastore nodes in rollout order (the order of the first apply's Patroni reloads in postgres-rolling). */
+const ROLLOUT_ORDER = PG_NODES.map((node) => node.name);
+
+/** The hosts in the order Terraform printed their "converged" line. */
+function convergedOrder(output: string): string[] {
+  return [...output.matchAll(/\(remote-exec\): proxmox-k3s-ha: (\S+) converged/g)].map((match) => match[1]);
+}
+
+/** The hosts whose converge set the K3s user's password (the sync script's log line in Terraform's output). */
+function passwordSetOn(output: string): string[] {
+  return [...output.matchAll(/terraform_data\.(\S+?)_[0-9A-F]+ \(remote-exec\): postgres-sync-k3s-password\.sh: user k3s has the password of/g)].map((match) => match[1]);
+}
+
+/** On the primary: each replica's name (Patroni's application_name), WAL sender state and sync state. */
+const STREAMING_SQL = "SELECT string_agg(application_name || ':' || state || ':' || sync_state, ',') FROM pg_stat_replication";
+
+/** Leader and replica as `patronictl list` reports them: name, role and state of each, sorted by name. */
+const clusterView = (members: readonly PatroniMember[]) => members.map((m) => ({ name: m.Member, role: m.Role, state: m.State })).sort((a, b) => a.name.localeCompare(b.name));
+
+describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster', '/usr/bin/patroni', 'etcd', 'etcdctl', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'runuser'],
+  'rotation with the real Terraform CLI: the K3s database password reaches PostgreSQL through the datastore nodes\' converge, in rollout order', () => {
+    let run: RollingRun;
+    /** The writer endpoint's port, from the site plan. */
+    let writerPort = 0;
+    beforeAll(async () => {
+      run = await RollingRun.start([...PG_NODES, PG_WITNESS]);
+      const spec = postgresSiteSpec(run.loadBalancers, VERSION, true);
+      writerPort = defineSite(spec).postgres!.writerPort;
+      // As on a host where the postgresql package was just installed (see postgres-rolling.test.ts).
+      for (const node of PG_NODES) {
+        expect(run.lab.exec(run.loadBalancers.get(node.name)!, `systemctl start postgresql@${VERSION}-main`)).toMatchObject({ status: 0 });
+      }
+      run.synthSpec(spec);
+      await run.init();
+      const first = await run.apply();
+      if (first.status !== 0) {
+        throw new Error(`first apply failed:\n${first.output.slice(-6000)}`);
+      }
+      // The rotation starts from a settled cluster: a leader, a streaming synchronous standby, the K3s user logging in.
+      const settled = await waitUntil(async () => {
+        const members = clusterView(patroniMembers(run, run.loadBalancers.get(PG_NODES[0].name)!));
+        return members.map((m) => m.role).sort().join() === 'Leader,Sync Standby' && members.every((m) => m.state === 'running' || m.state === 'streaming')
+          && (await writerLogin(run, writerPort, POSTGRES_K3S_PASSWORD)).stdout === 'k3s';
+      }, 180_000);
+      if (!settled) {
+        throw new Error(`the cluster did not settle within 180 s after the first apply: ${JSON.stringify(patroniMembers(run, run.loadBalancers.get(PG_NODES[0].name)!))}`);
+      }
+    }, 900_000);
+    afterAll(async () => {
+      await run?.stop();
+    }, 60_000);
+
+    /**
+     * Rotates the K3s password from `from` to `to` with an apply and checks what a rotation must do: the apply succeeds
+     * and re-converges only the datastore nodes, one at a time in rollout order, Patroni reloaded (never restarted);
+     * the primary (`leader`) alone ran ALTER ROLE; through the writer endpoint `to` logs in and `from` is refused;
+     * the same leader, the replica streaming, PostgreSQL not restarted; neither password in Terraform's output.
+     * Returns the apply's duration and the order of the Patroni reloads.
+     */
+    async function rotateAndCheck(from: string, to: string): Promise<{ ms: number; order: string[] }> {
+      const [pg1, pg2] = PG_NODES.map((node) => run.loadBalancers.get(node.name)!);
+      const before = clusterView(patroniMembers(run, pg1));
+      const leader = before.find((m) => m.role === 'Leader')!.name;
+      const replica = before.find((m) => m.role !== 'Leader')!.name;
+      const pids = [postmasterPid(run, pg1), postmasterPid(run, pg2)];
+      const since = Date.now();
+      const result = await run.apply({ TF_VAR_postgres_k3s_password: to });
+      expect({ status: result.status, tail: result.status === 0 ? '' : result.output.slice(-6000) }).toEqual({ status: 0, tail: '' });
+      for (const secret of [to, from]) {
+        expect(result.output).not.toContain(secret);
+      }
+      // Only the datastore nodes use the password: they alone re-converge (the witness does not), in rollout order,
+      // one at a time: every systemctl call of pg-1 before the first one of pg-2.
+      expect(result.output).toContain('Apply complete! Resources: 2 added, 0 changed, 2 destroyed');
+      expect(convergedOrder(result.output)).toEqual(ROLLOUT_ORDER);
+      const journal = run.journal(since);
+      const order = orderOf(journal, 'reload', 'patroni');
+      expect(order).toEqual(ROLLOUT_ORDER);
+      const callTimes = (host: string) => journal.filter((e) => e.host === host).map((e) => e.t);
+      expect(Math.max(...callTimes('pg-1'))).toBeLessThan(Math.min(...callTimes('pg-2')));
+      expect(journal.filter((e) => (e.args[0] === 'restart' || e.args[0] === 'stop') && e.args.includes('patroni'))).toEqual([]);
+      expect(passwordSetOn(result.output)).toEqual([leader]);
+      for (const host of [pg1, pg2]) {
+        expect(run.lab.readHostFile(host, PATRONI_ENV_PATH)).toMatch(new RegExp(`^PKH_K3S_PASSWORD=${to}$`, 'm'));
+      }
+      // Through the writer endpoint, as a K3s server logs in: the new password works, the old one is refused.
+      const loggedIn = await waitUntil(async () => (await writerLogin(run, writerPort, to)).stdout === 'k3s', 30_000);
+      const withNew = await writerLogin(run, writerPort, to);
+      expect({ loggedIn, status: withNew.status, stdout: withNew.stdout }).toEqual({ loggedIn: true, status: 0, stdout: 'k3s' });
+      const withOld = await writerLogin(run, writerPort, from);
+      expect(withOld.status).not.toBe(0);
+      expect(withOld.stderr).toContain('password authentication failed for user "k3s"');
+      // Patroni: the same leader and replica, streaming synchronously, PostgreSQL never restarted.
+      expect(clusterView(patroniMembers(run, pg1))).toEqual(before);
+      expect(localSql(run, run.loadBalancers.get(leader)!, STREAMING_SQL)).toBe(`${replica}:streaming:sync`);
+      expect([postmasterPid(run, pg1), postmasterPid(run, pg2)]).toEqual(pids);
+      // Nothing changed since: the next apply with the same password does nothing.
+      const againSince = Date.now();
+      const again = await run.apply({ TF_VAR_postgres_k3s_password: to });
+      expect(again.output).toContain('Apply complete! Resources: 0 added, 0 changed, 0 destroyed');
+      expect(run.journal(againSince)).toEqual([]);
+      expect(again.output).not.toContain(to);
+      return { ms: result.ms, order };
+    }
+
+    test('a rotated password: the datastore nodes re-converge one at a time in order, the new password logs in and the old one is refused, Patroni unchanged; it never shows', async () => {
+      expect(roles(run, run.loadBalancers.get('pg-1')!).get('pg-1')).toBe('Leader');
+      const { ms, order } = await rotateAndCheck(POSTGRES_K3S_PASSWORD, ROTATED_K3S_PASSWORD);
+      console.log(`rotate k3s password: apply ${ms} ms, order ${order.join(' ')}`);
+    }, 900_000);
+
+    test('with the leader on pg-2 (after a switchover), the replica pg-1 converges first and leaves the password to the primary, which takes it', async () => {
+      const pg1 = run.loadBalancers.get('pg-1')!;
+      // With Patroni's environment: the REST API's credentials live only there (a bare patronictl gets a 401).
+      const switchover = run.lab.exec(pg1, `set -a; . ${PATRONI_ENV_PATH}; set +a; patronictl -c ${PATRONI_CONFIG_PATH} switchover --leader pg-1 --candidate pg-2 --force`);
+      expect({ status: switchover.status, output: `${switchover.stdout}${switchover.stderr}` })
+        .toEqual({ status: 0, output: expect.stringContaining('Successfully switched over to "pg-2"') });
+      // Settled: pg-2 leads, pg-1 streams from it synchronously, the writer endpoint reaches pg-2.
+      const observed = async () => {
+        const login = await writerLogin(run, writerPort, ROTATED_K3S_PASSWORD, 'SELECT current_user || \'@\' || NOT pg_is_in_recovery()');
+        return {
+          members: clusterView(patroniMembers(run, pg1)).map((m) => `${m.name} ${m.role}`),
+          streaming: localSql(run, run.loadBalancers.get('pg-2')!, STREAMING_SQL),
+          writer: login.status === 0 ? login.stdout : login.stderr.trim(),
+        };
+      };
+      const expected = { members: ['pg-1 Sync Standby', 'pg-2 Leader'], streaming: 'pg-1:streaming:sync', writer: 'k3s@true' };
+      await waitUntil(async () => JSON.stringify(await observed()) === JSON.stringify(expected), 180_000);
+      expect(await observed()).toEqual(expected);
+      const { ms, order } = await rotateAndCheck(ROTATED_K3S_PASSWORD, SECOND_ROTATED_K3S_PASSWORD);
+      console.log(`rotate k3s password (leader pg-2): apply ${ms} ms, order ${order.join(' ')}`);
+    }, 900_000);
+  }, { needsRoot: true });
