@@ -2,7 +2,7 @@ import { ServiceChange } from '../cloud-init/service-step';
 import { CloudConfig, FileEncoding, Protocol } from '../cloud-init/cloud-config';
 import {
   ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
-  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, PATRONI_ETCD_V3_COMMAND, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
+  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
   POSTGRES_RUNBOOK_PATH, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
   patroniEditConfigArguments, postgresAsset, postgresPaths, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
   renderPatroniServiceDropIn, renderPostgresRunbook, requireDatastoreNode, requireEtcdMember, requirePostgres,
@@ -110,7 +110,7 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
   // Python, started by its interpreter (no `#!` line): the unit and the wrapper below name /usr/bin/python3.
   config.addFile(ROLE, { path: PATRONI_ETCD_V3_PATH, content: postgresAsset(PostgresAsset.PATRONI_ETCD_V3) });
   // Operators and the runbook type `patronictl`: root's PATH finds this one before the package's.
-  config.addFile(ROLE, { path: PATRONICTL_PATH, content: `#!/bin/sh\n# Rendered by proxmox-k3s-ha: Patroni's patronictl on etcd's v3 API (see ${PATRONI_ETCD_V3_PATH}).\nexec ${PATRONI_ETCD_V3_COMMAND} patronictl "$@"\n`, mode: '0755' });
+  config.addFile(ROLE, { path: PATRONICTL_PATH, content: postgresAsset(PostgresAsset.PATRONICTL), mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_PREPARE_PATH, content: postgresAsset(PostgresAsset.PREPARE), mode: '0755' });
   config.addFile(ROLE, { path: PATRONI_POST_BOOTSTRAP_PATH, content: postgresAsset(PostgresAsset.POST_BOOTSTRAP), mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_SYNC_K3S_PASSWORD_PATH, content: postgresAsset(PostgresAsset.SYNC_K3S_PASSWORD), mode: '0755' });

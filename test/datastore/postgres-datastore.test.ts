@@ -9,7 +9,7 @@ import {
 import {
   ETCD_DROP_IN_PATH, ETCD_ENV_PATH, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, HAPROXY_DATASTORE_CA_PATH, PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH,
   ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ENV_PATH,
-  PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, POSTGRES_TLS_CA_PATH,
+  PATRONI_ETCD_V3_COMMAND, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, POSTGRES_TLS_CA_PATH,
   POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresAsset, postgresAsset, renderEtcdEnvironmentFile, renderHaproxyWriterDropIn, renderPatroniConfig, renderPostgresRunbook,
   renderPostgresWriterHaproxySections, renderWriterDownStateFile,
 } from '../../constructs/renderers';
@@ -91,7 +91,11 @@ describe('applyDatastoreRole', () => {
     expect(fileAt(config, ETCD_WAIT_READY_PATH)!.content).toBe(postgresAsset(PostgresAsset.ETCD_WAIT_READY));
     expect(fileAt(config, PATRONI_ETCD_V3_PATH)!.content).toBe(postgresAsset(PostgresAsset.PATRONI_ETCD_V3));
     // What an operator types runs Patroni's patronictl through the same script.
-    expect(fileAt(config, PATRONICTL_PATH)!.content.split('\n').filter((l) => !l.startsWith('#'))).toEqual([`exec /usr/bin/python3 ${PATRONI_ETCD_V3_PATH} patronictl "$@"`, '']);
+    // The shipped wrapper names the paths these constants hold: the environment file and the v3 wrapper.
+    const wrapper = fileAt(config, PATRONICTL_PATH)!.content;
+    expect(wrapper).toBe(postgresAsset(PostgresAsset.PATRONICTL));
+    expect(wrapper).toContain(`env_file=${PATRONI_ENV_PATH}\n`);
+    expect(wrapper).toContain(`exec ${PATRONI_ETCD_V3_COMMAND} patronictl "$@"\n`);
     expect(fileAt(config, POSTGRES_CREATECLUSTER_PATH)!.content).toContain('\ncreate_main_cluster = false\n');
     expect(fileAt(config, PATRONI_ENV_PATH)!.content.split('\n').filter((l) => l.includes('PASSWORD='))).toEqual([
       'PATRONI_SUPERUSER_PASSWORD=${random_password.su.result}',

@@ -564,7 +564,7 @@ describe('renderPostgresRunbook', () => {
     expect(runbook).toContain('## Backup and restore of the K3s database');
     expect(runbook).toContain('pg_dump -Fc -h /var/run/postgresql -d k3s');
     expect(runbook).toContain('pg_restore --clean --if-exists -h /var/run/postgresql -d k3s');
-    expect(runbook).toContain(`set -a; . ${PATRONI_ENV_PATH}; set +a`);
+    expect(runbook).toContain(`loads the REST API's credentials from ${PATRONI_ENV_PATH}`);
   });
 
   test('what the witness is needed for and when: not for the first start (any 2 of 3 members), for failover; none without a witness', () => {

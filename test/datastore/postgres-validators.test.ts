@@ -488,7 +488,7 @@ describeWithTools(['runuser', ...(existsSync(join(PG15_BIN, 'initdb')) ? [] : [`
       expect(login('kine_user', 'kine', PASSWORD).status).toBe(0);
     });
 
-    test('the password reaches psql through the environment, never through its argv', () => {
+    test('the password reaches psql on its standard input, never through its argv', () => {
       const argv = readFileSync(argvLog, 'utf8');
       expect(argv).toContain(`-d ${connstring()}`);
       expect(argv).not.toContain(PASSWORD);

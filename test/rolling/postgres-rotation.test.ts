@@ -121,8 +121,9 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
 
     test('with the leader on pg-2 (after a switchover), the replica pg-1 converges first and leaves the password to the primary, which takes it', async () => {
       const pg1 = run.loadBalancers.get('pg-1')!;
-      // With Patroni's environment: the REST API's credentials live only there (a bare patronictl gets a 401).
-      const switchover = run.lab.exec(pg1, `set -a; . ${PATRONI_ENV_PATH}; set +a; patronictl -c ${PATRONI_CONFIG_PATH} switchover --leader pg-1 --candidate pg-2 --force`);
+      // As the runbook says, as root: the installed patronictl loads the REST API's credentials from Patroni's
+      // environment file (Debian's own gets a 401 and still exits 0).
+      const switchover = run.lab.exec(pg1, `patronictl -c ${PATRONI_CONFIG_PATH} switchover --leader pg-1 --candidate pg-2 --force`);
       expect({ status: switchover.status, output: `${switchover.stdout}${switchover.stderr}` })
         .toEqual({ status: 0, output: expect.stringContaining('Successfully switched over to "pg-2"') });
       // Settled: pg-2 leads, pg-1 streams from it synchronously, the writer endpoint reaches pg-2.

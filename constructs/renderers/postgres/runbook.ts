@@ -51,8 +51,8 @@ asks every node's Patroni \`GET /primary\` on port ${PATRONI_API_PORT})` : ''}.
 ${postgres.tls ? `PostgreSQL, Patroni's REST API and etcd use TLS with the datastore CA (${POSTGRES_TLS_CA_PATH} here,
 ${K3S_DATASTORE_CA_PATH} on the K3s servers); etcd accepts only clients with a certificate it signed.` : 'TLS is off (`postgres.tls: false`): datastore, REST API and etcd traffic crosses the network in plain text.'}
 Run the commands below as root on a datastore node. \`patronictl\` (${PATRONICTL_PATH}, Debian's patronictl on etcd's v3 API
-whatever the etcd cluster version) reads etcd itself; commands that change the cluster through the REST API need its
-password: \`set -a; . ${PATRONI_ENV_PATH}; set +a\` first.
+whatever the etcd cluster version) reads etcd itself, and loads the REST API's credentials from ${PATRONI_ENV_PATH}
+(root's alone), which commands that change the cluster through the REST API need.
 ${witnessSection(plan)}
 ## What is automatic
 

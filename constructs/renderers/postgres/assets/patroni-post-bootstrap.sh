@@ -2,7 +2,8 @@
 # Patroni runs this once, on the node that initialized the cluster, right after initdb:
 #   patroni-post-bootstrap.sh DATABASE USER CONNSTRING
 # It creates the K3s user (scram-sha-256, password from PKH_K3S_PASSWORD in Patroni's environment) and the K3s
-# database owned by it. The password reaches psql through its environment (\getenv), never through argv.
+# database owned by it. The password reaches psql on its standard input, never through argv (a psql variable set
+# there: \getenv would need psql 15, and the site accepts PostgreSQL 13).
 set -eu
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
@@ -22,9 +23,8 @@ case $password in
   '' | *[!A-Za-z0-9]*) die "PKH_K3S_PASSWORD must be set to letters and digits (see Patroni's environment file)" ;;
 esac
 
-export PKH_K3S_PASSWORD
 psql -X -q -v ON_ERROR_STOP=1 -d "$connstring" <<SQL
-\getenv k3s_password PKH_K3S_PASSWORD
+\set k3s_password '$password'
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', '$user', :'k3s_password')
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$user') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', '$database', '$user')

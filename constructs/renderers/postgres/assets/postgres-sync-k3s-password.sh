@@ -3,8 +3,8 @@
 # primary it sets the K3s user's password to PKH_K3S_PASSWORD from that file, so a rotated password reaches
 # PostgreSQL before the K3s servers, later in the rollout, connect with it. A replica does nothing (the role
 # replicates from the primary), nor does a primary without the user (Patroni's post-bootstrap creates it with this
-# password), nor a node whose PostgreSQL does not answer yet (a first start). The password reaches psql through its
-# environment (\getenv), never through argv; the statement is not logged (log_statement stays 'none').
+# password), nor a node whose PostgreSQL does not answer yet (a first start). The password reaches psql on its
+# standard input (a psql variable), never through argv; the statement is not logged (log_statement stays 'none').
 # Usage (as root; psql runs as postgres): postgres-sync-k3s-password.sh ENV_FILE USER PSQL CONNSTRING
 set -eu
 
@@ -21,11 +21,10 @@ case $user in
 esac
 # systemd's KEY=value lines, read as text (never run); the last one wins, as in systemd.
 key=PKH_K3S_PASSWORD
-PKH_SYNC_PASSWORD=$(sed -n "s/^$key=//p" "$env_file" | tail -n 1)
-case $PKH_SYNC_PASSWORD in
+password=$(sed -n "s/^$key=//p" "$env_file" | tail -n 1)
+case $password in
   '' | *[!A-Za-z0-9]*) die "$key in $env_file must be set to letters and digits" ;;
 esac
-export PKH_SYNC_PASSWORD
 
 as_postgres() {
   runuser -u postgres -- "$psql" -X -q -At -v ON_ERROR_STOP=1 -d "$connstring" "$@"
@@ -37,7 +36,7 @@ if ! primary=$(as_postgres -c 'SELECT NOT pg_is_in_recovery()' 2>/dev/null); the
 fi
 [ "$primary" = t ] || exit 0
 as_postgres <<SQL
-\getenv k3s_password PKH_SYNC_PASSWORD
+\set k3s_password '$password'
 SELECT format('ALTER ROLE %I PASSWORD %L', '$user', :'k3s_password')
   WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = '$user') \gexec
 SQL
