@@ -6,6 +6,7 @@
  * removed without being decommissioned first) are listed as problems. Pure: reads JSON, loads no construct library.
  */
 
+import { HostRole } from '../../site/spec';
 import { MachineChange, RunningHost, machineChangeCause, machineChanges, unsafeMachineChanges } from './machine-changes';
 import { OutOfBandChange, ResourceChange, predictResourceChanges, referencesIn } from './resource-plan';
 
@@ -91,10 +92,10 @@ export function hostRecords(stack: unknown): Map<string, HostRecord> {
   return records;
 }
 
-const CONTROL_PLANE_ROLES = ['k3s-server', 'control-plane'];
-const K3S_ROLES = ['k3s-server', 'k3s-agent'];
+const CONTROL_PLANE_ROLES: readonly string[] = [HostRole.K3S_SERVER, HostRole.CONTROL_PLANE];
+const K3S_ROLES: readonly string[] = [HostRole.K3S_SERVER, HostRole.K3S_AGENT];
 /** Roles whose host keeps no state another host does not have: its rebuild needs no rejoin step. */
-const STATELESS_ROLES = ['load-balancer', 'dns'];
+const STATELESS_ROLES: readonly string[] = [HostRole.LOAD_BALANCER, HostRole.DNS];
 const rolesOf = (record: HostRecord) => String(record.facts.roles ?? '').split(',');
 const isControlPlane = (record: HostRecord) => rolesOf(record).some((role) => CONTROL_PLANE_ROLES.includes(role));
 const isDecommissioned = (record: HostRecord) => Number(record.facts.decommissioned ?? 0) === 1;
@@ -104,7 +105,7 @@ const isQuorumMember = (record: HostRecord) => (isControlPlane(record) && Number
 function runningHosts(previous: Map<string, HostRecord>): Map<string, RunningHost> {
   const running = [...previous.values()].filter((record) => !isDecommissioned(record));
   // A rebuilt K3s node is cleaned up from another server (site-lifecycle.ts `addNodeLifecycle`).
-  const servers = running.filter((record) => rolesOf(record).includes('k3s-server')).length;
+  const servers = running.filter((record) => rolesOf(record).includes(HostRole.K3S_SERVER)).length;
   // A datastore etcd member is replaced in the running etcd cluster from another member (datastore-rejoin.ts).
   const k3sNode = (record: HostRecord) => rolesOf(record).some((role) => K3S_ROLES.includes(role));
   // A host with only stateless roles (a load balancer, a DNS server) is rebuilt like a restart in its rollout slot,
