@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import { SiteSpec, defineSite } from '../../constructs';
 import { ETCD_DATA_DIR, PATRONI_CONFIG_PATH, etcdctlCommand } from '../../constructs/renderers';
-import { installedPostgresVersion } from '../datastore/harness';
+import { installedPostgresVersion, waitFor } from '../datastore/harness';
 import { LabHost } from './lab';
 import { GuestEvent, MachineRun } from './machine-lab';
 import { startProbeLoop } from './probe-loop';
@@ -81,19 +81,8 @@ export function localSql(run: RollingRun, host: LabHost, sql: string): string | 
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
-/** Polls `check` every 500 ms until it is true or `timeoutMs` passed; whether it became true. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) {
-      return true;
-    }
-    if (Date.now() > deadline) {
-      return false;
-    }
-    await sleep(500);
-  }
-}
+/** Polls `check` every 500 ms until it is true or `timeoutMs` passed (the datastore harness's wait); whether it became true. */
+export const waitUntil = (check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> => waitFor(check, timeoutMs, 500);
 
 /**
  * Logs in through the writer endpoint as the K3s user with `password` and runs `sql`, from the client namespace;
