@@ -88,6 +88,25 @@ export function ruleFor(resource: string, path: readonly string[]): BehaviourRul
 }
 
 /**
+ * The part of a resource's attributes (as synthesized, tokens resolved) whose change restarts the guest: the leaves
+ * whose most specific rule is `restart` (a VM's user-data file id, under `initialization`, replaces it instead and is
+ * left out), in their blocks; undefined when there is none.
+ */
+export function restartingValues(resource: string, attributes: unknown, path: readonly string[] = []): unknown {
+  if (Array.isArray(attributes)) {
+    const items = attributes.map((item) => restartingValues(resource, item, path));
+    return items.some((item) => item !== undefined) ? items : undefined;
+  }
+  if (typeof attributes === 'object' && attributes !== null) {
+    const entries = Object.entries(attributes)
+      .map(([key, value]) => [key, restartingValues(resource, value, [...path, key])] as const)
+      .filter(([, value]) => value !== undefined);
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  }
+  return path.length > 0 && ruleFor(resource, path)?.effect === 'restart' ? attributes : undefined;
+}
+
+/**
  * Whether a `restart` rule really restarts the guest, given the resource's new values: a VM with
  * `reboot_after_update = false` keeps the change pending until its next stop and start (vm.go 2215-2240).
  */

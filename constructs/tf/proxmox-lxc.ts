@@ -101,13 +101,6 @@ export class ProxmoxLxc extends Construct {
     applyContainerRootKeys(this.cloudConfig, props.sshAuthorizedKeys);
 
     const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
-    // What the provider restarts a running container for (BEHAVIOUR.md, container.go 3832-3886, 4162-4176): one
-    // object for the resource and for the fingerprint that rolls the restart.
-    const restartSettings = {
-      memory: { dedicated: props.memoryMiB ?? 512, swap: 0 },
-      hostname: props.name,
-      dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
-    };
     this.resource = new VirtualEnvironmentContainer(this, 'Resource', {
       nodeName: props.nodeName,
       vmId: props.vmId,
@@ -119,13 +112,13 @@ export class ProxmoxLxc extends Construct {
       features: { ...props.features, nesting: true },
       operatingSystem: { templateFileId: props.templateFileId, type: props.osType ?? 'ubuntu' },
       cpu: { cores: props.cores ?? 1 },
-      memory: restartSettings.memory,
+      memory: { dedicated: props.memoryMiB ?? 512, swap: 0 },
       disk: { datastoreId: props.diskDatastoreId, size: props.diskGiB ?? 8 },
       networkInterface: [{ name: 'eth0', bridge: props.bridge, ...(props.vlanId ? { vlanId: props.vlanId } : {}) }],
       initialization: {
-        hostname: restartSettings.hostname,
+        hostname: props.name,
         ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
-        dns: restartSettings.dns,
+        dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
         userAccount: { keys: props.sshAuthorizedKeys.map(escapeTerraformTemplate) },
       },
     });
@@ -148,7 +141,7 @@ export class ProxmoxLxc extends Construct {
       machine: this.resource,
       facts: props.convergeFacts,
       deadlines: props.convergeDeadlines,
-      restart: containerRestart(restartSettings),
+      restart: containerRestart(this.resource),
     });
     this.provisioner = this.converge.resource;
   }

@@ -118,17 +118,6 @@ export class ProxmoxVm extends Construct {
       sourceRaw: { data: renderMetaData(props.name, props.generation ?? 0), fileName: `${props.name}-meta-data.yaml` },
     });
 
-    // What Proxmox applies to a running VM only at its next start (BEHAVIOUR.md, vm.go vmUpdate from 6122): one
-    // object for the resource and for the fingerprint that restarts the VM in its rollout slot.
-    const restartSettings = {
-      cpu: { cores: props.cores ?? 2, type: props.cpuType ?? 'x86-64-v2-AES' },
-      memory: { dedicated: props.memoryMiB ?? 4096 },
-      initialization: {
-        datastoreId: props.diskDatastoreId,
-        ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
-        dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
-      },
-    };
     const restartInRollout = props.converge !== undefined && props.restartThrough !== undefined;
     this.resource = new VirtualEnvironmentVm(this, 'Resource', {
       name: props.name,
@@ -146,8 +135,8 @@ export class ProxmoxVm extends Construct {
       // A clean ACPI shutdown first, so K3s and etcd leave their data consistent.
       stopOnDestroy: false,
       agent: { enabled: true, trim: true },
-      cpu: restartSettings.cpu,
-      memory: restartSettings.memory,
+      cpu: { cores: props.cores ?? 2, type: props.cpuType ?? 'x86-64-v2-AES' },
+      memory: { dedicated: props.memoryMiB ?? 4096 },
       operatingSystem: { type: 'l26' },
       scsiHardware: 'virtio-scsi-single',
       disk: [{
@@ -162,7 +151,9 @@ export class ProxmoxVm extends Construct {
       // Cloud images log to the serial console; without a serial device some hang at boot.
       serialDevice: [{ device: 'socket' }],
       initialization: {
-        ...restartSettings.initialization,
+        datastoreId: props.diskDatastoreId,
+        ipConfig: [{ ipv4: { address: props.ipv4Cidr, gateway: props.gateway } }],
+        dns: { domain: props.dnsDomain, servers: [...props.dnsServers] },
         userDataFileId: this.userData.id,
         metaDataFileId: this.metaData.id,
       },
@@ -178,7 +169,7 @@ export class ProxmoxVm extends Construct {
         hostName: props.name, cloudConfig: this.cloudConfig, connection: props.converge, waitForCloudInit: true, machine: this.resource, facts: props.convergeFacts,
         deadlines: props.convergeDeadlines,
         restart: restartInRollout
-          ? pendingRestart({ hostName: props.name, nodeName: this.resource.nodeName, vmId: Token.asString(this.resource.vmId) }, props.restartThrough!, restartSettings)
+          ? pendingRestart(this.resource, { hostName: props.name, nodeName: this.resource.nodeName, vmId: Token.asString(this.resource.vmId) }, props.restartThrough!)
           : undefined,
       });
     }

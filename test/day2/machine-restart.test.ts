@@ -78,6 +78,23 @@ describe('machine changes restart VMs in their rollout slot, never in the provid
     expect(trigger(upgraded, host)).toBe(trigger(prodJson, host));
   });
 
+  test('an escape-hatch override restarts the machine in its slot when it changes what the guest restarts for, and only then', () => {
+    const [vm] = vms;
+    const [container] = containers;
+    const withOverride = (host: string, path: string, value: unknown) => synthSite(defineSite(prod), (stack) => stack.hosts.get(host)!.machine!.resource.addOverride(path, value)).json;
+    const trigger = (json: typeof prodJson, name: string) => (converges(json)[`prod/${name}/Converge/Resource`].triggers_replace as { restart?: string }).restart;
+    // What the provider restarts a VM for (memory, a PCI device) and a container for (memory).
+    for (const [host, path, value] of [[vm, 'memory.dedicated', 12288], [vm, 'hostpci', [{ device: 'hostpci0', id: '0000:01:00.0' }]], [container, 'memory.dedicated', 2048]] as const) {
+      const next = withOverride(host, path, value);
+      expect({ host, path, changed: trigger(next, host) !== trigger(prodJson, host) }).toEqual({ host, path, changed: true });
+      expect(vms.concat(containers).filter((other) => other !== host && trigger(next, other) !== trigger(prodJson, other))).toEqual([]);
+    }
+    // Updated in place without a restart: the description of either, a container's cores.
+    for (const [host, path, value] of [[vm, 'description', 'moved rack'], [container, 'description', 'moved rack'], [container, 'cpu.cores', 4]] as const) {
+      expect({ host, path, trigger: trigger(withOverride(host, path, value), host) }).toEqual({ host, path, trigger: trigger(prodJson, host) });
+    }
+  });
+
   test('the change report lists the restart per host with its values, in rollout order, and finds nothing unsafe', () => {
     const servers = vms.slice(0, 3);
     const report = compareSyntheses('prod', prodJson, synth(resized(prod, servers)));

@@ -5,10 +5,14 @@ import { SitePlan, SiteStack, k3sServerManifests } from '../../constructs';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TfJson = Record<string, any>;
 
-/** Synthesizes a site's stack as infra/main.ts does, with validations on, returning the stack and its parsed JSON. */
-export function synthSite(site: SitePlan): { stack: SiteStack; json: TfJson; text: string } {
+/**
+ * Synthesizes a site's stack as infra/main.ts does, with validations on, returning the stack and its parsed JSON;
+ * `customize` changes the stack first, as an operator's escape hatch would.
+ */
+export function synthSite(site: SitePlan, customize?: (stack: SiteStack) => void): { stack: SiteStack; json: TfJson; text: string } {
   const app = Testing.app();
   const stack = new SiteStack(app, site.name, { site, serverManifests: k3sServerManifests(site) });
+  customize?.(stack);
   const text = Testing.synth(stack, true);
   const json = JSON.parse(text);
   PATHS.set(json, constructPaths(stack));

@@ -1,4 +1,4 @@
-import { Distribution, HostRole, HostSpec, SiteSpec, defineSite } from '../../constructs';
+import { Distribution, HostRole, HostSpec, SiteSpec, SiteStack, defineSite } from '../../constructs';
 
 /**
  * The day-2 changes the plan table plans against every seed site's applied state: each one a plain change of the
@@ -19,6 +19,8 @@ export interface Day2Edit {
   readonly variables?: Readonly<Record<string, string>>;
   /** Resources replaced on purpose (`terraform apply -replace=…`): the addresses matching this. */
   readonly replaceMatching?: RegExp;
+  /** An escape hatch applied to the synthesized stack (`addOverride`). */
+  readonly customize?: (stack: SiteStack) => void;
 }
 
 const isKubeadm = (spec: SiteSpec) => spec.controlPlane?.distribution === Distribution.KUBEADM;
@@ -54,6 +56,9 @@ const changedUrl = (url: string) => url.replace(/(\.[a-z0-9]+)$/, '-next$1');
 export const ROTATED_SECRET = /^random_password\.LoadBalancers_StatsPassword_/;
 /** The host certificates a renewal replaces: every datastore host certificate (the CA stays). */
 export const RENEWED_CERTIFICATES = /^tls_locally_signed_cert\./;
+
+/** The memory an escape hatch gives one machine (more than any seed host has). */
+export const ESCAPE_HATCH_MEMORY_MIB = 24576;
 
 export const DAY2_CHANGES: readonly Day2Change[] = [
   {
@@ -95,6 +100,13 @@ export const DAY2_CHANGES: readonly Day2Change[] = [
       spec: withHosts(spec, spec.hosts.map((h) => (h.roles.includes(serverRole(spec))
         ? { ...h, size: { ...h.size, memoryMiB: (h.size?.memoryMiB ?? 4096) * 2, cores: (h.size?.cores ?? 2) + 2 } } : h))),
     }),
+  },
+  {
+    name: 'memory through an escape hatch',
+    change: (spec) => {
+      const host = targetHost(spec).name;
+      return { spec, customize: (stack) => stack.hosts.get(host)!.machine!.resource.addOverride('memory.dedicated', ESCAPE_HATCH_MEMORY_MIB) };
+    },
   },
   {
     name: 'DNS server change',

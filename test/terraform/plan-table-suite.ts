@@ -82,6 +82,15 @@ export function describePlanTable(siteName: string): void {
       expect(resize.problems).toEqual([]);
     });
 
+    test('a machine setting changed through an escape hatch restarts it in its rollout slot, like the same change of the site', () => {
+      const row = rows.find((r) => r.change === 'memory through an escape hatch')!;
+      const hosts = Object.keys(row.machines);
+      expect(hosts).toHaveLength(1);
+      expect(Object.entries(row.terraform).filter(([address]) => /^proxmox_virtual_environment_(vm|container)\./.test(address)).map(([, action]) => action))
+        .toEqual([row.machines[hosts[0]]]);
+      expect({ rolled: row.rolledRestarts, reconverged: row.reconverged, problems: row.problems }).toEqual({ rolled: hosts, reconverged: hosts, problems: [] });
+    });
+
     test('no guest restarts outside the rollout: every machine Terraform restarts or leaves a restart pending for is rolled or refused', () => {
       for (const row of rows) {
         const restarted = Object.entries(row.machines).filter(([, action]) => action === 'restart').map(([host]) => host);

@@ -92,7 +92,7 @@ function replaceAddresses(edit: Day2Edit, config: TerraformJson): string[] {
 }
 
 async function planEdit(workdir: TerraformWorkdir, site: string, change: Day2Change, baseline: TerraformJson, edit: Day2Edit): Promise<PlanRow> {
-  const next = synthSite(defineSite(edit.spec)).json;
+  const next = synthSite(defineSite(edit.spec), edit.customize).json;
   const replace = replaceAddresses(edit, next);
   workdir.setConfig(next);
   const env = Object.fromEntries(Object.entries(edit.variables ?? {}).map(([name, value]) => [`TF_VAR_${name}`, value]));

@@ -1,5 +1,7 @@
+import { Lazy, TerraformResource } from 'cdktf';
 import { LifecycleScript, lifecycleScript } from './lifecycle-scripts';
 import { MACHINE_RESTART_DEADLINE_SECONDS } from '../../site/defaults';
+import { restartingValues } from '../provider-behaviour';
 import { escapeTerraformTemplate, fingerprint } from '../terraform-template';
 
 /**
@@ -48,23 +50,34 @@ export interface PendingRestart {
 }
 
 /**
- * The restart "step" of a container: its machine update is ordered into the rollout. `restartSettings` are the
- * attributes the provider restarts it for (memory, DNS, hostname), as configured.
+ * A fingerprint of what a machine restarts for (the attributes with a `restart` rule in `provider-behaviour.ts`),
+ * read from the resource as synthesized: a change made through an escape hatch (`addOverride('memory.dedicated', …)`,
+ * a `hostpci` block) restarts the guest in its rollout slot like a change of the construct's props.
  */
-export function containerRestart(restartSettings: unknown): PendingRestart {
-  return { fingerprint: fingerprint(JSON.stringify(restartSettings)), machineWaitsForRollout: true };
+export function machineRestartFingerprint(machine: TerraformResource): string {
+  return Lazy.stringValue({
+    produce: (context) => {
+      const synthesized = (machine.toTerraform() as { resource: Record<string, Record<string, unknown>> }).resource[machine.terraformResourceType][machine.friendlyUniqueId];
+      return fingerprint(JSON.stringify(restartingValues(machine.terraformResourceType, context.resolve(synthesized)) ?? null));
+    },
+  });
+}
+
+/** The restart "step" of a container: its machine update is ordered into the rollout. */
+export function containerRestart(container: TerraformResource): PendingRestart {
+  return { fingerprint: machineRestartFingerprint(container), machineWaitsForRollout: true };
 }
 
 /** The script (its header says what it does and why). */
 const RESTART_SCRIPT = lifecycleScript(LifecycleScript.PROXMOX_RESTART_PENDING);
 
 /**
- * The restart step of one VM. `restartSettings` are the VM's attributes that Proxmox applies only at a restart
- * (memory, cpu, initialization without its file ids), as configured: their fingerprint re-runs the step.
+ * The restart step of one VM: the fingerprint of what Proxmox applies only at a restart re-runs it
+ * ({@link machineRestartFingerprint}).
  */
-export function pendingRestart(target: RestartTarget, api: ProxmoxApiAccess, restartSettings: unknown, waitSeconds = MACHINE_RESTART_DEADLINE_SECONDS): PendingRestart {
+export function pendingRestart(vm: TerraformResource, target: RestartTarget, api: ProxmoxApiAccess, waitSeconds = MACHINE_RESTART_DEADLINE_SECONDS): PendingRestart {
   return {
-    fingerprint: fingerprint(JSON.stringify(restartSettings)),
+    fingerprint: machineRestartFingerprint(vm),
     provisioner: {
       type: 'local-exec',
       command: escapeTerraformTemplate(RESTART_SCRIPT),
