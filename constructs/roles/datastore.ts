@@ -2,7 +2,7 @@ import { ServiceChange } from '../cloud-init/service-step';
 import { CloudConfig, FileEncoding, Protocol } from '../cloud-init/cloud-config';
 import {
   ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
-  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
+  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_OWN_PASSWORDS, POSTGRES_SYNC_K3S_PASSWORD_PATH, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
   POSTGRES_RUNBOOK_PATH, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
   patroniEditConfigArguments, postgresAsset, postgresPaths, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
   renderPatroniServiceDropIn, renderPostgresRunbook, requireDatastoreNode, requireEtcdMember, requirePostgres,
@@ -51,6 +51,20 @@ function addTlsFiles(config: CloudConfig, role: string, tls: DatastoreTlsFiles, 
  * drop-in, a restart when they change (one member at a time in the rollout, so the quorum holds), and a gate that
  * waits for the member to be healthy.
  */
+/**
+ * Refuses, before the converge changes anything, a change of Patroni's own passwords: Patroni reads them only when it
+ * starts, so a new value would wait in the file for Patroni's next start and break replication then
+ * (`patroni-passwords-kept.sh`). The new values reach the check's environment, never its arguments.
+ */
+function keepPatroniPasswords(config: CloudConfig, secrets: PatroniSecrets): void {
+  const names = Object.keys(PATRONI_OWN_PASSWORDS);
+  const values = names.map((name) => `PKH_NEW_${name}=${shellQuote(secrets[PATRONI_OWN_PASSWORDS[name]])}`).join(' ');
+  config.addPreflight(ROLE, {
+    description: 'Patroni\'s own passwords are kept (rotating them is not supported yet)',
+    check: `${values} sh -eu -c ${shellQuote(postgresAsset(PostgresAsset.PASSWORDS_KEPT))} patroni-passwords-kept.sh ${PATRONI_ENV_PATH} ${names.join(' ')}`,
+  });
+}
+
 function addEtcdMember(config: CloudConfig, role: string, plan: SitePlan, hostName: string, tls: DatastoreTlsFiles | undefined): void {
   const { host } = requireEtcdMember(plan, hostName);
   config.addPackages(role, 'etcd-server', 'etcd-client');
@@ -119,6 +133,7 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
     addTlsFiles(config, ROLE, tls, { ca: POSTGRES_TLS_CA_PATH, cert: POSTGRES_TLS_CERT_PATH, key: POSTGRES_TLS_KEY_PATH }, 'postgres:postgres');
   }
 
+  keepPatroniPasswords(config, secrets);
   config.addCommand(ROLE, `${POSTGRES_PREPARE_PATH} ${postgres.version}`);
   addEtcdMember(config, ROLE, plan, hostName, tls);
   const patronictl = `${PATRONICTL_PATH} -c ${PATRONI_CONFIG_PATH}`;

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { SiteSpec, defineSite } from '../../constructs';
@@ -47,20 +47,52 @@ interface Member { readonly name: string; readonly peer: string; readonly client
 const REJOIN = lifecycleScript(LifecycleScript.DATASTORE_ETCD_REJOIN);
 const INITIAL_STATE = join(POSTGRES_ASSET_DIR, PostgresAsset.ETCD_INITIAL_STATE);
 
-describeWithTools(['etcd', 'etcdctl'], 'a member replaced in a real 3-member etcd, and the initial state a member starts with', () => {
+/**
+ * Every member's certificate (server and client use, its address as SAN, like the stack's), signed by one CA, with
+ * openssl. Also 127.0.0.1: etcd checks a peer's source address against its certificate, and on loopback every
+ * connection comes from there.
+ */
+function memberCertificates(dir: string, members: readonly Member[]): void {
+  const openssl = (...args: string[]) => {
+    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    if (result.status !== 0) {
+      throw new Error(`openssl ${args.join(' ')}: ${result.stderr}`);
+    }
+  };
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=rejoin-test-ca');
+  for (const m of members) {
+    const ip = new URL(m.client).hostname;
+    writeFileSync(join(dir, `${m.name}.ext`), `subjectAltName=IP:${ip},IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n`);
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${m.name}.key`, '-out', `${m.name}.csr`, '-subj', `/CN=${m.name}`);
+    openssl('x509', '-req', '-in', `${m.name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${m.name}.crt`, '-days', '1', '-extfile', `${m.name}.ext`);
+  }
+}
+
+/**
+ * The same as the stack's step and ExecStartPre do it, against real etcd members on loopback: plain, or (homelab's
+ * datastore) with TLS between members and clients, etcdctl authenticating with a member's certificate.
+ */
+function describeRealEtcd(tls: boolean): void {
+describeWithTools(['etcd', 'etcdctl', 'openssl'], `a member replaced in a real 3-member etcd${tls ? ' with TLS' : ''}, and the initial state a member starts with`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkh-etcd-rejoin-'));
   const processes = new Map<string, ChildProcess>();
+  const scheme = tls ? 'https' : 'http';
+  const net = tls ? 40 : 39;
   const member = (cluster: string, name: string, i: number): Member => ({
-    name, peer: `http://127.0.39.${i}:33380`, client: `http://127.0.39.${i}:33379`, dataDir: join(dir, cluster, name),
+    name, peer: `${scheme}://127.0.${net}.${i}:33380`, client: `${scheme}://127.0.${net}.${i}:33379`, dataDir: join(dir, cluster, name),
   });
   const first = [member('one', 'm1', 1), member('one', 'm2', 2), member('one', 'm3', 3)];
   const second = [member('two', 'n1', 4), member('two', 'n2', 5), member('two', 'n3', 6)];
+  /** etcdctl's TLS options as a member passes them (its own certificate as the client's), or none. */
+  const tlsOptions = (m: Member) => (tls ? ['--cacert', join(dir, 'ca.crt'), '--cert', join(dir, `${m.name}.crt`), '--key', join(dir, `${m.name}.key`)] : []);
 
   function start(m: Member, cluster: readonly Member[], state: string): void {
+    const own = (prefix: string) => [`--${prefix}cert-file`, join(dir, `${m.name}.crt`), `--${prefix}key-file`, join(dir, `${m.name}.key`), `--${prefix}trusted-ca-file`, join(dir, 'ca.crt'), `--${prefix}client-cert-auth`];
     const child = spawn('etcd', [
       '--name', m.name, '--data-dir', m.dataDir, '--listen-client-urls', m.client, '--advertise-client-urls', m.client,
       '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer, '--initial-cluster', cluster.map((c) => `${c.name}=${c.peer}`).join(','),
       '--initial-cluster-state', state, '--initial-cluster-token', `rejoin-${cluster[0].name}`,
+      ...(tls ? [...own(''), ...own('peer-')] : []),
     ], { stdio: ['ignore', 'ignore', 'ignore'] });
     processes.set(m.name, child);
   }
@@ -76,7 +108,7 @@ describeWithTools(['etcd', 'etcdctl'], 'a member replaced in a real 3-member etc
       child.kill('SIGTERM');
     });
   }
-  const etcdctl = (endpoint: string, ...args: string[]) => spawnSync('etcdctl', ['--endpoints', endpoint, '--dial-timeout=2s', '--command-timeout=5s', ...args], { encoding: 'utf8', timeout: 20_000 });
+  const etcdctl = (endpoint: string, ...args: string[]) => spawnSync('etcdctl', ['--endpoints', endpoint, ...tlsOptions(first[0]), '--dial-timeout=2s', '--command-timeout=5s', ...args], { encoding: 'utf8', timeout: 20_000 });
   const memberList = (endpoint: string) => etcdctl(endpoint, 'member', 'list').stdout.split('\n').filter(Boolean).map((line) => line.split(', '));
   async function waitFor(what: string, probe: () => boolean, ms = 30_000): Promise<void> {
     const end = Date.now() + ms;
@@ -98,17 +130,20 @@ describeWithTools(['etcd', 'etcdctl'], 'a member replaced in a real 3-member etc
   });
   /** The rejoin step as the stack runs it (`sh -eu -c SCRIPT datastore-etcd-rejoin MEMBER PEER CLIENT`), on `via`. */
   const rejoin = (via: Member, m: Member, waitSeconds = 60) => runScript(['sh', '-eu', '-c', REJOIN, 'datastore-etcd-rejoin', m.name, m.peer, m.client],
-    { PKH_ETCD_ENDPOINT: via.client, PKH_ETCDCTL_TLS: '', PKH_ETCD_DATA_DIR: via.dataDir, PKH_WAIT_SECONDS: String(waitSeconds) });
+    { PKH_ETCD_ENDPOINT: via.client, PKH_ETCDCTL_TLS: tlsOptions(via).join(' '), PKH_ETCD_DATA_DIR: via.dataDir, PKH_WAIT_SECONDS: String(waitSeconds) });
   /** etcd's ExecStartPre as the drop-in runs it; resolves to the state it wrote. */
   const initialState = async (m: Member, cluster: readonly Member[]) => {
     const out = join(dir, 'run', `${m.name}.env`);
-    const result = await runScript([INITIAL_STATE, out, m.peer, cluster.filter((c) => c !== m).map((c) => c.client).join(',')], { ETCD_DATA_DIR: m.dataDir });
+    const result = await runScript([INITIAL_STATE, out, m.peer, cluster.filter((c) => c !== m).map((c) => c.client).join(','), ...tlsOptions(m)], { ETCD_DATA_DIR: m.dataDir });
     expect(result.status).toBe(0);
     return /^ETCD_INITIAL_CLUSTER_STATE=(new|existing)$/m.exec(readFileSync(out, 'utf8'))![1];
   };
 
   beforeAll(async () => {
     mkdirSync(join(dir, 'run'), { recursive: true });
+    if (tls) {
+      memberCertificates(dir, [...first, ...second]);
+    }
     first.forEach((m) => start(m, first, 'new'));
     await waitFor('the first cluster has a quorum', () => etcdctl(first[0].client, 'endpoint', 'health').status === 0);
     for (let i = 0; i < 20; i++) {
@@ -166,3 +201,7 @@ describeWithTools(['etcd', 'etcdctl'], 'a member replaced in a real 3-member etc
     expect(etcdctl(second[2].client, 'endpoint', 'health').status).toBe(0);
   }, 120_000);
 });
+}
+
+describeRealEtcd(false);
+describeRealEtcd(true);

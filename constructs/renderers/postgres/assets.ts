@@ -9,6 +9,8 @@ export enum PostgresAsset {
   POST_BOOTSTRAP = 'patroni-post-bootstrap.sh',
   /** `/usr/local/bin/patronictl`: patronictl on etcd's v3 API with the REST API credentials (switchover, restart). */
   PATRONICTL = 'patronictl.sh',
+  /** A converge's preflight: refuses a change of Patroni's own passwords, which Patroni reads only when it starts. */
+  PASSWORDS_KEPT = 'patroni-passwords-kept.sh',
   /** Sets the K3s user's password on the primary to the one in Patroni's environment file (a rotation). */
   SYNC_K3S_PASSWORD = 'postgres-sync-k3s-password.sh',
   /** Patroni's ExecStartPre: waits until the local etcd member is healthy (a leader, a quorum answers). */

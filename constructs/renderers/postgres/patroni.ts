@@ -118,17 +118,28 @@ export function renderPatroniConfig(plan: SitePlan, hostName: string): string {
 }
 
 /**
+ * Patroni's own passwords by their variable in {@link PATRONI_ENV_PATH}: Patroni reads them only when it starts, so
+ * a converge keeps them (`patroni-passwords-kept.sh`); the K3s user's (`PKH_K3S_PASSWORD`) is rotated in place.
+ */
+export const PATRONI_OWN_PASSWORDS: Readonly<Record<string, keyof PatroniSecrets>> = {
+  PATRONI_SUPERUSER_PASSWORD: 'superuserPassword',
+  PATRONI_REPLICATION_PASSWORD: 'replicationPassword',
+  PATRONI_REWIND_PASSWORD: 'rewindPassword',
+  PATRONI_RESTAPI_PASSWORD: 'restApiPassword',
+};
+
+/**
  * Patroni's environment file (0600, root: systemd reads it). Pass Terraform references of letters-and-digits
  * passwords, never literal values.
  */
 export function renderPatroniEnvironmentFile(secrets: PatroniSecrets): string {
+  const own = Object.entries(PATRONI_OWN_PASSWORDS).map(([name, secret]) => `${name}=${secrets[secret]}`);
   return [
     '# Rendered by proxmox-k3s-ha: the datastore passwords, read by Patroni and its post-bootstrap script. Root only.',
-    `PATRONI_SUPERUSER_PASSWORD=${secrets.superuserPassword}`,
-    `PATRONI_REPLICATION_PASSWORD=${secrets.replicationPassword}`,
-    `PATRONI_REWIND_PASSWORD=${secrets.rewindPassword}`,
+    // In the file's order since the first release: the REST API user before its password.
+    ...own.slice(0, 3),
     `PATRONI_RESTAPI_USERNAME=${PATRONI_API_USER}`,
-    `PATRONI_RESTAPI_PASSWORD=${secrets.restApiPassword}`,
+    ...own.slice(3),
     `PKH_K3S_PASSWORD=${secrets.k3sPassword}`,
     '',
   ].join('\n');
