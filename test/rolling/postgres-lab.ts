@@ -179,16 +179,18 @@ export class DatastoreLab {
   }
 
   /** The leader's view of a replica's WAL stream (`state|sync_state` in pg_stat_replication; Patroni names it after the member). */
-  public replicationOf(name: string): string | undefined {
-    return localSql(this.run, this.host(DATASTORE_LEADER), `SELECT state || '|' || sync_state FROM pg_stat_replication WHERE application_name = '${name}'`);
+  public replicationOf(name: string, leader = DATASTORE_LEADER): string | undefined {
+    return localSql(this.run, this.host(leader), `SELECT state || '|' || sync_state FROM pg_stat_replication WHERE application_name = '${name}'`);
   }
 
   /**
    * Applies `generations` (a rebuild) while a writer writes (and `whileApplying` watches), then waits (at most 180 s)
-   * until the replica streams again as the synchronous standby; returns the apply, when the replica streamed again,
-   * the writes, the watch's result and the guest events.
+   * until `after.replica` streams again as the synchronous standby of `after.leader` (by default the roles of the
+   * first apply); returns the apply, when the replica streamed again, the writes, the watch's result and the guest
+   * events.
    */
-  public async rebuild<Watched>(generations: Generations, whileApplying?: () => { stop(): Promise<Watched> }): Promise<DatastoreRebuild<Watched>> {
+  public async rebuild<Watched>(generations: Generations, whileApplying?: () => { stop(): Promise<Watched> },
+    after: { readonly leader: string; readonly replica: string } = { leader: DATASTORE_LEADER, replica: DATASTORE_REPLICA }): Promise<DatastoreRebuild<Watched>> {
     this.rebuilds += 1;
     const writer = startWriter(this.run, this.writerPort, { firstId: this.rebuilds * 100_000 });
     const side = whileApplying?.();
@@ -199,8 +201,8 @@ export class DatastoreLab {
     this.machines.expectRebuilds(false);
     // The replica streams as the synchronous standby again, in PostgreSQL and in Patroni's view (its sync key in
     // etcd follows a moment later), while the writer still writes.
-    const leader = this.host(DATASTORE_LEADER);
-    const streaming = await waitUntil(() => this.replicationOf(DATASTORE_REPLICA) === 'streaming|sync' && roles(this.run, leader).get(DATASTORE_REPLICA) === 'Sync Standby', 180_000);
+    const leader = this.host(after.leader);
+    const streaming = await waitUntil(() => this.replicationOf(after.replica, after.leader) === 'streaming|sync' && roles(this.run, leader).get(after.replica) === 'Sync Standby', 180_000);
     const streamingAgain = Date.now();
     await sleep(1000);
     const written = await writer.stop();
