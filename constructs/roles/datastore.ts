@@ -47,11 +47,6 @@ function addTlsFiles(config: CloudConfig, role: string, tls: DatastoreTlsFiles, 
 }
 
 /**
- * The etcd member every datastore node and the witness run: Debian's `etcd-server` with our settings through a
- * drop-in, a restart when they change (one member at a time in the rollout, so the quorum holds), and a gate that
- * waits for the member to be healthy.
- */
-/**
  * Refuses, before the converge changes anything, a change of Patroni's own passwords: Patroni reads them only when it
  * starts, so a new value would wait in the file for Patroni's next start and break replication then
  * (`patroni-passwords-kept.sh`). The new values reach the check's environment, never its arguments.
@@ -65,6 +60,11 @@ function keepPatroniPasswords(config: CloudConfig, secrets: PatroniSecrets): voi
   });
 }
 
+/**
+ * The etcd member every datastore node and the witness run: Debian's `etcd-server` with our settings through a
+ * drop-in, a restart when they change (one member at a time in the rollout, so the quorum holds), and a gate that
+ * waits for the member to be healthy.
+ */
 function addEtcdMember(config: CloudConfig, role: string, plan: SitePlan, hostName: string, tls: DatastoreTlsFiles | undefined): void {
   const { host } = requireEtcdMember(plan, hostName);
   config.addPackages(role, 'etcd-server', 'etcd-client');
