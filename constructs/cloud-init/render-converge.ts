@@ -62,9 +62,10 @@ pkh_gate() {
   echo "proxmox-k3s-ha: gate passed on $(hostname): $1"
 }`;
 
-const PREFLIGHT_FUNCTION = `# pkh_preflight DESCRIPTION CHECK: refuses the change, before anything on the host changed, unless CHECK passes.
+const PREFLIGHT_FUNCTION = `# pkh_preflight DESCRIPTION CHECK: refuses the change, before anything on the host changed, unless the function CHECK
+# passes (run in a subshell).
 pkh_preflight() {
-  ( eval "$2" ) || { echo "proxmox-k3s-ha: $(hostname): refused before any change: $1" >&2; exit 1; }
+  ( "$2" ) || { echo "proxmox-k3s-ha: $(hostname): refused before any change: $1" >&2; exit 1; }
 }`;
 
 function wholeSeconds(name: keyof ConvergeDeadlines, value: number): number {
@@ -102,7 +103,8 @@ export function renderConvergeScript(config: CloudConfig, options: ConvergeScrip
   lines.push('pkh_within_deadline "$0"', `pkh_bound_services ${shellQuote(convergeAsset(ConvergeAsset.SYSTEMCTL))}`);
   if (config.preflights.length > 0) {
     lines.push(PREFLIGHT_FUNCTION, '', '# --- preflight checks: a change they refuse leaves the host as it is');
-    config.preflights.forEach((preflight) => lines.push(`pkh_preflight ${shellQuote(preflight.description)} ${shellQuote(preflight.check)}`));
+    // Each check is a function's body, so its text is quoted once, as written.
+    config.preflights.forEach((preflight, i) => lines.push(`pkh_preflight_${i + 1}() {`, preflight.check, '}', `pkh_preflight ${shellQuote(preflight.description)} pkh_preflight_${i + 1}`));
   }
   if (gates.length > 0) {
     lines.push(GATE_FUNCTION, '', '# --- what the gates compare with, before anything changes');

@@ -104,8 +104,9 @@ export interface CloudPreflight {
   /** What must hold, in the words of the failure message, e.g. `Patroni's own passwords are kept`. */
   readonly description: string;
   /**
-   * A shell command that succeeds when the change may go ahead. It runs through `eval` in a subshell, so values it
-   * hands to its commands as `NAME=value` prefixes reach their environment, never an argument list.
+   * Shell commands that succeed when the change may go ahead: the body of a function the script runs in a subshell,
+   * so values they hand to their commands as `NAME=value` prefixes reach those commands' environment, never an
+   * argument list.
    */
   readonly check: string;
 }
