@@ -33,7 +33,7 @@ const site = lib.defineSite({
 });
 const outdir = process.argv[2];
 const app = new App({ outdir: outdir + '/infra' });
-new lib.SiteStack(app, site.name, { site });
+new lib.SiteStack(app, site.name, { site, serverManifests: lib.k3sServerManifests(site) });
 app.synth();
 const k8s = new cdk8s.App({ outdir: outdir + '/k8s', yamlOutputType: cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
 new lib.SiteChart(k8s, site.name, { site });
