@@ -47,8 +47,15 @@ export function createLabCa(dir: string, commonName: string): string {
  * it as client certificate). Returns the key and certificate paths (in `caDir/<host>`).
  */
 export function issueMemberCertificate(plan: SitePlan, hostName: string, caDir: string, serial: number): { key: string; cert: string } {
-  const names = postgresServerCertificateNames(plan, hostName);
-  const work = join(caDir, hostName);
+  return issueCertificate(caDir, hostName, postgresServerCertificateNames(plan, hostName), serial);
+}
+
+/**
+ * A certificate for `names`, with server and client use, signed by the CA in `caDir`; its common name is the first
+ * DNS name, else `dirName`. Returns the key and certificate paths (in `caDir/<dirName>`).
+ */
+export function issueCertificate(caDir: string, dirName: string, names: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] }, serial: number): { key: string; cert: string } {
+  const work = join(caDir, dirName);
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, 'ext.cnf'), [
     `subjectAltName = ${[...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(',')}`,
@@ -57,7 +64,7 @@ export function issueMemberCertificate(plan: SitePlan, hostName: string, caDir: 
     'extendedKeyUsage = serverAuth,clientAuth',
     '',
   ].join('\n'));
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'member.key', '-out', 'member.csr', '-subj', `/CN=${names.dnsNames[0]}`], work);
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'member.key', '-out', 'member.csr', '-subj', `/CN=${names.dnsNames[0] ?? dirName}`], work);
   openssl(['x509', '-req', '-in', 'member.csr', '-CA', join(caDir, 'ca.crt'), '-CAkey', join(caDir, 'ca.key'), '-set_serial', String(serial), '-days', '2',
     '-extfile', 'ext.cnf', '-out', 'member.crt'], work);
   return { key: join(work, 'member.key'), cert: join(work, 'member.crt') };

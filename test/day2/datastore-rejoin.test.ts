@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { SiteSpec, defineSite } from '../../constructs';
@@ -7,6 +7,7 @@ import { POSTGRES_ASSET_DIR, PostgresAsset } from '../../constructs/renderers';
 import { LifecycleScript, lifecycleScript } from '../../constructs/tf/lifecycle/lifecycle-scripts';
 import homelab from '../../sites/homelab';
 import { logicalIdOf, resourcesByPath, synthSite } from '../support/synth';
+import { createLabCa, issueCertificate } from '../datastore/harness';
 import { describeWithTools } from '../support/tools';
 
 // A datastore etcd member rebuilt on purpose (generation raised) is replaced in the running etcd cluster from another
@@ -48,27 +49,6 @@ const REJOIN = lifecycleScript(LifecycleScript.DATASTORE_ETCD_REJOIN);
 const INITIAL_STATE = join(POSTGRES_ASSET_DIR, PostgresAsset.ETCD_INITIAL_STATE);
 
 /**
- * Every member's certificate (server and client use, its address as SAN, like the stack's), signed by one CA, with
- * openssl. Also 127.0.0.1: etcd checks a peer's source address against its certificate, and on loopback every
- * connection comes from there.
- */
-function memberCertificates(dir: string, members: readonly Member[]): void {
-  const openssl = (...args: string[]) => {
-    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
-    if (result.status !== 0) {
-      throw new Error(`openssl ${args.join(' ')}: ${result.stderr}`);
-    }
-  };
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=rejoin-test-ca');
-  for (const m of members) {
-    const ip = new URL(m.client).hostname;
-    writeFileSync(join(dir, `${m.name}.ext`), `subjectAltName=IP:${ip},IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n`);
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${m.name}.key`, '-out', `${m.name}.csr`, '-subj', `/CN=${m.name}`);
-    openssl('x509', '-req', '-in', `${m.name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${m.name}.crt`, '-days', '1', '-extfile', `${m.name}.ext`);
-  }
-}
-
-/**
  * The same as the stack's step and ExecStartPre do it, against real etcd members on loopback: plain, or (homelab's
  * datastore) with TLS between members and clients, etcdctl authenticating with a member's certificate.
  */
@@ -84,10 +64,10 @@ function describeRealEtcd(tls: boolean): void {
     const first = [member('one', 'm1', 1), member('one', 'm2', 2), member('one', 'm3', 3)];
     const second = [member('two', 'n1', 4), member('two', 'n2', 5), member('two', 'n3', 6)];
     /** etcdctl's TLS options as a member passes them (its own certificate as the client's), or none. */
-    const tlsOptions = (m: Member) => (tls ? ['--cacert', join(dir, 'ca.crt'), '--cert', join(dir, `${m.name}.crt`), '--key', join(dir, `${m.name}.key`)] : []);
+    const tlsOptions = (m: Member) => (tls ? ['--cacert', join(dir, 'ca.crt'), '--cert', join(dir, m.name, 'member.crt'), '--key', join(dir, m.name, 'member.key')] : []);
 
     function start(m: Member, cluster: readonly Member[], state: string): void {
-      const own = (prefix: string) => [`--${prefix}cert-file`, join(dir, `${m.name}.crt`), `--${prefix}key-file`, join(dir, `${m.name}.key`), `--${prefix}trusted-ca-file`, join(dir, 'ca.crt'), `--${prefix}client-cert-auth`];
+      const own = (prefix: string) => [`--${prefix}cert-file`, join(dir, m.name, 'member.crt'), `--${prefix}key-file`, join(dir, m.name, 'member.key'), `--${prefix}trusted-ca-file`, join(dir, 'ca.crt'), `--${prefix}client-cert-auth`];
       const child = spawn('etcd', [
         '--name', m.name, '--data-dir', m.dataDir, '--listen-client-urls', m.client, '--advertise-client-urls', m.client,
         '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer, '--initial-cluster', cluster.map((c) => `${c.name}=${c.peer}`).join(','),
@@ -142,7 +122,10 @@ function describeRealEtcd(tls: boolean): void {
     beforeAll(async () => {
       mkdirSync(join(dir, 'run'), { recursive: true });
       if (tls) {
-        memberCertificates(dir, [...first, ...second]);
+        // Server and client use, like the stack's member certificates. Also 127.0.0.1: etcd checks a peer's source
+        // address against its certificate, and on loopback every connection comes from there.
+        createLabCa(dir, 'rejoin-test-ca');
+        [...first, ...second].forEach((m, i) => issueCertificate(dir, m.name, { dnsNames: [], ipAddresses: [new URL(m.client).hostname, '127.0.0.1'] }, i + 1));
       }
       first.forEach((m) => start(m, first, 'new'));
       await waitFor('the first cluster has a quorum', () => etcdctl(first[0].client, 'endpoint', 'health').status === 0);

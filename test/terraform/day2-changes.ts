@@ -58,7 +58,7 @@ export const ROTATED_SECRET = /^random_password\.LoadBalancers_StatsPassword_/;
 export const RENEWED_CERTIFICATES = /^tls_locally_signed_cert\./;
 
 /** The memory an escape hatch gives one machine (more than any seed host has). */
-export const ESCAPE_HATCH_MEMORY_MIB = 24576;
+const ESCAPE_HATCH_MEMORY_MIB = 24576;
 
 export const DAY2_CHANGES: readonly Day2Change[] = [
   {

@@ -133,13 +133,13 @@ export const PATRONI_OWN_PASSWORDS: Readonly<Record<string, keyof PatroniSecrets
  * passwords, never literal values.
  */
 export function renderPatroniEnvironmentFile(secrets: PatroniSecrets): string {
-  const own = Object.entries(PATRONI_OWN_PASSWORDS).map(([name, secret]) => `${name}=${secrets[secret]}`);
   return [
     '# Rendered by proxmox-k3s-ha: the datastore passwords, read by Patroni and its post-bootstrap script. Root only.',
-    // In the file's order since the first release: the REST API user before its password.
-    ...own.slice(0, 3),
-    `PATRONI_RESTAPI_USERNAME=${PATRONI_API_USER}`,
-    ...own.slice(3),
+    ...Object.entries(PATRONI_OWN_PASSWORDS).flatMap(([name, secret]) => [
+      // The REST API's user stands before its password, as in every file rendered so far.
+      ...(secret === 'restApiPassword' ? [`PATRONI_RESTAPI_USERNAME=${PATRONI_API_USER}`] : []),
+      `${name}=${secrets[secret]}`,
+    ]),
     `PKH_K3S_PASSWORD=${secrets.k3sPassword}`,
     '',
   ].join('\n');
