@@ -15,6 +15,7 @@ export * from './kubeadm-control-plane';
 export * from './site-hosts';
 export * from '../site/rollout';
 export * from './lifecycle-references';
+export * from './terraform-data';
 export * from './provider-behaviour';
 export * from './state-backend';
 export * from './synthesis-baseline';

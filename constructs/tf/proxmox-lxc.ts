@@ -1,4 +1,3 @@
-import { DataResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { VirtualEnvironmentContainer, VirtualEnvironmentContainerFeatures } from './generated/providers/proxmox/virtual-environment-container';
@@ -7,6 +6,7 @@ import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { setLifecycleReferences } from './lifecycle-references';
 import { ConvergeConnection, HostConverge, containerRestart } from './lifecycle';
+import { TerraformData } from './terraform-data';
 
 /** Properties of a {@link ProxmoxLxc}. */
 export interface ProxmoxLxcProps extends ProxmoxHostProps {
@@ -88,7 +88,7 @@ export class ProxmoxLxc extends Construct {
   /** Runs the provisioning (converge) script on the new container and whenever it changes; none when decommissioned. */
   public readonly converge?: HostConverge;
   /** The converge step's `terraform_data` resource (`converge.resource`). */
-  public readonly provisioner?: DataResource;
+  public readonly provisioner?: TerraformData;
   /** The container's configuration builder; rendered to the provisioning script at synthesis, so roles may still add to it. */
   public readonly cloudConfig: CloudConfig;
   /** The container's static IPv4 address (without prefix); the provisioner connects to it over SSH. */
@@ -100,7 +100,7 @@ export class ProxmoxLxc extends Construct {
     this.containerIpv4Address = props.ipv4Cidr.split('/')[0];
     applyContainerRootKeys(this.cloudConfig, props.sshAuthorizedKeys);
 
-    const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
+    const generation = new TerraformData(this, 'Generation', { input: { generation: props.generation ?? 0 } });
     this.resource = new VirtualEnvironmentContainer(this, 'Resource', {
       nodeName: props.nodeName,
       vmId: props.vmId,

@@ -1,4 +1,4 @@
-import { DataResource, Lazy, Token } from 'cdktf';
+import { Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../cloud-init/cloud-config';
 import { renderCloudConfig } from '../cloud-init/render-cloud-config';
@@ -10,6 +10,7 @@ import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { escapeTerraformTemplate } from './terraform-template';
 import { setLifecycleReferences } from './lifecycle-references';
 import { ConvergeConnection, HostConverge, ProxmoxApiAccess, pendingRestart } from './lifecycle';
+import { TerraformData } from './terraform-data';
 
 /** The role under which a VM's cloud-init identity settings are written. */
 const IDENTITY_ROLE = 'machine-identity';
@@ -100,7 +101,7 @@ export class ProxmoxVm extends Construct {
     // Rendered lazily so roles attached after construction are included.
     const userDataText = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderCloudConfig(this.cloudConfig)) });
     const fileName = `${props.name}-user-data.yaml`;
-    const generation = new DataResource(this, 'Generation', { input: { generation: props.generation ?? 0 } });
+    const generation = new TerraformData(this, 'Generation', { input: { generation: props.generation ?? 0 } });
     // Host keys survive reboots of a VM that runs since before its meta-data snippet (see metaData below).
     this.cloudConfig.addFile(IDENTITY_ROLE, { path: CLOUD_INIT_IDENTITY_PATH, content: 'ssh_deletekeys: false\n' });
 

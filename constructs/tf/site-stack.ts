@@ -22,6 +22,7 @@ import { addSiteMachines } from './site-machines';
 import { addSecretProviders, secretVariable } from './site-secrets';
 import { requireServerManifests, resolveSiteStackOptions } from './site-stack-options';
 import { StateBackendOptions, applyStateBackend } from './state-backend';
+import { TERRAFORM_REQUIRED_VERSION } from './terraform-data';
 
 /** Properties of a {@link SiteStack}. */
 export interface SiteStackProps {
@@ -106,6 +107,7 @@ export class SiteStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: SiteStackProps) {
     super(scope, id);
+    this.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
     // `cdktf synth` fails on an unsafe change against the previous synthesis (see synth-guard.ts).
     guardAgainstUnsafeChanges(this);
     const { site } = props;

@@ -35,6 +35,34 @@ describe('a rebuilt K3s node: its old Node, node password and etcd member are re
   });
 });
 
+describe('a rebuilt K3s node is drained before its old machine is destroyed', () => {
+  const { json } = synthSite(defineSite(prod));
+  const drains = resourcesByPath(json, 'terraform_data');
+  const machines = resourcesByPath(json, 'proxmox_virtual_environment_vm');
+  const addressOf = (resource: unknown) => Object.entries(json.resource.proxmox_virtual_environment_vm).find(([, r]) => r === resource)![0];
+
+  test('every server has one from the first build, after its own machine and the machine it drains from', () => {
+    const drain = drains['prod/k3s-prod-cp-01-RebuildDrain/Resource'];
+    expect(Object.keys(drains).filter((path) => /RebuildDrain\/Resource$/.test(path)).sort())
+      .toEqual(['k3s-prod-cp-01', 'k3s-prod-cp-02', 'k3s-prod-cp-03'].map((host) => `prod/${host}-RebuildDrain/Resource`));
+    expect(drain.depends_on).toEqual([
+      `proxmox_virtual_environment_vm.${addressOf(machines['prod/k3s-prod-cp-01/Resource'])}`,
+      `proxmox_virtual_environment_vm.${addressOf(machines['prod/k3s-prod-cp-02/Resource'])}`,
+    ]);
+  });
+
+  test('a destroy-time drain whose connection comes from the resource itself, its key a reference kept out of `input`', () => {
+    const drain = drains['prod/k3s-prod-cp-01-RebuildDrain/Resource'];
+    expect(drain.input).toBeUndefined();
+    expect(drain.triggers_replace).toMatchObject({ node: 'k3s-prod-cp-01', host: '192.168.0.202', private_key: '${var.ssh_private_key}' });
+    expect(Object.values(drain.connection).filter((value) => typeof value === 'string' && value.includes('${') && !value.startsWith('${self.'))).toEqual([]);
+    expect(drain.lifecycle.ignore_changes).toEqual(['triggers_replace']);
+    const [provisioner] = drain.provisioner;
+    expect(provisioner['remote-exec']).toMatchObject({ when: 'destroy', on_failure: 'continue' });
+    expect(provisioner['remote-exec'].inline[0]).toContain('drain k3s-prod-cp-01 --ignore-daemonsets');
+  });
+});
+
 /** Runs the cleanup with a stand-in `k3s` that logs its arguments and answers like a cluster holding the node. */
 function runCleanup(dir: string, env: Record<string, string> = {}): Promise<{ code: number; stderr: string; calls: string[] }> {
   return new Promise((done) => {

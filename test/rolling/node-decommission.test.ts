@@ -5,26 +5,14 @@ import { NodeDecommission } from '../../constructs/tf';
 import { labAddress } from '../failover/lab';
 import { describeWithTools } from '../support/tools';
 import { LabHost, RollingLab } from './lab';
+import { installKubectlStandin, kubectlCalls } from './kubectl-standin';
 
 /**
  * Decommissioning a node, run by the real Terraform CLI across two SSH hosts: kubectl on a control-plane host,
  * the service stop on the node itself, in that order. There is no K3s here: `k3s kubectl` on the server host is a
- * stand-in that keeps a list of Nodes and logs each call with the time; the node's service is named (the lab's
- * systemd stand-in runs it for real).
+ * stand-in that keeps a list of Nodes and logs each call with the time (kubectl-standin.ts); the node's service is
+ * named (the lab's systemd stand-in runs it for real).
  */
-const KUBECTL_STANDIN = `#!/bin/sh
-# k3s stand-in: only "k3s kubectl" on a list of Node files; every call logged with the time in ms (the request
-# timeout every call carries is checked, then left out of the log).
-shift
-case "$1" in --request-timeout=30s) shift ;; *) echo "missing --request-timeout: $*" >> /var/log/kubectl-calls; exit 2 ;; esac
-echo "$(date +%s%3N) $*" >> /var/log/kubectl-calls
-case "$1 $2" in
-  "get node") [ -e "/var/lib/standin-nodes/$3" ] ;;
-  "delete node") rm -f "/var/lib/standin-nodes/$3" ;;
-  "get --raw") echo ok ;;
-  *) exit 0 ;;
-esac
-`;
 
 describeWithTools(['sshd', 'terraform', 'named', 'ip', 'nsenter', 'unshare', 'ssh-keygen'], 'decommissioning a node with the real Terraform CLI', () => {
   let lab: RollingLab;
@@ -36,10 +24,7 @@ describeWithTools(['sshd', 'terraform', 'named', 'ip', 'nsenter', 'unshare', 'ss
     lab = new RollingLab();
     server = await lab.addSshHost('srv', labAddress(41));
     node = await lab.addSshHost('node-2', labAddress(42));
-    // The lab's work directory is not visible inside a host (its /tmp is private): the stand-in goes in as base64.
-    const setup = lab.exec(server, `mkdir -p /usr/local/bin /var/lib/standin-nodes && echo ${Buffer.from(KUBECTL_STANDIN).toString('base64')} | base64 -d > /usr/local/bin/k3s `
-      + '&& chmod 0755 /usr/local/bin/k3s && touch /var/lib/standin-nodes/node-2');
-    expect(setup).toMatchObject({ status: 0 });
+    installKubectlStandin(lab, server, { 'node-2': 'True' });
     mkdirSync(dir(), { recursive: true });
     writeFileSync(join(dir(), 'cdk.tf.json'), synth());
   }, 120_000);
@@ -73,10 +58,7 @@ describeWithTools(['sshd', 'terraform', 'named', 'ip', 'nsenter', 'unshare', 'ss
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('proxmox-k3s-ha: node node-2 is out of the cluster; remove it from the site to destroy its machine');
     expect(`${result.stdout}${result.stderr}`).not.toContain(lab.privateKey.split('\n')[1]);
-    const calls = lab.readHostFile(server, '/var/log/kubectl-calls')!.trim().split('\n').map((line) => {
-      const [t, ...rest] = line.split(' ');
-      return { t: Number(t), call: rest.join(' ') };
-    });
+    const calls = kubectlCalls(lab, server);
     expect(calls.map((c) => c.call)).toEqual([
       'get node node-2', 'cordon node-2', 'drain node-2 --ignore-daemonsets --delete-emptydir-data --timeout=600s',
       'get node node-2', 'delete node node-2 --timeout=120s', 'get node node-2', 'get --raw /readyz/etcd',

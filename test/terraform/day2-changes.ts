@@ -126,7 +126,8 @@ export const DAY2_CHANGES: readonly Day2Change[] = [
   },
   {
     name: 'admin key rotation',
-    change: (spec) => ({ spec, variables: { admin_ssh_public_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRotatedKeyForThePlanTableOnly rotated@plan-table' } }),
+    // A new key pair: the public key the hosts trust and the private key Terraform connects with.
+    change: (spec) => ({ spec, variables: { admin_ssh_public_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRotatedKeyForThePlanTableOnly rotated@plan-table', ssh_private_key: 'rotated private key, plan table only' } }),
   },
   { name: 'secret rotation', change: (spec) => ({ spec, replaceMatching: ROTATED_SECRET }) },
   {

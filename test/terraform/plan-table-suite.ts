@@ -46,18 +46,30 @@ export function describePlanTable(siteName: string): void {
       }
     });
 
-    test('a rebuild on purpose of a K3s node is accepted only with its rejoin cleanup planned before the new machine; kubeadm rebuilds stay refused', () => {
+    test('a rebuild on purpose of a K3s node is accepted only with its drain replaced and its rejoin cleanup planned before the new machine; kubeadm rebuilds stay refused', () => {
       const rebuild = rows.find((row) => row.change === 'generation bump')!;
       const [host] = Object.keys(rebuild.machines);
       expect(rebuild.machines).toEqual({ [host]: 'replace' });
-      const cleanups = Object.entries(rebuild.terraform).filter(([address]) => /RejoinCleanup/.test(address));
+      const steps = (name: string) => Object.entries(rebuild.terraform).filter(([address]) => address.includes(`.${host}-${name}_`));
       if (siteName.startsWith('kubeadm')) {
-        expect(cleanups).toEqual([]);
+        expect([...steps('RejoinCleanup'), ...steps('RebuildDrain')]).toEqual([]);
         expect(rebuild.problems).toEqual([expect.stringContaining(`hosts[${host}]: generation — the machine is replaced`)]);
       } else {
-        expect(cleanups).toEqual([[expect.stringMatching(new RegExp(`^terraform_data\\.${host}-RejoinCleanup_[0-9A-F]+$`)), 'create']]);
+        expect(steps('RejoinCleanup')).toEqual([[expect.stringMatching(new RegExp(`^terraform_data\\.${host}-RejoinCleanup_[0-9A-F]+$`)), 'create']]);
+        // Replaced (its destroy-time drain runs before the machine's destroy) because its generation changed in place.
+        expect(steps('RebuildDrain').map(([address, action]) => [address.replace(/_[0-9A-F]+$/, ''), action]).sort()).toEqual([
+          [`terraform_data.${host}-RebuildDrain`, 'replace'],
+          [`terraform_data.${host}-RebuildDrain_Generation`, 'update'],
+        ]);
         expect(rebuild.problems).toEqual([]);
       }
+    });
+
+    test('a node\'s rebuild drain is replaced, which drains the node, only by a rebuild: no other change (a key or secret rotation, a resize, a move) replaces it', () => {
+      // A host's removal deletes its drain's block, and Terraform runs no destroy-time provisioner of a removed block.
+      const replaced = rows.filter((row) => row.change !== 'generation bump')
+        .flatMap((row) => Object.entries(row.terraform).filter(([address, action]) => /-RebuildDrain_/.test(address) && action === 'replace').map(([address]) => `${row.change}: ${address}`));
+      expect(replaced).toEqual([]);
     });
 
     test('moving a VM to another Proxmox node migrates it: no replacement, no restart, its snippets follow it', () => {

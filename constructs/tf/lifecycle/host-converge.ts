@@ -1,4 +1,4 @@
-import { DataResource, IResolveContext, Lazy, TerraformResource, dependable } from 'cdktf';
+import { IResolveContext, Lazy, TerraformResource, dependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudConfig } from '../../cloud-init/cloud-config';
 import { ConvergeDeadlines, renderConvergeScript } from '../../cloud-init/render-converge';
@@ -7,6 +7,7 @@ import { ConvergeRecord } from './change-report';
 import { escapeTerraformTemplate, fingerprint } from '../terraform-template';
 import { interpolatedExpressions, resolvedValuesFingerprint } from './secret-fingerprint';
 import { PendingRestart } from './machine-restart';
+import { TerraformData } from '../terraform-data';
 
 /** A converge step's deadlines for a site with the default `controlPlane.joinApiWaitMinutes` (30). */
 export const DEFAULT_CONVERGE_DEADLINES: ConvergeDeadlines = convergeDeadlines(30);
@@ -117,7 +118,7 @@ export interface HostConvergeProps {
  */
 export class HostConverge extends Construct {
   /** The `terraform_data` resource that converges the host. */
-  public readonly resource: DataResource;
+  public readonly resource: TerraformData;
   /** The host's name. */
   public readonly hostName: string;
   /** Changes when the VM's pending machine changes do, for a step that restarts it in its rollout slot. */
@@ -129,9 +130,9 @@ export class HostConverge extends Construct {
   /** The converge script as synthesized (Terraform references as expressions). */
   private readonly script: string;
   /** What the previous rollout step must finish before: the converge step, or a drain before it. */
-  private first: DataResource;
+  private first: TerraformData;
   /** What the next rollout step waits for: the converge step, or an uncordon after it. */
-  private last: DataResource;
+  private last: TerraformData;
 
   constructor(scope: Construct, id: string, props: HostConvergeProps) {
     super(scope, id);
@@ -156,7 +157,7 @@ export class HostConverge extends Construct {
         facts: { ...props.facts, ...(props.restart ? { machineRestartInRollout: 1 } : {}) },
       }),
     });
-    this.resource = new DataResource(this, 'Resource', {
+    this.resource = new TerraformData(this, 'Resource', {
       dependsOn: props.machine ? [props.machine] : undefined,
       triggersReplace: Lazy.anyValue({
         produce: (context) => {
@@ -203,7 +204,7 @@ export class HostConverge extends Construct {
    * Puts a step before and one after this converge step in the rollout (a drain and an uncordon): `before` runs
    * first, the converge waits for it, `after` waits for the converge, and the next host waits for `after`.
    */
-  public bracket(before: DataResource, after: DataResource): void {
+  public bracket(before: TerraformData, after: TerraformData): void {
     this.resource.dependsOn = [...(this.resource.dependsOn ?? []), dependable(before)];
     after.dependsOn = [...(after.dependsOn ?? []), dependable(this.resource)];
     this.first = before;

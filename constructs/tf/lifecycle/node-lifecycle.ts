@@ -1,11 +1,13 @@
 import { LifecycleScript } from './lifecycle-scripts';
-import { DataResource, Lazy, TerraformResource } from 'cdktf';
+import { Lazy, RemoteExecProvisioner, SSHProvisionerConnection, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { K3S_BINARY_PATH } from '../../renderers/k3s';
 import { shellQuote } from '../../cloud-init/shell-quote';
 import { ConvergeConnection, HostConverge, sshConnection, sudoFor } from './host-converge';
 import { escapeTerraformTemplate } from '../terraform-template';
 import { RebuildStep } from './rebuild-step';
+import { TerraformData } from '../terraform-data';
+import { setLifecycleReferences } from '../lifecycle-references';
 
 /** How to run kubectl with admin rights on a control-plane host. */
 export interface ControlPlaneAccess {
@@ -61,20 +63,20 @@ export interface NodeDrainProps {
  */
 export class NodeDrain extends Construct {
   /** Cordons and drains the node. */
-  public readonly drain: DataResource;
+  public readonly drain: TerraformData;
   /** Uncordons the node. */
-  public readonly uncordon: DataResource;
+  public readonly uncordon: TerraformData;
 
   constructor(scope: Construct, id: string, props: NodeDrainProps) {
     super(scope, id);
     const sudo = sudoFor(props.via.connection);
     const kubectl = `${sudo}${props.via.kubectl}`;
-    this.drain = new DataResource(this, 'Drain', {
+    this.drain = new TerraformData(this, 'Drain', {
       triggersReplace: { restart: props.restartTrigger, node: props.node },
       connection: sshConnection(props.via.connection),
       provisioners: [{ type: 'remote-exec', inline: [drainCommand(kubectl, props.node)] }],
     });
-    this.uncordon = new DataResource(this, 'Uncordon', {
+    this.uncordon = new TerraformData(this, 'Uncordon', {
       triggersReplace: { restart: props.restartTrigger, node: props.node },
       connection: sshConnection(props.via.connection),
       provisioners: [{ type: 'remote-exec', inline: [`if ${boundedKubectl(kubectl)} get node ${props.node} >/dev/null 2>&1; then ${boundedKubectl(kubectl)} uncordon ${props.node}; fi`] }],
@@ -114,7 +116,7 @@ export interface NodeDecommissionProps {
  */
 export class NodeDecommission extends Construct {
   /** The resource whose creation runs the decommissioning. */
-  public readonly resource: DataResource;
+  public readonly resource: TerraformData;
 
   constructor(scope: Construct, id: string, props: NodeDecommissionProps) {
     super(scope, id);
@@ -125,7 +127,7 @@ export class NodeDecommission extends Construct {
       `i=0; ${condition}; do i=$((i + 1)); [ "$i" -le 60 ] || { echo "proxmox-k3s-ha: ${node}: decommission: gave up after 300 s waiting for ${what}" >&2; exit 1; }; sleep 5; done`;
     const stop = `${sudoFor(props.nodeConnection)}timeout -k 10 ${SERVICE_STOP_TIMEOUT_SECONDS} systemctl disable --now ${props.unit} `
       + `|| { echo 'proxmox-k3s-ha: ${node}: decommission: gave up after ${SERVICE_STOP_TIMEOUT_SECONDS} s waiting for ${props.unit} to stop' >&2; exit 1; }`;
-    this.resource = new DataResource(this, 'Resource', {
+    this.resource = new TerraformData(this, 'Resource', {
       dependsOn: [...props.machines],
       triggersReplace: { node, decommissioned: 'decommissioned' },
       input: props.record,
@@ -184,6 +186,68 @@ export class NodeRejoinCleanup extends RebuildStep {
   }
 }
 
+/** Properties of a {@link NodeRebuildDrain}. */
+export interface NodeRebuildDrainProps {
+  /** The Kubernetes node (the host name). */
+  readonly node: string;
+  /** The host's rebuild counter: each rebuild drains the node before its old machine goes. */
+  readonly generation: number;
+  /** Where kubectl runs with admin rights: a server that stays. */
+  readonly via: ControlPlaneAccess;
+  /** The node's machine and the machine of `via`: the drain runs before either is destroyed. */
+  readonly machines: readonly TerraformResource[];
+}
+
+/**
+ * Drains a K3s node before Terraform destroys its machine for a rebuild (`generation` raised), so its pods move
+ * the way they do for a restart instead of going down with the machine. A `terraform_data` resource that depends on
+ * the node's machine and is replaced with the generation: Terraform destroys a dependent before what it depends on,
+ * so the resource's destroy-time provisioner runs, through a server that stays, before the old machine is destroyed.
+ *
+ * A destroy-time provisioner may read only its own resource, so the connection (the key included) is kept in the
+ * resource's `triggers_replace`, and with it in the Terraform state, which already holds the site's other secrets.
+ * Not in `input`: Terraform prints its copy, `output`, unmasked in a plan. Changes to it are ignored (a rotated key
+ * must not replace the resource, which would drain the node), so it holds the connection of the node's last
+ * rebuild: after a rotation of the admin key the next rebuild's drain cannot log in and the node goes undrained.
+ *
+ * A node that is not Ready (the usual reason for a rebuild) is not drained: its pods cannot confirm they stopped,
+ * and {@link NodeRejoinCleanup} deletes the Node once the old machine is gone. A drain that fails within its
+ * deadline does not stop the rebuild (`on_failure = continue`; Terraform prints the error): the node then goes as in
+ * a node failure, and a whole-site `terraform destroy`, which runs every node's drain, does not stop there.
+ */
+export class NodeRebuildDrain extends Construct {
+  /** The resource whose destruction drains the node. */
+  public readonly resource: TerraformData;
+
+  constructor(scope: Construct, id: string, props: NodeRebuildDrainProps) {
+    super(scope, id);
+    const { type, timeout, ...settings } = sshConnection(props.via.connection);
+    const stored = Object.fromEntries(Object.entries(settings).map(([name, value]) => [snakeCase(name), value]));
+    const fromSelf = Object.fromEntries(Object.keys(settings).map((name) => [name, `\${self.triggers_replace.${snakeCase(name)}}`]));
+    const kubectl = `${sudoFor(props.via.connection)}${props.via.kubectl}`;
+    // cdktf's remote-exec type lacks `when` and `on_failure`; it writes the keys through in snake case.
+    const drain = { type: 'remote-exec', when: 'destroy', onFailure: 'continue', inline: [readyNodeDrainCommand(kubectl, props.node)] } as RemoteExecProvisioner;
+    const generation = new TerraformData(this, 'Generation', { input: { generation: props.generation } });
+    this.resource = new TerraformData(this, 'Resource', {
+      dependsOn: [...props.machines],
+      triggersReplace: { node: props.node, ...stored },
+      connection: { type, timeout, ...fromSelf } as SSHProvisionerConnection,
+      provisioners: [drain],
+    });
+    setLifecycleReferences(this.resource, { ignoreChanges: ['triggers_replace'], replaceTriggeredBy: [generation] });
+  }
+}
+
+/** {@link drainCommand} for a node that reports Ready; a line saying so for one that does not. */
+export function readyNodeDrainCommand(kubectl: string, node: string): string {
+  const ready = `${boundedKubectl(kubectl)} get node ${node} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True`;
+  return `if ${ready}; then ${drainCommand(kubectl, node)}; else echo 'proxmox-k3s-ha: ${node}: not Ready, so not drained before its machine is destroyed'; fi`;
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
 /**
  * For {@link NodeDrainProps.restartTrigger}: a fingerprint of the files the node's service reads (`unit`), and of the
  * VM's machine changes that its converge step restarts it for, so the node is drained around either restart.
@@ -227,7 +291,7 @@ export interface KubeadmJoinPreparationProps {
   /** The node's rebuild counter: a rebuilt node is prepared for again. */
   readonly generation: number;
   /** What must exist first: the first control plane's converge step. */
-  readonly after: DataResource;
+  readonly after: TerraformData;
 }
 
 /**
@@ -238,14 +302,14 @@ export interface KubeadmJoinPreparationProps {
  */
 export class KubeadmJoinPreparation extends Construct {
   /** The resource that prepares the join. */
-  public readonly resource: DataResource;
+  public readonly resource: TerraformData;
 
   constructor(scope: Construct, id: string, props: KubeadmJoinPreparationProps) {
     super(scope, id);
     const sudo = sudoFor(props.firstControlPlane);
     // Literal `${` of the shell escaped for Terraform.
     const script = escapeTerraformTemplate(kubeadmJoinPreparation(props.initConfigPath, props.controlPlane).join('\n'));
-    this.resource = new DataResource(this, 'Resource', {
+    this.resource = new TerraformData(this, 'Resource', {
       dependsOn: [props.after],
       triggersReplace: { node: props.node, generation: props.generation },
       connection: sshConnection(props.firstControlPlane),

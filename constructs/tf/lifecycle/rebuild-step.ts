@@ -1,9 +1,10 @@
-import { DataResource, TerraformResource } from 'cdktf';
+import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { shellQuote } from '../../cloud-init/shell-quote';
 import { escapeTerraformTemplate } from '../terraform-template';
 import { ConvergeConnection, sshConnection, sudoFor } from './host-converge';
 import { LifecycleScript, lifecycleScript } from './lifecycle-scripts';
+import { TerraformData } from '../terraform-data';
 
 /** What a {@link RebuildStep} runs, where, and when. */
 export interface RebuildStepProps {
@@ -34,7 +35,7 @@ const SCRIPTS = new Map<LifecycleScript, string>();
  */
 export abstract class RebuildStep extends Construct {
   /** The resource whose creation runs the script. */
-  public readonly resource: DataResource;
+  public readonly resource: TerraformData;
 
   protected constructor(scope: Construct, id: string, props: RebuildStepProps) {
     super(scope, id);
@@ -44,7 +45,7 @@ export abstract class RebuildStep extends Construct {
     const env = Object.entries(props.environment).map(([name, value]) => `${name}=${shellWord(value)}`).join(' ');
     const args = props.args.map(shellQuote).join(' ');
     const name = props.script.replace(/\.sh$/, '');
-    this.resource = new DataResource(this, 'Resource', {
+    this.resource = new TerraformData(this, 'Resource', {
       dependsOn: [...props.waitsFor],
       triggersReplace: { [props.rebuilt.key]: props.rebuilt.name, generation: props.rebuilt.generation },
       connection: sshConnection(props.via),

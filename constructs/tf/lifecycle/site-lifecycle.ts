@@ -5,7 +5,7 @@ import { KUBEADM_INIT_CONFIG_PATH } from '../../renderers/kubeadm';
 import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../../site/plan';
 import { DatastoreKind, Distribution, HostRole } from '../../site/spec';
 import { ConvergeConnection } from './host-converge';
-import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, NodeRejoinCleanup, restartTrigger } from './node-lifecycle';
+import { KubeadmJoinPreparation, NodeDecommission, NodeDrain, NodeRebuildDrain, NodeRejoinCleanup, restartTrigger } from './node-lifecycle';
 import { DatastoreMemberRejoin } from './datastore-rejoin';
 import type { SiteHost } from '../site-hosts';
 
@@ -40,7 +40,7 @@ function unmanagedHost(host: SiteHost): boolean {
 
 /**
  * K3s nodes this stack manages: agents are drained around a converge that restarts k3s-agent, every VM node around
- * a converge that restarts its machine (`machine-restart.ts`), and a node marked
+ * a converge that restarts its machine (`machine-restart.ts`) and before its machine is destroyed for a rebuild, and a node marked
  * `decommission` is taken out of the cluster from another server. Needs a second server to act from; a
  * single-server site gets neither.
  */
@@ -68,6 +68,15 @@ export function addNodeLifecycle(scope: Construct, site: SitePlan, hosts: Readon
       // Agents around a k3s-agent restart or a machine restart; servers (whose k3s restarts are gated by etcd and
       // the API instead) around a machine restart only.
       new NodeDrain(scope, `${host.name}-Drain`, { node: host.name, via, converge: siteHost.converge!, restartTrigger: restartTrigger(siteHost.converge!, server ? undefined : 'k3s-agent') });
+    }
+    if (!host.decommission && siteHost.machine) {
+      // Exists from the first build, so a later rebuild runs its destroy-time drain.
+      new NodeRebuildDrain(scope, `${host.name}-RebuildDrain`, {
+        node: host.name,
+        generation: host.generation,
+        via,
+        machines: [siteHost.machine.resource, hosts.get(peer.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
+      });
     }
     if (host.generation > 0 && !host.decommission && siteHost.machine) {
       const cleanup = new NodeRejoinCleanup(scope, `${host.name}-RejoinCleanup`, {
