@@ -10,10 +10,12 @@ export const K3S_BINARY_PATH = '/usr/local/bin/k3s';
 /** kubectl with the server's admin credentials, on a K3s server. */
 export const K3S_KUBECTL = `${K3S_BINARY_PATH} kubectl`;
 
+/** A K3s server's data directory: present once K3s has run there as a server. */
+export const K3S_SERVER_DATA_DIR = '/var/lib/rancher/k3s/server';
 /** K3s's configuration file (server or agent), read at every start. */
 export const K3S_CONFIG_PATH = '/etc/rancher/k3s/config.yaml';
 /** K3s's auto-deploy folder on servers: every manifest in it is applied at start and whenever the file changes. */
-export const K3S_AUTO_DEPLOY_MANIFESTS_DIR = '/var/lib/rancher/k3s/server/manifests';
+export const K3S_AUTO_DEPLOY_MANIFESTS_DIR = `${K3S_SERVER_DATA_DIR}/manifests`;
 /** The cluster token (0600), which `config.yaml` names as `token-file` so it never appears in the config itself. */
 export const K3S_TOKEN_PATH = '/etc/rancher/k3s/token';
 /** The unit's environment file (0600): the datastore's environment, e.g. credentials, kept off the command line. */
@@ -27,7 +29,7 @@ export const K3S_WAIT_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/wait-for-api.
 /** Where the first server's first boot decides between bootstrapping the cluster and joining the one that runs. */
 export const K3S_JOIN_EXISTING_SCRIPT_PATH = '/usr/local/lib/proxmox-k3s-ha/k3s-join-existing-cluster.sh';
 /** A K3s server's embedded etcd member data: present once the server has bootstrapped or joined. */
-export const K3S_ETCD_DATA_DIR = '/var/lib/rancher/k3s/server/db/etcd';
+export const K3S_ETCD_DATA_DIR = `${K3S_SERVER_DATA_DIR}/db/etcd`;
 
 /** A value of K3s's `config.yaml` (its keys are the CLI flags without the dashes). */
 export type K3sConfigValue = string | boolean | number | readonly string[];

@@ -19,6 +19,11 @@ export const CRIO_SOCKET = 'unix:///var/run/crio/crio.sock';
 /** Where kube-apiserver listens on every control plane; HAProxy's backends point here. */
 export const KUBEADM_API_SERVER_PORT = 6443;
 
+/** The admin kubeconfig `kubeadm init` and a control plane's `kubeadm join` write. */
+export const KUBEADM_ADMIN_KUBECONFIG_PATH = '/etc/kubernetes/admin.conf';
+/** kubectl with admin rights, on a control plane. */
+export const KUBEADM_KUBECTL = `kubectl --kubeconfig=${KUBEADM_ADMIN_KUBECONFIG_PATH}`;
+
 /** Our kubeadm inputs; outside the paths `kubeadm reset` cleans, so a retried join keeps them. */
 export const KUBEADM_DIR = '/etc/kubernetes/kubeadm';
 /** The first control plane's `InitConfiguration` and `ClusterConfiguration`, read by `kubeadm init --config`. */
@@ -429,7 +434,7 @@ systemctl enable kubelet
 /**
  * Initializes the cluster on the first control plane (POSIX sh, idempotent): installs the Terraform-generated
  * cluster CA (kubeadm init uses an existing CA instead of generating one), runs `kubeadm init --upload-certs`
- * unless `/etc/kubernetes/admin.conf` exists, then applies the CNI with the admin kubeconfig.
+ * unless {@link KUBEADM_ADMIN_KUBECONFIG_PATH} exists, then applies the CNI with the admin kubeconfig.
  *
  * The CNI is Flannel's pinned release manifest, downloaded here: the one in-cluster fetch at boot (from GitHub's
  * release download), with its pod network replaced by the site's pod CIDR so Flannel and kubeadm's `podSubnet`
@@ -460,12 +465,12 @@ install -d -m 0755 "$pki"
 install_ca '${KUBEADM_CA_CERT_BASE64_PATH}' "$pki/ca.crt" 0644
 install_ca '${KUBEADM_CA_KEY_BASE64_PATH}' "$pki/ca.key" 0600
 
-if [ ! -f /etc/kubernetes/admin.conf ]; then
+if [ ! -f ${KUBEADM_ADMIN_KUBECONFIG_PATH} ]; then
   kubeadm init --config '${KUBEADM_INIT_CONFIG_PATH}' --upload-certs
 fi
 
 # Flannel ${FLANNEL_VERSION}: the one manifest fetched at boot, from Flannel's release.
-export KUBECONFIG=/etc/kubernetes/admin.conf
+export KUBECONFIG=${KUBEADM_ADMIN_KUBECONFIG_PATH}
 manifest=$(mktemp)
 trap 'rm -f "$manifest"' EXIT
 curl -fsSL --retry 5 -o "$manifest" '${FLANNEL_MANIFEST_URL}'

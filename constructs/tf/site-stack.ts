@@ -2,6 +2,7 @@ import { Annotations, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { ConvergeDeadlines } from '../cloud-init/render-converge';
 import { BackupCredentials } from '../renderers/etcd-backup';
+import { KUBEADM_ADMIN_KUBECONFIG_PATH } from '../renderers/kubeadm';
 import { SitePlan, controlPlaneHosts, hasRole } from '../site/plan';
 import { rolloutOrder } from '../site/rollout';
 import { DatastoreKind, Distribution, HostRole } from '../site/spec';
@@ -11,7 +12,7 @@ import { HaLoadBalancerPair } from './ha-load-balancer-pair';
 import { EmbeddedEtcdDatastore, K3sAgents, K3sControlPlane } from './k3s-control-plane';
 import { KubeadmControlPlane, KubeadmWorkers } from './kubeadm-control-plane';
 import {
-  ConvergeConnection, addCertificateRenewal, addDatastoreRejoin, addKubeadmJoinPreparation, addNodeLifecycle, convergeDeadlines, guardAgainstUnsafeChanges,
+  ConvergeConnection, addCertificateRenewal, addDatastoreRejoin, addKubeadmJoinPreparation, addKubeadmWorkerRebuilds, addNodeLifecycle, convergeDeadlines, guardAgainstUnsafeChanges,
 } from './lifecycle';
 import { interpolatedLifecycleEntries } from './lifecycle-references';
 import { PostgresDatastore } from './postgres-datastore';
@@ -208,7 +209,7 @@ export class SiteStack extends TerraformStack {
     new KubeadmWorkers(this, 'Workers', { site, workers: this.hostsWithRole(HostRole.WORKER), joinSecrets: controlPlane.joinSecrets });
   }
 
-  /** Backups, the day-2 steps (node rejoin or kubeadm join preparation, datastore rejoin, certificate renewal) and the rollout order. */
+  /** Backups, the day-2 steps (node rejoin or kubeadm join preparation and worker rebuilds, datastore rejoin, certificate renewal) and the rollout order. */
   private addLifecycle(connections: ReadonlyMap<string, ConvergeConnection>, backupCredentials: BackupCredentials | undefined, secretsFromVariables: boolean): void {
     const { site, hosts } = this;
     applySiteBackups(this, site, hosts, backupCredentials, { token: this.controlPlane?.token, tokenFromVariable: secretsFromVariables });
@@ -216,6 +217,7 @@ export class SiteStack extends TerraformStack {
       addNodeLifecycle(this, site, hosts, connections);
     } else {
       addKubeadmJoinPreparation(this, site, hosts, connections);
+      addKubeadmWorkerRebuilds(this, site, hosts, connections);
     }
     addDatastoreRejoin(this, site, hosts, connections);
 
@@ -237,7 +239,7 @@ export class SiteStack extends TerraformStack {
       // K3s writes its kubeconfig for 127.0.0.1; kubeadm's admin.conf already names the control-plane endpoint.
       value: site.controlPlane.distribution === Distribution.K3S
         ? `ssh ${site.access.adminUser}@${firstServer.ip} sudo cat /etc/rancher/k3s/k3s.yaml | sed 's#https://127.0.0.1:6443#${site.apiEndpoint.url}#' > ${site.name}.kubeconfig`
-        : `ssh ${site.access.adminUser}@${firstServer.ip} sudo cat /etc/kubernetes/admin.conf > ${site.name}.kubeconfig`,
+        : `ssh ${site.access.adminUser}@${firstServer.ip} sudo cat ${KUBEADM_ADMIN_KUBECONFIG_PATH} > ${site.name}.kubeconfig`,
       description: 'fetches an admin kubeconfig that points at the API endpoint (never 127.0.0.1)',
     });
     new TerraformOutput(this, 'api_endpoint', {

@@ -150,7 +150,7 @@ describe('unsafe changes are rejected against the previous synthesis, naming the
       .toEqual([expect.stringContaining('prod: hosts[dns-1]: generation — the machine is replaced (replace): it happens during the apply')]);
   });
 
-  test('a rebuild is refused where no rejoin step exists (kubeadm nodes); one datastore etcd member per apply is accepted, two are refused', () => {
+  test('a rebuild is refused where no rejoin step exists (kubeadm control planes), accepted for a kubeadm worker; one datastore etcd member per apply is accepted, two are refused', () => {
     const plan = defineSite(homelab);
     const witness = plan.postgres!.witness!.name;
     const rebuilt = (names: string[]) => report(homelab, withHosts(homelab, homelab.hosts.map((h) => (names.includes(h.name) ? { ...h, generation: 1 } : h))));
@@ -158,8 +158,11 @@ describe('unsafe changes are rejected against the previous synthesis, naming the
     const [first, second] = plan.postgres!.etcdMembers.filter((m) => m.name !== witness).map((m) => m.name);
     expect(rebuilt([second]).problems).toEqual([]);
     expect(rebuilt([first, second]).problems).toEqual([first, second].map((host) => expect.stringContaining(`hosts[${host}]: generation — the machine is replaced (replace): 2 etcd quorum members`)));
+    const kubeadmRebuilt = (name: string) => report(kubeadmMulti, withHosts(kubeadmMulti, kubeadmMulti.hosts.map((h) => (h.name === name ? { ...h, generation: 1 } : h)))).problems;
     const worker = kubeadmMulti.hosts.filter((h) => h.roles.includes(HostRole.WORKER)).slice(-1)[0].name;
-    expect(report(kubeadmMulti, withHosts(kubeadmMulti, kubeadmMulti.hosts.map((h) => (h.name === worker ? { ...h, generation: 1 } : h)))).problems)
-      .toEqual([expect.stringContaining(`hosts[${worker}]: generation — the machine is replaced`)]);
+    expect(kubeadmRebuilt(worker)).toEqual([]);
+    for (const controlPlane of kubeadmMulti.hosts.filter((h) => h.roles.includes(HostRole.CONTROL_PLANE)).map((h) => h.name)) {
+      expect(kubeadmRebuilt(controlPlane)).toEqual(expect.arrayContaining([expect.stringContaining(`hosts[${controlPlane}]: generation — the machine is replaced`)]));
+    }
   });
 });

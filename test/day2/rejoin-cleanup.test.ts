@@ -10,8 +10,8 @@ import { describeWithTools } from '../support/tools';
 import { interpolateForValidation, shellcheck } from '../support/validators';
 import { LifecycleScript, lifecycleScript } from '../../constructs/tf/lifecycle/lifecycle-scripts';
 
-/** The script as it runs: the lifecycle library, then assets/k3s-rejoin-cleanup.sh. */
-const SCRIPT_TEXT = lifecycleScript(LifecycleScript.K3S_REJOIN_CLEANUP);
+/** The script as it runs: the lifecycle library, then assets/node-rejoin-cleanup.sh. */
+const SCRIPT_TEXT = lifecycleScript(LifecycleScript.NODE_REJOIN_CLEANUP);
 const rebuilt = (host: string, generation: number) => defineSite({ ...prod, hosts: prod.hosts.map((h) => (h.name === host ? { ...h, generation } : h)) });
 
 describe('a rebuilt K3s node: its old Node, node password and etcd member are removed before its new machine is created', () => {
@@ -24,7 +24,7 @@ describe('a rebuilt K3s node: its old Node, node password and etcd member are re
     expect(cleanup.connection).toMatchObject({ host: '192.168.0.202', private_key: '${var.ssh_private_key}' });
     const [command] = cleanup.provisioner[0]['remote-exec'].inline as string[];
     // The shipped script, exactly (shell-quoted, Terraform-escaped), with the node, its address and its etcd membership.
-    const [, quoted] = /^sudo env PKH_K3S=\/usr\/local\/bin\/k3s sh -eu -c ('(?:[^']|'\\'')*') k3s-rejoin-cleanup 'k3s-prod-cp-01' '192\.168\.0\.201' '1'$/.exec(command)!;
+    const [, quoted] = /^sudo env PKH_KUBECTL='\/usr\/local\/bin\/k3s kubectl' PKH_CLUSTER_MARKER=\/var\/lib\/rancher\/k3s\/server PKH_K3S_NODE_PASSWORD=1 sh -eu -c ('(?:[^']|'\\'')*') node-rejoin-cleanup 'k3s-prod-cp-01' '192\.168\.0\.201' '1'$/.exec(command)!;
     expect(interpolateForValidation(quoted.slice(1, -1).split("'\\''").join("'"))).toBe(SCRIPT_TEXT);
     // The new machine depends on it; the cleanup on the server it runs from.
     const machines = resourcesByPath(json, 'proxmox_virtual_environment_vm');
@@ -66,9 +66,9 @@ describe('a rebuilt K3s node is drained before its old machine is destroyed', ()
 /** Runs the cleanup with a stand-in `k3s` that logs its arguments and answers like a cluster holding the node. */
 function runCleanup(dir: string, env: Record<string, string> = {}): Promise<{ code: number; stderr: string; calls: string[] }> {
   return new Promise((done) => {
-    execFile('sh', ['-eu', '-c', SCRIPT_TEXT, 'k3s-rejoin-cleanup', 'cp1', '127.0.0.1', '1'], {
+    execFile('sh', ['-eu', '-c', SCRIPT_TEXT, 'node-rejoin-cleanup', 'cp1', '127.0.0.1', '1'], {
       timeout: 60_000,
-      env: { ...process.env, PKH_K3S: join(dir, 'k3s'), PKH_K3S_DATA_DIR: join(dir, 'server'), PKH_WAIT_SECONDS: '4', ...env },
+      env: { ...process.env, PKH_KUBECTL: `${join(dir, 'k3s')} kubectl`, PKH_CLUSTER_MARKER: join(dir, 'server'), PKH_WAIT_SECONDS: '4', ...env },
     }, (error, _stdout, stderr) => {
       let calls: string[] = [];
       try {
@@ -91,7 +91,7 @@ case "$*" in
 esac
 `;
 
-describeWithTools(['curl', 'openssl'], 'k3s-rejoin-cleanup.sh with a stand-in K3s', () => {
+describeWithTools(['curl', 'openssl'], 'node-rejoin-cleanup.sh with a stand-in K3s', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'pkh-rejoin-'));
@@ -113,6 +113,14 @@ describeWithTools(['curl', 'openssl'], 'k3s-rejoin-cleanup.sh with a stand-in K3
       'kubectl get node cp1',
       'kubectl get --raw /readyz/etcd',
     ]);
+  });
+
+  test('on kubeadm (no node password): the Node deleted, no secret touched', async () => {
+    mkdirSync(join(dir, 'server'));
+    const result = await runCleanup(dir, { PKH_K3S_NODE_PASSWORD: '0' });
+    expect(result.code).toBe(0);
+    expect(result.calls.filter((call) => call.includes('secret'))).toEqual([]);
+    expect(result.calls).toContain('kubectl delete node cp1 --timeout=120s');
   });
 
   test('no K3s on the server yet (the site is being built): nothing is called', async () => {

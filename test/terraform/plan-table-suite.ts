@@ -46,23 +46,18 @@ export function describePlanTable(siteName: string): void {
       }
     });
 
-    test('a rebuild on purpose of a K3s node is accepted only with its drain replaced and its rejoin cleanup planned before the new machine; kubeadm rebuilds stay refused', () => {
+    test('a rebuild on purpose of a K3s node or a kubeadm worker is accepted only with its drain replaced and its rejoin cleanup planned before the new machine', () => {
       const rebuild = rows.find((row) => row.change === 'generation bump')!;
       const [host] = Object.keys(rebuild.machines);
       expect(rebuild.machines).toEqual({ [host]: 'replace' });
       const steps = (name: string) => Object.entries(rebuild.terraform).filter(([address]) => address.includes(`.${host}-${name}_`));
-      if (siteName.startsWith('kubeadm')) {
-        expect([...steps('RejoinCleanup'), ...steps('RebuildDrain')]).toEqual([]);
-        expect(rebuild.problems).toEqual([expect.stringContaining(`hosts[${host}]: generation — the machine is replaced`)]);
-      } else {
-        expect(steps('RejoinCleanup')).toEqual([[expect.stringMatching(new RegExp(`^terraform_data\\.${host}-RejoinCleanup_[0-9A-F]+$`)), 'create']]);
-        // Replaced (its destroy-time drain runs before the machine's destroy) because its generation changed in place.
-        expect(steps('RebuildDrain').map(([address, action]) => [address.replace(/_[0-9A-F]+$/, ''), action]).sort()).toEqual([
-          [`terraform_data.${host}-RebuildDrain`, 'replace'],
-          [`terraform_data.${host}-RebuildDrain_Generation`, 'update'],
-        ]);
-        expect(rebuild.problems).toEqual([]);
-      }
+      expect(steps('RejoinCleanup')).toEqual([[expect.stringMatching(new RegExp(`^terraform_data\\.${host}-RejoinCleanup_[0-9A-F]+$`)), 'create']]);
+      // Replaced (its destroy-time drain runs before the machine's destroy) because its generation changed in place.
+      expect(steps('RebuildDrain').map(([address, action]) => [address.replace(/_[0-9A-F]+$/, ''), action]).sort()).toEqual([
+        [`terraform_data.${host}-RebuildDrain`, 'replace'],
+        [`terraform_data.${host}-RebuildDrain_Generation`, 'update'],
+      ]);
+      expect(rebuild.problems).toEqual([]);
     });
 
     test('a node\'s rebuild drain is replaced, which drains the node, only by a rebuild: no other change (a key or secret rotation, a resize, a move) replaces it', () => {
@@ -116,8 +111,8 @@ export function describePlanTable(siteName: string): void {
     test('every change that restarts or replaces a running machine is unsafe, naming the host, except an accepted rebuild; the others are safe', () => {
       for (const row of rows) {
         // The host removed after its decommissioning is no longer running: destroying its machine is the point.
-        // A K3s node's rebuild on purpose is rolled with its rejoin cleanup (the test above).
-        const acceptedRebuild = row.change === 'generation bump' && !siteName.startsWith('kubeadm');
+        // A K3s node's or kubeadm worker's rebuild on purpose is rolled with its drain and rejoin cleanup (the test above).
+        const acceptedRebuild = row.change === 'generation bump';
         // A restart in the host's rollout slot is the point of the machine lifecycle (the tests above and below).
         const running = Object.entries(row.machines).filter(([host, action]) => !acceptedRebuild && !row.rolledRestarts.includes(host)
           && (action === 'restart' || action === 'replace')).map(([host]) => host);

@@ -112,7 +112,9 @@ function runningHosts(previous: Map<string, HostRecord>): Map<string, RunningHos
   // when another running host has each of its roles: the VIP or the other server carries on meanwhile.
   const peers = (role: string) => running.filter((record) => rolesOf(record).includes(role)).length;
   const stateless = (record: HostRecord) => rolesOf(record).every((role) => STATELESS_ROLES.includes(role) && peers(role) >= 2);
-  const rebuildable = (record: HostRecord) => stateless(record)
+  // A rebuilt kubeadm worker is drained and cleaned up from the first control plane (`addKubeadmWorkerRebuilds`).
+  const kubeadmWorker = (record: HostRecord) => rolesOf(record).every((role) => role === HostRole.WORKER) && running.some(isControlPlane);
+  const rebuildable = (record: HostRecord) => stateless(record) || kubeadmWorker(record)
     || ((k3sNode(record) || Number(record.facts.etcdMember ?? 0) === 1) && (!k3sNode(record) || servers >= 2));
   return new Map(running.map((record) => [record.host, { roles: rolesOf(record), quorumMember: isQuorumMember(record), rebuildable: rebuildable(record) }]));
 }

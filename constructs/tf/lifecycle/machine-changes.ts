@@ -85,7 +85,8 @@ export interface RunningHost {
   /**
    * A rebuild on purpose (`generation` raised) is rolled safely: a K3s node of a site with another server to act
    * from, whose old Node, node password and etcd member are removed before the new machine joins
-   * (`NodeRejoinCleanup`); a datastore etcd member, replaced in the running etcd cluster first (`DatastoreMemberRejoin`);
+   * (`NodeRejoinCleanup`); a kubeadm worker, drained and cleaned up from the first control plane the same way; a
+   * datastore etcd member, replaced in the running etcd cluster first (`DatastoreMemberRejoin`);
    * a load balancer or DNS server with a running peer of each of its roles (nothing to rejoin: the new machine
    * converges in its rollout slot; a VIP holder hands the VIP over as its Keepalived stops).
    */

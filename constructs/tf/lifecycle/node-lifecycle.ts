@@ -1,7 +1,9 @@
 import { LifecycleScript } from './lifecycle-scripts';
 import { Lazy, RemoteExecProvisioner, SSHProvisionerConnection, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { K3S_BINARY_PATH } from '../../renderers/k3s';
+import { K3S_SERVER_DATA_DIR } from '../../renderers/k3s';
+import { KUBEADM_ADMIN_KUBECONFIG_PATH } from '../../renderers/kubeadm';
+import { Distribution } from '../../site/spec';
 import { shellQuote } from '../../cloud-init/shell-quote';
 import { ConvergeConnection, HostConverge, sshConnection, sudoFor } from './host-converge';
 import { escapeTerraformTemplate } from '../terraform-template';
@@ -159,28 +161,37 @@ export interface NodeRejoinCleanupProps {
   readonly generation: number;
   /** The node is an embedded etcd member: etcd must report ready without the old member. */
   readonly etcdMember: boolean;
-  /** A K3s server that stays, where kubectl runs with admin rights. */
-  readonly via: ConvergeConnection;
-  /** What must exist while it runs: that server's machine. */
+  /** A control-plane host that stays, and its admin kubectl. */
+  readonly via: ControlPlaneAccess;
+  /** The cluster's distribution: K3s also keeps a node-password secret per node, which goes too. */
+  readonly distribution: Distribution;
+  /** What must exist while it runs: that control plane's machine. */
   readonly after: readonly TerraformResource[];
 }
 
+/** Per distribution: a path that exists on a control plane once the cluster runs there, and the node password. */
+const CLUSTER_FACTS: Readonly<Record<Distribution, { readonly clusterMarker: string; readonly nodePasswordSecret: boolean }>> = {
+  [Distribution.K3S]: { clusterMarker: K3S_SERVER_DATA_DIR, nodePasswordSecret: true },
+  [Distribution.KUBEADM]: { clusterMarker: KUBEADM_ADMIN_KUBECONFIG_PATH, nodePasswordSecret: false },
+};
+
 /**
- * A K3s node rebuilt on purpose (`generation` raised) joins under its old name: before its new machine is created,
- * a `terraform_data` resource on a server that stays removes the old machine's Node (and with it, through K3s's
- * finalizer, a server's etcd member) and node-password secret, once the old machine has stopped answering. The
- * stack makes the new machine depend on it. Terraform destroys the old machine without a drain (its pods go as in a
- * node failure): drain it by hand first where that matters.
+ * A node rebuilt on purpose (`generation` raised) joins under its old name: before its new machine is created, a
+ * `terraform_data` resource on a control plane that stays removes the old machine's Node (and with it, through K3s's
+ * finalizer, a K3s server's etcd member) and K3s's node-password secret, once the old machine has stopped
+ * answering. The stack makes the new machine depend on it; {@link NodeRebuildDrain} drained the node before the old
+ * machine was destroyed.
  */
 export class NodeRejoinCleanup extends RebuildStep {
   constructor(scope: Construct, id: string, props: NodeRejoinCleanupProps) {
+    const facts = CLUSTER_FACTS[props.distribution];
     super(scope, id, {
       rebuilt: { key: 'node', name: props.node, generation: props.generation },
-      via: props.via,
+      via: props.via.connection,
       waitsFor: props.after,
-      // assets/k3s-rejoin-cleanup.sh after the lifecycle library; its header says what it does and why.
-      script: LifecycleScript.K3S_REJOIN_CLEANUP,
-      environment: { PKH_K3S: K3S_BINARY_PATH },
+      // assets/node-rejoin-cleanup.sh after the lifecycle library; its header says what it does and why.
+      script: LifecycleScript.NODE_REJOIN_CLEANUP,
+      environment: { PKH_KUBECTL: props.via.kubectl, PKH_CLUSTER_MARKER: facts.clusterMarker, PKH_K3S_NODE_PASSWORD: facts.nodePasswordSecret ? '1' : '0' },
       args: [props.node, props.nodeIp, props.etcdMember ? '1' : '0'],
     });
   }

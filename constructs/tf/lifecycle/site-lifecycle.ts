@@ -1,7 +1,7 @@
 import { dependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { K3S_KUBECTL } from '../../renderers/k3s';
-import { KUBEADM_INIT_CONFIG_PATH } from '../../renderers/kubeadm';
+import { KUBEADM_INIT_CONFIG_PATH, KUBEADM_KUBECTL } from '../../renderers/kubeadm';
 import { HostPlan, SitePlan, controlPlaneHosts, hasRole } from '../../site/plan';
 import { DatastoreKind, Distribution, HostRole } from '../../site/spec';
 import { ConvergeConnection } from './host-converge';
@@ -40,9 +40,9 @@ function unmanagedHost(host: SiteHost): boolean {
 
 /**
  * K3s nodes this stack manages: agents are drained around a converge that restarts k3s-agent, every VM node around
- * a converge that restarts its machine (`machine-restart.ts`) and before its machine is destroyed for a rebuild, and a node marked
- * `decommission` is taken out of the cluster from another server. Needs a second server to act from; a
- * single-server site gets neither.
+ * a converge that restarts its machine (`machine-restart.ts`), every node before its machine is destroyed for a
+ * rebuild (and cleaned up before the new one joins), and a node marked `decommission` is taken out of the cluster
+ * from another server. Needs a second server to act from; a single-server site gets none of this.
  */
 export function addNodeLifecycle(scope: Construct, site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
   const servers = site.hosts.filter((host) => hasRole(host, HostRole.K3S_SERVER) && hosts.get(host.name)!.converge);
@@ -84,7 +84,8 @@ export function addNodeLifecycle(scope: Construct, site: SitePlan, hosts: Readon
         nodeIp: host.ip,
         generation: host.generation,
         etcdMember: server && site.controlPlane.datastore === DatastoreKind.EMBEDDED_ETCD,
-        via: via.connection,
+        via,
+        distribution: Distribution.K3S,
         after: [hosts.get(peer.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
       });
       siteHost.machine.resource.dependsOn = [...(siteHost.machine.resource.dependsOn ?? []), dependable(cleanup.resource)];
@@ -118,6 +119,38 @@ export function addKubeadmJoinPreparation(scope: Construct, site: SitePlan, host
     });
     const waiting = siteHost.machine?.resource ?? siteHost.converge.resource;
     waiting.dependsOn = [...(waiting.dependsOn ?? []), dependable(preparation.resource)];
+  }
+}
+
+/**
+ * kubeadm workers, rebuilt like K3s agents from the first control plane: drained before the old machine is
+ * destroyed (`NodeRebuildDrain`), and, for a rebuild on purpose, their old Node deleted before the new machine joins
+ * (`NodeRejoinCleanup`), which `kubeadm join` needs: it refuses a name whose Node is still Ready. Control planes
+ * are not rebuilt this way: their stacked etcd member would stay behind, and the first one would run `kubeadm init`
+ * again (the change report refuses their rebuild).
+ */
+export function addKubeadmWorkerRebuilds(scope: Construct, site: SitePlan, hosts: ReadonlyMap<string, SiteHost>, connections: ReadonlyMap<string, ConvergeConnection>): void {
+  const first = controlPlaneHosts(site)[0];
+  const firstMachine = hosts.get(first.name)?.machine?.resource;
+  if (!hosts.get(first.name)?.converge) {
+    return;
+  }
+  const via = { connection: connections.get(first.name)!, kubectl: KUBEADM_KUBECTL };
+  for (const host of site.hosts.filter((h) => hasRole(h, HostRole.WORKER))) {
+    const machine = hosts.get(host.name)?.machine?.resource;
+    if (!machine) {
+      continue;
+    }
+    new NodeRebuildDrain(scope, `${host.name}-RebuildDrain`, {
+      node: host.name, generation: host.generation, via, machines: [machine, firstMachine].filter((m): m is NonNullable<typeof m> => m !== undefined),
+    });
+    if (host.generation > 0) {
+      const cleanup = new NodeRejoinCleanup(scope, `${host.name}-RejoinCleanup`, {
+        node: host.name, nodeIp: host.ip, generation: host.generation, etcdMember: false, via, distribution: Distribution.KUBEADM,
+        after: [firstMachine].filter((m): m is NonNullable<typeof m> => m !== undefined),
+      });
+      machine.dependsOn = [...(machine.dependsOn ?? []), dependable(cleanup.resource)];
+    }
   }
 }
 
