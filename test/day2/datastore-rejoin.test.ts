@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { mkdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { SiteSpec, defineSite } from '../../constructs';
@@ -54,7 +54,8 @@ const INITIAL_STATE = join(POSTGRES_ASSET_DIR, PostgresAsset.ETCD_INITIAL_STATE)
  */
 function describeRealEtcd(tls: boolean): void {
   describeWithTools(['etcd', 'etcdctl', 'openssl'], `a member replaced in a real 3-member etcd${tls ? ' with TLS' : ''}, and the initial state a member starts with`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pkh-etcd-rejoin-'));
+    // Named, not made, at collection: a skipped or filtered run makes nothing it would not clean up (beforeAll makes it).
+    const dir = join(tmpdir(), `pkh-etcd-rejoin-${tls ? 'tls' : 'plain'}-${process.pid}`);
     const processes = new Map<string, ChildProcess>();
     const scheme = tls ? 'https' : 'http';
     const net = tls ? 40 : 39;
