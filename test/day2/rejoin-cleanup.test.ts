@@ -68,7 +68,7 @@ function runCleanup(dir: string, env: Record<string, string> = {}): Promise<{ co
   return new Promise((done) => {
     execFile('sh', ['-eu', '-c', SCRIPT_TEXT, 'node-rejoin-cleanup', 'cp1', '127.0.0.1', '1'], {
       timeout: 60_000,
-      env: { ...process.env, PKH_KUBECTL: `${join(dir, 'k3s')} kubectl`, PKH_CLUSTER_MARKER: join(dir, 'server'), PKH_WAIT_SECONDS: '4', ...env },
+      env: { ...process.env, PKH_KUBECTL: `${join(dir, 'k3s')} kubectl`, PKH_CLUSTER_MARKER: join(dir, 'server'), PKH_K3S_NODE_PASSWORD: '1', PKH_WAIT_SECONDS: '4', ...env },
     }, (error, _stdout, stderr) => {
       let calls: string[] = [];
       try {

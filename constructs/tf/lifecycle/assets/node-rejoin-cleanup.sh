@@ -5,17 +5,17 @@
 # secret (else K3s refuses the new machine: "Node password rejected"). Waits first until the old machine has stopped
 # answering (Terraform destroys it in parallel), so its kubelet cannot register the Node again. Every wait is bounded.
 # Usage: node-rejoin-cleanup.sh NODE NODE_IP ETCD_MEMBER(0|1)
-# Environment: PKH_KUBECTL, the admin kubectl command (default: k3s kubectl); PKH_CLUSTER_MARKER, a path that exists
-# once the cluster runs on this host (default: K3s's server data directory); PKH_K3S_NODE_PASSWORD, 1 (the default)
-# to delete K3s's node-password secret, 0 on kubeadm.
+# Environment (set by the stack, per distribution: node-lifecycle.ts): PKH_KUBECTL, the admin kubectl command;
+# PKH_CLUSTER_MARKER, a path that exists once the cluster runs on this host; PKH_K3S_NODE_PASSWORD, 1 to delete
+# K3s's node-password secret, 0 on kubeadm.
 # Runs after lifecycle-lib.sh (waits_for).
 set -eu
 node=$1
 node_ip=$2
 etcd_member=$3
-kubectl_command=${PKH_KUBECTL:-k3s kubectl}
-cluster_marker=${PKH_CLUSTER_MARKER:-/var/lib/rancher/k3s/server}
-k3s_node_password=${PKH_K3S_NODE_PASSWORD:-1}
+kubectl_command=${PKH_KUBECTL:?the admin kubectl command}
+cluster_marker=${PKH_CLUSTER_MARKER:?a path that exists once the cluster runs here}
+k3s_node_password=${PKH_K3S_NODE_PASSWORD:?1 or 0}
 # shellcheck disable=SC2034 # read by waits_for (lifecycle-lib.sh), as step below
 wait_seconds=${PKH_WAIT_SECONDS:-600}
 # shellcheck disable=SC2034
