@@ -203,17 +203,18 @@ export interface NodeRebuildDrainProps {
   readonly node: string;
   /** The host's rebuild counter: each rebuild drains the node before its old machine goes. */
   readonly generation: number;
-  /** Where kubectl runs with admin rights: a server that stays. */
+  /** Where kubectl runs with admin rights: a control plane that stays. */
   readonly via: ControlPlaneAccess;
   /** The node's machine and the machine of `via`: the drain runs before either is destroyed. */
   readonly machines: readonly TerraformResource[];
 }
 
 /**
- * Drains a K3s node before Terraform destroys its machine for a rebuild (`generation` raised), so its pods move
- * the way they do for a restart instead of going down with the machine. A `terraform_data` resource that depends on
- * the node's machine and is replaced with the generation: Terraform destroys a dependent before what it depends on,
- * so the resource's destroy-time provisioner runs, through a server that stays, before the old machine is destroyed.
+ * Drains a node before Terraform destroys its machine for a rebuild (`generation` raised), so its pods move the way
+ * they do for a restart instead of going down with the machine. A `terraform_data` resource that depends on the
+ * node's machine and is replaced with the generation: Terraform destroys a dependent before what it depends on, so
+ * the resource's destroy-time provisioner runs, through a control plane that stays, before the old machine is
+ * destroyed.
  *
  * A destroy-time provisioner may read only its own resource, so the connection (the key included) is kept in the
  * resource's `triggers_replace`, and with it in the Terraform state, which already holds the site's other secrets.
