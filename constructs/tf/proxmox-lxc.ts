@@ -85,6 +85,8 @@ export function applyContainerRootKeys(config: CloudConfig, keys: readonly strin
 export class ProxmoxLxc extends Construct {
   /** The container resource. */
   public readonly resource: VirtualEnvironmentContainer;
+  /** The rebuild counter: updated when `generation` changes, which replaces the container (and what else names it). */
+  public readonly generation: TerraformData;
   /** Runs the provisioning (converge) script on the new container and whenever it changes; none when decommissioned. */
   public readonly converge?: HostConverge;
   /** The converge step's `terraform_data` resource (`converge.resource`). */
@@ -101,6 +103,7 @@ export class ProxmoxLxc extends Construct {
     applyContainerRootKeys(this.cloudConfig, props.sshAuthorizedKeys);
 
     const generation = new TerraformData(this, 'Generation', { input: { generation: props.generation ?? 0 } });
+    this.generation = generation;
     this.resource = new VirtualEnvironmentContainer(this, 'Resource', {
       nodeName: props.nodeName,
       vmId: props.vmId,

@@ -83,6 +83,8 @@ export interface ProxmoxVmProps extends ProxmoxHostProps {
 export class ProxmoxVm extends Construct {
   /** The VM resource. */
   public readonly resource: VirtualEnvironmentVm;
+  /** The rebuild counter: updated when `generation` changes, which replaces the VM (and what else names it). */
+  public readonly generation: TerraformData;
   /** The cloud-init user data snippet. */
   public readonly userData: VirtualEnvironmentFile;
   /** The cloud-init meta-data snippet: a fixed `instance-id` per generation. */
@@ -102,6 +104,7 @@ export class ProxmoxVm extends Construct {
     const userDataText = Lazy.stringValue({ produce: () => escapeTerraformTemplate(renderCloudConfig(this.cloudConfig)) });
     const fileName = `${props.name}-user-data.yaml`;
     const generation = new TerraformData(this, 'Generation', { input: { generation: props.generation ?? 0 } });
+    this.generation = generation;
     // Host keys survive reboots of a VM that runs since before its meta-data snippet (see metaData below).
     this.cloudConfig.addFile(IDENTITY_ROLE, { path: CLOUD_INIT_IDENTITY_PATH, content: 'ssh_deletekeys: false\n' });
 

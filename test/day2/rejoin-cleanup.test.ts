@@ -54,7 +54,7 @@ describe('a rebuilt K3s node is drained before its old machine is destroyed', ()
   test('a destroy-time drain whose connection comes from the resource itself, its key a reference kept out of `input`', () => {
     const drain = drains['prod/k3s-prod-cp-01-RebuildDrain/Resource'];
     expect(drain.input).toBeUndefined();
-    expect(drain.triggers_replace).toMatchObject({ node: 'k3s-prod-cp-01', host: '192.168.0.202', private_key: '${var.ssh_private_key}' });
+    expect(drain.triggers_replace).toMatchObject({ node: 'k3s-prod-cp-01', host: '192.168.0.202', privateKey: '${var.ssh_private_key}' });
     expect(Object.values(drain.connection).filter((value) => typeof value === 'string' && value.includes('${') && !value.startsWith('${self.'))).toEqual([]);
     expect(drain.lifecycle.ignore_changes).toEqual(['triggers_replace']);
     const [provisioner] = drain.provisioner;

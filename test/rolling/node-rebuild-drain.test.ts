@@ -1,7 +1,7 @@
 import { App, LocalBackend, TerraformStack, TerraformVariable } from 'cdktf';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { NodeRebuildDrain } from '../../constructs/tf';
+import { NodeRebuildDrain, setLifecycleReferences } from '../../constructs/tf';
 import { TerraformData } from '../../constructs/tf/terraform-data';
 import { labAddress } from '../failover/lab';
 import { describeWithTools } from '../support/tools';
@@ -11,7 +11,7 @@ import { installKubectlStandin, kubectlCalls } from './kubectl-standin';
 /**
  * A K3s node's rebuild drains it before its old machine is destroyed, run by the real Terraform CLI: the drain is
  * a destroy-time provisioner on a server host; the node's machine is stood in by a `terraform_data` replaced with
- * the generation, whose own destroy-time `local-exec` logs when it is destroyed. There is no K3s here
+ * its rebuild counter, whose own destroy-time `local-exec` logs when it is destroyed. There is no K3s here
  * (kubectl-standin.ts).
  */
 describeWithTools(['sshd', 'terraform', 'named', 'ip', 'nsenter', 'unshare', 'ssh-keygen'], 'draining a rebuilt node with the real Terraform CLI', () => {
@@ -42,15 +42,16 @@ describeWithTools(['sshd', 'terraform', 'named', 'ip', 'nsenter', 'unshare', 'ss
     // cdktf's default local backend writes the state into the current directory (the repository): keep it in the lab.
     new LocalBackend(stack, { path: join(dir(), 'terraform.tfstate') });
     const key = new TerraformVariable(stack, 'ssh_private_key', { type: 'string', sensitive: true }).stringValue;
+    // As a machine construct has it: a rebuild counter whose update replaces the machine.
+    const machineGeneration = new TerraformData(stack, 'node-2-Generation', { input: { generation } });
     const machine = new TerraformData(stack, 'node-2-Machine', {
-      triggersReplace: { generation },
       provisioners: [{ type: 'local-exec', when: 'destroy', command: `echo "$(date +%s%3N) destroyed" >> ${destroyLog()}` }],
     });
+    setLifecycleReferences(machine, { replaceTriggeredBy: [machineGeneration] });
     new NodeRebuildDrain(stack, 'node-2-RebuildDrain', {
       node: 'node-2',
-      generation,
+      machine: { resource: machine, generation: machineGeneration },
       via: { connection: { host: server.ip, user: 'root', privateKey: key, hostKey: server.hostKey }, kubectl: '/usr/local/bin/k3s kubectl' },
-      machines: [machine],
     });
     app.synth();
     return readFileSync(join(outdir, 'stacks/rebuild-drain/cdk.tf.json'), 'utf8');

@@ -201,20 +201,20 @@ export class NodeRejoinCleanup extends RebuildStep {
 export interface NodeRebuildDrainProps {
   /** The Kubernetes node (the host name). */
   readonly node: string;
-  /** The host's rebuild counter: each rebuild drains the node before its old machine goes. */
-  readonly generation: number;
+  /** The node's machine, and its rebuild counter, whose update replaces the machine and the drain with it. */
+  readonly machine: { readonly resource: TerraformResource; readonly generation: TerraformData };
   /** Where kubectl runs with admin rights: a control plane that stays. */
   readonly via: ControlPlaneAccess;
-  /** The node's machine and the machine of `via`: the drain runs before either is destroyed. */
-  readonly machines: readonly TerraformResource[];
+  /** The machine of `via`, where the stack makes it: the drain runs before it is destroyed too. */
+  readonly viaMachine?: TerraformResource;
 }
 
 /**
  * Drains a node before Terraform destroys its machine for a rebuild (`generation` raised), so its pods move the way
  * they do for a restart instead of going down with the machine. A `terraform_data` resource that depends on the
- * node's machine and is replaced with the generation: Terraform destroys a dependent before what it depends on, so
- * the resource's destroy-time provisioner runs, through a control plane that stays, before the old machine is
- * destroyed.
+ * node's machine and is replaced with it, through the machine's own rebuild counter: Terraform destroys a dependent
+ * before what it depends on, so the resource's destroy-time provisioner runs, through a control plane that stays,
+ * before the old machine is destroyed.
  *
  * A destroy-time provisioner may read only its own resource, so the connection (the key included) is kept in the
  * resource's `triggers_replace`, and with it in the Terraform state, which already holds the site's other secrets.
@@ -234,30 +234,24 @@ export class NodeRebuildDrain extends Construct {
   constructor(scope: Construct, id: string, props: NodeRebuildDrainProps) {
     super(scope, id);
     const { type, timeout, ...settings } = sshConnection(props.via.connection);
-    const stored = Object.fromEntries(Object.entries(settings).map(([name, value]) => [snakeCase(name), value]));
-    const fromSelf = Object.fromEntries(Object.keys(settings).map((name) => [name, `\${self.triggers_replace.${snakeCase(name)}}`]));
+    const fromSelf = Object.fromEntries(Object.keys(settings).map((name) => [name, `\${self.triggers_replace.${name}}`]));
     const kubectl = `${sudoFor(props.via.connection)}${props.via.kubectl}`;
     // cdktf's remote-exec type lacks `when` and `on_failure`; it writes the keys through in snake case.
     const drain = { type: 'remote-exec', when: 'destroy', onFailure: 'continue', inline: [readyNodeDrainCommand(kubectl, props.node)] } as RemoteExecProvisioner;
-    const generation = new TerraformData(this, 'Generation', { input: { generation: props.generation } });
     this.resource = new TerraformData(this, 'Resource', {
-      dependsOn: [...props.machines],
-      triggersReplace: { node: props.node, ...stored },
+      dependsOn: [props.machine.resource, ...(props.viaMachine ? [props.viaMachine] : [])],
+      triggersReplace: { node: props.node, ...settings },
       connection: { type, timeout, ...fromSelf } as SSHProvisionerConnection,
       provisioners: [drain],
     });
-    setLifecycleReferences(this.resource, { ignoreChanges: ['triggers_replace'], replaceTriggeredBy: [generation] });
+    setLifecycleReferences(this.resource, { ignoreChanges: ['triggers_replace'], replaceTriggeredBy: [props.machine.generation] });
   }
 }
 
 /** {@link drainCommand} for a node that reports Ready; a line saying so for one that does not. */
-export function readyNodeDrainCommand(kubectl: string, node: string): string {
+function readyNodeDrainCommand(kubectl: string, node: string): string {
   const ready = `${boundedKubectl(kubectl)} get node ${node} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True`;
   return `if ${ready}; then ${drainCommand(kubectl, node)}; else echo 'proxmox-k3s-ha: ${node}: not Ready, so not drained before its machine is destroyed'; fi`;
-}
-
-function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 
 /**

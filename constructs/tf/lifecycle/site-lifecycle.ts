@@ -71,12 +71,7 @@ export function addNodeLifecycle(scope: Construct, site: SitePlan, hosts: Readon
     }
     if (!host.decommission && siteHost.machine) {
       // Exists from the first build, so a later rebuild runs its destroy-time drain.
-      new NodeRebuildDrain(scope, `${host.name}-RebuildDrain`, {
-        node: host.name,
-        generation: host.generation,
-        via,
-        machines: [siteHost.machine.resource, hosts.get(peer.name)!.machine?.resource].filter((m): m is NonNullable<typeof m> => m !== undefined),
-      });
+      new NodeRebuildDrain(scope, `${host.name}-RebuildDrain`, { node: host.name, machine: siteHost.machine, via, viaMachine: hosts.get(peer.name)!.machine?.resource });
     }
     if (host.generation > 0 && !host.decommission && siteHost.machine) {
       const cleanup = new NodeRejoinCleanup(scope, `${host.name}-RejoinCleanup`, {
@@ -137,19 +132,17 @@ export function addKubeadmWorkerRebuilds(scope: Construct, site: SitePlan, hosts
   }
   const via = { connection: connections.get(first.name)!, kubectl: KUBEADM_KUBECTL };
   for (const host of site.hosts.filter((h) => hasRole(h, HostRole.WORKER))) {
-    const machine = hosts.get(host.name)?.machine?.resource;
+    const machine = hosts.get(host.name)?.machine;
     if (!machine) {
       continue;
     }
-    new NodeRebuildDrain(scope, `${host.name}-RebuildDrain`, {
-      node: host.name, generation: host.generation, via, machines: [machine, firstMachine].filter((m): m is NonNullable<typeof m> => m !== undefined),
-    });
+    new NodeRebuildDrain(scope, `${host.name}-RebuildDrain`, { node: host.name, machine, via, viaMachine: firstMachine });
     if (host.generation > 0) {
       const cleanup = new NodeRejoinCleanup(scope, `${host.name}-RejoinCleanup`, {
         node: host.name, nodeIp: host.ip, generation: host.generation, etcdMember: false, via, distribution: Distribution.KUBEADM,
         after: [firstMachine].filter((m): m is NonNullable<typeof m> => m !== undefined),
       });
-      machine.dependsOn = [...(machine.dependsOn ?? []), dependable(cleanup.resource)];
+      machine.resource.dependsOn = [...(machine.resource.dependsOn ?? []), dependable(cleanup.resource)];
     }
   }
 }
