@@ -113,7 +113,7 @@ function synthesizeAll(site: SitePlan): TfJson {
 /**
  * The synthesized JSON holds no directive, no interpolation of the fuzz's canary text, and the two credentials only
  * where the library puts them: the API token in the provider's `api_token` and the VMs' restart steps, the SSH
- * private key in connections.
+ * private key in connections and the rebuild drains' stored connections.
  */
 function checkInterpolations(json: TfJson): void {
   for (const { path, part } of templateSequences(json)) {
@@ -129,7 +129,10 @@ function checkInterpolations(json: TfJson): void {
       && !/^resource\.terraform_data\.[^.]+_Converge_[0-9A-F]+\.provisioner\[0\]\.local-exec\.environment\.PKH_PVE_API_TOKEN$/.test(path)) {
       throw new SiteCheckFailure(`${path}: the Proxmox API token is interpolated outside the provider (\${${text}})`);
     }
-    if (text.includes('ssh_private_key') && !/\.(private_key|bastion_private_key)$/.test(path)) {
+    // Connections; and a node's rebuild drain, whose destroy-time connection can read only its own resource, so the
+    // connection is stored in its `triggers_replace` (node-lifecycle.ts NodeRebuildDrain).
+    if (text.includes('ssh_private_key') && !/\.(private_key|bastion_private_key)$/.test(path)
+      && !/^resource\.terraform_data\.[^.]+-RebuildDrain_[0-9A-F]+\.triggers_replace\.(privateKey|bastionPrivateKey)$/.test(path)) {
       throw new SiteCheckFailure(`${path}: the SSH private key is interpolated outside a connection (\${${text}})`);
     }
   }
