@@ -15,7 +15,7 @@ export { UnsafeChangeError } from './core/unsafe-changes';
 export {
   AptSource, CloudConfig, CloudConfigConflictError, CloudConfigProps, CloudFile, CloudUser, EtcHostsEntry, FileEncoding, PortClaim, Protocol,
 } from './cloud-init/cloud-config';
-export { CloudGate, CloudPreflight, CloudService, ServiceChange } from './cloud-init/service-step';
+export { CloudGate, CloudService, ServiceChange } from './cloud-init/service-step';
 
 // Terraform CDK constructs.
 export { SiteStack, SiteStackProps } from './tf/site-stack';

@@ -7,7 +7,7 @@
  * sysctl to two values, or listening on one port — is an error that names both roles.
  */
 
-import { CloudGate, CloudPreflight, CloudService, renderServiceStep } from './service-step';
+import { CloudGate, CloudService, renderServiceStep } from './service-step';
 
 /** Transport protocol of a port claim. */
 export enum Protocol {
@@ -156,7 +156,6 @@ export class CloudConfig {
   private readonly portClaims: Owned<PortClaim>[] = [];
   private readonly serviceList: Owned<CloudService>[] = [];
   private readonly gateList: Owned<CloudGate>[] = [];
-  private readonly preflightList: Owned<CloudPreflight>[] = [];
   private etcHosts?: Owned<readonly EtcHostsEntry[]>;
 
   constructor(props: CloudConfigProps) {
@@ -249,11 +248,6 @@ export class CloudConfig {
       throw new CloudConfigConflictError(`role "${role}": gate ${JSON.stringify(gate.description)} timeoutSeconds ${gate.timeoutSeconds} — expected 1 to 3600`);
     }
     this.gateList.push({ role, value: gate });
-  }
-
-  /** A check the converge step runs before it changes anything (see {@link CloudPreflight}); not part of the first boot. */
-  public addPreflight(role: string, preflight: CloudPreflight): void {
-    this.preflightList.push({ role, value: preflight });
   }
 
   /** A shell command run early at every boot (cloud-init `bootcmd`; a oneshot systemd unit on LXC). */
@@ -362,7 +356,6 @@ export class CloudConfig {
     // The service steps are among the commands already; only the watch records carry over.
     other.serviceList.forEach((service) => this.serviceList.push(service));
     other.gateList.forEach(({ role, value }) => this.addGate(role, value));
-    other.preflightList.forEach(({ role, value }) => this.addPreflight(role, value));
     other.portClaims.forEach(({ role, value }) => this.claimPort(role, value));
     if (other.etcHosts) {
       this.writeEtcHosts(other.etcHosts.role, other.etcHosts.value);
@@ -428,11 +421,6 @@ export class CloudConfig {
   /** Health gates in the order added, each with the role that added it. */
   public get gates(): readonly (CloudGate & { readonly role: string })[] {
     return this.gateList.map(({ role, value }) => ({ ...value, role }));
-  }
-
-  /** Preflight checks in the order added, each with the role that added it. */
-  public get preflights(): readonly (CloudPreflight & { readonly role: string })[] {
-    return this.preflightList.map(({ role, value }) => ({ ...value, role }));
   }
 
   /** Port claims in the order added, each with the role that made it; used for conflict checks, not rendered. */

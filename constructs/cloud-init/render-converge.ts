@@ -62,12 +62,6 @@ pkh_gate() {
   echo "proxmox-k3s-ha: gate passed on $(hostname): $1"
 }`;
 
-const PREFLIGHT_FUNCTION = `# pkh_preflight DESCRIPTION CHECK: refuses the change, before anything on the host changed, unless the function CHECK
-# passes (run in a subshell).
-pkh_preflight() {
-  ( "$2" ) || { echo "proxmox-k3s-ha: $(hostname): refused before any change: $1" >&2; exit 1; }
-}`;
-
 function wholeSeconds(name: keyof ConvergeDeadlines, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new Error(`deadlines.${name}: ${value} — expected a whole number of seconds, at least 1`);
@@ -78,8 +72,7 @@ function wholeSeconds(name: keyof ConvergeDeadlines, value: number): number {
 /**
  * Renders the script a converge step runs on a host that already exists, over SSH (VMs and LXC containers alike):
  * the idempotent shell rendering of the host's {@link CloudConfig} (files rewritten only when they differ, services
- * reloaded or restarted only when a file they read changed), then the host's health gates. Its preflight checks run
- * first: one that fails refuses the change with nothing changed. Each gate's `before`
+ * reloaded or restarted only when a file they read changed), then the host's health gates. Each gate's `before`
  * command runs first, before anything changes. A failed step or gate exits non-zero, naming the host and the check,
  * so the rollout stops there. Every wait has a deadline ({@link ConvergeDeadlines}): the first boot, the whole
  * script (it runs itself again under it) and each systemctl call.
@@ -101,11 +94,6 @@ export function renderConvergeScript(config: CloudConfig, options: ConvergeScrip
     lines.push('[ -n "${PKH_WITHIN_DEADLINE:-}" ] || pkh_wait_first_boot');
   }
   lines.push('pkh_within_deadline "$0"', `pkh_bound_services ${shellQuote(convergeAsset(ConvergeAsset.SYSTEMCTL))}`);
-  if (config.preflights.length > 0) {
-    lines.push(PREFLIGHT_FUNCTION, '', '# --- preflight checks: a change they refuse leaves the host as it is');
-    // Each check is a function's body, so its text is quoted once, as written.
-    config.preflights.forEach((preflight, i) => lines.push(`pkh_preflight_${i + 1}() {`, preflight.check, '}', `pkh_preflight ${shellQuote(preflight.description)} pkh_preflight_${i + 1}`));
-  }
   if (gates.length > 0) {
     lines.push(GATE_FUNCTION, '', '# --- what the gates compare with, before anything changes');
     gates.forEach((gate, i) => lines.push(`gate_${i + 1}_before=$(timeout 20 sh -c ${shellQuote(gate.before ?? 'true')} 2>/dev/null || true)`));

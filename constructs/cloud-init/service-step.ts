@@ -96,21 +96,6 @@ export function renderServiceStep(service: CloudService): string {
   ].join('\n');
 }
 
-/**
- * A check a converge step runs before it changes anything on the host: when it fails, the step fails with nothing
- * changed, naming the host and what was refused. Not part of the first boot.
- */
-export interface CloudPreflight {
-  /** What must hold, in the words of the failure message, e.g. `Patroni's own passwords are kept`. */
-  readonly description: string;
-  /**
-   * Shell commands that succeed when the change may go ahead: the body of a function the script runs in a subshell,
-   * so values they hand to their commands as `NAME=value` prefixes reach those commands' environment, never an
-   * argument list.
-   */
-  readonly check: string;
-}
-
 /** A health gate: what must hold on the host before a rollout moves on to the next one. */
 export interface CloudGate {
   /** What is checked, in the words of the failure message, e.g. `haproxy serves and sees its API backends`. */

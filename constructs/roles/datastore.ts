@@ -2,7 +2,7 @@ import { ServiceChange } from '../cloud-init/service-step';
 import { CloudConfig, FileEncoding, Protocol } from '../cloud-init/cloud-config';
 import {
   ETCD_CLIENT_PORT, ETCD_DROP_IN_PATH, ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, ETCD_ENV_PATH, ETCD_PEER_PORT, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, PATRONI_API_PORT,
-  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_OWN_PASSWORDS, POSTGRES_SYNC_K3S_PASSWORD_PATH, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
+  PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH, PATRONI_ENV_PATH, PATRONI_OWN_PASSWORDS, PATRONI_ROTATE_PASSWORDS_PATH, POSTGRES_SCRAM_VERIFIER_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH,
   POSTGRES_RUNBOOK_PATH, POSTGRES_SUPERUSER, POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PatroniSecrets, PostgresAsset, etcdctlCommand,
   patroniEditConfigArguments, postgresAsset, postgresPaths, renderEtcdEnvironmentFile, renderEtcdServiceDropIn, renderPatroniConfig, renderPatroniEnvironmentFile,
   renderPatroniServiceDropIn, renderPostgresRunbook, requireDatastoreNode, requireEtcdMember, requirePostgres,
@@ -47,20 +47,6 @@ function addTlsFiles(config: CloudConfig, role: string, tls: DatastoreTlsFiles, 
 }
 
 /**
- * Refuses, before the converge changes anything, a change of Patroni's own passwords: Patroni reads them only when it
- * starts, so a new value would wait in the file for Patroni's next start and break replication then
- * (`patroni-passwords-kept.sh`). The new values reach the check's environment, never its arguments.
- */
-function keepPatroniPasswords(config: CloudConfig, secrets: PatroniSecrets): void {
-  const names = Object.keys(PATRONI_OWN_PASSWORDS);
-  const values = names.map((name) => `PKH_NEW_${name}=${shellQuote(secrets[PATRONI_OWN_PASSWORDS[name]])}`).join(' ');
-  config.addPreflight(ROLE, {
-    description: 'Patroni\'s own passwords are kept (rotating them is not supported yet)',
-    check: `${values} sh -eu -c ${shellQuote(postgresAsset(PostgresAsset.PASSWORDS_KEPT))} patroni-passwords-kept.sh ${PATRONI_ENV_PATH} ${names.join(' ')}`,
-  });
-}
-
-/**
  * The etcd member every datastore node and the witness run: Debian's `etcd-server` with our settings through a
  * drop-in, a restart when they change (one member at a time in the rollout, so the quorum holds), and a gate that
  * waits for the member to be healthy.
@@ -100,7 +86,10 @@ function addEtcdMember(config: CloudConfig, role: string, plan: SitePlan, hostNa
  * from before Patroni), etcd starts, Patroni starts: the first node to take the leader key initializes the
  * cluster, the others clone it. Later converges: a changed Patroni configuration reloads Patroni (no restart of
  * PostgreSQL) and pushes the cluster-wide settings (`patronictl edit-config`); PostgreSQL settings that need a
- * restart show as "Pending restart" in `patronictl list` for the operator to schedule.
+ * restart show as "Pending restart" in `patronictl list` for the operator to schedule. A rotated K3s password is set
+ * on the primary; a rotated password of Patroni's own (superuser, replication, rewind, REST API) is set on the
+ * primary's roles first, then Patroni restarts in maintenance mode, so PostgreSQL keeps running
+ * (`patroni-rotate-passwords.sh`).
  *
  * With `postgres.tls`, `tls` is required: the CA, certificate and key are written for PostgreSQL and Patroni
  * (owner postgres) and for etcd (owner etcd).
@@ -128,20 +117,30 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
   config.addFile(ROLE, { path: POSTGRES_PREPARE_PATH, content: postgresAsset(PostgresAsset.PREPARE), mode: '0755' });
   config.addFile(ROLE, { path: PATRONI_POST_BOOTSTRAP_PATH, content: postgresAsset(PostgresAsset.POST_BOOTSTRAP), mode: '0755' });
   config.addFile(ROLE, { path: POSTGRES_SYNC_K3S_PASSWORD_PATH, content: postgresAsset(PostgresAsset.SYNC_K3S_PASSWORD), mode: '0755' });
+  config.addFile(ROLE, { path: PATRONI_ROTATE_PASSWORDS_PATH, content: postgresAsset(PostgresAsset.ROTATE_PASSWORDS), mode: '0755' });
+  config.addFile(ROLE, { path: POSTGRES_SCRAM_VERIFIER_PATH, content: postgresAsset(PostgresAsset.SCRAM_VERIFIER) });
   config.addFile(ROLE, { path: POSTGRES_RUNBOOK_PATH, content: renderPostgresRunbook(plan) });
   if (tls) {
     addTlsFiles(config, ROLE, tls, { ca: POSTGRES_TLS_CA_PATH, cert: POSTGRES_TLS_CERT_PATH, key: POSTGRES_TLS_KEY_PATH }, 'postgres:postgres');
   }
 
-  keepPatroniPasswords(config, secrets);
   config.addCommand(ROLE, `${POSTGRES_PREPARE_PATH} ${postgres.version}`);
   addEtcdMember(config, ROLE, plan, hostName, tls);
   const patronictl = `${PATRONICTL_PATH} -c ${PATRONI_CONFIG_PATH}`;
   const paths = postgresPaths(plan);
+  const psql = `${paths.binDir}/psql`;
+  const scheme = postgres.tls ? 'https' : 'http';
+  const api = `${scheme}://${host.ip}:${PATRONI_API_PORT}`;
   const localSuperuser = `host=${paths.socketDir} port=${postgres.port} dbname=postgres user=${POSTGRES_SUPERUSER}`;
+  const primarySuperuser = `port=${postgres.port} dbname=postgres user=${POSTGRES_SUPERUSER}${postgres.tls ? ` sslmode=verify-full sslrootcert=${POSTGRES_TLS_CA_PATH}` : ''}`;
+  // Patroni's own passwords reach a running Patroni only through a restart, after the primary's roles took them.
+  const rotatePasswords = [
+    PATRONI_ROTATE_PASSWORDS_PATH, PATRONI_ENV_PATH, api, postgres.tls ? POSTGRES_TLS_CA_PATH : '-', psql, shellQuote(localSuperuser), shellQuote(primarySuperuser),
+    ...Object.entries(PATRONI_OWN_PASSWORDS).map(([name, { role }]) => `${name}:${role ?? ''}`),
+  ].join(' ');
   // A reload does not change the running Patroni's environment, and the K3s user's password lives in PostgreSQL:
   // the primary takes a rotated one here, before the K3s servers (later in the rollout) use it.
-  const syncK3sPassword = `${POSTGRES_SYNC_K3S_PASSWORD_PATH} ${PATRONI_ENV_PATH} ${postgres.user} ${paths.binDir}/psql ${shellQuote(localSuperuser)}`;
+  const syncK3sPassword = `${POSTGRES_SYNC_K3S_PASSWORD_PATH} ${PATRONI_ENV_PATH} ${postgres.user} ${psql} ${shellQuote(localSuperuser)}`;
   config.addService(ROLE, {
     unit: 'patroni',
     watches: [PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_DROP_IN_PATH, ...(tls ? [POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH] : [])],
@@ -150,6 +149,7 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
     // start bootstraps them from the configuration, and does not block: Patroni waits for an etcd quorum that
     // the next hosts of the rollout may only bring (systemd retries it).
     apply: `if systemctl is-active --quiet patroni; then
+  ${rotatePasswords}
   systemctl reload patroni
   ${patronictl} ${patroniEditConfigArguments(plan).join(' ')}
   ${syncK3sPassword}
@@ -157,10 +157,9 @@ else
   systemctl start --no-block patroni
 fi`,
   });
-  const scheme = postgres.tls ? 'https' : 'http';
   const curl = `curl -fsS --max-time 5${postgres.tls ? ` --cacert ${POSTGRES_TLS_CA_PATH}` : ''}`;
   // As for etcd: on a first rollout the first node waits for an etcd quorum, so only a node that ran before must run again.
-  const healthy = `${curl} -o /dev/null ${scheme}://${host.ip}:${PATRONI_API_PORT}/health && ${curl} ${scheme}://${host.ip}:${PATRONI_API_PORT}/cluster | grep -q '"role": "leader"'`;
+  const healthy = `${curl} -o /dev/null ${api}/health && ${curl} ${api}/cluster | grep -q '"role": "leader"'`;
   config.addGate(ROLE, {
     description: 'patroni runs postgresql here and the datastore has a primary (when it did before)',
     before: `{ ${healthy}; } >/dev/null 2>&1 && echo healthy || true`,

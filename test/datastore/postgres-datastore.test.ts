@@ -1,6 +1,7 @@
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { dirname } from 'path';
 import { parse } from 'yaml';
 import {
   CloudConfig, CloudConfigConflictError, DatastoreKind, FileEncoding, HaLoadBalancerPair, HostRole, PostgresDatastore, Protocol, ServiceChange, SitePlan, SiteStack, defineSite,
@@ -8,7 +9,7 @@ import {
 } from '../../constructs';
 import {
   ETCD_DROP_IN_PATH, ETCD_ENV_PATH, ETCD_TLS_CA_PATH, ETCD_TLS_CERT_PATH, ETCD_TLS_KEY_PATH, HAPROXY_DATASTORE_CA_PATH, PATRONI_CONFIG_PATH, PATRONI_DROP_IN_PATH,
-  ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ENV_PATH,
+  ETCD_INITIAL_STATE_PATH, ETCD_WAIT_READY_PATH, PATRONI_ROTATE_PASSWORDS_PATH, POSTGRES_SCRAM_VERIFIER_PATH, HAPROXY_WRITER_DOWN_STATE_PATH, HAPROXY_WRITER_DROP_IN_PATH, HAPROXY_WRITER_STATE_PATH, HAPROXY_WRITER_STATE_SCRIPT_PATH, PATRONI_ENV_PATH,
   PATRONI_ETCD_V3_COMMAND, PATRONI_ETCD_V3_PATH, PATRONI_POST_BOOTSTRAP_PATH, PATRONICTL_PATH, POSTGRES_CREATECLUSTER_PATH, POSTGRES_PREPARE_PATH, POSTGRES_RUNBOOK_PATH, POSTGRES_SYNC_K3S_PASSWORD_PATH, POSTGRES_TLS_CA_PATH,
   POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH, PostgresAsset, postgresAsset, renderEtcdEnvironmentFile, renderHaproxyWriterDropIn, renderPatroniConfig, renderPostgresRunbook,
   renderPostgresWriterHaproxySections, renderWriterDownStateFile,
@@ -78,11 +79,17 @@ describe('applyDatastoreRole', () => {
       [ETCD_WAIT_READY_PATH, '0755', 'root:root', text],
       [PATRONI_ETCD_V3_PATH, '0644', 'root:root', text],
       [PATRONI_POST_BOOTSTRAP_PATH, '0755', 'root:root', text],
+      [PATRONI_ROTATE_PASSWORDS_PATH, '0755', 'root:root', text],
       // Code-unit order: upper-case RUNBOOK before the lower-case script name.
       [POSTGRES_RUNBOOK_PATH, '0644', 'root:root', text],
       [POSTGRES_PREPARE_PATH, '0755', 'root:root', text],
+      [POSTGRES_SCRAM_VERIFIER_PATH, '0644', 'root:root', text],
       [POSTGRES_SYNC_K3S_PASSWORD_PATH, '0755', 'root:root', text],
     ]);
+    // The rotation script runs the verifier from its own directory.
+    expect(dirname(PATRONI_ROTATE_PASSWORDS_PATH)).toBe(dirname(POSTGRES_SCRAM_VERIFIER_PATH));
+    expect(fileAt(config, PATRONI_ROTATE_PASSWORDS_PATH)!.content).toBe(postgresAsset(PostgresAsset.ROTATE_PASSWORDS));
+    expect(fileAt(config, POSTGRES_SCRAM_VERIFIER_PATH)!.content).toBe(postgresAsset(PostgresAsset.SCRAM_VERIFIER));
     expect(fileAt(config, PATRONI_CONFIG_PATH)!.content).toBe(renderPatroniConfig(plain, 'pg-node-1'));
     expect(fileAt(config, ETCD_ENV_PATH)!.content).toBe(renderEtcdEnvironmentFile(plain, 'pg-node-1'));
     expect(fileAt(config, POSTGRES_RUNBOOK_PATH)!.content).toBe(renderPostgresRunbook(plain));

@@ -48,7 +48,7 @@ function allKeys(value: unknown): string[] {
 }
 
 describe('postgresHbaLines', () => {
-  test('seed 000 with TLS: hostssl, the K3s user from each server and each load balancer, replication and rewind from the peer only', () => {
+  test('seed 000 with TLS: hostssl, the K3s user from each server and each load balancer, replication, rewind and the superuser (a rotation) from the peer only', () => {
     expect(fields(postgresHbaLines(homelab, 'pg-node-1'))).toEqual([
       ['local', 'all', 'postgres', 'peer'],
       ['local', 'replication', 'replicator', 'scram-sha-256'],
@@ -59,15 +59,17 @@ describe('postgresHbaLines', () => {
       ['hostssl', 'k3s', 'k3s', '10.10.10.152/32', 'scram-sha-256'],
       ['hostssl', 'replication', 'replicator', '10.10.10.152/32', 'scram-sha-256'],
       ['hostssl', 'postgres', 'rewind', '10.10.10.152/32', 'scram-sha-256'],
+      ['hostssl', 'postgres', 'postgres', '10.10.10.152/32', 'scram-sha-256'],
     ]);
   });
 
   test('without TLS: the same rules as host lines; the peer of pg-node-2 is pg-node-1', () => {
     const lines = fields(postgresHbaLines(plain, 'pg-node-2'));
-    expect(lines.filter(([type]) => type.startsWith('host')).map(([type]) => type)).toEqual(Array(7).fill('host'));
+    expect(lines.filter(([type]) => type.startsWith('host')).map(([type]) => type)).toEqual(Array(8).fill('host'));
     expect(lines.filter(([, database]) => database === 'replication' || database === 'postgres').filter(([type]) => type !== 'local')).toEqual([
       ['host', 'replication', 'replicator', '10.10.10.151/32', 'scram-sha-256'],
       ['host', 'postgres', 'rewind', '10.10.10.151/32', 'scram-sha-256'],
+      ['host', 'postgres', 'postgres', '10.10.10.151/32', 'scram-sha-256'],
     ]);
   });
 
@@ -78,6 +80,7 @@ describe('postgresHbaLines', () => {
       ['hostssl', 'kine', 'kine_user', '198.18.0.13/32', 'scram-sha-256'],
       ['hostssl', 'replication', 'replicator', '198.18.0.41/32', 'scram-sha-256'],
       ['hostssl', 'postgres', 'rewind', '198.18.0.41/32', 'scram-sha-256'],
+      ['hostssl', 'postgres', 'postgres', '198.18.0.41/32', 'scram-sha-256'],
     ]);
   });
 
@@ -96,7 +99,7 @@ describe('postgresHbaLines', () => {
     }
   });
 
-  test('a single node has no replication or rewind line over the network', () => {
+  test('a single node has no replication, rewind or superuser line over the network', () => {
     const lines = fields(postgresHbaLines(single, 'db-1'));
     expect(lines.filter(([type]) => type !== 'local')).toEqual([['hostssl', 'k3s', 'k3s', '198.18.0.11/32', 'scram-sha-256']]);
   });

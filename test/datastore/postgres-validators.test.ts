@@ -26,7 +26,9 @@ const PLANS: SitePlan[] = [
   defineSite({ ...pgHomelabSite, name: 'pg-async', postgres: { synchronousCommit: false, port: 6432, writerPort: 6433 } }),
   defineSite({ ...pgHomelabSite, name: 'pg-plain', postgres: { tls: false } }),
 ];
-const ASSETS = [PostgresAsset.PREPARE, PostgresAsset.POST_BOOTSTRAP, PostgresAsset.ETCD_WAIT_READY, PostgresAsset.HAPROXY_WRITER_STATE];
+/** Every shipped shell script, and every Python one. */
+const ASSETS = Object.values(PostgresAsset).filter((asset) => asset.endsWith('.sh'));
+const PYTHON_ASSETS = Object.values(PostgresAsset).filter((asset) => asset.endsWith('.py'));
 
 /** A temporary directory for the whole file, removed at the end. */
 let workDir: string;
@@ -56,11 +58,15 @@ describeWithTools(['shellcheck'], 'shellcheck accepts the shipped datastore scri
   });
 });
 
-describeWithTools(['/usr/bin/python3'], 'Python (Debian\'s, which runs Patroni) compiles the shipped patroni-etcd-v3.py', () => {
+describeWithTools(['/usr/bin/python3'], 'Python (Debian\'s, which runs Patroni) compiles the shipped Python scripts', () => {
   const compile = (path: string) => spawnSync('/usr/bin/python3', ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', path], { encoding: 'utf8', timeout: 60_000 });
 
-  test('patroni-etcd-v3.py', () => {
-    const path = join(POSTGRES_ASSET_DIR, PostgresAsset.PATRONI_ETCD_V3);
+  test('they are the two expected', () => {
+    expect(PYTHON_ASSETS.sort()).toEqual([PostgresAsset.PATRONI_ETCD_V3, PostgresAsset.SCRAM_VERIFIER].sort());
+  });
+
+  test.each(PYTHON_ASSETS)('%s', (asset) => {
+    const path = join(POSTGRES_ASSET_DIR, asset);
     // Started by the interpreter its unit names: no `#!` line (it is no shell script for the checks of `#!` files).
     expect(readFileSync(path, 'utf8').startsWith('#!')).toBe(false);
     const result = compile(path);

@@ -16,10 +16,10 @@ const PSQL = `/usr/lib/postgresql/${POSTGRES_VERSION}/bin/psql`;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs psql as the K3s user through the writer endpoint (`writerPort`, from the site plan) from the client namespace; its output, or undefined on failure. */
-export async function writerSql(run: RollingRun, writerPort: number, sql: string): Promise<string | undefined> {
+/** Runs psql as the K3s user (with `password`) through the writer endpoint (`writerPort`, from the site plan) from the client namespace; its output, or undefined on failure. */
+export async function writerSql(run: RollingRun, writerPort: number, sql: string, password = POSTGRES_K3S_PASSWORD): Promise<string | undefined> {
   const { status, stdout } = await run.lab.runInClient([PSQL, '-XAtq', '-v', 'ON_ERROR_STOP=1',
-    '-h', PG_VIP, '-p', String(writerPort), '-U', 'k3s', '-d', 'k3s', '-c', sql], { PGPASSWORD: POSTGRES_K3S_PASSWORD, PGCONNECT_TIMEOUT: '2' });
+    '-h', PG_VIP, '-p', String(writerPort), '-U', 'k3s', '-d', 'k3s', '-c', sql], { PGPASSWORD: password, PGCONNECT_TIMEOUT: '2' });
   return status === 0 ? stdout.trim() : undefined;
 }
 
@@ -27,15 +27,15 @@ export async function writerSql(run: RollingRun, writerPort: number, sql: string
  * Writes a row into `rolling_probe` through the writer endpoint every `everyMs` until stopped; records every
  * acknowledged id and when each failed write was sent. Ids start after `firstId`, so several writers of one run never collide.
  */
-export function startWriter(run: RollingRun, writerPort: number, options: { everyMs?: number; maxWrites?: number; firstId?: number } = {}) {
-  const { everyMs = 100, maxWrites = 3000, firstId = 0 } = options;
+export function startWriter(run: RollingRun, writerPort: number, options: { everyMs?: number; maxWrites?: number; firstId?: number; password?: string } = {}) {
+  const { everyMs = 100, maxWrites = 3000, firstId = 0, password } = options;
   const acknowledged: number[] = [];
   /** When each failed write was sent (epoch ms). */
   const failedAt: number[] = [];
   const loop = startProbeLoop(async (round) => {
     const id = firstId + round;
     const sent = Date.now();
-    if ((await writerSql(run, writerPort, `INSERT INTO rolling_probe (id) VALUES (${id})`)) !== undefined) {
+    if ((await writerSql(run, writerPort, `INSERT INTO rolling_probe (id) VALUES (${id})`, password)) !== undefined) {
       acknowledged.push(id);
     } else {
       failedAt.push(sent);

@@ -1,13 +1,16 @@
 import { defineSite } from '../../constructs';
-import { PATRONI_CONFIG_PATH, PATRONI_ENV_PATH } from '../../constructs/renderers';
+import { PATRONI_API_PORT, PATRONI_API_USER, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, POSTGRES_REPLICATION_USER, POSTGRES_REWIND_USER, POSTGRES_SUPERUSER } from '../../constructs/renderers';
 import { describeWithTools } from '../support/tools';
-import { POSTGRES_VERSION as VERSION, PatroniMember, localSql, patroniMembers, postmasterPid, roles, waitUntil, writerLogin } from './postgres-lab';
-import { PG_NODES, PG_WITNESS, POSTGRES_K3S_PASSWORD, RollingRun, orderOf, postgresSiteSpec } from './rolling-site';
+import { POSTGRES_VERSION as VERSION, PatroniMember, localSql, patroniMembers, postmasterPid, roles, startWriter, waitUntil, writerLogin, writerSql } from './postgres-lab';
+import { PATRONI_OWN_PASSWORD_VARIABLES, PG_NODES, PG_WITNESS, POSTGRES_K3S_PASSWORD, RollingRun, orderOf, postgresSiteSpec } from './rolling-site';
 
 /** The rotated K3s database password (letters and digits, as the sync script requires). */
 const ROTATED_K3S_PASSWORD = 'RotatedLabK3sDb0nly';
 /** The password of the second rotation (the leader moved to pg-2 first). */
 const SECOND_ROTATED_K3S_PASSWORD = 'RotatedAgainLabK3sDb0nly';
+/** Patroni's own passwords rotated: each variable's new value (letters and digits). */
+const ROTATED_PATRONI_PASSWORDS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(PATRONI_OWN_PASSWORD_VARIABLES)
+  .map(([name, value]) => [name, value.replace('RollingLab', 'RotatedLab')]));
 /** The datastore nodes in rollout order (the order of the first apply's Patroni reloads in postgres-rolling). */
 const ROLLOUT_ORDER = PG_NODES.map((node) => node.name);
 
@@ -28,14 +31,15 @@ const STREAMING_SQL = "SELECT string_agg(application_name || ':' || state || ':'
 const clusterView = (members: readonly PatroniMember[]) => members.map((m) => ({ name: m.Member, role: m.Role, state: m.State })).sort((a, b) => a.name.localeCompare(b.name));
 
 describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster', '/usr/bin/patroni', 'etcd', 'etcdctl', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'runuser'],
-  'rotation with the real Terraform CLI: the K3s database password reaches PostgreSQL through the datastore nodes\' converge, in rollout order', () => {
+  'rotation with the real Terraform CLI: the datastore\'s passwords reach PostgreSQL and Patroni through the datastore nodes\' converge, in rollout order', () => {
     let run: RollingRun;
-    /** The writer endpoint's port, from the site plan. */
+    /** The writer endpoint's and PostgreSQL's ports, from the site plan. */
     let writerPort = 0;
+    let postgresPort = 0;
     beforeAll(async () => {
       run = await RollingRun.start([...PG_NODES, PG_WITNESS]);
       const spec = postgresSiteSpec(run.loadBalancers, VERSION, true);
-      writerPort = defineSite(spec).postgres!.writerPort;
+      ({ writerPort, port: postgresPort } = defineSite(spec).postgres!);
       // As on a host where the postgresql package was just installed (see postgres-rolling.test.ts).
       for (const node of PG_NODES) {
         expect(run.lab.exec(run.loadBalancers.get(node.name)!, `systemctl start postgresql@${VERSION}-main`)).toMatchObject({ status: 0 });
@@ -140,5 +144,82 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
       expect(await observed()).toEqual(expected);
       const { ms, order } = await rotateAndCheck(ROTATED_K3S_PASSWORD, SECOND_ROTATED_K3S_PASSWORD);
       console.log(`rotate k3s password (leader pg-2): apply ${ms} ms, order ${order.join(' ')}`);
+    }, 900_000);
+    /** From `from` (a datastore node): whether `user` logs in to the PostgreSQL of `to` over the network with `password`. */
+    const logsIn = (from: string, to: string, user: string, password: string, replication = false) => {
+      const target = PG_NODES.find((node) => node.name === to)!;
+      // Lab-only values: the password is in this command's text, inside the lab's namespace.
+      const connection = `host=${target.ip} port=${postgresPort} user=${user} dbname=postgres connect_timeout=5${replication ? ' replication=true' : ''}`;
+      const result = run.lab.exec(run.loadBalancers.get(from)!, `PGPASSWORD=${password} /usr/lib/postgresql/${VERSION}/bin/psql -XAtq -d '${connection}' -c ${replication ? 'IDENTIFY_SYSTEM' : "'SELECT 1'"}`);
+      return result.status === 0 ? 'logged in' : result.stderr.includes('password authentication failed') ? 'password refused' : `failed: ${result.stderr.trim()}`;
+    };
+    /** From `from`: the HTTP status of Patroni's REST API on `to` for a change (an empty one) made with `password`. */
+    const restApiStatus = (from: string, to: string, password: string) => {
+      const target = PG_NODES.find((node) => node.name === to)!;
+      return run.lab.exec(run.loadBalancers.get(from)!, `curl -s --max-time 5 -o /dev/null -w '%{http_code}' -u ${PATRONI_API_USER}:${password} -X PATCH -H 'Content-Type: application/json' --data '{"pause": null}' http://${target.ip}:${PATRONI_API_PORT}/config`).stdout;
+    };
+
+    test('Patroni\'s own passwords rotated, the replica first: the primary\'s roles take them, the primary hands over, each Patroni restarts paused in rollout order, synchronous replication holds, the old passwords are refused', async () => {
+      const [pg1, pg2] = PG_NODES.map((node) => run.loadBalancers.get(node.name)!);
+      // The previous test left pg-2 leading: pg-1, a replica, converges first and sets the roles on pg-2 over the network.
+      const before = clusterView(patroniMembers(run, pg1));
+      expect(before.map((m) => `${m.name} ${m.role}`)).toEqual(['pg-1 Sync Standby', 'pg-2 Leader']);
+      const replicaPid = postmasterPid(run, pg1);
+      const k3sPassword = SECOND_ROTATED_K3S_PASSWORD;
+      expect(await writerSql(run, writerPort, 'CREATE TABLE IF NOT EXISTS rolling_probe (id integer PRIMARY KEY)', k3sPassword)).toBe('');
+      const writer = startWriter(run, writerPort, { password: k3sPassword, firstId: 1_000_000 });
+      const since = Date.now();
+      const result = await run.apply({ TF_VAR_postgres_k3s_password: k3sPassword, ...ROTATED_PATRONI_PASSWORDS });
+      const writes = await writer.stop();
+      expect({ status: result.status, tail: result.status === 0 ? '' : result.output.slice(-6000) }).toEqual({ status: 0, tail: '' });
+      for (const secret of [...Object.values(PATRONI_OWN_PASSWORD_VARIABLES), ...Object.values(ROTATED_PATRONI_PASSWORDS)]) {
+        expect(result.output).not.toContain(secret);
+      }
+      // In rollout order, one node at a time: the roles set on the primary, then that node's Patroni restarted.
+      expect(convergedOrder(result.output)).toEqual(ROLLOUT_ORDER);
+      const journal = run.journal(since);
+      expect(journal.filter((e) => e.args.includes('patroni') && e.args[0] === 'restart').map((e) => e.host)).toEqual(ROLLOUT_ORDER);
+      const logged = (line: string) => [...result.output.matchAll(new RegExp(`terraform_data\\.(\\S+?)_[0-9A-F]+ \\(remote-exec\\): patroni-rotate-passwords\\.sh: ${line}`, 'g'))].map((m) => m[1]);
+      expect(logged('the roles of .* have their new passwords on the primary')).toEqual(ROLLOUT_ORDER);
+      // Only the primary hands over (Patroni 3.0 restarted beside a running primary would drop synchronous replication).
+      expect(logged('the primary was handed over')).toEqual(['pg-2']);
+      // pg-1's PostgreSQL ran on and leads now; pg-2 follows it as the synchronous standby, and the primary waits for it.
+      expect(postmasterPid(run, pg1)).toBe(replicaPid);
+      const after = ['pg-1 Leader', 'pg-2 Sync Standby'];
+      const replication = () => ({ members: clusterView(patroniMembers(run, pg1)).map((m) => `${m.name} ${m.role}`), streaming: localSql(run, pg1, STREAMING_SQL), syncNames: localSql(run, pg1, 'SHOW synchronous_standby_names') });
+      const expected = { members: after, streaming: 'pg-2:streaming:sync', syncNames: '"pg-2"' };
+      await waitUntil(() => JSON.stringify(replication()) === JSON.stringify(expected), 60_000);
+      expect(replication()).toEqual(expected);
+      const stored = await writerSql(run, writerPort, `SELECT count(*) FROM rolling_probe WHERE id IN (${writes.acknowledged.join(',') || '0'})`, k3sPassword);
+      expect({ acknowledged: writes.acknowledged.length > 20, stored: Number(stored) }).toEqual({ acknowledged: true, stored: writes.acknowledged.length });
+      // Writes fail only during the switchover.
+      const failedSpanMs = writes.failed === 0 ? 0 : Math.max(...writes.failedAt) - Math.min(...writes.failedAt);
+      expect({ failedSpanUnder5s: failedSpanMs < 5_000 }).toEqual({ failedSpanUnder5s: true });
+      // Cluster management resumed.
+      expect(run.lab.exec(pg1, `curl -fsS --max-time 5 http://${PG_NODES[0].ip}:${PATRONI_API_PORT}/patroni`).stdout).not.toContain('"pause"');
+      // The new passwords log in, the old ones are refused: superuser and rewind from the peer, replication too.
+      const passwordOf = (values: Readonly<Record<string, string>>) => ({
+        superuser: values.TF_VAR_postgres_superuser_password, rewind: values.TF_VAR_postgres_rewind_password,
+        replication: values.TF_VAR_postgres_replication_password, api: values.TF_VAR_patroni_api_password,
+      });
+      const [oldPasswords, newPasswords] = [passwordOf(PATRONI_OWN_PASSWORD_VARIABLES), passwordOf(ROTATED_PATRONI_PASSWORDS)];
+      const logins = (passwords: typeof oldPasswords) => ({
+        superuser: logsIn('pg-2', 'pg-1', POSTGRES_SUPERUSER, passwords.superuser),
+        rewind: logsIn('pg-2', 'pg-1', POSTGRES_REWIND_USER, passwords.rewind),
+        replication: logsIn('pg-2', 'pg-1', POSTGRES_REPLICATION_USER, passwords.replication, true),
+        api: restApiStatus('pg-2', 'pg-1', passwords.api),
+      });
+      expect(logins(newPasswords)).toEqual({ superuser: 'logged in', rewind: 'logged in', replication: 'logged in', api: '200' });
+      expect(logins(oldPasswords)).toEqual({ superuser: 'password refused', rewind: 'password refused', replication: 'password refused', api: '401' });
+      // The replica's next replication connection is made with the new password: its WAL sender ended, it streams again.
+      expect(localSql(run, pg1, 'SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication')).toBe('1');
+      const streamingAgain = await waitUntil(() => localSql(run, pg1, STREAMING_SQL) === 'pg-2:streaming:sync', 60_000);
+      expect({ streamingAgain, streaming: localSql(run, pg1, STREAMING_SQL) }).toEqual({ streamingAgain: true, streaming: 'pg-2:streaming:sync' });
+      // Nothing changed since: the next apply with the same passwords does nothing.
+      const againSince = Date.now();
+      const again = await run.apply({ TF_VAR_postgres_k3s_password: k3sPassword, ...ROTATED_PATRONI_PASSWORDS });
+      expect(again.output).toContain('Apply complete! Resources: 0 added, 0 changed, 0 destroyed');
+      expect(run.journal(againSince)).toEqual([]);
+      console.log(`rotate Patroni's own passwords (leader pg-2, handed over to pg-1): apply ${result.ms} ms, ${writes.acknowledged.length} writes acknowledged, ${writes.failed} failed within ${failedSpanMs} ms, 0 lost`);
     }, 900_000);
   }, { needsRoot: true });

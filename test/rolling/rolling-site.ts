@@ -62,6 +62,13 @@ export function dnsSiteSpec(hosts: ReadonlyMap<string, LabHost>, extraServers: n
 }
 
 /** The PostgreSQL pair of the datastore run; they also run the load balancers (seed 000). */
+/** The lab's values of Patroni's own passwords, as Terraform variables (letters and digits). */
+export const PATRONI_OWN_PASSWORD_VARIABLES: Readonly<Record<string, string>> = {
+  TF_VAR_postgres_replication_password: 'RollingLabReplication0nly',
+  TF_VAR_postgres_superuser_password: 'RollingLabSuperuser0nly',
+  TF_VAR_postgres_rewind_password: 'RollingLabRewind0nly',
+  TF_VAR_patroni_api_password: 'RollingLabPatroniApi0nly',
+};
 export const PG_NODES = [{ name: 'pg-1', ip: labAddress(61) }, { name: 'pg-2', ip: labAddress(62) }];
 /** The third load balancer of the datastore run, which hosts the etcd witness (the default witness: a load balancer outside the datastore). */
 export const PG_WITNESS = { name: 'pg-witness', ip: labAddress(63) };
@@ -178,10 +185,7 @@ export class RollingRun {
       TF_VAR_haproxy_stats_password: STATS_PASSWORD,
       TF_VAR_k3s_token: K3S_TOKEN,
       TF_VAR_postgres_k3s_password: POSTGRES_K3S_PASSWORD,
-      TF_VAR_postgres_replication_password: 'RollingLabReplication0nly',
-      TF_VAR_postgres_superuser_password: 'RollingLabSuperuser0nly',
-      TF_VAR_postgres_rewind_password: 'RollingLabRewind0nly',
-      TF_VAR_patroni_api_password: 'RollingLabPatroniApi0nly',
+      ...PATRONI_OWN_PASSWORD_VARIABLES,
       ...variables,
     }, 600_000);
     return { status: result.status, output: `${result.stdout}${result.stderr}`, ms: Date.now() - started };

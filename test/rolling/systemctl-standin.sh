@@ -22,6 +22,8 @@ fi
 
 quiet=false
 now=false
+property=
+value_only=false
 
 say() {
   [ "$quiet" = true ] || printf '%s\n' "$*"
@@ -384,6 +386,13 @@ run_verb() {
       if active "$unit"; then stop_unit "$unit" && start_unit "$unit"; fi
       ;;
     reload) reload_unit "$unit" ;;
+    # Only the main process id (systemd's MainPID: 0 when the unit does not run).
+    show)
+      [ "$property" = MainPID ] || { fail "systemctl stand-in: show knows only --property=MainPID"; return 1; }
+      pid=0
+      if active "$unit"; then pid=$(main_pid "$unit"); fi
+      if [ "$value_only" = true ]; then echo "$pid"; else echo "MainPID=$pid"; fi
+      ;;
     reload-or-restart)
       if ! active "$unit"; then
         start_unit "$unit"
@@ -408,6 +417,8 @@ for arg in "$@"; do
     -q | --quiet) quiet=true ;;
     --now) now=true ;;
     --no-block | --no-pager | --no-ask-password | --system | --no-legend) ;;
+    --property=*) property=${arg#--property=} ;;
+    --value) value_only=true ;;
     -*)
       fail "systemctl: unrecognized option '$arg'"
       exit 1
@@ -420,7 +431,7 @@ done
 
 case "$verb" in
   daemon-reload) exit 0 ;;
-  enable | disable | is-enabled | is-active | status | start | stop | restart | try-restart | reload | reload-or-restart | try-reload-or-restart) ;;
+  enable | disable | is-enabled | is-active | status | start | stop | restart | try-restart | reload | reload-or-restart | try-reload-or-restart | show) ;;
   '')
     fail "systemctl stand-in: a command is required"
     exit 1

@@ -9,8 +9,10 @@ export enum PostgresAsset {
   POST_BOOTSTRAP = 'patroni-post-bootstrap.sh',
   /** `/usr/local/bin/patronictl`: patronictl on etcd's v3 API with the REST API credentials (switchover, restart). */
   PATRONICTL = 'patronictl.sh',
-  /** A converge's preflight: refuses a change of Patroni's own passwords, which Patroni reads only when it starts. */
-  PASSWORDS_KEPT = 'patroni-passwords-kept.sh',
+  /** Rotates Patroni's own passwords: the roles on the primary first, then Patroni restarted paused (PostgreSQL runs on). */
+  ROTATE_PASSWORDS = 'patroni-rotate-passwords.sh',
+  /** Prints the SCRAM-SHA-256 verifier of a password, for `ALTER ROLE` without the password itself (Python). */
+  SCRAM_VERIFIER = 'postgres-scram-verifier.py',
   /** Sets the K3s user's password on the primary to the one in Patroni's environment file (a rotation). */
   SYNC_K3S_PASSWORD = 'postgres-sync-k3s-password.sh',
   /** Patroni's ExecStartPre: waits until the local etcd member is healthy (a leader, a quorum answers). */

@@ -11,6 +11,10 @@ export const POSTGRES_PREPARE_PATH = `${POSTGRES_LIB_DIR}/postgres-prepare.sh`;
 export const PATRONI_POST_BOOTSTRAP_PATH = `${POSTGRES_LIB_DIR}/patroni-post-bootstrap.sh`;
 /** Sets the K3s user's password on the primary after Patroni's environment file changed (asset `postgres-sync-k3s-password.sh`). */
 export const POSTGRES_SYNC_K3S_PASSWORD_PATH = `${POSTGRES_LIB_DIR}/postgres-sync-k3s-password.sh`;
+/** Rotates Patroni's own passwords after its environment file changed (asset `patroni-rotate-passwords.sh`). */
+export const PATRONI_ROTATE_PASSWORDS_PATH = `${POSTGRES_LIB_DIR}/patroni-rotate-passwords.sh`;
+/** Beside it, which runs it from its own directory: a password's SCRAM verifier (asset `postgres-scram-verifier.py`). */
+export const POSTGRES_SCRAM_VERIFIER_PATH = `${POSTGRES_LIB_DIR}/postgres-scram-verifier.py`;
 /** Patroni's ExecStartPre (asset `etcd-wait-ready.sh`). */
 export const ETCD_WAIT_READY_PATH = `${POSTGRES_LIB_DIR}/etcd-wait-ready.sh`;
 /** etcd's ExecStartPre (asset `etcd-initial-state.sh`): a new or a rebuilt member's ETCD_INITIAL_CLUSTER_STATE. */

@@ -9,7 +9,7 @@ import { postgresHbaLines, postgresNodeParameters } from './settings';
 
 /** Passwords Patroni and the post-bootstrap script read from {@link PATRONI_ENV_PATH}, as Terraform references. */
 export interface PatroniSecrets {
-  /** The PostgreSQL superuser's (Patroni's local connection, pg_rewind from a peer). */
+  /** The PostgreSQL superuser's (Patroni's local connection; a replica setting rotated role passwords on the primary). */
   readonly superuserPassword: string;
   /** The replication role's. */
   readonly replicationPassword: string;
@@ -117,15 +117,22 @@ export function renderPatroniConfig(plan: SitePlan, hostName: string): string {
   return `${renderedHeader(plan, hostName)}\n# Passwords come from ${PATRONI_ENV_PATH} (PATRONI_*_PASSWORD), never from this file.\n${stringify(config, { lineWidth: 0, version: '1.1' })}`;
 }
 
+/** One of Patroni's own passwords: the secret it holds and the PostgreSQL role that has it (none: the REST API's). */
+export interface PatroniOwnPassword {
+  readonly secret: keyof PatroniSecrets;
+  readonly role?: string;
+}
+
 /**
- * Patroni's own passwords by their variable in {@link PATRONI_ENV_PATH}: Patroni reads them only when it starts, so
- * a converge keeps them (`patroni-passwords-kept.sh`); the K3s user's (`PKH_K3S_PASSWORD`) is rotated in place.
+ * Patroni's own passwords by their variable in {@link PATRONI_ENV_PATH}, the superuser's first. Patroni reads them only
+ * when it starts, so a converge that changes one sets the roles' passwords on the primary and restarts Patroni paused
+ * (`patroni-rotate-passwords.sh`); the K3s user's (`PKH_K3S_PASSWORD`) is set on the primary alone.
  */
-export const PATRONI_OWN_PASSWORDS: Readonly<Record<string, keyof PatroniSecrets>> = {
-  PATRONI_SUPERUSER_PASSWORD: 'superuserPassword',
-  PATRONI_REPLICATION_PASSWORD: 'replicationPassword',
-  PATRONI_REWIND_PASSWORD: 'rewindPassword',
-  PATRONI_RESTAPI_PASSWORD: 'restApiPassword',
+export const PATRONI_OWN_PASSWORDS: Readonly<Record<string, PatroniOwnPassword>> = {
+  PATRONI_SUPERUSER_PASSWORD: { secret: 'superuserPassword', role: POSTGRES_SUPERUSER },
+  PATRONI_REPLICATION_PASSWORD: { secret: 'replicationPassword', role: POSTGRES_REPLICATION_USER },
+  PATRONI_REWIND_PASSWORD: { secret: 'rewindPassword', role: POSTGRES_REWIND_USER },
+  PATRONI_RESTAPI_PASSWORD: { secret: 'restApiPassword' },
 };
 
 /**
@@ -135,7 +142,7 @@ export const PATRONI_OWN_PASSWORDS: Readonly<Record<string, keyof PatroniSecrets
 export function renderPatroniEnvironmentFile(secrets: PatroniSecrets): string {
   return [
     '# Rendered by proxmox-k3s-ha: the datastore passwords, read by Patroni and its post-bootstrap script. Root only.',
-    ...Object.entries(PATRONI_OWN_PASSWORDS).flatMap(([name, secret]) => [
+    ...Object.entries(PATRONI_OWN_PASSWORDS).flatMap(([name, { secret }]) => [
       // The REST API's user stands before its password, as in every file rendered so far.
       ...(secret === 'restApiPassword' ? [`PATRONI_RESTAPI_USERNAME=${PATRONI_API_USER}`] : []),
       `${name}=${secrets[secret]}`,

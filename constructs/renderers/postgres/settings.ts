@@ -94,5 +94,7 @@ export function postgresHbaLines(plan: SitePlan, hostName: string): string[] {
     ...[...new Set(clients)].map((ip) => hbaLine(type, postgres.database, postgres.user, `${ip}/32`, 'scram-sha-256')),
     ...peers.map((ip) => hbaLine(type, 'replication', POSTGRES_REPLICATION_USER, `${ip}/32`, 'scram-sha-256')),
     ...peers.map((ip) => hbaLine(type, 'postgres', POSTGRES_REWIND_USER, `${ip}/32`, 'scram-sha-256')),
+    // A replica sets rotated role passwords on the primary (patroni-rotate-passwords.sh); peers hold it already.
+    ...peers.map((ip) => hbaLine(type, 'postgres', POSTGRES_SUPERUSER, `${ip}/32`, 'scram-sha-256')),
   ];
 }
