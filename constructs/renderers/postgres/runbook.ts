@@ -83,6 +83,9 @@ ${witnessSection(plan)}
 (\`--scheduled <ISO time>\` for later). The writer endpoint follows within seconds; K3s reconnects by itself.
 Then update or reboot the old primary; it rejoins as a replica. To pause automatic failover (e.g. while both
 datastore hosts are worked on): \`${ctl} pause --wait\`, and \`${ctl} resume --wait\` afterwards.
+Do not restart Patroni itself (\`systemctl restart patroni\`) on the primary while paused: Patroni 3.0 then rewrites
+postgresql.conf without \`synchronous_standby_names\` and never sets it again while \`patronictl list\` still shows a
+Sync Standby, so commits stop waiting for the standby. Switch over first; a rotation of Patroni's passwords does.
 
 ## Reinit a broken node
 
