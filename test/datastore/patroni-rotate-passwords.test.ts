@@ -172,10 +172,11 @@ describeWithTools(['/usr/bin/python3', 'sleep'], 'patroni-rotate-passwords.sh: t
     expect(result.sql).toMatch(/^ALTER ROLE "postgres" PASSWORD 'SCRAM-SHA-256\$/);
   });
 
-  test('the primary refuses both: the step fails naming it, before any pause or restart', () => {
+  test('the primary refuses both: the step fails naming it and psql\'s reason, before any pause or restart', () => {
     const result = rotate(OLD, NEW, { primary: false, accepted: 'SomethingElse0nly' });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`error: the primary ${PRIMARY_ADDRESS} refused the superuser with its new and its old password`);
+    // psql's own last line says why (here the stand-in's; pg_hba's "no pg_hba.conf entry" on a site that lacks the line).
+    expect(result.stderr).toContain(`error: the primary ${PRIMARY_ADDRESS} refused the superuser with its new and its old password (password authentication failed); if pg_hba refused it, apply once with the old passwords, then rotate\n`);
     expect(result.steps).toEqual(['psql: primary?', 'psql: sender', 'psql: SQL on the primary', 'psql: SQL on the primary']);
   });
 

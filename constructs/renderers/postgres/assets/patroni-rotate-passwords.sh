@@ -64,14 +64,15 @@ if [ -n "$roles" ]; then
     sender=$(as_postgres -d "$local_connstring" -c 'SELECT sender_host FROM pg_stat_wal_receiver')
     [ -n "$sender" ] || die "this replica streams from no primary: there is no primary to set the roles' passwords on"
     # The superuser's new password, once a node before this one set it; its old one otherwise.
-    altered=''
+    altered='' refusal=''
     for password in "$(installed "$superuser_variable")" "$(running "$superuser_variable")"; do
-      if alter_roles | PGPASSWORD=$password PGCONNECT_TIMEOUT=10 as_postgres -d "host=$sender $primary_options" 2>/dev/null; then
+      if refusal=$(alter_roles | PGPASSWORD=$password PGCONNECT_TIMEOUT=10 as_postgres -d "host=$sender $primary_options" 2>&1 >/dev/null); then
         altered=yes
         break
       fi
     done
-    [ -n "$altered" ] || die "the primary $sender refused the superuser with its new and its old password"
+    # "no pg_hba.conf entry": a primary configured before rotations were supported, which admits no superuser from a peer.
+    [ -n "$altered" ] || die "the primary $sender refused the superuser with its new and its old password ($(printf '%s\n' "$refusal" | tail -n 1)); if pg_hba refused it, apply once with the old passwords, then rotate"
   fi
   log "the roles of$roles have their new passwords on the primary"
 fi
