@@ -1,6 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { readFileSync, rmSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { parse } from 'yaml';
 import { HostRole, SitePlan, SiteSpec, defineSite, hostsWithRole } from '../../constructs';
@@ -18,6 +17,7 @@ import { synthSite } from '../support/synth';
 import { deliveredHosts } from '../support/user-data';
 import { describeWithTools } from '../support/tools';
 import { shellcheck } from '../support/validators';
+import { blockTempDir } from '../support/block-temp-dir';
 
 interface FlagEntry { flag: string; type: string; env?: string[] }
 const flags = JSON.parse(readFileSync(process.env.K3S_FLAGS ?? resolve(__dirname, '../../../shared/reference/k3s/cli-flags.json'), 'utf8')) as { server: FlagEntry[] };
@@ -128,7 +128,7 @@ describeWithTools(['shellcheck'], 'the backup scripts', () => {
 
 describeWithTools(['terraform'], 'the credential variables, run by terraform', () => {
   const { json } = synthSite(k3sSite);
-  const dir = mkdtempSync(join(tmpdir(), 'pkh-backup-vars-'));
+  const dir = blockTempDir('pkh-backup-vars-');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   // Only the two variables as synthesized (no provider to download), read by an output.
   const variables = { backup_s3_access_key: json.variable.backup_s3_access_key, backup_s3_secret_key: json.variable.backup_s3_secret_key };

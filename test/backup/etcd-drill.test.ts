@@ -1,6 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { SiteSpec, defineSite } from '../../constructs';
 import { EtcdMember, KubeadmEtcdBackupSettings, kubeadmEtcdBackupSettings, renderKubeadmEtcdBackupEnv, renderRcloneConfig } from '../../constructs/renderers/etcd-backup';
@@ -8,6 +7,7 @@ import kubeadmStacked from '../../sites/kubeadm-stacked';
 import { S3Standin } from './s3-standin';
 import { KUBEADM_BACKUP_SCRIPT, KUBEADM_RESTORE_SCRIPT } from '../../constructs/roles/backup';
 import { describeWithTools } from '../support/tools';
+import { blockTempDir } from '../support/block-temp-dir';
 
 /**
  * The kubeadm etcd backup and restore, drilled with a real 3-member etcd (Debian's etcd-server) on loopback
@@ -28,7 +28,7 @@ const members: (EtcdMember & { ip: string; clientUrl: string })[] = [1, 2, 3].ma
 const endpoints = members.map((m) => m.clientUrl).join(',');
 
 describeWithTools(['etcd', 'etcdctl', 'rclone'], 'kubeadm etcd backup and restore, with a real 3-member etcd', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pkh-etcd-drill-'));
+  const dir = blockTempDir('pkh-etcd-drill-');
   const remote = join(dir, 'bucket', 'site', 'etcd');
   const textfileDir = join(dir, 'textfile');
   const processes = new Map<string, ChildProcess>();
@@ -224,7 +224,7 @@ describeWithTools(['etcd', 'etcdctl', 'rclone'], 'kubeadm etcd backup and restor
 });
 
 describeWithTools(['etcdctl'], 'restore-etcd on a kubeadm control plane refuses before it stops anything', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pkh-etcd-refuse-'));
+  const dir = blockTempDir('pkh-etcd-refuse-');
   const manifests = join(dir, 'manifests');
   const member = { name: 'cp1', peerUrl: 'http://127.0.19.1:32380' };
   const envFile = join(dir, 'etcd-backup.env');

@@ -1,8 +1,7 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'fs';
 import { Server, createServer } from 'http';
 import { AddressInfo } from 'net';
-import { tmpdir } from 'os';
 import { join } from 'path';
 import { SiteSpec, defineSite } from '../../constructs';
 import { BACKUP_CA_PATH } from '../../constructs/renderers/etcd-backup';
@@ -15,6 +14,7 @@ import { createLabCa, installedPostgresVersion } from '../datastore/harness';
 import { freePort } from '../support/free-port';
 import { describeWithTools } from '../support/tools';
 import { S3Standin } from './s3-standin';
+import { blockTempDir } from '../support/block-temp-dir';
 
 /**
  * The generated pgbackrest.conf against an S3-protocol server over HTTPS (the stand-in, with a test CA given as the
@@ -46,7 +46,7 @@ function run(command: string, args: readonly string[], env: Record<string, strin
 }
 
 describeWithTools(TOOLS, 'pgBackRest with the generated configuration against an S3 server over HTTPS', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pkh-pgbackrest-s3-'));
+  const dir = blockTempDir('pkh-pgbackrest-s3-');
   const s3 = new S3Standin(BUCKET, ACCESS_KEY, SECRET_KEY);
   const bin = join('/usr/lib/postgresql', String(version), 'bin');
   const dataDir = join(dir, 'data');

@@ -2,8 +2,7 @@
 // etcd, each started on loopback and scraped once. (Patroni's names are in its /metrics handler,
 // patroni/api.py do_GET_metrics, Patroni 3.0.2; bind_exporter 0.6.1 publishes bind_up and bind_zone_serial.)
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { mkdirSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { prometheusRuleGroups } from '../../../constructs/monitoring/alert-rules';
 import { MetricsJob } from '../../../constructs/monitoring/metrics-endpoints';
@@ -15,6 +14,7 @@ import { loadSites } from '../../../sites';
 import lab from '../../../sites/lab';
 import { describeWithTools } from '../../support/tools';
 import { freePort } from '../../support/free-port';
+import { blockTempDir } from '../../support/block-temp-dir';
 
 /** Metric names the site's rules select with `{job="<job>"...}`. */
 function ruleMetrics(job: MetricsJob): string[] {
@@ -44,7 +44,7 @@ async function scrapeUntil(url: string, ready: (body: string) => boolean, deadli
 const published = (body: string, name: string) => new RegExp(`^${name}[{ ]`, 'm').test(body);
 
 describeWithTools(['haproxy', 'etcd'], 'the metric names in the rules are the real exporters\'', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pkh-metric-names-'));
+  const dir = blockTempDir('pkh-metric-names-');
   const children: ChildProcess[] = [];
   afterAll(() => {
     children.forEach((child) => child.kill('SIGKILL'));
@@ -93,7 +93,7 @@ function textfileRuleMetrics(sites: readonly SitePlan[]): string[] {
 }
 
 describeWithTools(['prometheus-node-exporter', 'openssl', 'jq'], 'the pkh_* metrics the rules read are what the textfile scripts publish, through node_exporter', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pkh-textfile-names-'));
+  const dir = blockTempDir('pkh-textfile-names-');
   const children: ChildProcess[] = [];
   afterAll(() => {
     children.forEach((child) => child.kill('SIGKILL'));

@@ -2,8 +2,7 @@
 // generated rules, scrapes three real HAProxy processes standing in for the lab's load balancers, and sees a stopped
 // HAProxy: the target goes down and LoadBalancersDown becomes pending. Loopback only; every wait is bounded.
 import { ChildProcess, spawn } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { renderAlertRules, siteAlertRuleGroups } from '../../../constructs/monitoring/alert-rules';
 import { MetricsEndpoint, MetricsJob, metricsEndpoints } from '../../../constructs/monitoring/metrics-endpoints';
@@ -12,13 +11,14 @@ import { loadSites } from '../../../sites';
 import { describeWithTools } from '../../support/tools';
 import { freePort } from '../../support/free-port';
 import { Json, pollFor } from '../labs/lab-prometheus';
+import { blockTempDir } from '../../support/block-temp-dir';
 
 /** Scrape and evaluation interval in the test: the generated 15 s, shortened so the test takes seconds. */
 const TEST_INTERVAL = '1s';
 
 describeWithTools(['prometheus', 'haproxy'], 'a real Prometheus with the generated scrape config and rules', () => {
   const site = loadSites().find((plan) => plan.name === 'lab')!;
-  const dir = mkdtempSync(join(tmpdir(), 'pkh-real-scrape-'));
+  const dir = blockTempDir('pkh-real-scrape-');
   const haproxies = new Map<string, ChildProcess>();
   let prometheus: ChildProcess | undefined;
   let api = '';
