@@ -1,11 +1,12 @@
 import { stringify } from 'yaml';
 import { API_BACKEND } from '../renderers/haproxy';
-import { PATRONI_CONFIG_PATH, etcdctlCommand } from '../renderers/postgres';
+import { PATRONI_CONFIG_PATH, etcdctlCommand, patroniSynchronousMode, postgresPaths } from '../renderers/postgres';
 import { DEFAULT_SERVICE_DEADLINE_SECONDS } from '../site/defaults';
 import { SitePlan, controlPlaneHosts, workerHosts } from '../site/plan';
 import { DatastoreKind, Distribution } from '../site/spec';
 import { BACKUP_LAST_SUCCESS_METRIC, BackupJob, backupJobs } from './backup-jobs';
 import { CERTIFICATE_EXPIRY_BOUND_DAYS, CERTIFICATE_EXPIRY_METRIC, siteHasGeneratedCertificates } from './certificate-expiry';
+import { POSTGRES_SYNCHRONOUS_STANDBYS_METRIC } from './postgres-synchronous';
 import { longestScheduleGapSeconds } from './snapshot-schedule';
 import { ETCD_METRICS_PORT, MetricsEndpoint, MetricsJob, NODE_EXPORTER_PORT, metricsEndpoints } from './metrics-endpoints';
 import { NODE_EXPORTER_TEXTFILE_DIR } from './ports';
@@ -27,7 +28,8 @@ import { NODE_EXPORTER_TEXTFILE_DIR } from './ports';
  *   constructs/cloud-init/assets/keepalived-notify.sh; the instance name in its `vrrp_instance` label) and
  *   `k3s_etcd_snapshot_*` (constructs/cloud-init/assets/etcd-snapshot-metrics.sh), the backup jobs'
  *   `pkh_backup_last_success_timestamp_seconds{kind}` (monitoring/backup-jobs.ts) and the generated certificates'
- *   `pkh_certificate_expiry_timestamp_seconds{path}` (roles/assets/certificate-expiry-metrics.sh);
+ *   `pkh_certificate_expiry_timestamp_seconds{path}` (roles/assets/certificate-expiry-metrics.sh), and the primary's
+ *   `pkh_postgres_synchronous_standbys` (roles/assets/postgres-sync-metrics.sh);
  * - kube-state-metrics (in kube-prometheus-stack): `kube_node_status_condition{node, condition, status}`.
  */
 
@@ -297,6 +299,20 @@ function datastoreRules(plan: SitePlan, counts: SiteCounts): AlertRule[] {
         : 'The primary acknowledges writes alone: a failover now could lose acknowledged writes. Do: bring a replica back (systemctl start patroni on it) until patronictl list shows a Sync Standby.',
       threshold: `no sync standby for ${strict ? '1m' : '5m'}`,
       manualCheck: check,
+    });
+  }
+  if (patroniSynchronousMode(postgres)) {
+    const paths = postgresPaths(plan);
+    rules.push({
+      alert: 'PostgresNotSynchronous',
+      expr: `(sum(patroni_sync_standby{${patroni}}) >= 1) and on() (max(${POSTGRES_SYNCHRONOUS_STANDBYS_METRIC}{job="${MetricsJob.NODE}"}) < 1)`,
+      // Published every minute: a new primary's first sample may come before Patroni named its standby.
+      forSeconds: 180,
+      severity: AlertSeverity.CRITICAL,
+      summary: 'Patroni names a synchronous standby that the primary PostgreSQL does not wait for.',
+      description: 'patronictl list shows a Sync Standby, but the primary\'s PostgreSQL waits for none (synchronous_standby_names is empty): commits return before the standby has them, and a failover would still promote it and lose them. Patroni 3.0 leaves it so after it restarted beside its running primary (a crash of Patroni, or a restart while paused). Do: patronictl switchover to the Sync Standby (the new primary sets synchronous_standby_names again), then run the check on it.',
+      threshold: 'a sync standby in Patroni, none in PostgreSQL, for 3m',
+      manualCheck: { command: `runuser -u postgres -- ${paths.binDir}/psql -h ${paths.socketDir} -p ${postgres.port} -XAtc "SELECT application_name, sync_state FROM pg_stat_replication"`, where: 'the primary' },
     });
   }
   rules.push({

@@ -3,8 +3,10 @@ import { join } from 'path';
 import { CloudConfig, Protocol } from '../cloud-init/cloud-config';
 import { ServiceChange } from '../cloud-init/service-step';
 import { generatedCertificatePaths } from '../monitoring/certificate-expiry';
+import { publishesSynchronousStandbys } from '../monitoring/postgres-synchronous';
 import { BIND_EXPORTER_PORT, BIND_STATISTICS_PORT, NODE_EXPORTER_PORT, NODE_EXPORTER_TEXTFILE_DIR } from '../monitoring/ports';
 import { K3S_ENV_PATH } from '../renderers/k3s';
+import { postgresPaths } from '../renderers/postgres/paths';
 import { HostPlan, SitePlan, hasRole } from '../site/plan';
 import { DatastoreKind, HostRole } from '../site/spec';
 
@@ -38,6 +40,11 @@ export const CERTIFICATE_EXPIRY_METRICS_SCRIPT = asset('certificate-expiry-metri
 export const CERTIFICATE_EXPIRY_METRICS_PATH = '/usr/local/lib/proxmox-k3s-ha/certificate-expiry-metrics.sh';
 export const CERTIFICATE_EXPIRY_METRICS_UNIT = 'pkh-certificate-expiry-metrics';
 
+/** Publishes how many standbys the primary's PostgreSQL waits for (monitoring/postgres-synchronous.ts). */
+export const POSTGRES_SYNC_METRICS_SCRIPT = asset('postgres-sync-metrics.sh');
+export const POSTGRES_SYNC_METRICS_PATH = '/usr/local/lib/proxmox-k3s-ha/postgres-sync-metrics.sh';
+export const POSTGRES_SYNC_METRICS_UNIT = 'pkh-postgres-sync-metrics';
+
 /** An exporter from the Debian/Ubuntu archive, configured through the `ARGS` of its environment file. */
 function addPackagedExporter(config: CloudConfig, host: HostPlan, exporter: { pkg: string; defaultsPath: string; port: number; description: string; args: readonly string[] }): void {
   config.addPackages(ROLE, exporter.pkg);
@@ -64,7 +71,9 @@ function addPackagedExporter(config: CloudConfig, host: HostPlan, exporter: { pk
  *   with a backup target every 15 minutes when this server's newest snapshot reached it
  *   (`pkh_backup_last_success_timestamp_seconds{kind="etcd"}`, as the kubeadm snapshot job writes it);
  * - on hosts holding certificates the site generated (monitoring/certificate-expiry.ts), a daily timer publishes
- *   their end of validity (`pkh_certificate_expiry_timestamp_seconds{path}`).
+ *   their end of validity (`pkh_certificate_expiry_timestamp_seconds{path}`);
+ * - on datastore nodes in Patroni's synchronous mode, a timer publishes every minute how many standbys the primary's
+ *   PostgreSQL waits for (`pkh_postgres_synchronous_standbys`, monitoring/postgres-synchronous.ts).
  */
 export function applyHostExporters(config: CloudConfig, plan: SitePlan, host: HostPlan): void {
   addPackagedExporter(config, host, {
@@ -99,6 +108,17 @@ export function applyHostExporters(config: CloudConfig, plan: SitePlan, host: Ho
         schedule: { every: K3S_BACKUP_METRICS_EVERY },
       });
     }
+  }
+  if (publishesSynchronousStandbys(plan, host)) {
+    const paths = postgresPaths(plan);
+    addTextfileTimer(config, {
+      unit: POSTGRES_SYNC_METRICS_UNIT,
+      script: POSTGRES_SYNC_METRICS_SCRIPT,
+      scriptPath: POSTGRES_SYNC_METRICS_PATH,
+      args: [`${paths.binDir}/psql`, paths.socketDir, String(plan.postgres!.port)],
+      what: 'how many standbys the primary PostgreSQL waits for',
+      schedule: { every: '1min' },
+    });
   }
   const certificates = generatedCertificatePaths(plan, host);
   if (certificates.length > 0) {

@@ -1,5 +1,7 @@
 import { defineSite } from '../../constructs';
 import { PATRONI_API_PORT, PATRONI_API_USER, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, POSTGRES_REPLICATION_USER, POSTGRES_REWIND_USER, POSTGRES_SUPERUSER } from '../../constructs/renderers';
+import { join } from 'path';
+import { postgresPaths } from '../../constructs/renderers';
 import { describeWithTools } from '../support/tools';
 import { POSTGRES_VERSION as VERSION, PatroniMember, localSql, patroniMembers, postmasterPid, roles, startWriter, waitUntil, writerLogin, writerSql } from './postgres-lab';
 import { PATRONI_OWN_PASSWORD_VARIABLES, PG_NODES, PG_WITNESS, POSTGRES_K3S_PASSWORD, RollingRun, orderOf, postgresSiteSpec } from './rolling-site';
@@ -222,4 +224,44 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
       expect(run.journal(againSince)).toEqual([]);
       console.log(`rotate Patroni's own passwords (leader pg-2, handed over to pg-1): apply ${result.ms} ms, ${writes.acknowledged.length} writes acknowledged, ${writes.failed} failed within ${failedSpanMs} ms, 0 lost`);
     }, 900_000);
+    /** What postgres-sync-metrics.sh (the shipped asset, run on `host`) publishes: its sample lines. */
+    const synchronousStandbysMetric = (host: string) => {
+      const script = join(__dirname, '../../constructs/roles/assets/postgres-sync-metrics.sh');
+      const paths = postgresPaths(defineSite(postgresSiteSpec(run.loadBalancers, VERSION, true)));
+      const result = run.lab.exec(run.loadBalancers.get(host)!, `dir=$(mktemp -d) && PKH_TEXTFILE_DIR=$dir sh ${script} ${paths.binDir}/psql ${paths.socketDir} ${postgresPort} && grep '^pkh_' "$dir/pkh-postgres-sync.prom"; status=$?; rm -rf "$dir"; exit $status`);
+      return result.stdout.trim();
+    };
+
+    test('Patroni restarted beside its running primary (paused): PostgreSQL stops waiting for the standby Patroni still names; the sync metric shows 0, a switchover brings 1 back', async () => {
+      const [pg1, pg2] = PG_NODES.map((node) => run.loadBalancers.get(node.name)!);
+      // The previous test left pg-1 leading with pg-2 its synchronous standby.
+      expect(synchronousStandbysMetric('pg-1')).toBe('pkh_postgres_synchronous_standbys 1');
+      expect(synchronousStandbysMetric('pg-2')).toBe('');
+      // What an operator may do (and what a crash of Patroni does, systemd restarting it): Patroni restarted while
+      // PostgreSQL runs on.
+      for (const command of [`patronictl -c ${PATRONI_CONFIG_PATH} pause --wait`, 'systemctl restart patroni']) {
+        expect({ command, status: run.lab.exec(pg1, command, 120_000).status }).toEqual({ command, status: 0 });
+      }
+      expect(await waitUntil(() => run.lab.exec(pg1, `curl -fsS --max-time 5 http://${PG_NODES[0].ip}:${PATRONI_API_PORT}/patroni`).stdout.includes('"state": "running"'), 60_000)).toBe(true);
+      expect(run.lab.exec(pg1, `patronictl -c ${PATRONI_CONFIG_PATH} resume --wait`, 120_000).status).toBe(0);
+      // Patroni keeps naming pg-2 while PostgreSQL waits for nobody, loop after loop.
+      const drifted = () => ({
+        members: clusterView(patroniMembers(run, pg1)).map((m) => `${m.name} ${m.role}`),
+        syncNames: localSql(run, pg1, 'SHOW synchronous_standby_names'),
+        streaming: localSql(run, pg1, STREAMING_SQL),
+        metric: synchronousStandbysMetric('pg-1'),
+      });
+      const expectedDrift = { members: ['pg-1 Leader', 'pg-2 Sync Standby'], syncNames: '', streaming: 'pg-2:streaming:async', metric: 'pkh_postgres_synchronous_standbys 0' };
+      await waitUntil(() => JSON.stringify(drifted()) === JSON.stringify(expectedDrift), 60_000);
+      expect(drifted()).toEqual(expectedDrift);
+      await new Promise((resolve) => setTimeout(resolve, 15_000));
+      expect(drifted()).toEqual(expectedDrift);
+      // The alert's remedy: a switchover to the Sync Standby, whose Patroni sets synchronous_standby_names as it leads.
+      const switchover = run.lab.exec(pg1, `patronictl -c ${PATRONI_CONFIG_PATH} switchover --leader pg-1 --candidate pg-2 --force`, 120_000);
+      expect({ status: switchover.status, output: `${switchover.stdout}${switchover.stderr}` }).toEqual({ status: 0, output: expect.stringContaining('Successfully switched over to "pg-2"') });
+      const restored = () => ({ streaming: localSql(run, pg2, STREAMING_SQL), metric: synchronousStandbysMetric('pg-2') });
+      const expectedRestored = { streaming: 'pg-1:streaming:sync', metric: 'pkh_postgres_synchronous_standbys 1' };
+      await waitUntil(() => JSON.stringify(restored()) === JSON.stringify(expectedRestored), 120_000);
+      expect(restored()).toEqual(expectedRestored);
+    }, 600_000);
   }, { needsRoot: true });

@@ -62,6 +62,8 @@ unit_of() {
     patroni) if [ -x /usr/bin/patroni ]; then echo patroni; fi ;;
     # The metrics exporters every host runs (node_exporter) and DNS servers add (bind_exporter), when installed.
     prometheus-node-exporter | prometheus-bind-exporter) if [ -x "/usr/bin/${1%.service}" ]; then echo "${1%.service}"; fi ;;
+    # The project's own timers (textfile metrics): active or not, nothing runs (their schedule is minutes away).
+    pkh-*.timer) echo "$1" ;;
     *) ;;
   esac
 }
@@ -107,7 +109,10 @@ alive() {
 }
 
 active() {
-  alive "$(main_pid "$1")"
+  case "$1" in
+    *.timer) [ -e "$STATE/$1.active" ] ;;
+    *) alive "$(main_pid "$1")" ;;
+  esac
 }
 
 # Running and serving: named only once it logged "running" since its last start (it loads its zones first), as
@@ -218,6 +223,10 @@ start_unit() {
   active "$1" && return 0
   log_event "$1" start
   case "$1" in
+    *.timer)
+      : >"$STATE/$1.active"
+      return 0
+      ;;
     haproxy)
       # As haproxy.service's ExecStartPre: an invalid file fails the start before anything runs.
       haproxy_check || return 1
@@ -278,6 +287,12 @@ unit_exec_stop() {
 }
 
 stop_unit() {
+  case "$1" in
+    *.timer)
+      rm -f "$STATE/$1.active"
+      return 0
+      ;;
+  esac
   pid=$(main_pid "$1")
   alive "$pid" || return 0
   log_event "$1" stop

@@ -21,6 +21,11 @@ export interface PatroniSecrets {
   readonly k3sPassword: string;
 }
 
+/** Whether Patroni runs in synchronous mode: `postgres.synchronousCommit` with a replica to wait for. */
+export function patroniSynchronousMode(postgres: PostgresPlan): boolean {
+  return postgres.synchronousCommit && postgres.nodes.length > 1;
+}
+
 /**
  * The cluster-wide settings Patroni keeps in etcd (`bootstrap.dcs` at the first start; later changes go through
  * `patronictl edit-config`, which the converge step runs). Failure detection follows `postgres.failover`;
@@ -29,7 +34,7 @@ export interface PatroniSecrets {
  * acknowledged commit.
  */
 export function patroniDynamicSettings(postgres: PostgresPlan): Record<string, string | number | boolean> {
-  const synchronous = postgres.synchronousCommit && postgres.nodes.length > 1;
+  const synchronous = patroniSynchronousMode(postgres);
   return {
     ttl: postgres.failover.ttlSeconds,
     loop_wait: postgres.failover.loopWaitSeconds,

@@ -224,6 +224,7 @@ export function scenariosFor(plan: SitePlan, rule: AlertRule): AlertScenarios {
     case 'PatroniNoPrimary':
     case 'PatroniMembersMissing':
     case 'PatroniNoSyncStandby':
+    case 'PostgresNotSynchronous':
     case 'PatroniReplicationLag':
     case 'PatroniFailover':
       return patroniScenarios(plan, rule);
@@ -320,6 +321,31 @@ function patroniScenarios(plan: SitePlan, rule: AlertRule): AlertScenarios {
         failing: { name: `${replica} stops being the sync standby`, series: nodes.map((host, i) => sync(host, i === 1 ? [[1, ONSET], [0, LONG]] : [[0, ONSET + LONG]])), checks: firesAfterFor(rule, ONSET, [{ labels: {} }]) },
         healthy: { name: `${replica} is the sync standby`, series: nodes.map((host, i) => sync(host, [[i === 1 ? 1 : 0, LONG]])), checks: silentFrom(0, end) },
         rolling: { name: `${replica} restarts: no sync standby for ${restart}s`, series: nodes.map((host, i) => sync(host, i === 1 ? [[1, ONSET], [0, restart], [1, LONG]] : [[0, ONSET + LONG]])), checks: silentFrom(0, end, 15) },
+      };
+    }
+    case 'PostgresNotSynchronous': {
+      const sync = metric('patroni_sync_standby');
+      // The textfile metric comes through node_exporter; a replica publishes no sample.
+      const waitsFor = (host: string, parts: Part[]) => series('pkh_postgres_synchronous_standbys', { job: 'node', instance: host }, samples(...parts));
+      const namedSync = nodes.map((host, i) => sync(host, [[i === 1 ? 1 : 0, ONSET + LONG]]));
+      return {
+        failing: {
+          name: `${primary}'s Patroni restarts beside its running PostgreSQL: ${replica} stays Sync Standby, PostgreSQL waits for none`,
+          series: [...namedSync, waitsFor(primary, [[1, ONSET], [0, LONG]])],
+          checks: firesAfterFor(rule, ONSET, [{ labels: {} }]),
+        },
+        healthy: { name: `${primary} waits for ${replica}`, series: [...namedSync, waitsFor(primary, [[1, ONSET + LONG]])], checks: silentFrom(0, end) },
+        rolling: {
+          // The timer runs every minute and the scrape comes later: a 0 taken just before Patroni named the new standby
+          // stays up to 90 s.
+          name: `switchover to ${replica}: ${primary}'s sample goes, ${replica}'s 0 from before Patroni named ${primary} stays 90s`,
+          series: [
+            ...nodes.map((host, i) => sync(host, i === 0 ? [[0, ONSET + 15], [1, LONG]] : i === 1 ? [[1, ONSET], [0, LONG]] : [[0, ONSET + LONG]])),
+            waitsFor(primary, [[1, ONSET], 'stale']),
+            waitsFor(replica, [['_', ONSET], [0, 90], [1, LONG]]),
+          ],
+          checks: silentFrom(0, end, 15),
+        },
       };
     }
     case 'PatroniReplicationLag': {

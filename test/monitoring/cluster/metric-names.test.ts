@@ -7,7 +7,7 @@ import { join } from 'path';
 import { prometheusRuleGroups } from '../../../constructs/monitoring/alert-rules';
 import { MetricsJob } from '../../../constructs/monitoring/metrics-endpoints';
 import { SiteSpec, defineSite } from '../../../constructs';
-import { CERTIFICATE_EXPIRY_METRICS_SCRIPT, K3S_BACKUP_METRICS_SCRIPT } from '../../../constructs/roles';
+import { CERTIFICATE_EXPIRY_METRICS_SCRIPT, K3S_BACKUP_METRICS_SCRIPT, POSTGRES_SYNC_METRICS_SCRIPT } from '../../../constructs/roles';
 import { KUBEADM_BACKUP_SCRIPT } from '../../../constructs/roles/backup';
 import { SitePlan } from '../../../constructs/site/plan';
 import { loadSites } from '../../../sites';
@@ -100,7 +100,7 @@ describeWithTools(['prometheus-node-exporter', 'openssl', 'jq'], 'the pkh_* metr
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('certificate-expiry-metrics.sh and k3s-backup-metrics.sh run for real, then node_exporter scraped once', async () => {
+  test('certificate-expiry-metrics.sh, k3s-backup-metrics.sh and postgres-sync-metrics.sh run for real, then node_exporter scraped once', async () => {
     const textfiles = join(dir, 'textfile');
     mkdirSync(textfiles);
     const env = { ...process.env, PKH_TEXTFILE_DIR: textfiles };
@@ -114,6 +114,14 @@ describeWithTools(['prometheus-node-exporter', 'openssl', 'jq'], 'the pkh_* metr
     writeFileSync(join(dir, 'k3s'), `#!/bin/sh\ncat '${join(dir, 'list.json')}'\n`, { mode: 0o755 });
     writeFileSync(join(dir, 'backup.sh'), K3S_BACKUP_METRICS_SCRIPT);
     expect(spawnSync('sh', [join(dir, 'backup.sh'), 'cp1'], { env: { ...env, K3S_BIN: join(dir, 'k3s') }, timeout: 10_000 }).status).toBe(0);
+    // A primary whose PostgreSQL waits for one standby: runuser and psql stood in (PostgreSQL's own answer is checked
+    // in the rolling lab, test/rolling/postgres-rotation.test.ts).
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'runuser'), '#!/bin/sh\nshift 3\nexec "$@"\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'psql'), '#!/bin/sh\necho "t|1"\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'sync.sh'), POSTGRES_SYNC_METRICS_SCRIPT);
+    expect(spawnSync('sh', [join(dir, 'sync.sh'), join(dir, 'psql'), '/run/postgresql', '5432'], { env: { ...env, PATH: `${bin}:${process.env.PATH}` }, timeout: 10_000 }).status).toBe(0);
 
     const port = await freePort();
     children.push(spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, `--collector.textfile.directory=${textfiles}`, '--collector.disable-defaults', '--collector.textfile'], { stdio: 'ignore' }));
@@ -121,10 +129,11 @@ describeWithTools(['prometheus-node-exporter', 'openssl', 'jq'], 'the pkh_* metr
     // Every pkh_* metric a rule reads, over sites with a backup job and with generated certificates.
     const sites = [...loadSites(), defineSite({ ...lab, name: 'lab-backup', backup: { target: { endpoint: 'https://s3.backup.test', bucket: 'site-backups' } } } as SiteSpec)];
     const names = textfileRuleMetrics(sites);
-    expect(names).toEqual(['pkh_backup_last_success_timestamp_seconds', 'pkh_certificate_expiry_timestamp_seconds']);
+    expect(names).toEqual(['pkh_backup_last_success_timestamp_seconds', 'pkh_certificate_expiry_timestamp_seconds', 'pkh_postgres_synchronous_standbys']);
     expect(names.filter((name) => !published(body, name))).toEqual([]);
     expect(body).toContain('pkh_backup_last_success_timestamp_seconds{kind="etcd"} 1.765e+09');
     expect(body).toMatch(new RegExp(`pkh_certificate_expiry_timestamp_seconds\\{path="${certificate}"\\} \\d`));
+    expect(body).toMatch(/^pkh_postgres_synchronous_standbys 1$/m);
     // The kubeadm snapshot job writes the same name and label (it needs etcd and an object store to run).
     expect(KUBEADM_BACKUP_SCRIPT).toContain('publish_backup_success etcd');
     expect(KUBEADM_BACKUP_SCRIPT).toContain('pkh_backup_last_success_timestamp_seconds{kind=\\"$1\\"} $(date +%s)');
