@@ -7,6 +7,7 @@ import { publishesSynchronousStandbys } from '../monitoring/postgres-synchronous
 import { BIND_EXPORTER_PORT, BIND_STATISTICS_PORT, NODE_EXPORTER_PORT, NODE_EXPORTER_TEXTFILE_DIR } from '../monitoring/ports';
 import { K3S_ENV_PATH } from '../renderers/k3s';
 import { postgresPaths } from '../renderers/postgres/paths';
+import { withTextfileLibrary } from './textfile-metric';
 import { HostPlan, SitePlan, hasRole } from '../site/plan';
 import { DatastoreKind, HostRole } from '../site/spec';
 
@@ -36,12 +37,12 @@ export const K3S_BACKUP_METRICS_UNIT = 'pkh-k3s-backup-metrics';
 /** How often the K3s backup time is refreshed: each run lists the bucket, so not every minute. */
 const K3S_BACKUP_METRICS_EVERY = '15min';
 /** Publishes the end of validity of the certificates the site generated for the host. */
-export const CERTIFICATE_EXPIRY_METRICS_SCRIPT = asset('certificate-expiry-metrics.sh');
+export const CERTIFICATE_EXPIRY_METRICS_SCRIPT = withTextfileLibrary(asset('certificate-expiry-metrics.sh'));
 export const CERTIFICATE_EXPIRY_METRICS_PATH = '/usr/local/lib/proxmox-k3s-ha/certificate-expiry-metrics.sh';
 export const CERTIFICATE_EXPIRY_METRICS_UNIT = 'pkh-certificate-expiry-metrics';
 
 /** Publishes how many standbys the primary's PostgreSQL waits for (monitoring/postgres-synchronous.ts). */
-export const POSTGRES_SYNC_METRICS_SCRIPT = asset('postgres-sync-metrics.sh');
+export const POSTGRES_SYNC_METRICS_SCRIPT = withTextfileLibrary(asset('postgres-sync-metrics.sh'));
 export const POSTGRES_SYNC_METRICS_PATH = '/usr/local/lib/proxmox-k3s-ha/postgres-sync-metrics.sh';
 export const POSTGRES_SYNC_METRICS_UNIT = 'pkh-postgres-sync-metrics';
 

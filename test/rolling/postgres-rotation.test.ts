@@ -1,7 +1,8 @@
 import { defineSite } from '../../constructs';
-import { PATRONI_API_PORT, PATRONI_API_USER, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, POSTGRES_REPLICATION_USER, POSTGRES_REWIND_USER, POSTGRES_SUPERUSER } from '../../constructs/renderers';
-import { join } from 'path';
-import { postgresPaths } from '../../constructs/renderers';
+import {
+  PATRONI_API_PORT, PATRONI_API_USER, PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, POSTGRES_REPLICATION_USER, POSTGRES_REWIND_USER, POSTGRES_SUPERUSER, PostgresPaths, postgresPaths,
+} from '../../constructs/renderers';
+import { POSTGRES_SYNC_METRICS_SCRIPT } from '../../constructs/roles';
 import { describeWithTools } from '../support/tools';
 import { POSTGRES_VERSION as VERSION, PatroniMember, localSql, patroniMembers, postmasterPid, roles, startWriter, waitUntil, writerLogin, writerSql } from './postgres-lab';
 import { PATRONI_OWN_PASSWORD_VARIABLES, PG_NODES, PG_WITNESS, POSTGRES_K3S_PASSWORD, RollingRun, orderOf, postgresSiteSpec } from './rolling-site';
@@ -35,13 +36,15 @@ const clusterView = (members: readonly PatroniMember[]) => members.map((m) => ({
 describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster', '/usr/bin/patroni', 'etcd', 'etcdctl', 'ip', 'nsenter', 'unshare', 'ssh-keygen', 'runuser'],
   'rotation with the real Terraform CLI: the datastore\'s passwords reach PostgreSQL and Patroni through the datastore nodes\' converge, in rollout order', () => {
     let run: RollingRun;
-    /** The writer endpoint's and PostgreSQL's ports, from the site plan. */
+    /** The writer endpoint's and PostgreSQL's ports and PostgreSQL's paths, from the site plan. */
     let writerPort = 0;
     let postgresPort = 0;
+    let paths: PostgresPaths;
     beforeAll(async () => {
       run = await RollingRun.start([...PG_NODES, PG_WITNESS]);
       const spec = postgresSiteSpec(run.loadBalancers, VERSION, true);
       ({ writerPort, port: postgresPort } = defineSite(spec).postgres!);
+      paths = postgresPaths(defineSite(spec));
       // As on a host where the postgresql package was just installed (see postgres-rolling.test.ts).
       for (const node of PG_NODES) {
         expect(run.lab.exec(run.loadBalancers.get(node.name)!, `systemctl start postgresql@${VERSION}-main`)).toMatchObject({ status: 0 });
@@ -147,12 +150,13 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
       const { ms, order } = await rotateAndCheck(ROTATED_K3S_PASSWORD, SECOND_ROTATED_K3S_PASSWORD);
       console.log(`rotate k3s password (leader pg-2): apply ${ms} ms, order ${order.join(' ')}`);
     }, 900_000);
+
     /** From `from` (a datastore node): whether `user` logs in to the PostgreSQL of `to` over the network with `password`. */
     const logsIn = (from: string, to: string, user: string, password: string, replication = false) => {
       const target = PG_NODES.find((node) => node.name === to)!;
       // Lab-only values: the password is in this command's text, inside the lab's namespace.
       const connection = `host=${target.ip} port=${postgresPort} user=${user} dbname=postgres connect_timeout=5${replication ? ' replication=true' : ''}`;
-      const result = run.lab.exec(run.loadBalancers.get(from)!, `PGPASSWORD=${password} /usr/lib/postgresql/${VERSION}/bin/psql -XAtq -d '${connection}' -c ${replication ? 'IDENTIFY_SYSTEM' : "'SELECT 1'"}`);
+      const result = run.lab.exec(run.loadBalancers.get(from)!, `PGPASSWORD=${password} ${paths.binDir}/psql -XAtq -d '${connection}' -c ${replication ? 'IDENTIFY_SYSTEM' : "'SELECT 1'"}`);
       return result.status === 0 ? 'logged in' : result.stderr.includes('password authentication failed') ? 'password refused' : `failed: ${result.stderr.trim()}`;
     };
     /** From `from`: the HTTP status of Patroni's REST API on `to` for a change (an empty one) made with `password`. */
@@ -224,11 +228,11 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
       expect(run.journal(againSince)).toEqual([]);
       console.log(`rotate Patroni's own passwords (leader pg-2, handed over to pg-1): apply ${result.ms} ms, ${writes.acknowledged.length} writes acknowledged, ${writes.failed} failed within ${failedSpanMs} ms, 0 lost`);
     }, 900_000);
-    /** What postgres-sync-metrics.sh (the shipped asset, run on `host`) publishes: its sample lines. */
+    /** What postgres-sync-metrics.sh (as rendered for the datastore nodes, run on `host`) publishes: its sample lines. */
     const synchronousStandbysMetric = (host: string) => {
-      const script = join(__dirname, '../../constructs/roles/assets/postgres-sync-metrics.sh');
-      const paths = postgresPaths(defineSite(postgresSiteSpec(run.loadBalancers, VERSION, true)));
-      const result = run.lab.exec(run.loadBalancers.get(host)!, `dir=$(mktemp -d) && PKH_TEXTFILE_DIR=$dir sh ${script} ${paths.binDir}/psql ${paths.socketDir} ${postgresPort} && grep '^pkh_' "$dir/pkh-postgres-sync.prom"; status=$?; rm -rf "$dir"; exit $status`);
+      const result = run.lab.exec(run.loadBalancers.get(host)!, `dir=$(mktemp -d) && cat >"$dir/metrics.sh" <<'PKH_SCRIPT'
+${POSTGRES_SYNC_METRICS_SCRIPT}PKH_SCRIPT
+PKH_TEXTFILE_DIR=$dir sh "$dir/metrics.sh" ${paths.binDir}/psql ${paths.socketDir} ${postgresPort} && grep '^pkh_' "$dir/pkh-postgres-sync.prom"; status=$?; rm -rf "$dir"; exit $status`);
       return result.stdout.trim();
     };
 

@@ -5,18 +5,13 @@
 # A missing file is skipped (its role may not have written it yet); an unreadable one is skipped, reported on stderr
 # and makes the run exit 1 (the unit shows failed) after the others are published.
 # Usage: certificate-expiry-metrics.sh CERTIFICATE...
-# PKH_TEXTFILE_DIR overrides the textfile directory (tests).
+# PKH_TEXTFILE_DIR overrides the textfile directory (tests); publish_textfile comes from textfile-lib.sh.
 set -eu
-dir=${PKH_TEXTFILE_DIR:-/var/lib/prometheus/node-exporter}
-# No node_exporter on this machine: nothing to publish to.
-[ -d "$dir" ] || exit 0
-# Not *.prom: the collector skips it until the rename.
-tmp="$dir/.pkh-certificates.prom.$$"
-trap 'rm -f "$tmp"' EXIT
 status=0
-{
+metrics=$(
   echo '# HELP pkh_certificate_expiry_timestamp_seconds When the certificate at path stops being valid (notAfter).'
   echo '# TYPE pkh_certificate_expiry_timestamp_seconds gauge'
+  status=0
   for certificate in "$@"; do
     [ -e "$certificate" ] || continue
     # "notAfter=Mar  5 12:00:00 2027 GMT" (openssl x509 -enddate); GNU date reads the part after "=".
@@ -27,7 +22,7 @@ status=0
       status=1
     fi
   done
-} > "$tmp"
-chmod 0644 "$tmp"
-mv -f "$tmp" "$dir/pkh-certificates.prom"
+  exit "$status"
+) || status=$?
+printf '%s\n' "$metrics" | publish_textfile pkh-certificates
 exit "$status"

@@ -7,18 +7,12 @@
 # never sets it again. The alert PostgresNotSynchronous compares the two. A replica publishes no sample; when
 # PostgreSQL does not answer, none is published and the run exits 1 (the unit shows failed).
 # Usage (as root; psql runs as postgres): postgres-sync-metrics.sh PSQL SOCKET_DIR PORT
-# PKH_TEXTFILE_DIR overrides the textfile directory (tests).
+# PKH_TEXTFILE_DIR overrides the textfile directory (tests); publish_textfile comes from textfile-lib.sh.
 set -eu
 [ $# -eq 3 ] || { echo "usage: ${0##*/} PSQL SOCKET_DIR PORT" >&2; exit 2; }
 psql=$1 socket_dir=$2 port=$3
-dir=${PKH_TEXTFILE_DIR:-/var/lib/prometheus/node-exporter}
-# No node_exporter on this machine: nothing to publish to.
-[ -d "$dir" ] || exit 0
-# Not *.prom: the collector skips it until the rename.
-tmp="$dir/.pkh-postgres-sync.prom.$$"
-trap 'rm -f "$tmp"' EXIT
 status=0
-{
+metrics=$(
   echo '# HELP pkh_postgres_synchronous_standbys Standbys the primary PostgreSQL waits for (pg_stat_replication sync_state "sync").'
   echo '# TYPE pkh_postgres_synchronous_standbys gauge'
   # "t|1" on a primary with its synchronous standby, "f|0" on a replica.
@@ -27,9 +21,8 @@ status=0
     [ "${row%%|*}" != t ] || echo "pkh_postgres_synchronous_standbys ${row#*|}"
   else
     echo "postgres-sync-metrics: PostgreSQL does not answer on $socket_dir port $port" >&2
-    status=1
+    exit 1
   fi
-} > "$tmp"
-chmod 0644 "$tmp"
-mv -f "$tmp" "$dir/pkh-postgres-sync.prom"
+) || status=$?
+printf '%s\n' "$metrics" | publish_textfile pkh-postgres-sync
 exit "$status"
