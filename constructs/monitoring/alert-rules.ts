@@ -312,7 +312,7 @@ function datastoreRules(plan: SitePlan, counts: SiteCounts): AlertRule[] {
       summary: 'Patroni names a synchronous standby that the primary PostgreSQL does not wait for.',
       description: 'patronictl list shows a Sync Standby, but the primary\'s PostgreSQL waits for none (synchronous_standby_names is empty): commits return before the standby has them, and a failover would still promote it and lose them. Patroni 3.0 leaves it so after it restarted beside its running primary (a crash of Patroni, or a restart while paused). Do: patronictl switchover to the Sync Standby (the new primary sets synchronous_standby_names again), then run the check on it.',
       threshold: 'a sync standby in Patroni, none in PostgreSQL, for 3m',
-      manualCheck: { command: `runuser -u postgres -- ${paths.binDir}/psql -h ${paths.socketDir} -p ${postgres.port} -XAtc "SELECT application_name, sync_state FROM pg_stat_replication"`, where: 'the primary' },
+      manualCheck: { command: `runuser -u postgres -- ${paths.psql} -h ${paths.socketDir} -p ${postgres.port} -XAtc "SELECT application_name, sync_state FROM pg_stat_replication"`, where: 'the primary' },
     });
   }
   rules.push({

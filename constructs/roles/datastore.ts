@@ -128,19 +128,18 @@ export function applyDatastoreRole(config: CloudConfig, plan: SitePlan, hostName
   addEtcdMember(config, ROLE, plan, hostName, tls);
   const patronictl = `${PATRONICTL_PATH} -c ${PATRONI_CONFIG_PATH}`;
   const paths = postgresPaths(plan);
-  const psql = `${paths.binDir}/psql`;
   const scheme = postgres.tls ? 'https' : 'http';
   const api = `${scheme}://${host.ip}:${PATRONI_API_PORT}`;
   const localSuperuser = `host=${paths.socketDir} port=${postgres.port} dbname=postgres user=${POSTGRES_SUPERUSER}`;
   const primarySuperuser = `port=${postgres.port} dbname=postgres user=${POSTGRES_SUPERUSER}${postgres.tls ? ` sslmode=verify-full sslrootcert=${POSTGRES_TLS_CA_PATH}` : ''}`;
   // Patroni's own passwords reach a running Patroni only through a restart, after the primary's roles took them.
   const rotatePasswords = [
-    PATRONI_ROTATE_PASSWORDS_PATH, PATRONI_ENV_PATH, api, postgres.tls ? POSTGRES_TLS_CA_PATH : '-', psql, shellQuote(localSuperuser), shellQuote(primarySuperuser),
+    PATRONI_ROTATE_PASSWORDS_PATH, PATRONI_ENV_PATH, api, postgres.tls ? POSTGRES_TLS_CA_PATH : '-', paths.psql, shellQuote(localSuperuser), shellQuote(primarySuperuser),
     ...Object.entries(PATRONI_OWN_PASSWORDS).map(([name, { role }]) => `${name}:${role ?? ''}`),
   ].join(' ');
   // A reload does not change the running Patroni's environment, and the K3s user's password lives in PostgreSQL:
   // the primary takes a rotated one here, before the K3s servers (later in the rollout) use it.
-  const syncK3sPassword = `${POSTGRES_SYNC_K3S_PASSWORD_PATH} ${PATRONI_ENV_PATH} ${postgres.user} ${psql} ${shellQuote(localSuperuser)}`;
+  const syncK3sPassword = `${POSTGRES_SYNC_K3S_PASSWORD_PATH} ${PATRONI_ENV_PATH} ${postgres.user} ${paths.psql} ${shellQuote(localSuperuser)}`;
   config.addService(ROLE, {
     unit: 'patroni',
     watches: [PATRONI_CONFIG_PATH, PATRONI_ENV_PATH, PATRONI_DROP_IN_PATH, ...(tls ? [POSTGRES_TLS_CA_PATH, POSTGRES_TLS_CERT_PATH, POSTGRES_TLS_KEY_PATH] : [])],

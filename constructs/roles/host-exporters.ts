@@ -116,7 +116,7 @@ export function applyHostExporters(config: CloudConfig, plan: SitePlan, host: Ho
       unit: POSTGRES_SYNC_METRICS_UNIT,
       script: POSTGRES_SYNC_METRICS_SCRIPT,
       scriptPath: POSTGRES_SYNC_METRICS_PATH,
-      args: [`${paths.binDir}/psql`, paths.socketDir, String(plan.postgres!.port)],
+      args: [paths.psql, paths.socketDir, String(plan.postgres!.port)],
       what: 'how many standbys the primary PostgreSQL waits for',
       schedule: { every: '1min' },
     });

@@ -159,6 +159,7 @@ describe('postgresNodeParameters', () => {
   test('Debian paths of the site\'s version', () => {
     expect(postgresPaths(colocated)).toEqual({
       binDir: '/usr/lib/postgresql/16/bin',
+      psql: '/usr/lib/postgresql/16/bin/psql',
       dataDir: '/var/lib/postgresql/16/main',
       socketDir: '/var/run/postgresql',
       debianConfigDir: '/etc/postgresql/16/main',

@@ -156,7 +156,7 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
       const target = PG_NODES.find((node) => node.name === to)!;
       // Lab-only values: the password is in this command's text, inside the lab's namespace.
       const connection = `host=${target.ip} port=${postgresPort} user=${user} dbname=postgres connect_timeout=5${replication ? ' replication=true' : ''}`;
-      const result = run.lab.exec(run.loadBalancers.get(from)!, `PGPASSWORD=${password} ${paths.binDir}/psql -XAtq -d '${connection}' -c ${replication ? 'IDENTIFY_SYSTEM' : "'SELECT 1'"}`);
+      const result = run.lab.exec(run.loadBalancers.get(from)!, `PGPASSWORD=${password} ${paths.psql} -XAtq -d '${connection}' -c ${replication ? 'IDENTIFY_SYSTEM' : "'SELECT 1'"}`);
       return result.status === 0 ? 'logged in' : result.stderr.includes('password authentication failed') ? 'password refused' : `failed: ${result.stderr.trim()}`;
     };
     /** From `from`: the HTTP status of Patroni's REST API on `to` for a change (an empty one) made with `password`. */
@@ -232,7 +232,7 @@ describeWithTools(['sshd', 'terraform', 'haproxy', 'keepalived', 'pg_ctlcluster'
     const synchronousStandbysMetric = (host: string) => {
       const result = run.lab.exec(run.loadBalancers.get(host)!, `dir=$(mktemp -d) && cat >"$dir/metrics.sh" <<'PKH_SCRIPT'
 ${POSTGRES_SYNC_METRICS_SCRIPT}PKH_SCRIPT
-PKH_TEXTFILE_DIR=$dir sh "$dir/metrics.sh" ${paths.binDir}/psql ${paths.socketDir} ${postgresPort} && grep '^pkh_' "$dir/pkh-postgres-sync.prom"; status=$?; rm -rf "$dir"; exit $status`);
+PKH_TEXTFILE_DIR=$dir sh "$dir/metrics.sh" ${paths.psql} ${paths.socketDir} ${postgresPort} && grep '^pkh_' "$dir/pkh-postgres-sync.prom"; status=$?; rm -rf "$dir"; exit $status`);
       return result.stdout.trim();
     };
 

@@ -102,6 +102,8 @@ export type PostgresPlan = NonNullable<SitePlan['postgres']>;
 export interface PostgresPaths {
   /** `/usr/lib/postgresql/<v>/bin` */
   readonly binDir: string;
+  /** `<binDir>/psql`: this version's client (Debian's `/usr/bin/psql` wrapper may pick another cluster's). */
+  readonly psql: string;
   /** `/var/lib/postgresql/<v>/main`: the data directory Patroni manages (its configuration files live in it). */
   readonly dataDir: string;
   /** `/var/run/postgresql`, the directory of the local Unix socket */
@@ -113,8 +115,10 @@ export interface PostgresPaths {
 /** The Debian paths of a site's PostgreSQL version. */
 export function postgresPaths(plan: SitePlan): PostgresPaths {
   const { version } = requirePostgres(plan);
+  const binDir = `/usr/lib/postgresql/${version}/bin`;
   return {
-    binDir: `/usr/lib/postgresql/${version}/bin`,
+    binDir,
+    psql: `${binDir}/psql`,
     dataDir: `/var/lib/postgresql/${version}/main`,
     socketDir: '/var/run/postgresql',
     debianConfigDir: `/etc/postgresql/${version}/main`,

@@ -78,7 +78,7 @@ describe('which hosts run it', () => {
     const config = rendered(homelab, homelab.hosts.find((host) => host.name === 'pg-node-1')!);
     const paths = postgresPaths(homelab);
     const service = config.files.find((file) => file.path === `/etc/systemd/system/${POSTGRES_SYNC_METRICS_UNIT}.service`)!;
-    expect(service.content).toContain(`ExecStart=${POSTGRES_SYNC_METRICS_PATH} ${paths.binDir}/psql ${paths.socketDir} ${homelab.postgres!.port}\n`);
+    expect(service.content).toContain(`ExecStart=${POSTGRES_SYNC_METRICS_PATH} ${paths.psql} ${paths.socketDir} ${homelab.postgres!.port}\n`);
     const timer = config.files.find((file) => file.path === `/etc/systemd/system/${POSTGRES_SYNC_METRICS_UNIT}.timer`)!;
     expect(timer.content).toContain('OnUnitActiveSec=1min\n');
   });
