@@ -5,6 +5,7 @@ import { AlertRule, REPLICATION_LAG_BOUND_BYTES, ROLLOUT_BOUND_SECONDS } from '.
 import { BackupJob, backupJobs } from '../../../constructs/monitoring/backup-jobs';
 import { generatedCertificatePaths } from '../../../constructs/monitoring/certificate-expiry';
 import { MetricsJob, metricsEndpoints } from '../../../constructs/monitoring/metrics-endpoints';
+import { POSTGRES_SYNCHRONOUS_STANDBYS_METRIC } from '../../../constructs/monitoring/postgres-synchronous';
 import { longestScheduleGapSeconds } from '../../../constructs/monitoring/snapshot-schedule';
 import { SitePlan, controlPlaneHosts, workerHosts } from '../../../constructs/site/plan';
 
@@ -326,7 +327,7 @@ function patroniScenarios(plan: SitePlan, rule: AlertRule): AlertScenarios {
     case 'PostgresNotSynchronous': {
       const sync = metric('patroni_sync_standby');
       // The textfile metric comes through node_exporter; a replica publishes no sample.
-      const waitsFor = (host: string, parts: Part[]) => series('pkh_postgres_synchronous_standbys', { job: 'node', instance: host }, samples(...parts));
+      const waitsFor = (host: string, parts: Part[]) => series(POSTGRES_SYNCHRONOUS_STANDBYS_METRIC, { job: 'node', instance: host }, samples(...parts));
       const namedSync = nodes.map((host, i) => sync(host, [[i === 1 ? 1 : 0, ONSET + LONG]]));
       return {
         failing: {
